@@ -1,0 +1,30 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AppConfig } from './common/config/app-config';
+import { CoreModule } from './common/core.module';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { HealthModule } from './common/health/health.module';
+import { createValidationPipe } from './common/http/validation.pipe';
+import { AppLogger } from './common/logging/app-logger';
+import { MetricsModule } from './common/metrics/metrics.module';
+import { workerModules } from './worker.module';
+
+/** The HTTP process: every feature's controllers, plus the queue processors unless disabled. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, logger: AppLogger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(config, logger),
+        MetricsModule,
+        HealthModule,
+        ...(config.workers.enabled ? workerModules() : []),
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}

@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+
+/** The time source. Everything that depends on "now" takes it from here so tests can move time. */
+@Injectable()
+export class Clock {
+  now(): Date {
+    return new Date();
+  }
+  nowMs(): number {
+    return Date.now();
+  }
+}
+
+/** A clock tests set and advance by hand. */
+export class ManualClock extends Clock {
+  constructor(private current: number = Date.UTC(2026, 0, 1)) {
+    super();
+  }
+  override now(): Date {
+    return new Date(this.current);
+  }
+  override nowMs(): number {
+    return this.current;
+  }
+  set(at: Date | string | number): void {
+    this.current = new Date(at).getTime();
+  }
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}

@@ -1,0 +1,86 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { ENV_DOCS, EnvVars } from './env.schema';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * The validated, typed configuration. Injected wherever configuration is needed; built once per
+ * process by `loadConfig` from the environment (or from explicit values in tests).
+ */
+export class AppConfig {
+  readonly env: EnvVars['NODE_ENV'];
+  readonly http: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    bodyLimitBytes: number;
+    trustProxy: boolean;
+    shutdownGraceMs: number;
+  };
+  readonly database: { url: string; poolMax: number; autoCreate: boolean; migrationsRun: boolean };
+  readonly redis: { url: string; keyPrefix: string };
+  readonly log: { level: string };
+  readonly workers: { enabled: boolean };
+
+  constructor(vars: EnvVars) {
+    this.env = vars.NODE_ENV;
+    this.http = {
+      host: vars.HOST,
+      port: vars.PORT,
+      publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, ''),
+      bodyLimitBytes: vars.BODY_LIMIT_BYTES,
+      trustProxy: vars.TRUST_PROXY,
+      shutdownGraceMs: vars.SHUTDOWN_GRACE_MS,
+    };
+    this.database = {
+      url: vars.DATABASE_URL,
+      poolMax: vars.DATABASE_POOL_MAX,
+      autoCreate: vars.DATABASE_AUTO_CREATE,
+      migrationsRun: vars.MIGRATIONS_RUN,
+    };
+    this.redis = { url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX };
+    this.log = { level: vars.LOG_LEVEL };
+    this.workers = { enabled: vars.WORKERS_ENABLED };
+  }
+
+  /** Configuration with secrets masked, for `cli check` and start-up logs. */
+  redacted(): Record<string, unknown> {
+    const mask = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+    return {
+      env: this.env,
+      http: this.http,
+      database: { ...this.database, url: mask(this.database.url) },
+      redis: { ...this.redis, url: mask(this.redis.url) },
+      log: this.log,
+      workers: this.workers,
+    };
+  }
+}
+
+const describe = (error: ValidationError, raw: Record<string, unknown>): string => {
+  const reasons = Object.values(error.constraints ?? {}).map((m) => m.replace(`${error.property} `, ''));
+  const got = raw[error.property];
+  return `${error.property} ${reasons.join(', ')} (got ${JSON.stringify(got)})`;
+};
+
+/**
+ * Validates the given environment. Unknown variables are ignored; empty strings count as unset so
+ * that `FOO=` in a compose file falls back to the default.
+ */
+export function loadConfig(source: Record<string, string | undefined>): AppConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ENV_DOCS)) {
+    const value = source[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const vars = plainToInstance(EnvVars, raw, { exposeDefaultValues: true });
+  const errors = validateSync(vars, { whitelist: false, forbidUnknownValues: true });
+  if (errors.length > 0) throw new ConfigError(errors.map((e) => describe(e, raw)));
+  return new AppConfig(vars);
+}

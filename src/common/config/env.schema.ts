@@ -1,0 +1,122 @@
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+
+/**
+ * Every environment variable Switchyard reads, with its default and rules.
+ * Nothing else in the code base reads process.env: values reach the app through AppConfig.
+ * The README's configuration table is checked against the `ENV_DOCS` list below by a unit test.
+ */
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const toBool = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+const POSTGRES_URL = /^postgres(ql)?:\/\/[^/]+\/[A-Za-z0-9_-]+(\?.*)?$/;
+const REDIS_URL = /^rediss?:\/\/[^/]*(\/\d{1,2})?$/;
+
+export class EnvVars {
+  @IsIn(['development', 'production', 'test'])
+  @Transform(trim)
+  NODE_ENV = 'development';
+
+  @IsString()
+  @Transform(trim)
+  HOST = '127.0.0.1';
+
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  @Transform(toInt)
+  PORT = 8080;
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  @Transform(trim)
+  PUBLIC_URL?: string;
+
+  @Matches(POSTGRES_URL, { message: 'must look like postgres://user[:password]@host[:port]/database' })
+  @Transform(trim)
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/switchyard';
+
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  @Transform(toInt)
+  DATABASE_POOL_MAX = 20;
+
+  @IsBoolean()
+  @Transform(toBool)
+  DATABASE_AUTO_CREATE = true;
+
+  @IsBoolean()
+  @Transform(toBool)
+  MIGRATIONS_RUN = true;
+
+  @Matches(REDIS_URL, { message: 'must look like redis://[user:password@]host[:port][/db]' })
+  @Transform(trim)
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Matches(/^[A-Za-z0-9_:.-]{1,64}$/, { message: 'must be 1-64 characters of A-Z a-z 0-9 _ : . -' })
+  @Transform(trim)
+  REDIS_KEY_PREFIX = 'sy';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  @Transform(trim)
+  LOG_LEVEL = 'info';
+
+  @IsInt()
+  @Min(1024)
+  @Max(104857600)
+  @Transform(toInt)
+  BODY_LIMIT_BYTES = 10485760;
+
+  @IsInt()
+  @Min(0)
+  @Max(600000)
+  @Transform(toInt)
+  SHUTDOWN_GRACE_MS = 30000;
+
+  @IsBoolean()
+  @Transform(toBool)
+  WORKERS_ENABLED = true;
+
+  @IsBoolean()
+  @Transform(toBool)
+  TRUST_PROXY = false;
+}
+
+/** One line of documentation per variable: the README table is generated from this list. */
+export const ENV_DOCS: Record<keyof EnvVars, string> = {
+  NODE_ENV: '`development`, `production` or `test`.',
+  HOST: 'Interface the HTTP server binds to (`0.0.0.0` in containers).',
+  PORT: 'HTTP port (`0` picks a free port).',
+  PUBLIC_URL: 'Public base URL (OAuth issuer, links in pages). Default `http://localhost:<PORT>`.',
+  DATABASE_URL: 'PostgreSQL connection URL. The database is created on start if it does not exist.',
+  DATABASE_POOL_MAX: 'Connections in the pool of each process.',
+  DATABASE_AUTO_CREATE: 'Create the database on start when it is missing.',
+  MIGRATIONS_RUN: 'Apply pending migrations on start (under an advisory lock, safe with many processes).',
+  REDIS_URL: 'Redis URL, optionally with a database index (`redis://host:6379/2`).',
+  REDIS_KEY_PREFIX: 'Prefix of every Redis key and Bull queue, so several deployments can share one Redis.',
+  LOG_LEVEL: 'pino level: `fatal` … `trace`, or `silent`.',
+  BODY_LIMIT_BYTES: 'Largest accepted request body; larger ones get 413.',
+  SHUTDOWN_GRACE_MS: 'On SIGTERM, how long in-flight requests may run before the process exits.',
+  WORKERS_ENABLED: 'Run the queue processors in the HTTP process too (`false` when `src/worker.ts` runs separately).',
+  TRUST_PROXY: 'Trust `X-Forwarded-*` headers from a reverse proxy.',
+};

@@ -1,0 +1,22 @@
+import { ERROR_STATUS, ErrorCode } from './error-codes';
+
+export type ErrorMetadata = Record<string, unknown>;
+
+/**
+ * The one error type domain code throws. The message is shown to clients, so it must never carry
+ * secrets or internals; `metadata` is serialised into `error.metadata`.
+ */
+export class AppError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly metadata: ErrorMetadata = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = ERROR_STATUS[code];
+  }
+}

@@ -1,0 +1,46 @@
+import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
+import { AppError } from './app-error';
+import { ERROR_STATUS } from './error-codes';
+import { normaliseError, toEnvelope } from './error-envelope';
+
+describe('normaliseError', () => {
+  it('keeps a typed error: status from the code table, message, metadata and headers', () => {
+    const e = normaliseError(new AppError('rate_limit_exceeded', 'Slow down', { limit: 20 }, { 'retry-after': '3' }));
+    expect(e).toMatchObject({ status: 429, code: 'rate_limit_exceeded', message: 'Slow down', internal: false });
+    expect(toEnvelope(e)).toEqual({
+      error: { code: 429, message: 'Slow down', metadata: { error_type: 'rate_limit_exceeded', limit: 20 } },
+    });
+    expect(e.headers).toEqual({ 'retry-after': '3' });
+  });
+
+  it('maps Nest HTTP exceptions by status', () => {
+    expect(normaliseError(new NotFoundException('Cannot GET /x'))).toMatchObject({ status: 404, code: 'not_found' });
+    expect(normaliseError(new BadRequestException('nope'))).toMatchObject({ status: 400, code: 'invalid_request' });
+  });
+
+  it('judges Fastify errors wrapped by Nest by their own code', () => {
+    const cause = Object.assign(new Error('Body is not valid JSON but content-type is set to application/json'), {
+      code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+      statusCode: 400,
+    });
+    const wrapped = new HttpException(cause.message, 400, { cause });
+    expect(normaliseError(wrapped)).toMatchObject({ status: 400, code: 'malformed_json', message: 'Request body is not valid JSON' });
+    const big = Object.assign(new Error('too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
+    expect(normaliseError(big)).toMatchObject({ status: 413, code: 'payload_too_large' });
+  });
+
+  it('hides anything unexpected behind a bare 500', () => {
+    const e = normaliseError(new TypeError("Cannot read properties of undefined (reading 'db_password')"));
+    expect(e).toMatchObject({ status: 500, code: 'server', message: 'Internal server error', internal: true });
+    expect(normaliseError(new HttpException('leak', 503)).message).toBe('Internal server error');
+    expect(normaliseError('a string').status).toBe(500);
+    expect(normaliseError(undefined).status).toBe(500);
+  });
+
+  it('every code maps to an error status', () => {
+    for (const status of Object.values(ERROR_STATUS)) {
+      expect(status).toBeGreaterThanOrEqual(400);
+      expect(status).toBeLessThan(600);
+    }
+  });
+});

@@ -1,0 +1,58 @@
+import { AppConfig, ConfigError, loadConfig } from '../config/app-config';
+import { AppLogger, createRootLogger } from '../logging/app-logger';
+
+/** Reads the environment once; bad configuration ends the process with one line per bad variable. */
+export function loadConfigOrExit(): AppConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
+
+export function rootLogger(config: AppConfig): AppLogger {
+  return new AppLogger(createRootLogger(config.log.level));
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting work and let in-flight work finish within the grace period,
+ * then close pools and queues. A second signal, or the grace period running out, exits at once.
+ */
+export function exitOnSignals(close: () => Promise<void>, graceMs: number, logger: AppLogger): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    closing = true;
+    logger.info({ signal, graceMs }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error({ graceMs }, 'grace period over: exiting with work still in flight');
+      logger.pino.flush();
+      process.exit(1);
+    }, graceMs + 5000);
+    force.unref();
+    close().then(
+      () => {
+        logger.info({}, 'shutdown complete');
+        logger.pino.flush(() => process.exit(0));
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        logger.pino.flush(() => process.exit(1));
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+/** Last-resort logging: an unexpected rejection is logged, not allowed to kill a server silently. */
+export function logUnhandled(logger: AppLogger): void {
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+}

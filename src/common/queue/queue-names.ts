@@ -1,0 +1,7 @@
+/** Every Bull queue of the app. Processors live in the feature module that owns the work. */
+export enum QueueName {
+  /** Periodic housekeeping (expired sessions, stale holds). */
+  Maintenance = 'maintenance',
+}
+
+export const ALL_QUEUES: QueueName[] = Object.values(QueueName);

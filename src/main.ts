@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { AppModule } from './app.module';
+import { prepareDatabase } from './common/database/migrator';
+import { createHttpApp, fromModule } from './common/http/http-app';
+import { exitOnSignals, loadConfigOrExit, logUnhandled, rootLogger } from './common/lifecycle/process';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = rootLogger(config);
+  logUnhandled(logger);
+
+  try {
+    const { created, applied } = await prepareDatabase(config);
+    if (created) logger.info({}, 'database created');
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+  } catch (err) {
+    logger.fatal(
+      { err: (err as Error).message, database: config.redacted().database },
+      'cannot prepare the database: is PostgreSQL running and DATABASE_URL right?',
+    );
+    logger.pino.flush(() => process.exit(1));
+    return;
+  }
+
+  const { app, close } = await createHttpApp(fromModule(AppModule.forRoot(config, logger)), config, logger);
+  await app.listen({ port: config.http.port, host: config.http.host });
+  const address = app.getHttpServer().address();
+  logger.info(
+    { address, publicUrl: config.http.publicUrl, workers: config.workers.enabled },
+    'switchyard listening',
+  );
+  exitOnSignals(() => close(), config.http.shutdownGraceMs, logger);
+}
+
+void main();

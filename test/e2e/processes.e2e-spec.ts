@@ -1,0 +1,102 @@
+import { Client } from 'pg';
+import { dropDatabase } from '../../src/common/database/migrator';
+import { buildOnce, freePort, runEntrypoint, Spawned, waitForStatus } from '../support/processes';
+import { TcpProxy, viaProxy } from '../support/tcp-proxy';
+import { databaseUrlFor, TEST_REDIS_URL, testRedisPrefix } from '../support/test-env';
+
+/** The real entrypoints, as `npm start`, `npm run start:worker` and `npm run cli` run them. */
+describe('compiled entrypoints', () => {
+  const dbUrl = databaseUrlFor(`switchyard_proctest_${process.pid}_${Date.now()}`);
+  const baseEnv = { DATABASE_URL: dbUrl, REDIS_KEY_PREFIX: `${testRedisPrefix()}-proc`, LOG_LEVEL: 'info' };
+  const running: Spawned[] = [];
+
+  beforeAll(() => buildOnce());
+  afterAll(async () => {
+    for (const p of running) p.child.kill('SIGKILL');
+    await dropDatabase(dbUrl);
+  });
+
+  it('the gateway creates and migrates its database, serves /health, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const gw = runEntrypoint('main', { ...baseEnv, PORT: String(port) });
+    running.push(gw);
+    const res = await waitForStatus(`http://127.0.0.1:${port}/health`, 200, gw);
+    expect(((await res.json()) as { status: string }).status).toBe('ok');
+    expect(gw.output()).toContain('database created');
+
+    const pg = new Client({ connectionString: dbUrl });
+    await pg.connect();
+    const { rows } = await pg.query(`SELECT to_regclass('public.migrations') AS t`);
+    await pg.end();
+    expect(rows[0].t).toBe('migrations');
+
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toEqual({ code: 0, signal: null });
+    expect(gw.output()).toContain('shutdown complete');
+  });
+
+  it('bad configuration fails at boot with one line naming the variable', async () => {
+    const gw = runEntrypoint('main', { ...baseEnv, PORT: 'eighty', REDIS_URL: 'http://nope' });
+    running.push(gw);
+    expect((await gw.exited).code).toBe(78);
+    const lines = gw.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Invalid configuration: PORT .*"eighty".*; REDIS_URL .*"http:\/\/nope"/);
+  });
+
+  it('survives Redis going away and recovers when it returns', async () => {
+    const redisUrl = new URL(TEST_REDIS_URL);
+    const proxy = await new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379)).start();
+    const port = await freePort();
+    const gw = runEntrypoint('main', { ...baseEnv, PORT: String(port), REDIS_URL: viaProxy(TEST_REDIS_URL, proxy) });
+    running.push(gw);
+    try {
+      await waitForStatus(`http://127.0.0.1:${port}/health`, 200, gw);
+      proxy.down();
+      const down = await waitForStatus(`http://127.0.0.1:${port}/health`, 503, gw);
+      expect(((await down.json()) as { checks: { redis: { status: string } } }).checks.redis.status).toBe('down');
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(gw.child.exitCode).toBeNull();
+      proxy.up();
+      await waitForStatus(`http://127.0.0.1:${port}/health`, 200, gw);
+    } finally {
+      gw.child.kill('SIGTERM');
+      await gw.exited;
+      await proxy.stop();
+    }
+  });
+
+  it('the worker entrypoint runs without HTTP and stops cleanly', async () => {
+    const worker = runEntrypoint('worker', baseEnv);
+    running.push(worker);
+    const until = Date.now() + 15000;
+    while (!worker.output().includes('switchyard worker running') && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(worker.output()).toContain('switchyard worker running');
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('cli check reports config and connectivity; exits non-zero when Redis is unreachable', async () => {
+    const ok = runEntrypoint('cli', baseEnv, ['check']);
+    expect((await ok.exited).code).toBe(0);
+    expect(ok.output()).toContain('postgres: up');
+    expect(ok.output()).toContain('redis: up (PONG)');
+    expect(ok.output()).toContain('migrations: up to date');
+
+    const port = await freePort();
+    const bad = runEntrypoint('cli', { ...baseEnv, REDIS_URL: `redis://127.0.0.1:${port}` }, ['check']);
+    expect((await bad.exited).code).toBe(1);
+    expect(bad.output()).toContain('redis: DOWN');
+  });
+
+  it('cli migrate is idempotent; unknown commands exit 64 with usage', async () => {
+    const m = runEntrypoint('cli', baseEnv, ['migrate']);
+    expect((await m.exited).code).toBe(0);
+    expect(m.output()).toContain('no pending migrations');
+    const u = runEntrypoint('cli', baseEnv, ['frobnicate']);
+    expect((await u.exited).code).toBe(64);
+    expect(u.output()).toContain('usage: npm run cli');
+  });
+});
