@@ -7,6 +7,8 @@ import { HealthModule } from './common/health/health.module';
 import { createValidationPipe } from './common/http/validation.pipe';
 import { AppLogger } from './common/logging/app-logger';
 import { MetricsModule } from './common/metrics/metrics.module';
+import { KeysModule } from './keys/keys.module';
+import { UsersModule } from './users/users.module';
 import { workerModules } from './worker.module';
 
 /** The HTTP process: every feature's controllers, plus the queue processors unless disabled. */
@@ -19,6 +21,8 @@ export class AppModule {
         CoreModule.forRoot(config, logger),
         MetricsModule,
         HealthModule,
+        UsersModule,
+        KeysModule,
         ...(config.workers.enabled ? workerModules() : []),
       ],
       providers: [

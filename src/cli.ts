@@ -5,10 +5,12 @@ import { AppModule } from './app.module';
 import { CliCommand, CliUsageError } from './common/cli/cli-command';
 import { checkCommand, envTableCommand, migrateCommand } from './common/cli/core.commands';
 import { loadConfigOrExit } from './common/lifecycle/process';
+import { KEYS_COMMANDS } from './keys/keys.commands';
+import { USERS_COMMANDS } from './users/users.commands';
 import { AppLogger, createRootLogger } from './common/logging/app-logger';
 
 /** `npm run cli -- <command> [--option value]`. Each feature module contributes its commands. */
-const COMMANDS: CliCommand[] = [migrateCommand, checkCommand, envTableCommand];
+const COMMANDS: CliCommand[] = [migrateCommand, checkCommand, envTableCommand, ...USERS_COMMANDS, ...KEYS_COMMANDS];
 
 function help(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(16)} ${c.summary}${c.usage ? `\n  ${''.padEnd(16)} ${c.usage}` : ''}`);

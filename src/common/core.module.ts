@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { Clock } from './clock/clock';
+import { ClockModule } from './clock/clock.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -18,12 +18,11 @@ export class CoreModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(logger),
+        ClockModule,
         DatabaseModule,
         RedisModule,
         QueueModule,
       ],
-      providers: [Clock],
-      exports: [Clock],
     };
   }
 }

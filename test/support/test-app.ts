@@ -25,6 +25,8 @@ export interface TestAppOptions {
   /** Replace providers, e.g. the clock or an external client. */
   override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
   captureLogs?: boolean;
+  /** Listen on this port instead of a random one (when PUBLIC_URL must name it up front). */
+  port?: number;
 }
 
 /** Boots the real application, in-process, listening on a random loopback port. */
@@ -43,7 +45,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     config,
     logger,
   );
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   return {
     app,

@@ -27,6 +27,9 @@ export class AppConfig {
   readonly redis: { url: string; keyPrefix: string };
   readonly log: { level: string };
   readonly workers: { enabled: boolean };
+  readonly sessions: { ttlMs: number; secureCookie: boolean };
+  readonly rateLimits: { keyRpm: number };
+  readonly oidc: { issuer: string; clientId: string; clientSecret: string; scopes: string; displayName: string } | null;
 
   constructor(vars: EnvVars) {
     this.env = vars.NODE_ENV;
@@ -47,6 +50,17 @@ export class AppConfig {
     this.redis = { url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX };
     this.log = { level: vars.LOG_LEVEL };
     this.workers = { enabled: vars.WORKERS_ENABLED };
+    this.sessions = { ttlMs: vars.SESSION_TTL_HOURS * 3_600_000, secureCookie: this.http.publicUrl.startsWith('https:') };
+    this.rateLimits = { keyRpm: vars.RATE_LIMIT_KEY_RPM };
+    this.oidc = vars.OIDC_ISSUER
+      ? {
+          issuer: vars.OIDC_ISSUER,
+          clientId: vars.OIDC_CLIENT_ID ?? '',
+          clientSecret: vars.OIDC_CLIENT_SECRET ?? '',
+          scopes: vars.OIDC_SCOPES,
+          displayName: vars.OIDC_DISPLAY_NAME,
+        }
+      : null;
   }
 
   /** Configuration with secrets masked, for `cli check` and start-up logs. */
@@ -59,6 +73,9 @@ export class AppConfig {
       redis: { ...this.redis, url: mask(this.redis.url) },
       log: this.log,
       workers: this.workers,
+      sessions: this.sessions,
+      rateLimits: this.rateLimits,
+      oidc: this.oidc ? { ...this.oidc, clientSecret: '***' } : null,
     };
   }
 }

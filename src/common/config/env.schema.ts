@@ -8,7 +8,10 @@ import {
   IsUrl,
   Matches,
   Max,
+  MaxLength,
   Min,
+  MinLength,
+  ValidateIf,
 } from 'class-validator';
 
 /**
@@ -100,6 +103,44 @@ export class EnvVars {
   @IsBoolean()
   @Transform(toBool)
   TRUST_PROXY = false;
+
+  @IsInt()
+  @Min(1)
+  @Max(8760)
+  @Transform(toInt)
+  SESSION_TTL_HOURS = 720;
+
+  @IsInt()
+  @Min(0)
+  @Max(1000000)
+  @Transform(toInt)
+  RATE_LIMIT_KEY_RPM = 600;
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  @Transform(trim)
+  OIDC_ISSUER?: string;
+
+  @ValidateIf((env: EnvVars) => !!env.OIDC_ISSUER)
+  @IsString()
+  @MinLength(1, { message: 'must be set when OIDC_ISSUER is set' })
+  @Transform(trim)
+  OIDC_CLIENT_ID?: string;
+
+  @ValidateIf((env: EnvVars) => !!env.OIDC_ISSUER)
+  @IsString()
+  @MinLength(1, { message: 'must be set when OIDC_ISSUER is set' })
+  @Transform(trim)
+  OIDC_CLIENT_SECRET?: string;
+
+  @IsString()
+  @Transform(trim)
+  OIDC_SCOPES = 'openid email profile';
+
+  @IsString()
+  @MaxLength(60)
+  @Transform(trim)
+  OIDC_DISPLAY_NAME = 'Single sign-on';
 }
 
 /** One line of documentation per variable: the README table is generated from this list. */
@@ -119,4 +160,11 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   SHUTDOWN_GRACE_MS: 'On SIGTERM, how long in-flight requests may run before the process exits.',
   WORKERS_ENABLED: 'Run the queue processors in the HTTP process too (`false` when `src/worker.ts` runs separately).',
   TRUST_PROXY: 'Trust `X-Forwarded-*` headers from a reverse proxy.',
+  SESSION_TTL_HOURS: 'Lifetime of a sign-in session (cookie `sy_session`; `Secure` when `PUBLIC_URL` is https).',
+  RATE_LIMIT_KEY_RPM: 'Requests per minute per API key (`0` = no limit). `:free` models have their own fixed limits.',
+  OIDC_ISSUER: 'OpenID Connect issuer URL for "sign in with …" (unset = email and password only). http only for loopback issuers.',
+  OIDC_CLIENT_ID: 'Client id registered at the OpenID provider (required with `OIDC_ISSUER`).',
+  OIDC_CLIENT_SECRET: 'Client secret registered at the OpenID provider (required with `OIDC_ISSUER`).',
+  OIDC_SCOPES: 'Scopes requested from the OpenID provider; must include `openid` and `email`.',
+  OIDC_DISPLAY_NAME: 'Name of the OpenID provider on the sign-in page.',
 };

@@ -22,6 +22,8 @@ export function dataSourceOptions(
     migrationsTableName: 'migrations',
     migrations: [MIGRATIONS_GLOB],
     applicationName: 'switchyard',
+    // gen_random_uuid() is built into Postgres 13+: no extension to install.
+    uuidExtension: 'pgcrypto',
     extra: {
       max: overrides.poolMax ?? config.database.poolMax,
       connectionTimeoutMillis: 3000,

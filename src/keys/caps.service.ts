@@ -1,0 +1,119 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { Clock } from '../common/clock/clock';
+import { queryRows } from '../common/database/sql';
+import { AppError } from '../common/errors/app-error';
+import { CapsRepository, CounterRow } from './caps.repository';
+import { KeysErrors, LimitSource } from './keys.errors';
+import { LimitReset, periodStarts, PeriodStarts } from './periods';
+
+export interface KeyLimit {
+  limit: bigint | null;
+  reset: LimitReset | null;
+}
+
+/** Spend of the counter's period that a key limit with this reset applies to. */
+export function spendInPeriod(c: CounterRow, reset: LimitReset | null): bigint {
+  return reset === 'daily' ? c.day : reset === 'weekly' ? c.week : reset === 'monthly' ? c.month : c.total;
+}
+
+const min = (values: (bigint | null)[]): bigint | null =>
+  values.reduce<bigint | null>((m, v) => (v === null ? m : m === null || v < m ? v : m), null);
+
+const remaining = (cap: bigint | null, spent: bigint, held: bigint): bigint | null =>
+  cap === null ? null : cap - spent - held > 0n ? cap - spent - held : 0n;
+
+/**
+ * Spending caps per key and per user. `reserve` holds an amount against every cap that applies, in
+ * Postgres, with conditional UPDATEs in one transaction; `settle` books what was really spent and
+ * frees the rest. Correct across any number of processes: Postgres decides, nothing is cached.
+ */
+@Injectable()
+export class CapsService {
+  constructor(
+    private readonly repo: CapsRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Holds `amount` on the user's caps and the key's limit. Throws (403 with `limit_source`, or 401
+   * when the key stopped being usable) without holding anything; inside a caller's transaction the
+   * caller must let the error roll its transaction back.
+   */
+  async reserve(keyId: string, userId: string, amount: bigint, em?: EntityManager): Promise<void> {
+    if (amount < 0n) throw new RangeError('reserve amount must be >= 0');
+    const now = this.clock.now();
+    const p = periodStarts(now);
+    await this.inTransaction(em, async (tx) => {
+      if (!(await this.repo.reserveUser(tx, userId, amount, p))) {
+        throw KeysErrors.limitExceeded(await this.userLimitSource(tx, userId, amount, p));
+      }
+      if (!(await this.repo.reserveKey(tx, keyId, amount, now, p))) {
+        throw await this.keyFailure(tx, keyId, now);
+      }
+    });
+  }
+
+  /** Books `actual` (0 <= actual <= held) as spent and releases the whole hold, exactly as reserved. */
+  async settle(keyId: string, userId: string, held: bigint, actual: bigint, em?: EntityManager): Promise<void> {
+    if (actual < 0n || actual > held) throw new RangeError(`settle: actual ${actual} outside [0, ${held}]`);
+    const p = periodStarts(this.clock.now());
+    await this.inTransaction(em, async (tx) => {
+      const ok = (await this.repo.settleUser(tx, userId, held, actual, p)) && (await this.repo.settleKey(tx, keyId, held, actual, p));
+      // Settling more than is held means a hold was settled twice: refuse and roll back.
+      if (!ok) throw new Error(`settle: key ${keyId} / user ${userId} hold less than ${held}`);
+    });
+  }
+
+  release(keyId: string, userId: string, held: bigint, em?: EntityManager): Promise<void> {
+    return this.settle(keyId, userId, held, 0n, em);
+  }
+
+  /** The most that can be reserved right now for this key and user (null: no cap applies). */
+  async headroom(keyId: string, userId: string, key: KeyLimit): Promise<bigint | null> {
+    const p = periodStarts(this.clock.now());
+    const [k, u] = await Promise.all([this.repo.keyCounters(keyId, p), this.repo.userCounters(userId, p)]);
+    const keyRoom = k ? remaining(key.limit, spendInPeriod(k, key.reset), k.held) : null;
+    if (!u) return keyRoom;
+    return min([keyRoom, remaining(u.caps.daily, u.day, u.held), remaining(u.caps.weekly, u.week, u.held), remaining(u.caps.monthly, u.month, u.held)]);
+  }
+
+  keyCounters(keyId: string): Promise<CounterRow | null> {
+    return this.repo.keyCounters(keyId, periodStarts(this.clock.now()));
+  }
+
+  userCounters(userId: string) {
+    return this.repo.userCounters(userId, periodStarts(this.clock.now()));
+  }
+
+  setUserCaps(userId: string, caps: { daily?: bigint | null; weekly?: bigint | null; monthly?: bigint | null }): Promise<void> {
+    return this.repo.setUserCaps(userId, caps);
+  }
+
+  ensureUser(userId: string): Promise<unknown> {
+    return this.repo.dataSource.transaction((em) => this.repo.ensureUserRow(em, userId));
+  }
+
+  private inTransaction<T>(em: EntityManager | undefined, work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return em ? work(em) : this.repo.dataSource.transaction(work);
+  }
+
+  private async userLimitSource(tx: EntityManager, userId: string, amount: bigint, p: PeriodStarts): Promise<LimitSource> {
+    const u = await this.repo.userCounters(userId, p, tx);
+    if (u?.caps.daily != null && u.day + u.held + amount > u.caps.daily) return 'user_daily';
+    if (u?.caps.weekly != null && u.week + u.held + amount > u.caps.weekly) return 'user_weekly';
+    return 'user_monthly';
+  }
+
+  private async keyFailure(em: EntityManager, keyId: string, now: Date): Promise<AppError> {
+    const rows = (await queryRows(em,
+      `SELECT disabled, deleted_at, expires_at, limit_reset FROM api_keys WHERE id = $1`,
+      [keyId],
+    )) as { disabled: boolean; deleted_at: Date | null; expires_at: Date | null; limit_reset: LimitReset | null }[];
+    const key = rows[0];
+    if (!key || key.deleted_at) return KeysErrors.invalidKey();
+    if (key.disabled) return KeysErrors.disabledKey();
+    if (key.expires_at && key.expires_at <= now) return KeysErrors.expiredKey();
+    return KeysErrors.limitExceeded(key.limit_reset ? (`key_${key.limit_reset}` as LimitSource) : 'key');
+  }
+}

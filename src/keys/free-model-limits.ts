@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock/clock';
+import { rateLimitError } from '../common/errors/rate-limit-error';
+import { usdToNanos } from '../common/money/money';
+import { RateLimiter } from '../common/redis/rate-limiter';
+
+/** OpenRouter's published limits for `:free` model variants. */
+export const FREE_MODELS = {
+  perMinute: 20,
+  perDay: 50,
+  perDayAfterPurchase: 1000,
+  purchaseThreshold: usdToNanos(10),
+} as const;
+
+/**
+ * Requests to `:free` models per user: 20 a minute, 50 a day, or 1000 a day once the user has
+ * bought at least $10 of credits. Days are UTC days.
+ */
+@Injectable()
+export class FreeModelLimits {
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly clock: Clock,
+  ) {}
+
+  async check(userId: string, purchasedNanos: bigint): Promise<void> {
+    const high = purchasedNanos >= FREE_MODELS.purchaseThreshold;
+    const daily = high ? FREE_MODELS.perDayAfterPurchase : FREE_MODELS.perDay;
+    const dayName = high ? 'free-models-per-day-high-balance' : 'free-models-per-day';
+    const d = await this.limiter.hit([
+      { name: 'free-models-per-min', subject: userId, max: FREE_MODELS.perMinute, windowMs: 60_000 },
+      { name: dayName, subject: userId, max: daily, windowMs: 86_400_000 },
+    ]);
+    if (d.allowed !== false) return;
+    const hint = d.blockedBy.name === 'free-models-per-day' ? '. Add 10 credits to unlock 1000 free model requests per day' : '';
+    throw rateLimitError(d.blockedBy, this.clock.nowMs(), `Rate limit exceeded: ${d.blockedBy.name}${hint}`);
+  }
+}

@@ -1,0 +1,200 @@
+import { Injectable, Optional } from '@nestjs/common';
+import { Clock } from '../common/clock/clock';
+import { AppError } from '../common/errors/app-error';
+import { nanosToUsd, usdToNanos } from '../common/money/money';
+import { CapsService, spendInPeriod } from './caps.service';
+import { CounterRow } from './caps.repository';
+import { CreateKeyDto } from './dto/create-key.dto';
+import { CurrentKeyDto, KeyDto } from './dto/key.dto';
+import { KeySettingsDto } from './dto/key-settings.dto';
+import { UpdateKeyDto } from './dto/update-key.dto';
+import { SpendCounters } from './entities/spend-counters';
+import { ApiKeyEntity } from './entities/api-key.entity';
+import { generateKey, hashKey, isWellFormedKey } from './key-format';
+import { KeysErrors } from './keys.errors';
+import { KeyChanges, KeysRepository } from './keys.repository';
+import { periodStarts } from './periods';
+import { KeyPrincipal, Principal } from './principal';
+import { PurchaseHistory } from './purchase-history';
+
+/**
+ * How long a process trusts a key it looked up. Short, so that disabling or deleting a key takes
+ * effect on every process within a second without any cross-process messaging.
+ */
+const KEY_CACHE_MS = 250;
+const KEY_CACHE_MAX = 10_000;
+
+interface CachedKey {
+  key: ApiKeyEntity;
+  until: number;
+}
+
+@Injectable()
+export class KeysService {
+  private readonly cache = new Map<string, CachedKey>();
+
+  constructor(
+    private readonly repo: KeysRepository,
+    private readonly caps: CapsService,
+    private readonly clock: Clock,
+    @Optional() private readonly purchases?: PurchaseHistory,
+  ) {}
+
+  /** The principal behind an `Authorization: Bearer` header, or a 401. */
+  async authenticate(authorization: string | undefined): Promise<KeyPrincipal> {
+    const m = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
+    if (!m) throw KeysErrors.missingKey();
+    if (!isWellFormedKey(m[1])) throw KeysErrors.invalidKey();
+    const hash = hashKey(m[1]);
+    const key = await this.lookup(hash);
+    if (!key || key.deletedAt) throw KeysErrors.invalidKey();
+    if (key.disabled) throw KeysErrors.disabledKey();
+    if (key.expiresAt && key.expiresAt.getTime() <= this.clock.nowMs()) throw KeysErrors.expiredKey();
+    return {
+      kind: 'key',
+      keyId: key.id,
+      keyHash: key.hash,
+      userId: key.userId,
+      isManagement: key.isManagement,
+      limit: { limit: key.limitNanos, reset: key.limitReset },
+    };
+  }
+
+  async create(actor: Principal, dto: CreateKeyDto): Promise<{ data: KeyDto; key: string }> {
+    if (dto.management && actor.kind === 'key') throw KeysErrors.managementKeyCannotMintManagementKeys();
+    const created = await this.createFor(actor.userId, {
+      name: dto.name,
+      isManagement: dto.management ?? false,
+      ...this.changesFrom(dto),
+    });
+    return { data: this.toDto(created.entity), key: created.key };
+  }
+
+  /** Creates a key for a user; the only place a full key exists, returned once. */
+  async createFor(userId: string, fields: { name: string; isManagement?: boolean } & KeyChanges): Promise<{ entity: ApiKeyEntity; key: string }> {
+    const material = generateKey();
+    await this.caps.ensureUser(userId);
+    const entity = await this.repo.insert({
+      hash: material.hash,
+      label: material.label,
+      userId,
+      isManagement: false,
+      ...fields,
+    });
+    return { entity, key: material.key };
+  }
+
+  async list(actor: Principal, offset = 0, includeDisabled = false): Promise<KeyDto[]> {
+    const keys = await this.repo.listOwned(actor.userId, offset, includeDisabled);
+    return keys.map((k) => this.toDto(k));
+  }
+
+  async get(actor: Principal, hash: string): Promise<KeyDto> {
+    return this.toDto(await this.owned(actor, hash));
+  }
+
+  async update(actor: Principal, hash: string, dto: UpdateKeyDto): Promise<KeyDto> {
+    const key = await this.owned(actor, hash);
+    const changes = { ...this.changesFrom(dto), ...(dto.name !== undefined ? { name: dto.name } : {}), ...(dto.disabled !== undefined ? { disabled: dto.disabled } : {}) };
+    if (Object.keys(changes).length) await this.repo.update(key.id, changes);
+    this.cache.delete(hash);
+    return this.toDto((await this.repo.findOwned(actor.userId, hash))!);
+  }
+
+  async remove(actor: Principal, hash: string): Promise<void> {
+    const key = await this.owned(actor, hash);
+    await this.repo.softDelete(key.id, this.clock.now());
+    this.cache.delete(hash);
+  }
+
+  async current(principal: KeyPrincipal, rateLimitRpm: number): Promise<CurrentKeyDto> {
+    const key = await this.repo.findByHash(principal.keyHash);
+    if (!key) throw KeysErrors.invalidKey();
+    const { hash, disabled, created_at, updated_at, workspace_id, ...shared } = this.toDto(key);
+    const purchased = this.purchases ? await this.purchases.purchasedNanos(key.userId) : 0n;
+    return {
+      ...shared,
+      is_free_tier: purchased === 0n,
+      is_provisioning_key: key.isManagement,
+      rate_limit: { requests: rateLimitRpm, interval: '1m', note: 'This field is deprecated and safe to ignore.' },
+    };
+  }
+
+  private async owned(actor: Principal, hash: string): Promise<ApiKeyEntity> {
+    // Another user's key answers exactly like a missing one, so hashes cannot be probed.
+    const key = /^[0-9a-f]{64}$/.test(hash) ? await this.repo.findOwned(actor.userId, hash) : null;
+    if (!key) throw KeysErrors.keyNotFound();
+    return key;
+  }
+
+  private async lookup(hash: string): Promise<ApiKeyEntity | null> {
+    const now = this.clock.nowMs();
+    const hit = this.cache.get(hash);
+    if (hit && hit.until > now) return hit.key;
+    const key = await this.repo.findByHash(hash);
+    if (key) {
+      if (this.cache.size >= KEY_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(hash, { key, until: now + KEY_CACHE_MS });
+    }
+    return key;
+  }
+
+  private changesFrom(dto: KeySettingsDto): KeyChanges {
+    const changes: KeyChanges = {};
+    if (dto.limit !== undefined) changes.limitNanos = dto.limit === null ? null : usdToNanos(dto.limit);
+    if (dto.limit_reset !== undefined) changes.limitReset = dto.limit_reset;
+    if (dto.include_byok_in_limit !== undefined) changes.includeByokInLimit = dto.include_byok_in_limit;
+    if (dto.expires_at !== undefined) {
+      const at = dto.expires_at === null ? null : new Date(dto.expires_at);
+      if (at && at.getTime() <= this.clock.nowMs()) {
+        throw new AppError('validation_failed', 'expires_at must be in the future', {
+          fields: [{ field: 'expires_at', messages: ['expires_at must be in the future'] }],
+        });
+      }
+      changes.expiresAt = at;
+    }
+    return changes;
+  }
+
+  private toDto(k: ApiKeyEntity): KeyDto {
+    const c = currentCounters(k.spend, this.clock.now());
+    const spent = spendInPeriod(c, k.limitReset);
+    const remaining = k.limitNanos === null ? null : k.limitNanos - spent - c.held > 0n ? k.limitNanos - spent - c.held : 0n;
+    return {
+      hash: k.hash,
+      name: k.name,
+      label: k.label,
+      disabled: k.disabled,
+      limit: k.limitNanos === null ? null : nanosToUsd(k.limitNanos),
+      limit_remaining: remaining === null ? null : nanosToUsd(remaining),
+      limit_reset: k.limitReset,
+      include_byok_in_limit: k.includeByokInLimit,
+      usage: nanosToUsd(c.total),
+      usage_daily: nanosToUsd(c.day),
+      usage_weekly: nanosToUsd(c.week),
+      usage_monthly: nanosToUsd(c.month),
+      byok_usage: 0,
+      byok_usage_daily: 0,
+      byok_usage_weekly: 0,
+      byok_usage_monthly: 0,
+      created_at: k.createdAt.toISOString(),
+      updated_at: k.updatedAt.toISOString(),
+      expires_at: k.expiresAt ? k.expiresAt.toISOString() : null,
+      creator_user_id: k.userId,
+      workspace_id: null,
+      is_management_key: k.isManagement,
+    };
+  }
+}
+
+/** A row's counters as of now: a period whose start is not the current one counts as zero. */
+export function currentCounters(s: SpendCounters, now: Date): CounterRow {
+  const p = periodStarts(now);
+  return {
+    held: s.held,
+    total: s.total,
+    day: s.dayStart >= p.day ? s.day : 0n,
+    week: s.weekStart >= p.week ? s.week : 0n,
+    month: s.monthStart >= p.month ? s.month : 0n,
+  };
+}

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { SessionEntity } from './entities/session.entity';
+import { UserIdentityEntity } from './entities/user-identity.entity';
+import { UserEntity } from './entities/user.entity';
+import { OidcSignInService } from './oidc/oidc-sign-in.service';
+import { OidcClient } from './oidc/oidc.client';
+import { OidcController } from './oidc/oidc.controller';
+import { PasswordHasher } from './password-hasher';
+import { SessionGuard } from './session.guard';
+import { SessionsService } from './sessions.service';
+import { UsersController } from './users.controller';
+import { UsersRepository } from './users.repository';
+import { UsersService } from './users.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([UserEntity, SessionEntity, UserIdentityEntity])],
+  controllers: [UsersController, OidcController],
+  providers: [UsersRepository, UsersService, SessionsService, SessionGuard, PasswordHasher, OidcClient, OidcSignInService],
+  exports: [UsersService, SessionsService, SessionGuard],
+})
+export class UsersModule {}

@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { SessionEntity } from './entities/session.entity';
+import { UserIdentityEntity } from './entities/user-identity.entity';
+import { UserEntity } from './entities/user.entity';
+
+const UNIQUE_VIOLATION = '23505';
+
+@Injectable()
+export class UsersRepository {
+  constructor(
+    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
+    @InjectRepository(UserIdentityEntity) private readonly identities: Repository<UserIdentityEntity>,
+  ) {}
+
+  findById(id: string): Promise<UserEntity | null> {
+    return this.users.findOneBy({ id });
+  }
+
+  findByEmail(email: string): Promise<UserEntity | null> {
+    return this.users.findOneBy({ email: email.toLowerCase() });
+  }
+
+  /** Inserts a user; returns null when the email is taken (also under a race). */
+  async insert(user: Pick<UserEntity, 'email' | 'passwordHash' | 'emailVerified' | 'displayName'>): Promise<UserEntity | null> {
+    try {
+      return await this.users.save(this.users.create({ ...user, email: user.email.toLowerCase() }));
+    } catch (err) {
+      if ((err as { code?: string }).code === UNIQUE_VIOLATION) return null;
+      throw err;
+    }
+  }
+
+  async markEmailVerified(id: string): Promise<void> {
+    await this.users.update({ id }, { emailVerified: true });
+  }
+
+  insertSession(s: Pick<SessionEntity, 'tokenHash' | 'userId' | 'expiresAt' | 'userAgent'>): Promise<SessionEntity> {
+    return this.sessions.save(this.sessions.create(s));
+  }
+
+  /** The session for a token hash, if it has not expired. */
+  findLiveSession(tokenHash: string, now: Date): Promise<SessionEntity | null> {
+    return this.sessions
+      .createQueryBuilder('s')
+      .where('s.token_hash = :tokenHash AND s.expires_at > :now', { tokenHash, now })
+      .getOne();
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.sessions.delete({ tokenHash });
+  }
+
+  async deleteExpiredSessions(now: Date): Promise<number> {
+    const r = await this.sessions.createQueryBuilder().delete().where('expires_at <= :now', { now }).execute();
+    return r.affected ?? 0;
+  }
+
+  findIdentity(issuer: string, subject: string): Promise<UserIdentityEntity | null> {
+    return this.identities.findOneBy({ issuer, subject });
+  }
+
+  /** Links an external identity; a concurrent identical link is not an error. */
+  async linkIdentity(link: Pick<UserIdentityEntity, 'issuer' | 'subject' | 'userId' | 'email'>): Promise<void> {
+    await this.identities.createQueryBuilder().insert().values(link).orIgnore().execute();
+  }
+}

@@ -1,0 +1,231 @@
+import { AppError } from '../../src/common/errors/app-error';
+import { Clock, ManualClock } from '../../src/common/clock/clock';
+import { usdToNanos } from '../../src/common/money/money';
+import { CapsService } from '../../src/keys/caps.service';
+import { FreeModelLimits } from '../../src/keys/free-model-limits';
+import { KeysService } from '../../src/keys/keys.service';
+import { call, createKey, signUp } from '../support/factories';
+import { createTestApp, TestApp } from '../support/test-app';
+
+const usd = (v: number) => usdToNanos(v);
+
+interface Outcome {
+  ok: boolean;
+  status?: number;
+  source?: string;
+}
+
+async function attempt(caps: CapsService, keyId: string, userId: string, amount: bigint): Promise<Outcome> {
+  try {
+    await caps.reserve(keyId, userId, amount);
+    return { ok: true };
+  } catch (err) {
+    if (err instanceof AppError) return { ok: false, status: err.status, source: err.metadata.limit_source as string };
+    throw err; // a deadlock or any other database error fails the test
+  }
+}
+
+/** The key id and user id behind a key, through the same authentication the API uses. */
+async function principalOf(t: TestApp, key: string) {
+  return t.get(KeysService).authenticate(`Bearer ${key}`);
+}
+
+describe('spending caps under concurrency', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { DATABASE_POOL_MAX: '20' } });
+  });
+  afterAll(() => t.close());
+
+  it('200 concurrent reserves of $0.02 against a $1.00 key cap admit exactly 50', async () => {
+    const u = await signUp(t);
+    const k = await principalOf(t, (await createKey(t, { cookie: u.cookie }, { limit: 1 })).key);
+    const caps = t.get(CapsService);
+    const outcomes = await Promise.all(Array.from({ length: 200 }, () => attempt(caps, k.keyId, k.userId, usd(0.02))));
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(50);
+    const rejected = outcomes.filter((o) => !o.ok);
+    expect(rejected.every((o) => o.status === 403 && o.source === 'key')).toBe(true);
+    expect((await caps.keyCounters(k.keyId))!.held).toBe(usd(1));
+
+    // Settling all 50 at half their hold frees the rest: exactly 25 more fit.
+    await Promise.all(Array.from({ length: 50 }, () => caps.settle(k.keyId, k.userId, usd(0.02), usd(0.01))));
+    const c = (await caps.keyCounters(k.keyId))!;
+    expect(c).toMatchObject({ held: 0n, total: usd(0.5) });
+    const more = await Promise.all(Array.from({ length: 60 }, () => attempt(caps, k.keyId, k.userId, usd(0.02))));
+    expect(more.filter((o) => o.ok)).toHaveLength(25);
+  });
+
+  it('the same holds across three app instances sharing one Postgres', async () => {
+    const others = [await createTestApp(), await createTestApp()];
+    try {
+      const apps = [t, ...others];
+      const u = await signUp(t);
+      const k = await principalOf(t, (await createKey(t, { cookie: u.cookie }, { limit: 1 })).key);
+      const outcomes = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => attempt(apps[i % 3].get(CapsService), k.keyId, k.userId, usd(0.02))),
+      );
+      expect(outcomes.filter((o) => o.ok)).toHaveLength(50);
+      expect(outcomes.filter((o) => !o.ok).every((o) => o.status === 403)).toBe(true);
+    } finally {
+      await Promise.all(others.map((o) => o.close()));
+    }
+  });
+
+  it('a user cap binds across two keys', async () => {
+    const u = await signUp(t);
+    const patched = await call<{ data: { daily: { cap: number } } }>(t, 'PATCH', '/api/v1/limits', { cookie: u.cookie, body: { daily: 1 } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.data.daily.cap).toBe(1);
+    const a = await principalOf(t, (await createKey(t, { cookie: u.cookie })).key);
+    const b = await principalOf(t, (await createKey(t, { cookie: u.cookie })).key);
+    const caps = t.get(CapsService);
+    const outcomes = await Promise.all(
+      Array.from({ length: 120 }, (_, i) => attempt(caps, (i % 2 ? a : b).keyId, u.id, usd(0.02))),
+    );
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(50);
+    expect(outcomes.filter((o) => !o.ok).every((o) => o.status === 403 && o.source === 'user_daily')).toBe(true);
+  });
+
+  it('nested caps: key A $2, key B $4, user $5 a month; 300 concurrent reserves', async () => {
+    const u = await signUp(t);
+    await call(t, 'PATCH', '/api/v1/limits', { cookie: u.cookie, body: { monthly: 5 } });
+    const a = await principalOf(t, (await createKey(t, { cookie: u.cookie }, { limit: 2 })).key);
+    const b = await principalOf(t, (await createKey(t, { cookie: u.cookie }, { limit: 4 })).key);
+    const caps = t.get(CapsService);
+    const picks = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? a : b));
+    const outcomes = await Promise.all(picks.map((k) => attempt(caps, k.keyId, u.id, usd(0.02))));
+    const heldA = (await caps.keyCounters(a.keyId))!.held;
+    const heldB = (await caps.keyCounters(b.keyId))!.held;
+    expect(heldA).toBeLessThanOrEqual(usd(2));
+    expect(heldB).toBeLessThanOrEqual(usd(4));
+    expect(heldA + heldB).toBeLessThanOrEqual(usd(5));
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(250); // A's 100 and B's 200 fit their keys; the user's $5 stops at 250
+    expect(heldA + heldB).toBe(usd(0.02) * BigInt(outcomes.filter((o) => o.ok).length));
+    expect((await caps.userCounters(u.id))!.held).toBe(heldA + heldB);
+  });
+
+  it('settling more than is held is refused and changes nothing', async () => {
+    const u = await signUp(t);
+    const k = await principalOf(t, (await createKey(t, { cookie: u.cookie })).key);
+    const caps = t.get(CapsService);
+    await caps.reserve(k.keyId, k.userId, usd(0.1));
+    await caps.settle(k.keyId, k.userId, usd(0.1), usd(0.05));
+    await expect(caps.settle(k.keyId, k.userId, usd(0.1), usd(0.05))).rejects.toThrow(/hold less than/);
+    expect(await caps.keyCounters(k.keyId)).toMatchObject({ held: 0n, total: usd(0.05) });
+    expect(await caps.userCounters(k.userId)).toMatchObject({ held: 0n, total: usd(0.05) });
+    await expect(caps.settle(k.keyId, k.userId, usd(0.1), usd(0.2))).rejects.toThrow(RangeError);
+  });
+
+  it('a key disabled after authentication cannot reserve', async () => {
+    const u = await signUp(t);
+    const created = await createKey(t, { cookie: u.cookie });
+    const k = await principalOf(t, created.key);
+    await call(t, 'PATCH', `/api/v1/keys/${created.hash}`, { cookie: u.cookie, body: { disabled: true } });
+    const o = await attempt(t.get(CapsService), k.keyId, k.userId, usd(0.01));
+    expect(o).toEqual({ ok: false, status: 401, source: undefined });
+  });
+});
+
+describe('limit resets at UTC boundaries', () => {
+  const clock = new ManualClock(Date.parse('2026-11-22T23:59:59Z')); // a Sunday
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ override: (b) => b.overrideProvider(Clock).useValue(clock) });
+  });
+  afterAll(() => t.close());
+
+  const spend = async (caps: CapsService, k: { keyId: string; userId: string }, amount: bigint) => {
+    await caps.reserve(k.keyId, k.userId, amount);
+    await caps.settle(k.keyId, k.userId, amount, amount);
+  };
+
+  it('daily, weekly and monthly key limits reset at midnight, on Monday and on the 1st', async () => {
+    clock.set('2026-11-22T23:59:59Z');
+    const u = await signUp(t);
+    const caps = t.get(CapsService);
+    const daily = await createKey(t, { cookie: u.cookie }, { limit: 1, limit_reset: 'daily' });
+    const weekly = await createKey(t, { cookie: u.cookie }, { limit: 1, limit_reset: 'weekly' });
+    const monthly = await createKey(t, { cookie: u.cookie }, { limit: 1, limit_reset: 'monthly' });
+    const total = await createKey(t, { cookie: u.cookie }, { limit: 1 });
+    const ks = await Promise.all([daily, weekly, monthly, total].map((k) => principalOf(t, k.key)));
+    for (const k of ks) await spend(caps, k, usd(1));
+    for (const k of ks) expect((await attempt(caps, k.keyId, k.userId, usd(0.01))).ok).toBe(false);
+
+    clock.set('2026-11-23T00:00:00Z'); // Monday: a new day and a new week, same month
+    const afterMidnight = await Promise.all(ks.map((k) => attempt(caps, k.keyId, k.userId, usd(0.01))));
+    expect(afterMidnight.map((o) => o.ok)).toEqual([true, true, false, false]);
+    const me = await call<{ data: { usage: number; usage_daily: number; usage_weekly: number; usage_monthly: number; limit_remaining: number } }>(
+      t, 'GET', '/api/v1/key', { key: daily.key },
+    );
+    expect(me.body.data).toMatchObject({ usage: 1, usage_daily: 0, usage_weekly: 0, usage_monthly: 1 });
+    expect(me.body.data.limit_remaining).toBeCloseTo(0.99, 9); // $0.01 is held
+
+    clock.set('2026-12-01T00:00:00Z'); // a Tuesday: a new month, same week as Monday the 30th? no: new month only
+    const monthStart = await attempt(caps, ks[2].keyId, ks[2].userId, usd(0.01));
+    expect(monthStart.ok).toBe(true);
+    expect((await attempt(caps, ks[3].keyId, ks[3].userId, usd(0.01))).ok).toBe(false); // a total limit never resets
+  });
+
+  it('user caps reset by period too, and GET /limits shows the current period', async () => {
+    clock.set('2026-11-29T12:00:00Z'); // Sunday
+    const u = await signUp(t);
+    await call(t, 'PATCH', '/api/v1/limits', { cookie: u.cookie, body: { daily: 0.5, weekly: 1, monthly: 3 } });
+    const k = await principalOf(t, (await createKey(t, { cookie: u.cookie })).key);
+    const caps = t.get(CapsService);
+    await spend(caps, k, usd(0.5));
+    expect(await attempt(caps, k.keyId, k.userId, usd(0.01))).toMatchObject({ ok: false, source: 'user_daily' });
+    clock.set('2026-11-30T00:00:01Z'); // Monday, last day of the month
+    await spend(caps, k, usd(0.5));
+    expect(await attempt(caps, k.keyId, k.userId, usd(0.01))).toMatchObject({ ok: false, source: 'user_daily' });
+    const limits = await call<{ data: Record<string, { cap: number; usage: number; remaining: number }> }>(t, 'GET', '/api/v1/limits', { cookie: u.cookie });
+    expect(limits.body.data.daily).toEqual({ cap: 0.5, usage: 0.5, remaining: 0 });
+    expect(limits.body.data.weekly).toEqual({ cap: 1, usage: 0.5, remaining: 0.5 });
+    expect(limits.body.data.monthly).toEqual({ cap: 3, usage: 1, remaining: 2 });
+    clock.set('2026-12-01T00:00:00Z'); // Tuesday: a new day and month, same week
+    await spend(caps, k, usd(0.4));
+    await spend(caps, k, usd(0.1));
+    expect(await attempt(caps, k.keyId, k.userId, usd(0.01))).toMatchObject({ ok: false, source: 'user_daily' });
+    clock.set('2026-12-02T00:00:00Z'); // Wednesday: the day is new, but the week's $1 is spent
+    expect(await attempt(caps, k.keyId, k.userId, usd(0.01))).toMatchObject({ ok: false, source: 'user_weekly' });
+    const december = await call<{ data: Record<string, { usage: number }> }>(t, 'GET', '/api/v1/limits', { cookie: u.cookie });
+    expect(december.body.data.monthly.usage).toBe(0.5);
+  });
+
+  it(':free models: 20 a minute, 50 a day, 1000 a day after a $10 purchase, by UTC day', async () => {
+    clock.set('2026-11-24T10:00:00Z');
+    const u = await signUp(t);
+    const free = t.get(FreeModelLimits);
+    const run = async (n: number, purchased = 0n) => {
+      const results: (number | true)[] = [];
+      for (let i = 0; i < n; i++) {
+        try {
+          await free.check(u.id, purchased);
+          results.push(true);
+        } catch (err) {
+          results.push((err as AppError).status);
+        }
+      }
+      return results;
+    };
+    expect(await run(21)).toEqual([...Array(20).fill(true), 429]);
+    let err: AppError | undefined;
+    try {
+      await free.check(u.id, 0n);
+    } catch (e) {
+      err = e as AppError;
+    }
+    expect(err!.metadata.limit_source).toBe('free-models-per-min');
+    expect(err!.headers['x-ratelimit-limit']).toBe('20');
+    for (let minute = 1; minute <= 2; minute++) {
+      clock.set(Date.parse('2026-11-24T10:00:00Z') + minute * 60_000);
+      await run(20);
+    }
+    clock.set('2026-11-24T10:03:00Z');
+    const dayFull = await run(1);
+    expect(dayFull).toEqual([429]); // 50 used today (20 + 20 + 10 counted, then refused)
+    clock.set('2026-11-24T10:04:00Z');
+    expect(await run(1, usd(10))).toEqual([true]); // a buyer's own, larger daily window
+    clock.set('2026-11-25T00:00:00Z');
+    expect(await run(1)).toEqual([true]);
+  });
+});
