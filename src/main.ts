@@ -23,13 +23,13 @@ async function main(): Promise<void> {
   }
 
   const { app, close } = await createHttpApp(fromModule(AppModule.forRoot(config, logger)), config, logger);
+  exitOnSignals(() => close(), config.http.shutdownGraceMs, logger);
   await app.listen({ port: config.http.port, host: config.http.host });
   const address = app.getHttpServer().address();
   logger.info(
     { address, publicUrl: config.http.publicUrl, workers: config.workers.enabled },
     'switchyard listening',
   );
-  exitOnSignals(() => close(), config.http.shutdownGraceMs, logger);
 }
 
 void main();

@@ -14,8 +14,8 @@ async function main(): Promise<void> {
   app.useLogger(logger);
   app.flushLogs();
   await app.init();
-  logger.info({}, 'switchyard worker running');
   exitOnSignals(() => app.close(), config.http.shutdownGraceMs, logger);
+  logger.info({}, 'switchyard worker running');
 }
 
 void main();

@@ -31,7 +31,8 @@ describe('compiled entrypoints', () => {
     expect(rows[0].t).toBe('migrations');
 
     gw.child.kill('SIGTERM');
-    expect(await gw.exited).toEqual({ code: 0, signal: null });
+    const exit = await gw.exited;
+    expect({ ...exit, output: exit.code === 0 ? '' : gw.output() }).toEqual({ code: 0, signal: null, output: '' });
     expect(gw.output()).toContain('shutdown complete');
   });
 
@@ -75,7 +76,8 @@ describe('compiled entrypoints', () => {
     }
     expect(worker.output()).toContain('switchyard worker running');
     worker.child.kill('SIGTERM');
-    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    const exit = await worker.exited;
+    expect({ ...exit, output: exit.code === 0 ? '' : worker.output() }).toEqual({ code: 0, signal: null, output: '' });
   });
 
   it('cli check reports config and connectivity; exits non-zero when Redis is unreachable', async () => {
