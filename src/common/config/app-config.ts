@@ -29,9 +29,18 @@ export class AppConfig {
   readonly workers: { enabled: boolean };
   readonly sessions: { ttlMs: number; secureCookie: boolean };
   readonly rateLimits: { keyRpm: number };
+  readonly catalog: { file: string | null };
+  readonly upstream: { connectTimeoutMs: number; firstByteTimeoutMs: number; idleTimeoutMs: number };
   readonly oidc: { issuer: string; clientId: string; clientSecret: string; scopes: string; displayName: string } | null;
 
-  constructor(vars: EnvVars) {
+  /**
+   * @param secrets variables outside the schema that the app may still read by name: the provider
+   *   API keys that the catalog names (see `providerKey`).
+   */
+  constructor(
+    vars: EnvVars,
+    private readonly secrets: Record<string, string | undefined> = {},
+  ) {
     this.env = vars.NODE_ENV;
     this.http = {
       host: vars.HOST,
@@ -52,6 +61,12 @@ export class AppConfig {
     this.workers = { enabled: vars.WORKERS_ENABLED };
     this.sessions = { ttlMs: vars.SESSION_TTL_HOURS * 3_600_000, secureCookie: this.http.publicUrl.startsWith('https:') };
     this.rateLimits = { keyRpm: vars.RATE_LIMIT_KEY_RPM };
+    this.catalog = { file: vars.CATALOG_FILE ?? null };
+    this.upstream = {
+      connectTimeoutMs: vars.UPSTREAM_CONNECT_TIMEOUT_MS,
+      firstByteTimeoutMs: vars.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
+      idleTimeoutMs: vars.UPSTREAM_IDLE_TIMEOUT_MS,
+    };
     this.oidc = vars.OIDC_ISSUER
       ? {
           issuer: vars.OIDC_ISSUER,
@@ -61,6 +76,13 @@ export class AppConfig {
           displayName: vars.OIDC_DISPLAY_NAME,
         }
       : null;
+  }
+
+  /** A provider's API key from the variable the catalog names; null when unset or empty. */
+  providerKey(envName: string): string | null {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(envName)) return null;
+    const value = this.secrets[envName]?.trim();
+    return value ? value : null;
   }
 
   /** Configuration with secrets masked, for `cli check` and start-up logs. */
@@ -75,6 +97,8 @@ export class AppConfig {
       workers: this.workers,
       sessions: this.sessions,
       rateLimits: this.rateLimits,
+      catalog: this.catalog,
+      upstream: this.upstream,
       oidc: this.oidc ? { ...this.oidc, clientSecret: '***' } : null,
     };
   }
@@ -99,5 +123,5 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
   const vars = plainToInstance(EnvVars, raw, { exposeDefaultValues: true });
   const errors = validateSync(vars, { whitelist: false, forbidUnknownValues: true });
   if (errors.length > 0) throw new ConfigError(errors.map((e) => describe(e, raw)));
-  return new AppConfig(vars);
+  return new AppConfig(vars, source);
 }

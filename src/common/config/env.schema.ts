@@ -141,6 +141,30 @@ export class EnvVars {
   @MaxLength(60)
   @Transform(trim)
   OIDC_DISPLAY_NAME = 'Single sign-on';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @Transform(trim)
+  CATALOG_FILE?: string;
+
+  @IsInt()
+  @Min(100)
+  @Max(120000)
+  @Transform(toInt)
+  UPSTREAM_CONNECT_TIMEOUT_MS = 5000;
+
+  @IsInt()
+  @Min(100)
+  @Max(600000)
+  @Transform(toInt)
+  UPSTREAM_FIRST_BYTE_TIMEOUT_MS = 120000;
+
+  @IsInt()
+  @Min(100)
+  @Max(600000)
+  @Transform(toInt)
+  UPSTREAM_IDLE_TIMEOUT_MS = 120000;
 }
 
 /** One line of documentation per variable: the README table is generated from this list. */
@@ -167,4 +191,8 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   OIDC_CLIENT_SECRET: 'Client secret registered at the OpenID provider (required with `OIDC_ISSUER`).',
   OIDC_SCOPES: 'Scopes requested from the OpenID provider; must include `openid` and `email`.',
   OIDC_DISPLAY_NAME: 'Name of the OpenID provider on the sign-in page.',
+  CATALOG_FILE: 'Path of the model catalog (YAML). Default: the catalog shipped in `src/catalog/default-catalog.yaml`. Provider API keys come from the variables it names (e.g. `OPENAI_API_KEY`).',
+  UPSTREAM_CONNECT_TIMEOUT_MS: 'Time to connect to a provider before falling back to the next one.',
+  UPSTREAM_FIRST_BYTE_TIMEOUT_MS: 'Time for a provider to start answering before falling back to the next one.',
+  UPSTREAM_IDLE_TIMEOUT_MS: 'Longest silence inside a provider response before it is treated as cut.',
 };

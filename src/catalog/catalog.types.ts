@@ -1,0 +1,80 @@
+/**
+ * The model catalog as the rest of the app sees it, after the YAML file is loaded and validated.
+ * Prices are integer nanodollars per million tokens (per unit for `request` and `image`).
+ */
+export type AdapterKind = 'openai' | 'anthropic' | 'gemini';
+
+export interface ProviderDef {
+  /** e.g. `openai`, `anthropic`, `together` */
+  slug: string;
+  /** Display name, e.g. `OpenAI`: what responses put in `provider`. */
+  name: string;
+  adapter: AdapterKind;
+  /** e.g. `https://api.openai.com/v1` (adapters append their paths). */
+  baseUrl: string;
+  /** Name of the environment variable holding the API key; null for keyless local servers. */
+  apiKeyEnv: string | null;
+  /** Zero data retention, and whether the provider may train on prompts. */
+  dataPolicy: { zdr: boolean; training: boolean };
+}
+
+export interface ModelDef {
+  /** `author/slug`, e.g. `openai/gpt-4o`. */
+  id: string;
+  name: string;
+  description: string;
+  /** Unix seconds the model was added. */
+  created: number;
+  contextLength: number;
+  inputModalities: string[];
+  outputModalities: string[];
+  /** `chat` models serve /chat/completions and /completions; `embedding` models serve /embeddings. */
+  kind: 'chat' | 'embedding';
+}
+
+export interface EndpointPricing {
+  prompt: bigint;
+  completion: bigint;
+  /** Per request. */
+  request: bigint;
+  /** Per input image. */
+  image: bigint;
+  /** Cached prompt tokens read; null = billed as prompt tokens. */
+  cacheRead: bigint | null;
+  /** Prompt tokens written to the cache; null = billed as prompt tokens. */
+  cacheWrite: bigint | null;
+}
+
+export interface EndpointDef {
+  modelId: string;
+  providerSlug: string;
+  /** The model name the upstream API expects, e.g. `gpt-4o-2024-08-06`. */
+  upstreamModel: string;
+  /** `free` endpoints serve only `author/slug:free`; others never serve it. */
+  variant: 'free' | null;
+  pricing: EndpointPricing;
+  contextLength: number;
+  maxCompletionTokens: number;
+  /** OpenRouter's supported_parameters vocabulary: temperature, top_p, tools, response_format, ... */
+  supportedParameters: string[];
+  /** int4, int8, fp8, fp16, bf16, unknown, ... */
+  quantization: string;
+}
+
+/** An endpoint with its model and provider resolved, as routing and the gateway use it. */
+export interface ResolvedEndpoint {
+  endpoint: EndpointDef;
+  model: ModelDef;
+  provider: ProviderDef;
+  /** False when the provider's key is not configured: listed, never routed to. */
+  routable: boolean;
+}
+
+/** What routing and the gateway read from the catalog (implemented by CatalogService). */
+export interface CatalogView {
+  model(id: string): ModelDef | undefined;
+  provider(slug: string): ProviderDef | undefined;
+  /** Every endpoint of a model (free variants included), routable or not, in catalog order. */
+  endpoints(modelId: string): ResolvedEndpoint[];
+  models(): ModelDef[];
+}
