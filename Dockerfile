@@ -14,6 +14,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# tsc does not copy the YAML; the catalog service reads it from <root>/src/catalog.
+COPY --from=build /app/src/catalog/default-catalog.yaml ./src/catalog/default-catalog.yaml
 USER node
 EXPOSE 8080
 CMD ["node", "dist/src/main.js"]

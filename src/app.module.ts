@@ -7,7 +7,10 @@ import { HealthModule } from './common/health/health.module';
 import { createValidationPipe } from './common/http/validation.pipe';
 import { AppLogger } from './common/logging/app-logger';
 import { MetricsModule } from './common/metrics/metrics.module';
+import { CatalogModule } from './catalog/catalog.module';
+import { GatewayModule } from './gateway/gateway.module';
 import { KeysModule } from './keys/keys.module';
+import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
 import { workerModules } from './worker.module';
 
@@ -23,6 +26,9 @@ export class AppModule {
         HealthModule,
         UsersModule,
         KeysModule,
+        CatalogModule,
+        UsageModule,
+        GatewayModule,
         ...(config.workers.enabled ? workerModules() : []),
       ],
       providers: [

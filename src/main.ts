@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { AppModule } from './app.module';
 import { prepareDatabase } from './common/database/migrator';
 import { createHttpApp, fromModule } from './common/http/http-app';
-import { exitOnSignals, loadConfigOrExit, logUnhandled, rootLogger } from './common/lifecycle/process';
+import { exitOnBootFailure, exitOnSignals, loadConfigOrExit, logUnhandled, rootLogger } from './common/lifecycle/process';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -22,7 +22,14 @@ async function main(): Promise<void> {
     return;
   }
 
-  const { app, close } = await createHttpApp(fromModule(AppModule.forRoot(config, logger)), config, logger);
+  let http: Awaited<ReturnType<typeof createHttpApp>>;
+  try {
+    http = await createHttpApp(fromModule(AppModule.forRoot(config, logger)), config, logger);
+  } catch (err) {
+    exitOnBootFailure(err, logger);
+    return;
+  }
+  const { app, close } = http;
   exitOnSignals(() => close(), config.http.shutdownGraceMs, logger);
   await app.listen({ port: config.http.port, host: config.http.host });
   const address = app.getHttpServer().address();

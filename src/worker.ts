@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { prepareDatabase } from './common/database/migrator';
-import { exitOnSignals, loadConfigOrExit, logUnhandled, rootLogger } from './common/lifecycle/process';
+import { exitOnBootFailure, exitOnSignals, loadConfigOrExit, logUnhandled, rootLogger } from './common/lifecycle/process';
 import { WorkerModule } from './worker.module';
 
 /** Runs only the queue processors (scale them apart from the HTTP processes). */
@@ -10,10 +10,13 @@ async function main(): Promise<void> {
   const logger = rootLogger(config);
   logUnhandled(logger);
   await prepareDatabase(config);
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, logger), { bufferLogs: true });
-  app.useLogger(logger);
-  app.flushLogs();
-  await app.init();
+  let app: Awaited<ReturnType<typeof NestFactory.createApplicationContext>>;
+  try {
+    app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, logger), { logger, abortOnError: false });
+  } catch (err) {
+    exitOnBootFailure(err, logger);
+    return;
+  }
   exitOnSignals(() => app.close(), config.http.shutdownGraceMs, logger);
   logger.info({}, 'switchyard worker running');
 }

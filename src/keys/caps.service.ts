@@ -17,9 +17,6 @@ export function spendInPeriod(c: CounterRow, reset: LimitReset | null): bigint {
   return reset === 'daily' ? c.day : reset === 'weekly' ? c.week : reset === 'monthly' ? c.month : c.total;
 }
 
-const min = (values: (bigint | null)[]): bigint | null =>
-  values.reduce<bigint | null>((m, v) => (v === null ? m : m === null || v < m ? v : m), null);
-
 const remaining = (cap: bigint | null, spent: bigint, held: bigint): bigint | null =>
   cap === null ? null : cap - spent - held > 0n ? cap - spent - held : 0n;
 
@@ -69,13 +66,26 @@ export class CapsService {
     return this.settle(keyId, userId, held, 0n, em);
   }
 
-  /** The most that can be reserved right now for this key and user (null: no cap applies). */
-  async headroom(keyId: string, userId: string, key: KeyLimit): Promise<bigint | null> {
+  /**
+   * The most that can be reserved right now for this key and user, and which cap sets it
+   * (room null: no cap applies).
+   */
+  async headroom(keyId: string, userId: string, key: KeyLimit): Promise<{ room: bigint | null; source: LimitSource | null }> {
     const p = periodStarts(this.clock.now());
     const [k, u] = await Promise.all([this.repo.keyCounters(keyId, p), this.repo.userCounters(userId, p)]);
-    const keyRoom = k ? remaining(key.limit, spendInPeriod(k, key.reset), k.held) : null;
-    if (!u) return keyRoom;
-    return min([keyRoom, remaining(u.caps.daily, u.day, u.held), remaining(u.caps.weekly, u.week, u.held), remaining(u.caps.monthly, u.month, u.held)]);
+    const candidates: [bigint | null, LimitSource][] = [
+      [k ? remaining(key.limit, spendInPeriod(k, key.reset), k.held) : null, key.reset ? (`key_${key.reset}` as LimitSource) : 'key'],
+    ];
+    if (u) {
+      candidates.push([remaining(u.caps.daily, u.day, u.held), 'user_daily']);
+      candidates.push([remaining(u.caps.weekly, u.week, u.held), 'user_weekly']);
+      candidates.push([remaining(u.caps.monthly, u.month, u.held), 'user_monthly']);
+    }
+    let best: { room: bigint | null; source: LimitSource | null } = { room: null, source: null };
+    for (const [room, source] of candidates) {
+      if (room !== null && (best.room === null || room < best.room)) best = { room, source };
+    }
+    return best;
   }
 
   keyCounters(keyId: string): Promise<CounterRow | null> {

@@ -160,7 +160,8 @@ export interface ProviderAdapter {
   streamTranslator(): StreamTranslator;
   /** Undefined when the upstream API has no embeddings in this adapter. */
   embeddingsRequest?(req: EmbeddingsRequest, target: UpstreamTarget): HttpRequestSpec;
-  parseEmbeddingsResponse?(body: unknown): EmbeddingsResult;
+  /** `req` lets adapters whose upstream reports no token counts estimate them from the input. */
+  parseEmbeddingsResponse?(body: unknown, req?: EmbeddingsRequest): EmbeddingsResult;
   /** The upstream's error body (any status >= 400) reduced to a message and its own code. */
   parseError(status: number, body: string): { message: string; code?: string };
 }

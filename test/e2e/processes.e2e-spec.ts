@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { dropDatabase } from '../../src/common/database/migrator';
 import { buildOnce, freePort, runEntrypoint, Spawned, waitForStatus } from '../support/processes';
@@ -43,6 +46,19 @@ describe('compiled entrypoints', () => {
     const lines = gw.output().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^Invalid configuration: PORT .*"eighty".*; REDIS_URL .*"http:\/\/nope"/);
+  });
+
+  it('a bad model catalog fails at boot with one line naming the file, the path and the problem', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-bad-catalog-'));
+    const file = join(dir, 'catalog.yaml');
+    writeFileSync(file, 'providers:\n  - slug: x\n    name: X\n    adapter: carrier-pigeon\n');
+    const gw = runEntrypoint('main', { ...baseEnv, PORT: String(await freePort()), CATALOG_FILE: file });
+    running.push(gw);
+    expect((await gw.exited).code).toBe(78);
+    const lines = gw.output().trim().split('\n').filter((l) => !l.startsWith('{'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`Invalid model catalog ${file}: providers[0]`);
+    expect(gw.output()).not.toMatch(/\n\s+at /);
   });
 
   it('survives Redis going away and recovers when it returns', async () => {

@@ -30,7 +30,7 @@ export class AppConfig {
   readonly sessions: { ttlMs: number; secureCookie: boolean };
   readonly rateLimits: { keyRpm: number };
   readonly catalog: { file: string | null };
-  readonly upstream: { connectTimeoutMs: number; firstByteTimeoutMs: number; idleTimeoutMs: number };
+  readonly upstream: { connectTimeoutMs: number; firstByteTimeoutMs: number; idleTimeoutMs: number; processingAfterMs: number };
   readonly oidc: { issuer: string; clientId: string; clientSecret: string; scopes: string; displayName: string } | null;
 
   /**
@@ -66,6 +66,7 @@ export class AppConfig {
       connectTimeoutMs: vars.UPSTREAM_CONNECT_TIMEOUT_MS,
       firstByteTimeoutMs: vars.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
       idleTimeoutMs: vars.UPSTREAM_IDLE_TIMEOUT_MS,
+      processingAfterMs: vars.STREAM_PROCESSING_AFTER_MS,
     };
     this.oidc = vars.OIDC_ISSUER
       ? {

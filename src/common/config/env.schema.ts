@@ -165,6 +165,12 @@ export class EnvVars {
   @Max(600000)
   @Transform(toInt)
   UPSTREAM_IDLE_TIMEOUT_MS = 120000;
+
+  @IsInt()
+  @Min(0)
+  @Max(60000)
+  @Transform(toInt)
+  STREAM_PROCESSING_AFTER_MS = 1000;
 }
 
 /** One line of documentation per variable: the README table is generated from this list. */
@@ -195,4 +201,5 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   UPSTREAM_CONNECT_TIMEOUT_MS: 'Time to connect to a provider before falling back to the next one.',
   UPSTREAM_FIRST_BYTE_TIMEOUT_MS: 'Time for a provider to start answering before falling back to the next one.',
   UPSTREAM_IDLE_TIMEOUT_MS: 'Longest silence inside a provider response before it is treated as cut.',
+  STREAM_PROCESSING_AFTER_MS: 'A stream whose provider has not answered by then starts (HTTP 200) and sends `: PROCESSING` comments while it waits; earlier failures are plain HTTP errors.',
 };

@@ -20,7 +20,8 @@ export type AppFactory = (
 
 /** Builds the app from a root module; tests pass a factory that compiles a testing module instead. */
 export function fromModule(module: DynamicModule): AppFactory {
-  return (adapter, options) => NestFactory.create<NestFastifyApplication>(module, adapter, options);
+  // abortOnError off: a failed start rejects, so main.ts can report it in one line and exit.
+  return (adapter, options) => NestFactory.create<NestFastifyApplication>(module, adapter, { ...options, abortOnError: false });
 }
 
 export interface HttpApp {
@@ -49,9 +50,8 @@ export async function createHttpApp(factory: AppFactory, config: AppConfig, logg
     requestContext.run({ requestId: req.id }, done);
   });
 
-  const app = await factory(adapter, { bufferLogs: true });
-  app.useLogger(logger);
-  app.flushLogs();
+  // Our logger from the first line on, so even a failed start logs JSON, never Nest's console format.
+  const app = await factory(adapter, { logger });
 
   const metrics = app.get(MetricsService);
   const access = logger.child({ component: 'http' });

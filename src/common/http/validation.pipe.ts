@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppError } from '../errors/app-error';
 
 interface FieldProblem {
@@ -14,14 +14,20 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
   });
 }
 
+const LENIENT = Symbol('accepts-unknown-fields');
+
 /**
- * DTO validation for every route: unknown fields are rejected, types are converted only where a
- * DTO says so, and failures become 400 `validation_failed` with one entry per field.
+ * Marks a DTO whose unknown fields are dropped rather than refused: the OpenAI-compatible bodies,
+ * where clients send parameters newer than we know and OpenRouter ignores what it does not use.
  */
-export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+export const AcceptsUnknownFields = (): ClassDecorator => (target) => {
+  Reflect.defineMetadata(LENIENT, true, target);
+};
+
+const options = (forbidUnknown: boolean) =>
+  new ValidationPipe({
     whitelist: true,
-    forbidNonWhitelisted: true,
+    forbidNonWhitelisted: forbidUnknown,
     forbidUnknownValues: true,
     transform: true,
     stopAtFirstError: false,
@@ -35,4 +41,47 @@ export function createValidationPipe(): ValidationPipe {
       return new AppError('validation_failed', `Invalid request: ${summary}`, { fields });
     },
   });
+
+/**
+ * DTO validation for every route: unknown fields are refused (or, for DTOs marked
+ * AcceptsUnknownFields, dropped), types are converted only where a DTO says so, and failures
+ * become 400 `validation_failed` with one entry per field.
+ */
+/** Deeper JSON than any real request has; beyond it the transformers' recursion would overflow. */
+const MAX_DEPTH = 64;
+
+function tooDeep(value: unknown): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= MAX_DEPTH) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+@Injectable()
+export class AppValidationPipe implements PipeTransform {
+  private readonly strict = options(true);
+  private readonly lenient = options(false);
+
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (metadata.type === 'body' && typeof metadata.metatype === 'function' && metadata.metatype !== Object) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new AppError('validation_failed', 'Invalid request: the body must be a JSON object', { fields: [] });
+      }
+      if (tooDeep(value)) {
+        throw new AppError('validation_failed', `Invalid request: JSON nested deeper than ${MAX_DEPTH} levels`, { fields: [] });
+      }
+    }
+    const lenient = typeof metadata.metatype === 'function' && Reflect.getMetadata(LENIENT, metadata.metatype) === true;
+    return (lenient ? this.lenient : this.strict).transform(value, metadata);
+  }
+}
+
+export function createValidationPipe(): AppValidationPipe {
+  return new AppValidationPipe();
 }

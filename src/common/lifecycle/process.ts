@@ -56,3 +56,18 @@ export function exitOnSignals(close: () => Promise<void>, graceMs: number, logge
 export function logUnhandled(logger: AppLogger): void {
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
 }
+
+/** Errors that mean "fix the configuration", not "the code broke": reported in one line, exit 78. */
+const CONFIGURATION_ERRORS = new Set(['ConfigError', 'CatalogFileError']);
+
+/** Ends a process whose application could not start. */
+export function exitOnBootFailure(err: unknown, logger: AppLogger): void {
+  const e = err as Error;
+  if (CONFIGURATION_ERRORS.has(e?.name)) {
+    process.stderr.write(`${e.message}\n`);
+    logger.pino.flush(() => process.exit(78));
+    return;
+  }
+  logger.fatal({ err }, 'the application could not start');
+  logger.pino.flush(() => process.exit(1));
+}

@@ -2,6 +2,8 @@
 export enum QueueName {
   /** Periodic housekeeping (expired sessions, stale holds). */
   Maintenance = 'maintenance',
+  /** Generation records, written off the request path. */
+  Generations = 'generations',
 }
 
 export const ALL_QUEUES: QueueName[] = Object.values(QueueName);

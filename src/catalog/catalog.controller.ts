@@ -1,0 +1,21 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { CatalogService } from './catalog.service';
+import { ListModelsQuery } from './dto/list-models.query';
+import type { ModelEndpointsDto, ModelListDto } from './dto/model.dto';
+
+/** OpenRouter's public model listing; no key needed, as on OpenRouter. */
+@Controller('api/v1/models')
+export class CatalogController {
+  constructor(private readonly catalog: CatalogService) {}
+
+  @Get()
+  list(@Query() q: ListModelsQuery): ModelListDto {
+    return this.catalog.listModels(q);
+  }
+
+  /** `slug` may carry the `:free` suffix. */
+  @Get(':author/:slug/endpoints')
+  endpoints(@Param('author') author: string, @Param('slug') slug: string): { data: ModelEndpointsDto } {
+    return { data: this.catalog.modelEndpoints(`${author}/${slug}`) };
+  }
+}

@@ -1,0 +1,150 @@
+import { Injectable } from '@nestjs/common';
+import { join, resolve } from 'node:path';
+import { AppConfig } from '../common/config/app-config';
+import { AppLogger } from '../common/logging/app-logger';
+import { readCatalogFile } from './catalog-file';
+import { CatalogErrors } from './catalog.errors';
+import { entriesOf, ModelEntry, presentEndpoints, presentModel } from './catalog.presenter';
+import type { CatalogView, ModelDef, ProviderDef, ResolvedEndpoint } from './catalog.types';
+import { ListModelsQuery } from './dto/list-models.query';
+import type { ModelDto, ModelEndpointsDto, ModelListDto } from './dto/model.dto';
+
+/**
+ * Repository root from src/catalog (ts under jest) or dist/src/catalog (compiled). The YAML is not
+ * compiled, so it is read from src/ in both cases; the Dockerfile copies it there.
+ */
+const ROOT = __filename.endsWith('.js') ? join(__dirname, '..', '..', '..') : join(__dirname, '..', '..');
+export const DEFAULT_CATALOG_FILE = join(ROOT, 'src', 'catalog', 'default-catalog.yaml');
+
+const DEFAULT_PAGE = 500;
+const ALL = 'all';
+
+/**
+ * The model catalog, loaded and validated once when the module is built: a bad file fails the boot
+ * with a path-qualified message rather than the first request.
+ */
+@Injectable()
+export class CatalogService implements CatalogView {
+  /** The file the catalog was read from. */
+  readonly file: string;
+  private readonly modelsById = new Map<string, ModelDef>();
+  private readonly providersBySlug = new Map<string, ProviderDef>();
+  private readonly endpointsByModel = new Map<string, ResolvedEndpoint[]>();
+  private readonly keys = new Map<string, string | null>();
+  /** The /models listing, in catalog order, presented once. */
+  private readonly entries: { entry: ModelEntry; dto: ModelDto; parameters: Set<string> }[] = [];
+  private readonly entriesById = new Map<string, ModelEntry>();
+
+  constructor(config: AppConfig, logger: AppLogger) {
+    this.file = config.catalog.file ? resolve(config.catalog.file) : DEFAULT_CATALOG_FILE;
+    const data = readCatalogFile(this.file);
+
+    for (const p of data.providers) {
+      this.providersBySlug.set(p.slug, p);
+      // Keyless local servers (api_key_env: null) are routable without a key.
+      this.keys.set(p.slug, p.apiKeyEnv === null ? null : config.providerKey(p.apiKeyEnv));
+    }
+    for (const m of data.models) {
+      this.modelsById.set(m.id, m);
+      this.endpointsByModel.set(m.id, []);
+    }
+    for (const e of data.endpoints) {
+      const provider = this.providersBySlug.get(e.providerSlug)!;
+      this.endpointsByModel.get(e.modelId)!.push({
+        endpoint: e,
+        model: this.modelsById.get(e.modelId)!,
+        provider,
+        routable: provider.apiKeyEnv === null || this.keys.get(provider.slug) !== null,
+      });
+    }
+    for (const m of data.models) {
+      for (const entry of entriesOf(m, this.endpointsByModel.get(m.id)!)) {
+        const dto = presentModel(entry);
+        this.entries.push({ entry, dto, parameters: new Set(dto.supported_parameters) });
+        this.entriesById.set(entry.id, entry);
+      }
+    }
+
+    const unconfigured = data.providers.filter((p) => p.apiKeyEnv !== null && this.keys.get(p.slug) === null);
+    logger.info(
+      {
+        file: this.file,
+        providers: data.providers.length,
+        models: data.models.length,
+        endpoints: data.endpoints.length,
+        unconfigured: unconfigured.map((p) => `${p.slug} (${p.apiKeyEnv})`),
+      },
+      'model catalog loaded',
+    );
+  }
+
+  model(id: string): ModelDef | undefined {
+    return this.modelsById.get(id);
+  }
+
+  provider(slug: string): ProviderDef | undefined {
+    return this.providersBySlug.get(slug);
+  }
+
+  endpoints(modelId: string): ResolvedEndpoint[] {
+    return [...(this.endpointsByModel.get(modelId) ?? [])];
+  }
+
+  models(): ModelDef[] {
+    return [...this.modelsById.values()];
+  }
+
+  providers(): ProviderDef[] {
+    return [...this.providersBySlug.values()];
+  }
+
+  /** The provider's API key; null when unset, for keyless providers, or for an unknown slug. */
+  apiKeyFor(providerSlug: string): string | null {
+    return this.keys.get(providerSlug) ?? null;
+  }
+
+  /** `GET /api/v1/models`: filtered, then paged. */
+  listModels(q: ListModelsQuery): ModelListDto {
+    const params = csv(q.supported_parameters);
+    const input = q.input_modalities?.trim() === ALL ? [] : (csv(q.input_modalities) ?? ['text']);
+    const output = q.output_modalities?.trim() === ALL ? [] : (csv(q.output_modalities) ?? ['text']);
+    const matching = this.entries.filter(
+      ({ entry, parameters }) =>
+        (params ?? []).every((p) => parameters.has(p)) &&
+        input.every((m) => entry.model.inputModalities.includes(m)) &&
+        output.every((m) => entry.model.outputModalities.includes(m)),
+    );
+
+    const paged = q.offset !== undefined || q.limit !== undefined;
+    const offset = q.offset ?? 0;
+    const limit = paged ? (q.limit ?? DEFAULT_PAGE) : matching.length;
+    const page = matching.slice(offset, offset + limit);
+    let next: string | null = null;
+    if (paged && offset + limit < matching.length) {
+      const search = new URLSearchParams();
+      for (const key of ['category', 'supported_parameters', 'input_modalities', 'output_modalities'] as const) {
+        if (q[key] !== undefined) search.set(key, q[key]);
+      }
+      search.set('offset', String(offset + limit));
+      search.set('limit', String(limit));
+      next = `/api/v1/models?${search.toString()}`;
+    }
+    return { data: page.map((e) => e.dto), total_count: matching.length, links: { next } };
+  }
+
+  /** `GET /api/v1/models/:author/:slug/endpoints`; `id` may end in `:free`. */
+  modelEndpoints(id: string): ModelEndpointsDto {
+    const entry = this.entriesById.get(id);
+    if (!entry) throw CatalogErrors.modelNotFound(id);
+    return presentEndpoints(entry);
+  }
+}
+
+/** `a, b,,c` -> [a, b, c]; undefined when the parameter is absent. */
+function csv(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

@@ -1,0 +1,71 @@
+/** OpenRouter's model objects (reference §3.1, §3.2). Prices are USD decimal strings per token/unit. */
+export interface PricingDto {
+  prompt: string;
+  completion: string;
+  request: string;
+  image: string;
+  /** Present only where the endpoint prices cached prompt tokens differently. */
+  input_cache_read?: string;
+  input_cache_write?: string;
+}
+
+export interface ArchitectureDto {
+  /** e.g. `text+image->text` */
+  modality: string;
+  input_modalities: string[];
+  output_modalities: string[];
+  tokenizer: string;
+  instruct_type: string | null;
+}
+
+export interface ModelDto {
+  id: string;
+  canonical_slug: string;
+  name: string;
+  created: number;
+  description: string;
+  context_length: number;
+  architecture: ArchitectureDto;
+  pricing: PricingDto;
+  top_provider: { context_length: number; max_completion_tokens: number | null; is_moderated: boolean };
+  per_request_limits: null;
+  supported_parameters: string[];
+  default_parameters: null;
+  links: { details: string };
+}
+
+export interface ModelListDto {
+  data: ModelDto[];
+  total_count: number;
+  links: { next: string | null };
+}
+
+export interface PublicEndpointDto {
+  name: string;
+  model_id: string;
+  model_name: string;
+  provider_name: string;
+  /** Provider slug, plus `/free` for a free endpoint. */
+  tag: string;
+  context_length: number;
+  max_prompt_tokens: number | null;
+  max_completion_tokens: number | null;
+  pricing: PricingDto;
+  quantization: string;
+  supported_parameters: string[];
+  supports_implicit_caching: boolean;
+  /** 0 = routable; -10 = its provider's API key is not configured. */
+  status: number;
+  uptime_last_5m: number | null;
+  uptime_last_30m: number | null;
+  uptime_last_1d: number | null;
+}
+
+export interface ModelEndpointsDto {
+  id: string;
+  name: string;
+  created: number;
+  description: string;
+  architecture: ArchitectureDto;
+  endpoints: PublicEndpointDto[];
+}

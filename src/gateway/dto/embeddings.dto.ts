@@ -1,0 +1,25 @@
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { AcceptsUnknownFields } from '../../common/http/validation.pipe';
+import { Check, checkEmbeddingInput } from './checks';
+import { RoutingFieldsDto } from './routing-fields';
+
+@AcceptsUnknownFields()
+export class EmbeddingsDto extends RoutingFieldsDto {
+  @Check(checkEmbeddingInput)
+  input: string | string[] | number[] | number[][];
+
+  @IsOptional()
+  @IsIn(['float', 'base64'])
+  encoding_format?: 'float' | 'base64';
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  dimensions?: number;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  input_type?: string;
+}

@@ -1,0 +1,58 @@
+import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { InferenceKeyGuard } from '../keys/api-key.guard';
+import { CurrentPrincipal, KeyPrincipal } from '../keys/principal';
+import { ChatCompletionDto } from './dto/chat-completion.dto';
+import { CompletionDto } from './dto/completion.dto';
+import { EmbeddingsDto } from './dto/embeddings.dto';
+import { GatewayService, RequestMeta } from './gateway.service';
+
+const header = (req: FastifyRequest, name: string): string | null => {
+  const v = req.headers[name];
+  return typeof v === 'string' && v.length > 0 ? v : null;
+};
+
+function metaOf(req: FastifyRequest): RequestMeta {
+  return {
+    requestId: req.id,
+    referer: header(req, 'http-referer') ?? header(req, 'referer'),
+    title: header(req, 'x-openrouter-title') ?? header(req, 'x-title'),
+    userAgent: header(req, 'user-agent'),
+    sessionHeader: header(req, 'x-session-id'),
+  };
+}
+
+/**
+ * The OpenAI-compatible inference API. Streaming answers are written by the gateway itself, so
+ * these handlers send non-streaming results explicitly rather than returning them.
+ */
+@Controller('api/v1')
+@UseGuards(InferenceKeyGuard)
+export class GatewayController {
+  constructor(private readonly gateway: GatewayService) {}
+
+  @Post('chat/completions')
+  @HttpCode(200)
+  async chat(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: ChatCompletionDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const result = await this.gateway.chat(principal, body, metaOf(req), reply);
+    if (result) await reply.send(result);
+  }
+
+  /** Legacy text completions, served as a chat request with the prompt as one user message. */
+  @Post('completions')
+  @HttpCode(200)
+  async completions(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: CompletionDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const { prompt, ...rest } = body;
+    const chat = Object.assign(new ChatCompletionDto(), rest, {
+      messages: [{ role: 'user' as const, content: Array.isArray(prompt) ? prompt[0] : prompt }],
+    });
+    const result = await this.gateway.chat(principal, chat, metaOf(req), reply, 'text');
+    if (result) await reply.send(result);
+  }
+
+  @Post('embeddings')
+  @HttpCode(200)
+  async embeddings(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: EmbeddingsDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await reply.send(await this.gateway.embeddings(principal, body, metaOf(req), reply));
+  }
+}

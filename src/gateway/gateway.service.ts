@@ -1,0 +1,670 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { CatalogService } from '../catalog/catalog.service';
+import { costOf } from '../catalog/pricing';
+import { Clock } from '../common/clock/clock';
+import { AppConfig } from '../common/config/app-config';
+import { AppError } from '../common/errors/app-error';
+import { ErrorCode } from '../common/errors/error-codes';
+import { AppLogger } from '../common/logging/app-logger';
+import { nanosToUsd } from '../common/money/money';
+import { CapsService } from '../keys/caps.service';
+import { FreeModelLimits } from '../keys/free-model-limits';
+import { KeyPrincipal } from '../keys/principal';
+import { Adapters } from '../providers/adapters';
+import { SseParser } from '../providers/sse-parser';
+import type { ChatRequest, ChatResult, ChunkDelta, FinishReason, ProviderAdapter, Usage } from '../providers/types';
+import { UpstreamClient, UpstreamResponse, UpstreamTransportError } from '../providers/upstream-client';
+import { trimRaw } from '../providers/usage';
+import { EndpointHealthService } from '../routing/endpoint-health.service';
+import { parseModelSlug, planRoute, RouteAttempt } from '../routing/plan-route';
+import { sessionKeyFrom, StickySessionsService } from '../routing/sticky-sessions.service';
+import type { AttemptRecord } from '../usage/entities/generation.entity';
+import { UsageService } from '../usage/usage.service';
+import { ChatCompletionDto } from './dto/chat-completion.dto';
+import { EmbeddingsDto } from './dto/embeddings.dto';
+import { GatewayErrors } from './gateway.errors';
+import { estimateOutputTokens, estimatePrompt } from './prompt-estimate';
+import { requestParams } from './request-params';
+import { sizeRequest } from './sizing';
+import { SseWriter } from './sse-writer';
+
+/** Facts about the HTTP request the gateway needs, taken from headers by the controller. */
+export interface RequestMeta {
+  requestId: string;
+  referer: string | null;
+  title: string | null;
+  userAgent: string | null;
+  sessionHeader: string | null;
+}
+
+/** Chat completions answer as chat; the legacy /completions endpoint reshapes the same result as text. */
+export type ResponseFormat = 'chat' | 'text';
+
+interface Served {
+  attempt: RouteAttempt;
+  index: number;
+  res: UpstreamResponse;
+  adapter: ProviderAdapter;
+  sentAt: number;
+  headersAt: number;
+}
+
+interface Outcome {
+  served: Served | null;
+  usage: Usage | null;
+  estimated: boolean;
+  outputChars: number;
+  finishReason: FinishReason | null;
+  nativeFinishReason: string | null;
+  cancelled: boolean;
+  error: AppError | null;
+  firstTokenAt: number | null;
+}
+
+const MAX_ERROR_BODY = 64 * 1024;
+const MAX_RESPONSE_BODY = 64 * 1024 * 1024;
+const PROCESSING_EVERY_MS = 2000;
+
+const newGenerationId = () => `gen-${randomBytes(15).toString('base64url').replace(/[-_]/g, 'x')}`;
+
+/** An upstream status worth trying another endpoint for: rate limits, timeouts, server errors. */
+const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
+
+async function readText(body: UpstreamResponse['body'], limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      throw new UpstreamTransportError('protocol', 'provider response too large');
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The inference pipeline: admit (hold on caps) -> route -> call (fallbacks before the first byte)
+ * -> stream -> settle exactly once -> record. Every way a request can end goes through `finish`.
+ */
+@Injectable()
+export class GatewayService implements OnModuleDestroy {
+  private readonly log: AppLogger;
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly catalog: CatalogService,
+    private readonly health: EndpointHealthService,
+    private readonly sticky: StickySessionsService,
+    private readonly adapters: Adapters,
+    private readonly upstream: UpstreamClient,
+    private readonly caps: CapsService,
+    private readonly freeLimits: FreeModelLimits,
+    private readonly usage: UsageService,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+    logger: AppLogger,
+  ) {
+    this.log = logger.child({ component: 'gateway' });
+  }
+
+  /** Settlements still running when the app stops are awaited, so no hold is left behind. */
+  async onModuleDestroy(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
+  async chat(
+    principal: KeyPrincipal,
+    body: ChatCompletionDto,
+    meta: RequestMeta,
+    reply: FastifyReply,
+    format: ResponseFormat = 'chat',
+  ): Promise<Record<string, unknown> | undefined> {
+    const receivedAt = this.clock.nowMs();
+    const models = [body.model, ...(body.models ?? [])].filter((m): m is string => typeof m === 'string' && m.length > 0);
+    if (models.length === 0) throw GatewayErrors.modelRequired();
+    if (parseModelSlug(models[0]).suffix === 'free') await this.freeLimits.check(principal.userId, 0n);
+
+    const prompt = estimatePrompt(body.messages, body.tools);
+    const sessionKey = sessionKeyFrom(body as unknown as Record<string, unknown>, { 'x-session-id': meta.sessionHeader ?? undefined });
+    const baseModel = parseModelSlug(models[0]).modelId;
+    const remembered = sessionKey ? await this.sticky.get(principal.userId, baseModel, sessionKey) : null;
+    const clientMax = body.max_completion_tokens ?? body.max_tokens;
+    const plan = planRoute(
+      {
+        models,
+        provider: body.provider,
+        params: requestParams(body as unknown as Record<string, unknown>),
+        promptTokens: prompt.tokens,
+        maxTokens: clientMax,
+        kind: 'chat',
+        sticky: remembered,
+      },
+      this.catalog,
+      (e) => this.health.health(e),
+      receivedAt,
+      Math.random,
+    );
+    if (!plan.ok) throw plan.error;
+
+    const budget = clientMax === undefined ? await this.budget(principal) : null;
+    const sized = sizeRequest(plan.attempts.map((a) => a.resolved), prompt.tokens, prompt.images, clientMax, budget?.room ?? null);
+    if (!sized.ok) throw budget?.room === 0n ? budget.exhausted() : GatewayErrors.cannotAfford(sized.requested, sized.affordable);
+    const { maxTokens, hold } = sized.sizing;
+    await this.admit(principal, hold, clientMax, prompt, plan.attempts);
+
+    const genId = newGenerationId();
+    const stream = body.stream === true;
+    const chatRequest = this.toChatRequest(body);
+    const controller = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) controller.abort();
+    };
+    reply.raw.on('close', onClose);
+
+    const attempts: AttemptRecord[] = [];
+    const outcome: Outcome = {
+      served: null,
+      usage: null,
+      estimated: false,
+      outputChars: 0,
+      finishReason: null,
+      nativeFinishReason: null,
+      cancelled: false,
+      error: null,
+      firstTokenAt: null,
+    };
+    const writer = stream ? new SseWriter(reply.raw, { 'x-request-id': meta.requestId }) : null;
+    let response: Record<string, unknown> | undefined;
+    try {
+      if (writer) reply.hijack();
+      outcome.served = await this.callUpstream(plan.attempts, maxTokens, chatRequest, stream, controller.signal, attempts, writer, genId, meta, receivedAt);
+      if (writer) {
+        await this.pumpStream(outcome, writer, genId, format, hold, prompt.tokens, prompt.images, controller.signal, receivedAt);
+      } else {
+        response = await this.readResult(outcome, genId, format, hold, prompt.tokens, prompt.images);
+        reply.header('x-generation-id', genId);
+        reply.header('x-switchyard-overhead-ms', this.overhead(receivedAt, outcome.served));
+      }
+    } catch (err) {
+      outcome.error = err instanceof AppError ? err : GatewayErrors.internal();
+      if (!(err instanceof AppError)) this.log.error({ err, generation: genId }, 'request failed');
+      outcome.cancelled ||= controller.signal.aborted;
+      if (writer) {
+        if (!writer.headersSent && !writer.closed) {
+          // Nothing reached the client yet: answer with a plain HTTP error.
+          const e = outcome.error;
+          reply.raw.writeHead(e.status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': meta.requestId, ...e.headers });
+          reply.raw.end(JSON.stringify({ error: { code: e.status, message: e.message, metadata: { error_type: e.code, ...e.metadata } } }));
+        } else {
+          await this.endStreamWithError(writer, genId, outcome, format, hold, prompt.tokens, prompt.images);
+        }
+      } else {
+        throw outcome.error;
+      }
+    } finally {
+      reply.raw.off('close', onClose);
+      this.track(this.finish(principal, body, meta, genId, models[0], hold, prompt, outcome, attempts, receivedAt, stream, sessionKey));
+    }
+    return response;
+  }
+
+  async embeddings(principal: KeyPrincipal, body: EmbeddingsDto, meta: RequestMeta, reply: FastifyReply): Promise<Record<string, unknown>> {
+    const receivedAt = this.clock.nowMs();
+    const models = [body.model, ...(body.models ?? [])].filter((m): m is string => typeof m === 'string' && m.length > 0);
+    if (models.length === 0) throw GatewayErrors.modelRequired();
+    const inputs = typeof body.input === 'string' ? [body.input] : (body.input as unknown[]);
+    const promptTokens = inputs.reduce<number>((n, x) => n + (typeof x === 'string' ? Math.ceil(Buffer.byteLength(x) / 3) + 1 : Array.isArray(x) ? x.length : 1), 0);
+    const plan = planRoute(
+      { models, provider: body.provider, params: [], promptTokens, kind: 'embedding' },
+      this.catalog,
+      (e) => this.health.health(e),
+      receivedAt,
+      Math.random,
+    );
+    if (!plan.ok) throw plan.error;
+    const sized = sizeRequest(plan.attempts.map((a) => a.resolved), promptTokens, 0, 1, null);
+    const hold = sized.ok ? sized.sizing.hold : 0n;
+    await this.admit(principal, hold, 1, { tokens: promptTokens, images: 0 }, plan.attempts);
+
+    const genId = newGenerationId();
+    const attempts: AttemptRecord[] = [];
+    const outcome: Outcome = { served: null, usage: null, estimated: false, outputChars: 0, finishReason: null, nativeFinishReason: null, cancelled: false, error: null, firstTokenAt: null };
+    const controller = new AbortController();
+    try {
+      for (const [index, attempt] of plan.attempts.entries()) {
+        const adapter = this.adapters.for(attempt.resolved.provider.adapter);
+        if (!adapter.embeddingsRequest || !adapter.parseEmbeddingsResponse) continue;
+        const request = { input: body.input, encoding_format: body.encoding_format, dimensions: body.dimensions, user: body.user };
+        const spec = adapter.embeddingsRequest(request, this.target(attempt));
+        const served = await this.tryOne(attempt, index, adapter, spec, controller.signal, attempts);
+        if (!served) continue;
+        outcome.served = served;
+        const text = await readText(served.res.body, MAX_RESPONSE_BODY);
+        const result = adapter.parseEmbeddingsResponse(JSON.parse(text), request);
+        outcome.usage = { prompt_tokens: result.usage.prompt_tokens, completion_tokens: 0, total_tokens: result.usage.prompt_tokens };
+        outcome.finishReason = 'stop';
+        const cost = this.costFor(outcome, hold, 0);
+        reply.header('x-generation-id', genId);
+        reply.header('x-switchyard-overhead-ms', this.overhead(receivedAt, served));
+        return {
+          id: genId,
+          object: 'list',
+          model: attempt.resolved.model.id,
+          provider: attempt.resolved.provider.name,
+          data: result.data,
+          usage: { ...result.usage, cost: nanosToUsd(cost), is_byok: false, cost_details: { upstream_inference_cost: null } },
+        };
+      }
+      throw this.exhausted(attempts);
+    } catch (err) {
+      outcome.error = err instanceof AppError ? err : GatewayErrors.internal();
+      if (!(err instanceof AppError)) this.log.error({ err, generation: genId }, 'embeddings request failed');
+      throw outcome.error;
+    } finally {
+      this.track(
+        this.finish(principal, { user: body.user }, meta, genId, models[0], hold, { tokens: promptTokens, images: 0 }, outcome, attempts, receivedAt, false, null, 'embeddings'),
+      );
+    }
+  }
+
+  // ---- admission -------------------------------------------------------------------------------
+
+  /** What the caller may still spend (caps), and the error to give when that is nothing. */
+  private async budget(principal: KeyPrincipal): Promise<{ room: bigint | null; exhausted: () => AppError } | null> {
+    const { room, source } = await this.caps.headroom(principal.keyId, principal.userId, principal.limit);
+    return room === null ? null : { room, exhausted: () => GatewayErrors.limitExhausted(source) };
+  }
+
+  /**
+   * Holds the request's maximum cost. When the client chose max_tokens and the hold does not fit a
+   * cap that still has room, the answer is OpenRouter's 402 with how many tokens it could afford.
+   */
+  private async admit(principal: KeyPrincipal, hold: bigint, clientMax: number | undefined, prompt: { tokens: number; images: number }, attempts: RouteAttempt[]): Promise<void> {
+    try {
+      await this.caps.reserve(principal.keyId, principal.userId, hold);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'permission_denied' || clientMax === undefined) throw err;
+      const { room } = await this.caps.headroom(principal.keyId, principal.userId, principal.limit);
+      if (room === null || room === 0n) throw err;
+      const sized = sizeRequest([attempts[0].resolved], prompt.tokens, prompt.images, clientMax, room);
+      throw GatewayErrors.cannotAfford(clientMax, sized.ok ? clientMax : sized.affordable);
+    }
+  }
+
+  // ---- calling upstreams -----------------------------------------------------------------------
+
+  private target(attempt: RouteAttempt) {
+    const r = attempt.resolved;
+    return { baseUrl: r.provider.baseUrl, apiKey: this.catalog.apiKeyFor(r.provider.slug), model: r.endpoint.upstreamModel };
+  }
+
+  /**
+   * Tries the planned endpoints in order until one answers 2xx. Connect failures, timeouts, 429 and
+   * 5xx move on to the next endpoint; other 4xx move on to the next model. Nothing here has reached
+   * the client yet except, for slow upstreams, `: PROCESSING` comments.
+   */
+  private async callUpstream(
+    plan: RouteAttempt[],
+    maxTokens: number[],
+    req: Omit<ChatRequest, 'max_tokens'>,
+    stream: boolean,
+    signal: AbortSignal,
+    attempts: AttemptRecord[],
+    writer: SseWriter | null,
+    genId: string,
+    meta: RequestMeta,
+    receivedAt: number,
+  ): Promise<Served> {
+    let processing: NodeJS.Timeout | undefined;
+    let skipModel: string | null = null;
+    const keepAlive = () => {
+      if (!writer || writer.closed) return;
+      writer.start({ 'x-generation-id': genId, 'x-switchyard-overhead-ms': String(this.clock.nowMs() - receivedAt) });
+      void writer.comment('PROCESSING');
+      processing = setTimeout(keepAlive, PROCESSING_EVERY_MS);
+    };
+    if (writer) processing = setTimeout(keepAlive, this.config.upstream.processingAfterMs);
+    try {
+      for (const [index, attempt] of plan.entries()) {
+        if (maxTokens[index] < 1 || attempt.resolved.model.id === skipModel) continue;
+        if (signal.aborted) throw GatewayErrors.clientClosed();
+        const adapter = this.adapters.for(attempt.resolved.provider.adapter);
+        const spec = adapter.chatRequest({ ...req, max_tokens: maxTokens[index] } as ChatRequest, this.target(attempt), stream);
+        const served = await this.tryOne(attempt, index, adapter, spec, signal, attempts);
+        if (served) return served;
+        const last = attempts[attempts.length - 1];
+        if (last.status !== null && !retryable(last.status)) skipModel = attempt.resolved.model.id;
+      }
+      if (signal.aborted) throw GatewayErrors.clientClosed();
+      throw this.exhausted(attempts);
+    } finally {
+      clearTimeout(processing);
+    }
+  }
+
+  /** One upstream call; null (with the attempt recorded) when it failed before answering 2xx. */
+  private async tryOne(
+    attempt: RouteAttempt,
+    index: number,
+    adapter: ProviderAdapter,
+    spec: ReturnType<ProviderAdapter['chatRequest']>,
+    signal: AbortSignal,
+    attempts: AttemptRecord[],
+  ): Promise<Served | null> {
+    const r = attempt.resolved;
+    const sentAt = this.clock.nowMs();
+    const record = (status: number | null, error: string | null) =>
+      attempts.push({ provider_name: r.provider.name, provider_slug: r.provider.slug, model: r.model.id, status, error, latency_ms: this.clock.nowMs() - sentAt });
+    let res: UpstreamResponse;
+    try {
+      res = await this.upstream.send(spec, signal);
+    } catch (err) {
+      const e = UpstreamClient.classify(err);
+      record(null, e.message);
+      if (e.failure !== 'aborted') this.health.recordFailure(r, e.failure === 'timeout' ? 'timeout' : 'connect');
+      return null;
+    }
+    if (res.status >= 200 && res.status < 300) {
+      record(res.status, null);
+      return { attempt, index, res, adapter, sentAt, headersAt: this.clock.nowMs() };
+    }
+    const text = await readText(res.body, MAX_ERROR_BODY).catch(() => '');
+    const parsed = adapter.parseError(res.status, text);
+    record(res.status, parsed.message);
+    if (res.status === 429) this.health.recordFailure(r, 'rate_limited');
+    else if (res.status >= 500) this.health.recordFailure(r, 'server_error');
+    return null;
+  }
+
+  /** The error for a request no endpoint served, shaped like OpenRouter's "Provider returned error". */
+  private exhausted(attempts: AttemptRecord[]): AppError {
+    const last = attempts[attempts.length - 1];
+    if (!last) return GatewayErrors.noEndpoint();
+    const previous = attempts.map((a) => ({ provider: a.provider_name, status: a.status, message: a.error }));
+    const meta = { provider_name: last.provider_name, raw: last.error ? trimRaw(last.error) : null, previous_errors: previous };
+    let code: ErrorCode;
+    if (last.status === null) code = /in time/.test(last.error ?? '') ? 'provider_timeout' : 'provider_unavailable';
+    else if (last.status === 429) code = 'rate_limit_exceeded';
+    else if (last.status === 408) code = 'provider_timeout';
+    else if (last.status >= 500 || last.status === 401 || last.status === 403) code = 'provider_unavailable';
+    else code = last.status === 413 ? 'payload_too_large' : 'invalid_request';
+    return new AppError(code, last.status === null ? `Provider unreachable: ${last.error}` : 'Provider returned error', meta);
+  }
+
+  // ---- non-streaming ---------------------------------------------------------------------------
+
+  private async readResult(outcome: Outcome, genId: string, format: ResponseFormat, hold: bigint, promptTokens: number, images: number): Promise<Record<string, unknown>> {
+    const served = outcome.served!;
+    let result: ChatResult;
+    try {
+      result = served.adapter.parseChatResponse(JSON.parse(await readText(served.res.body, MAX_RESPONSE_BODY)));
+    } catch (err) {
+      if (err instanceof UpstreamTransportError && err.failure === 'aborted') {
+        outcome.cancelled = true;
+        throw GatewayErrors.clientClosed();
+      }
+      this.health.recordFailure(served.attempt.resolved, 'server_error');
+      throw new AppError('provider_unavailable', 'Provider returned an invalid response', { provider_name: served.attempt.resolved.provider.name });
+    }
+    outcome.firstTokenAt = this.clock.nowMs();
+    outcome.finishReason = result.finishReason;
+    outcome.nativeFinishReason = result.nativeFinishReason;
+    outcome.outputChars = (result.message.content?.length ?? 0) + (result.message.reasoning?.length ?? 0) + JSON.stringify(result.message.tool_calls ?? []).length - 2;
+    outcome.usage = result.usage;
+    if (!outcome.usage) this.estimateUsage(outcome, promptTokens);
+    const cost = this.costFor(outcome, hold, images);
+    const r = served.attempt.resolved;
+    const base = { id: genId, created: Math.floor(this.clock.nowMs() / 1000), model: r.model.id, provider: r.provider.name, system_fingerprint: null };
+    const usage = this.usageJson(outcome.usage!, cost);
+    if (format === 'text') {
+      return { ...base, object: 'text_completion', choices: [{ index: 0, text: result.message.content ?? '', finish_reason: result.finishReason, logprobs: null }], usage };
+    }
+    return {
+      ...base,
+      object: 'chat.completion',
+      choices: [
+        {
+          index: 0,
+          logprobs: null,
+          finish_reason: result.finishReason,
+          native_finish_reason: result.nativeFinishReason,
+          message: { refusal: null, reasoning: null, ...result.message },
+        },
+      ],
+      usage,
+    };
+  }
+
+  // ---- streaming -------------------------------------------------------------------------------
+
+  private chunkPrefix(genId: string, format: ResponseFormat, served: Served): string {
+    const r = served.attempt.resolved;
+    const head = { id: genId, object: format === 'text' ? 'text_completion' : 'chat.completion.chunk', created: Math.floor(this.clock.nowMs() / 1000), model: r.model.id, provider: r.provider.name };
+    return `${JSON.stringify(head).slice(0, -1)},"choices":[`;
+  }
+
+  private choiceJson(format: ResponseFormat, d: ChunkDelta): string {
+    if (format === 'text') {
+      return JSON.stringify({ index: 0, text: d.delta.content ?? '', finish_reason: d.finishReason ?? null, logprobs: null });
+    }
+    return JSON.stringify({ index: 0, delta: d.delta, finish_reason: d.finishReason ?? null, native_finish_reason: d.nativeFinishReason ?? null });
+  }
+
+  /** Relays the upstream stream chunk by chunk, then the usage chunk and [DONE]. */
+  private async pumpStream(
+    outcome: Outcome,
+    writer: SseWriter,
+    genId: string,
+    format: ResponseFormat,
+    hold: bigint,
+    promptTokens: number,
+    images: number,
+    signal: AbortSignal,
+    receivedAt: number,
+  ): Promise<void> {
+    const served = outcome.served!;
+    // For a stream the overhead we can report in headers is what came before the upstream call.
+    writer.start({ 'x-generation-id': genId, 'x-switchyard-overhead-ms': String(served.sentAt - receivedAt) });
+    const prefix = this.chunkPrefix(genId, format, served);
+    const translator = served.adapter.streamTranslator();
+    const parser = new SseParser();
+    const decoder = new TextDecoder();
+    const relay = async (events: ReturnType<SseParser['push']>) => {
+      for (const ev of events) {
+        for (const d of translator.push(ev)) {
+          if (d.delta.content) outcome.outputChars += d.delta.content.length;
+          if (d.delta.reasoning) outcome.outputChars += d.delta.reasoning.length;
+          if (d.delta.tool_calls) for (const t of d.delta.tool_calls) outcome.outputChars += (t.function?.arguments?.length ?? 0) + (t.function?.name?.length ?? 0);
+          if (d.finishReason) {
+            outcome.finishReason = d.finishReason;
+            outcome.nativeFinishReason = d.nativeFinishReason ?? null;
+          }
+          outcome.firstTokenAt ??= this.clock.nowMs();
+          await writer.data(prefix + this.choiceJson(format, d) + ']}');
+        }
+      }
+    };
+    try {
+      for await (const buf of served.res.body) {
+        await relay(parser.push(decoder.decode(buf, { stream: true })));
+        if (translator.error() || translator.done() || writer.closed) break;
+      }
+      if (!translator.error() && !translator.done()) await relay(parser.end());
+    } catch (err) {
+      const e = UpstreamClient.classify(err);
+      if (signal.aborted || e.failure === 'aborted') {
+        outcome.cancelled = true;
+        throw GatewayErrors.clientClosed();
+      }
+      this.health.recordFailure(served.attempt.resolved, e.failure === 'timeout' ? 'timeout' : 'server_error');
+      throw GatewayErrors.streamCut(served.attempt.resolved.provider.name, e.message);
+    } finally {
+      served.res.body.destroy();
+    }
+    if (writer.closed) {
+      outcome.cancelled = true;
+      throw GatewayErrors.clientClosed();
+    }
+    const upstreamError = translator.error();
+    if (upstreamError) throw GatewayErrors.streamError(served.attempt.resolved.provider.name, upstreamError.message, upstreamError.code);
+    if (!translator.done()) throw GatewayErrors.streamCut(served.attempt.resolved.provider.name, 'the provider ended the stream early');
+    outcome.usage = translator.usage();
+    if (!outcome.usage) this.estimateUsage(outcome, promptTokens);
+    const cost = this.costFor(outcome, hold, images);
+    await writer.data(`${prefix}],"usage":${JSON.stringify(this.usageJson(outcome.usage!, cost))}}`);
+    await writer.data('[DONE]');
+    writer.end();
+  }
+
+  /** A stream that already started ends with an error chunk (finish_reason "error"), never silently. */
+  private async endStreamWithError(writer: SseWriter, genId: string, outcome: Outcome, format: ResponseFormat, hold: bigint, promptTokens: number, images: number): Promise<void> {
+    if (writer.closed) return;
+    const e = outcome.error!;
+    if (!outcome.usage) this.estimateUsage(outcome, promptTokens);
+    outcome.finishReason = 'error';
+    const cost = this.costFor(outcome, hold, images);
+    const served = outcome.served;
+    const head = {
+      id: genId,
+      object: format === 'text' ? 'text_completion' : 'chat.completion.chunk',
+      created: Math.floor(this.clock.nowMs() / 1000),
+      model: served?.attempt.resolved.model.id ?? null,
+      provider: served?.attempt.resolved.provider.name ?? null,
+      error: { code: e.status, message: e.message, metadata: { error_type: e.code, ...e.metadata } },
+      choices: [format === 'text' ? { index: 0, text: '', finish_reason: 'error' } : { index: 0, delta: { content: '' }, finish_reason: 'error', native_finish_reason: null }],
+      usage: this.usageJson(outcome.usage!, cost),
+    };
+    await writer.data(JSON.stringify(head));
+    await writer.data('[DONE]');
+    writer.end();
+  }
+
+  // ---- money -----------------------------------------------------------------------------------
+
+  /** Usage when the upstream gave none: the prompt estimate and the text we relayed, flagged as estimated. */
+  private estimateUsage(outcome: Outcome, promptTokens: number): void {
+    const completion = estimateOutputTokens(outcome.outputChars);
+    outcome.usage = { prompt_tokens: outcome.served ? promptTokens : 0, completion_tokens: completion, total_tokens: (outcome.served ? promptTokens : 0) + completion };
+    outcome.estimated = true;
+  }
+
+  /**
+   * What the request costs the caller: priced usage, never above the hold, and nothing for tokens
+   * when no completion tokens were produced and the request ended in an error or without a reason.
+   */
+  private costFor(outcome: Outcome, hold: bigint, images: number): bigint {
+    if (!outcome.served || !outcome.usage) return 0n;
+    const noOutput = outcome.usage.completion_tokens === 0 && (outcome.finishReason === null || outcome.finishReason === 'error');
+    if (noOutput) return 0n;
+    const cost = costOf(outcome.usage, outcome.served.attempt.resolved.endpoint.pricing, images);
+    return cost < hold ? cost : hold;
+  }
+
+  private usageJson(usage: Usage, cost: bigint): Record<string, unknown> {
+    return { ...usage, cost: nanosToUsd(cost), is_byok: false, cost_details: { upstream_inference_cost: null } };
+  }
+
+  /**
+   * The one exit of every request: settle the hold exactly once (the actual cost, the rest
+   * released), remember what served it, and record the generation.
+   */
+  private async finish(
+    principal: KeyPrincipal,
+    body: { user?: string },
+    meta: RequestMeta,
+    genId: string,
+    requestedModel: string,
+    hold: bigint,
+    prompt: { tokens: number; images: number },
+    outcome: Outcome,
+    attempts: AttemptRecord[],
+    receivedAt: number,
+    streamed: boolean,
+    sessionKey: string | null,
+    apiType: 'completions' | 'embeddings' = 'completions',
+  ): Promise<void> {
+    const served = outcome.served;
+    if (served && !outcome.usage && (outcome.cancelled || outcome.error)) this.estimateUsage(outcome, prompt.tokens);
+    const cost = this.costFor(outcome, hold, prompt.images);
+    try {
+      await this.caps.settle(principal.keyId, principal.userId, hold, cost);
+    } catch (err) {
+      this.log.error({ err, generation: genId, hold: hold.toString(), cost: cost.toString() }, 'settlement failed');
+    }
+    const now = this.clock.nowMs();
+    if (served) {
+      const r = served.attempt.resolved;
+      if (!outcome.error && !outcome.cancelled) {
+        this.health.recordSuccess(r, {
+          latencyMs: served.headersAt - served.sentAt,
+          ttftMs: outcome.firstTokenAt ? outcome.firstTokenAt - served.sentAt : undefined,
+          outputTokens: outcome.usage?.completion_tokens,
+          durationMs: now - served.sentAt,
+        });
+        if (sessionKey) await this.sticky.remember(principal.userId, r.model.id, sessionKey, r.provider.slug).catch(() => undefined);
+      }
+    }
+    const r = served?.attempt.resolved;
+    const usage = outcome.usage;
+    await this.usage.record({
+      id: genId,
+      userId: principal.userId,
+      keyId: principal.keyId,
+      requestId: meta.requestId,
+      apiType,
+      requestedModel,
+      model: r?.model.id ?? null,
+      providerSlug: r?.provider.slug ?? null,
+      providerName: r?.provider.name ?? null,
+      upstreamModel: r?.endpoint.upstreamModel ?? null,
+      streamed,
+      cancelled: outcome.cancelled,
+      finishReason: outcome.error && !outcome.cancelled ? 'error' : outcome.finishReason,
+      nativeFinishReason: outcome.nativeFinishReason,
+      tokensPrompt: usage?.prompt_tokens ?? 0,
+      tokensCompletion: usage?.completion_tokens ?? 0,
+      tokensCached: usage?.prompt_tokens_details?.cached_tokens ?? 0,
+      tokensReasoning: usage?.completion_tokens_details?.reasoning_tokens ?? 0,
+      usageEstimated: outcome.estimated,
+      costNanos: cost.toString(),
+      holdNanos: hold.toString(),
+      latencyMs: now - receivedAt,
+      ttftMs: outcome.firstTokenAt ? outcome.firstTokenAt - receivedAt : null,
+      generationTimeMs: served ? now - served.headersAt : 0,
+      httpReferer: meta.referer?.slice(0, 500) ?? null,
+      appTitle: meta.title?.slice(0, 200) ?? null,
+      userAgent: meta.userAgent?.slice(0, 300) ?? null,
+      externalUser: body.user ?? null,
+      sessionId: sessionKey,
+      errorCode: outcome.error && !outcome.cancelled ? outcome.error.status : null,
+      errorMessage: outcome.error && !outcome.cancelled ? outcome.error.message.slice(0, 500) : null,
+      attempts,
+      createdAt: new Date(receivedAt).toISOString(),
+    });
+  }
+
+  private track(p: Promise<unknown>): void {
+    const tracked = p.catch((err: unknown) => this.log.error({ err }, 'finishing a request failed')).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+
+  private toChatRequest(body: ChatCompletionDto): Omit<ChatRequest, 'max_tokens'> {
+    // The routing fields and our own options are not for upstreams.
+    const { model: _m, models: _ms, provider: _p, stream: _s, stream_options: _so, max_tokens: _mt, max_completion_tokens: _mct, session_id: _sid, n: _n, ...rest } =
+      body as ChatCompletionDto & Record<string, unknown>;
+    return rest as Omit<ChatRequest, 'max_tokens'>;
+  }
+
+  /** Time the gateway itself spent on a request: everything but waiting for the upstream. */
+  private overhead(receivedAt: number, served: Served | null): string {
+    const now = this.clock.nowMs();
+    const upstream = served ? now - served.sentAt : 0;
+    return String(Math.max(0, now - receivedAt - upstream));
+  }
+}

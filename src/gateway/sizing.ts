@@ -1,0 +1,48 @@
+import { maxCostOf, affordableTokens } from '../catalog/pricing';
+import type { ResolvedEndpoint } from '../catalog/catalog.types';
+
+export interface Sizing {
+  /** max_tokens to send to each planned endpoint (same order as the plan); 0 = skip that endpoint. */
+  maxTokens: number[];
+  /** What to hold: enough for whichever planned endpoint ends up serving. */
+  hold: bigint;
+}
+
+export type SizingResult =
+  | { ok: true; sizing: Sizing }
+  | { ok: false; requested: number; affordable: number };
+
+/**
+ * How many tokens each planned endpoint may generate and what to hold for the request. With the
+ * client's max_tokens: that, within each endpoint's output limit. Without: the endpoint's limit,
+ * lowered to what the caller can afford (`budget`, null = no limit), so a hold never exceeds it.
+ */
+export function sizeRequest(
+  endpoints: ResolvedEndpoint[],
+  promptTokens: number,
+  images: number,
+  clientMax: number | undefined,
+  budget: bigint | null,
+): SizingResult {
+  const limits = endpoints.map((r) => Math.max(0, Math.min(r.endpoint.maxCompletionTokens, r.endpoint.contextLength - promptTokens)));
+  let maxTokens = limits.map((limit) => Math.min(clientMax ?? limit, limit));
+  if (budget !== null) {
+    const affordable = endpoints.map((r) => affordableTokens(budget, promptTokens, r.endpoint.pricing, images));
+    if (clientMax !== undefined) {
+      const firstAffordable = affordable[0] ?? 0;
+      if (firstAffordable !== null && firstAffordable < maxTokens[0]) {
+        return { ok: false, requested: clientMax, affordable: firstAffordable };
+      }
+      // A fallback endpoint the caller cannot afford at the requested size is skipped (0), not shrunk.
+      maxTokens = maxTokens.map((m, i) => (affordable[i] === null || affordable[i]! >= m ? m : 0));
+    } else {
+      maxTokens = maxTokens.map((m, i) => (affordable[i] === null ? m : Math.min(m, affordable[i]!)));
+      if ((maxTokens[0] ?? 0) < 1) return { ok: false, requested: limits[0] ?? 0, affordable: 0 };
+    }
+  }
+  const hold = endpoints.reduce((max, r, i) => {
+    const c = maxTokens[i] >= 1 ? maxCostOf(promptTokens, maxTokens[i], r.endpoint.pricing, images) : 0n;
+    return c > max ? c : max;
+  }, 0n);
+  return { ok: true, sizing: { maxTokens, hold } };
+}

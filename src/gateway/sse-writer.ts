@@ -1,0 +1,62 @@
+import type { ServerResponse } from 'node:http';
+
+/**
+ * Writes an SSE response straight to the socket: no buffering, and waits for the client when the
+ * socket's buffer is full (backpressure) instead of piling chunks up in memory.
+ */
+export class SseWriter {
+  private started = false;
+
+  constructor(
+    private readonly raw: ServerResponse,
+    private readonly baseHeaders: Record<string, string> = {},
+  ) {}
+
+  get headersSent(): boolean {
+    return this.started;
+  }
+
+  get closed(): boolean {
+    return this.raw.destroyed || this.raw.writableEnded;
+  }
+
+  start(headers: Record<string, string>): void {
+    if (this.started) return;
+    this.started = true;
+    this.raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      ...this.baseHeaders,
+      ...headers,
+    });
+    this.raw.flushHeaders();
+  }
+
+  comment(text: string): Promise<void> {
+    return this.write(`: ${text}\n\n`);
+  }
+
+  data(json: string): Promise<void> {
+    return this.write(`data: ${json}\n\n`);
+  }
+
+  end(): void {
+    if (!this.closed) this.raw.end();
+  }
+
+  private write(text: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.raw.write(text)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.raw.off('drain', done);
+        this.raw.off('close', done);
+        resolve();
+      };
+      this.raw.once('drain', done);
+      this.raw.once('close', done);
+    });
+  }
+}

@@ -1,0 +1,39 @@
+import type { AttemptRecord } from './entities/generation.entity';
+
+/** What the gateway reports about a finished request (JSON-safe: money as decimal strings). */
+export interface GenerationRecord {
+  id: string;
+  userId: string;
+  keyId: string;
+  requestId: string;
+  apiType: 'completions' | 'embeddings';
+  requestedModel: string;
+  model: string | null;
+  providerSlug: string | null;
+  providerName: string | null;
+  upstreamModel: string | null;
+  streamed: boolean;
+  cancelled: boolean;
+  finishReason: string | null;
+  nativeFinishReason: string | null;
+  tokensPrompt: number;
+  tokensCompletion: number;
+  tokensCached: number;
+  tokensReasoning: number;
+  usageEstimated: boolean;
+  costNanos: string;
+  holdNanos: string;
+  latencyMs: number;
+  ttftMs: number | null;
+  generationTimeMs: number;
+  httpReferer: string | null;
+  appTitle: string | null;
+  userAgent: string | null;
+  externalUser: string | null;
+  sessionId: string | null;
+  errorCode: number | null;
+  errorMessage: string | null;
+  attempts: AttemptRecord[];
+  /** ISO time the request arrived. */
+  createdAt: string;
+}

@@ -1,0 +1,89 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable } from '@nestjs/common';
+import type { Queue } from 'bull';
+import { AppError } from '../common/errors/app-error';
+import { AppLogger } from '../common/logging/app-logger';
+import { nanosToUsd } from '../common/money/money';
+import { QueueName } from '../common/queue/queue-names';
+import { GenerationDto } from './dto/generation.dto';
+import { GenerationRecord } from './generation-record';
+import { GenerationsRepository } from './generations.repository';
+
+const ENQUEUE_TIMEOUT_MS = 1000;
+
+@Injectable()
+export class UsageService {
+  private readonly log: AppLogger;
+
+  constructor(
+    @InjectQueue(QueueName.Generations) private readonly queue: Queue<GenerationRecord>,
+    private readonly repo: GenerationsRepository,
+    logger: AppLogger,
+  ) {
+    this.log = logger.child({ component: 'usage' });
+  }
+
+  /**
+   * Records a finished request through the queue (off the request path). If Redis cannot take the
+   * job promptly, the record goes straight to Postgres: a record is never dropped.
+   */
+  async record(r: GenerationRecord): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.queue.add(r, { jobId: r.id, removeOnComplete: true, attempts: 10, backoff: { type: 'exponential', delay: 500 } }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('queue did not accept the job in time')), ENQUEUE_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, generation: r.id }, 'writing the generation record directly');
+      await this.repo.insert(r).catch((e: unknown) => this.log.error({ err: e, generation: r.id }, 'generation record lost'));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async get(id: string, userId: string): Promise<GenerationDto> {
+    const g = /^gen-[A-Za-z0-9]{1,36}$/.test(id) ? await this.repo.findOwned(id, userId) : null;
+    if (!g) throw new AppError('not_found', `Generation ${id.slice(0, 60)} not found (records appear shortly after a request ends)`);
+    return {
+      id: g.id,
+      upstream_id: null,
+      request_id: g.requestId,
+      session_id: g.sessionId,
+      created_at: g.createdAt.toISOString(),
+      model: g.model,
+      requested_model: g.requestedModel,
+      provider_name: g.providerName,
+      app_id: null,
+      http_referer: g.httpReferer,
+      app_title: g.appTitle,
+      user_agent: g.userAgent,
+      external_user: g.externalUser,
+      api_type: g.apiType,
+      streamed: g.streamed,
+      cancelled: g.cancelled,
+      finish_reason: g.finishReason,
+      native_finish_reason: g.nativeFinishReason,
+      latency: g.latencyMs,
+      generation_time: g.generationTimeMs,
+      moderation_latency: null,
+      time_to_first_token: g.ttftMs,
+      tokens_prompt: g.tokensPrompt,
+      tokens_completion: g.tokensCompletion,
+      native_tokens_prompt: g.tokensPrompt,
+      native_tokens_completion: g.tokensCompletion,
+      native_tokens_reasoning: g.tokensReasoning,
+      native_tokens_cached: g.tokensCached,
+      usage_estimated: g.usageEstimated,
+      total_cost: nanosToUsd(g.costNanos),
+      usage: nanosToUsd(g.costNanos),
+      upstream_inference_cost: null,
+      cache_discount: null,
+      is_byok: false,
+      error: g.errorCode ? { code: g.errorCode, message: g.errorMessage } : null,
+      provider_responses: g.attempts,
+    };
+  }
+}

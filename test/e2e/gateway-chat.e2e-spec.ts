@@ -1,0 +1,126 @@
+import OpenAI from 'openai';
+import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
+
+const tool: OpenAI.Chat.Completions.ChatCompletionTool = {
+  type: 'function',
+  function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] } },
+};
+
+describe('OpenAI-compatible chat through every adapter, with the official openai client', () => {
+  let f: GatewayFixture;
+  beforeAll(async () => {
+    f = await startGatewayFixture();
+  });
+  afterAll(() => f.close());
+
+  describe.each([
+    ['OpenAI-compatible', 'test/a-only', 'Alpha', 'Hello from fake-openai.'],
+    ['Anthropic', 'test/claude', 'Claude Co', 'Hello from fake-anthropic'],
+    ['Gemini', 'test/gemini', 'Gem Co', 'Hello from fake-gemini'],
+  ])('%s', (_name, model, provider, text) => {
+    it('answers a plain request with usage and cost', async () => {
+      const { data, response } = await f.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Say hello' }] }).withResponse();
+      expect(data.id).toMatch(/^gen-/);
+      expect(response.headers.get('x-generation-id')).toBe(data.id);
+      expect(Number(response.headers.get('x-switchyard-overhead-ms'))).toBeGreaterThanOrEqual(0);
+      expect(data.model).toBe(model);
+      expect((data as unknown as { provider: string }).provider).toBe(provider);
+      expect(data.choices[0].message.content).toBe(text);
+      expect(data.choices[0].finish_reason).toBe('stop');
+      expect(data.usage!.prompt_tokens).toBeGreaterThan(0);
+      expect(data.usage!.completion_tokens).toBeGreaterThan(0);
+      expect((data.usage as unknown as { cost: number }).cost).toBeGreaterThan(0);
+    });
+
+    it('streams, with a final usage chunk before [DONE]', async () => {
+      const stream = await f.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Say hello' }], stream: true });
+      let content = '';
+      let finish: string | null = null;
+      let usage: (OpenAI.CompletionUsage & { cost?: number }) | undefined;
+      const ids = new Set<string>();
+      for await (const chunk of stream) {
+        ids.add(chunk.id);
+        content += chunk.choices[0]?.delta?.content ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        if (chunk.usage) {
+          expect(chunk.choices).toEqual([]);
+          usage = chunk.usage;
+        }
+      }
+      expect(content).toBe(text);
+      expect(finish).toBe('stop');
+      expect(ids.size).toBe(1);
+      expect([...ids][0]).toMatch(/^gen-/);
+      expect(usage!.completion_tokens).toBeGreaterThan(0);
+      expect(usage!.cost).toBeGreaterThan(0);
+    });
+
+    it('calls tools, streaming and not', async () => {
+      const plain = await f.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [tool] });
+      const call = plain.choices[0].message.tool_calls![0] as OpenAI.Chat.Completions.ChatCompletionMessageFunctionToolCall;
+      expect(plain.choices[0].finish_reason).toBe('tool_calls');
+      expect(call.function.name).toBe('get_weather');
+      expect(JSON.parse(call.function.arguments)).toEqual({ location: 'Paris' });
+
+      const stream = await f.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [tool], stream: true });
+      let args = '';
+      let name = '';
+      let finish: string | null = null;
+      for await (const chunk of stream) {
+        for (const tc of chunk.choices[0]?.delta?.tool_calls ?? []) {
+          name += tc.function?.name ?? '';
+          args += tc.function?.arguments ?? '';
+        }
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+      }
+      expect(name).toBe('get_weather');
+      expect(JSON.parse(args)).toEqual({ location: 'Paris' });
+      expect(finish).toBe('tool_calls');
+
+      // The result goes back as a tool message.
+      const followUp = await f.client.chat.completions.create({
+        model,
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          { role: 'assistant', content: null, tool_calls: [call] },
+          { role: 'tool', tool_call_id: call.id, content: '{"temperature": 21}' },
+        ],
+      });
+      expect(followUp.choices[0].message.content).toBe(text);
+    });
+
+    it('answers JSON mode with JSON', async () => {
+      const res = await f.client.chat.completions.create({
+        model,
+        messages: [{ role: 'system', content: 'Answer in JSON.' }, { role: 'user', content: 'Are you ok?' }],
+        response_format: { type: 'json_object' },
+      });
+      expect(JSON.parse(res.choices[0].message.content!)).toEqual({ ok: true });
+    });
+  });
+
+  it('embeddings.create works (OpenAI-compatible and Gemini)', async () => {
+    for (const model of ['test/embed', 'test/gemini-embed']) {
+      const res = await f.client.embeddings.create({ model, input: ['hello world', 'second'] });
+      expect(res.data).toHaveLength(2);
+      expect(res.data[0].embedding.length).toBeGreaterThan(0);
+      expect(res.usage.prompt_tokens).toBeGreaterThan(0);
+    }
+  });
+
+  it('models.list works', async () => {
+    const ids: string[] = [];
+    for await (const m of f.client.models.list()) ids.push(m.id);
+    expect(ids).toEqual(expect.arrayContaining(['test/chat', 'test/claude', 'test/gemini', 'test/embed']));
+  });
+
+  it('legacy completions answer as text completions', async () => {
+    const res = await f.client.completions.create({ model: 'test/a-only', prompt: 'Say hello', max_tokens: 20 });
+    expect(res.object).toBe('text_completion');
+    expect(res.choices[0].text).toBe('Hello from fake-openai.');
+    const stream = await f.client.completions.create({ model: 'test/a-only', prompt: 'Say hello', max_tokens: 20, stream: true });
+    let text = '';
+    for await (const c of stream) text += c.choices[0]?.text ?? '';
+    expect(text).toBe('Hello from fake-openai.');
+  });
+});

@@ -1,0 +1,93 @@
+import fc from 'fast-check';
+import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
+
+/** Bodies that look like chat requests, with any field replaced by anything. */
+const field = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.string({ maxLength: 300 }),
+  fc.integer(),
+  fc.double(),
+  fc.constantFrom(null, true, false, [], {}, '', -1, 0, 1e308, Number.MAX_SAFE_INTEGER + 2, '\u0000', '\ud800'),
+);
+const message = fc.oneof(
+  fc.record({ role: fc.constantFrom('system', 'user', 'assistant', 'tool', 'developer', 'robot'), content: fc.oneof(fc.string({ maxLength: 200 }), field) }, { requiredKeys: [] }),
+  field,
+);
+const chatBody = fc.record(
+  {
+    model: fc.oneof(fc.constantFrom('test/chat', 'test/a-only', 'test/claude', 'test/gemini', 'test/chat:free', 'x', '', 'test/chat:nitro'), field),
+    messages: fc.oneof(fc.array(message, { maxLength: 4 }), field),
+    stream: fc.oneof(fc.boolean(), field),
+    max_tokens: fc.oneof(fc.integer({ min: -5, max: 100 }), field),
+    temperature: field,
+    tools: fc.oneof(fc.array(fc.record({ type: fc.constantFrom('function', 'x'), function: field }), { maxLength: 2 }), field),
+    tool_choice: field,
+    response_format: field,
+    provider: fc.oneof(fc.record({ order: field, sort: field, only: field, max_price: field, allow_fallbacks: field }, { requiredKeys: [] }), field),
+    models: field,
+    stop: field,
+    n: field,
+  },
+  { requiredKeys: [] },
+);
+/** A valid request with one field set to anything: reaches routing and the upstream often. */
+const validish = fc
+  .tuple(
+    fc.constantFrom('test/chat', 'test/a-only', 'test/claude', 'test/gemini'),
+    fc.constantFrom('temperature', 'top_p', 'stop', 'seed', 'max_tokens', 'tools', 'tool_choice', 'response_format', 'provider', 'user', 'n', 'session_id', 'surprise'),
+    field,
+    fc.boolean(),
+  )
+  .map(([model, key, value, stream]) => JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 20, stream, [key]: value }));
+const rawBody = fc.oneof(
+  validish,
+  chatBody.map((b) => JSON.stringify(b)),
+  fc.string({ maxLength: 500 }),
+  fc.jsonValue().map((v) => JSON.stringify(v)),
+  fc.integer({ min: 1, max: 60 }).map((d) => '['.repeat(d * 100) + ']'.repeat(d * 100)),
+  fc.integer({ min: 1, max: 30 }).map((n) => `{"model":"test/chat","messages":[{"role":"user","content":"${'x'.repeat(n * 1000)}"}]`),
+  chatBody.map((b) => JSON.stringify(b).replace(/"/, '')),
+);
+
+describe('fuzzed request bodies', () => {
+  let f: GatewayFixture;
+  beforeAll(async () => {
+    f = await startGatewayFixture({ env: { UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '5000' } });
+  });
+  afterAll(() => f.close());
+
+  async function fire(path: string, bodies: string[], contentTypes: string[]): Promise<Map<number, number>> {
+    const statuses = new Map<number, number>();
+    let next = 0;
+    const worker = async () => {
+      while (next < bodies.length) {
+        const i = next++;
+        const res = await fetch(`${f.t.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${f.key}`, 'content-type': contentTypes[i % contentTypes.length] },
+          body: bodies[i],
+        });
+        await res.arrayBuffer();
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (res.status >= 500) throw new Error(`${res.status} for ${path} body ${bodies[i].slice(0, 300)}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    return statuses;
+  }
+
+  it('10,000 malformed chat bodies: no 5xx', async () => {
+    const bodies = fc.sample(rawBody, { numRuns: 10_000, seed: 20261121 });
+    const statuses = await fire('/api/v1/chat/completions', bodies, ['application/json', 'application/json', 'application/json', 'text/plain', 'application/x-www-form-urlencoded']);
+    expect([...statuses.keys()].every((s) => s < 500)).toBe(true);
+    expect(statuses.get(400)).toBeGreaterThan(3000); // most are rejected as invalid
+    expect(statuses.get(200) ?? 0).toBeGreaterThan(0); // and some valid ones still get served
+  }, 240_000);
+
+  it('1,000 malformed bodies each for completions and embeddings: no 5xx', async () => {
+    const completion = fc.record({ model: fc.oneof(fc.constant('test/chat'), fc.string()), prompt: fc.oneof(fc.string({ maxLength: 50 }), fc.jsonValue()), max_tokens: fc.jsonValue() }, { requiredKeys: [] });
+    const embedding = fc.record({ model: fc.oneof(fc.constant('test/embed'), fc.string()), input: fc.oneof(fc.string({ maxLength: 50 }), fc.array(fc.integer()), fc.jsonValue()), dimensions: fc.jsonValue() }, { requiredKeys: [] });
+    await fire('/api/v1/completions', fc.sample(completion.map((b) => JSON.stringify(b)), { numRuns: 1000, seed: 1 }), ['application/json']);
+    await fire('/api/v1/embeddings', fc.sample(embedding.map((b) => JSON.stringify(b)), { numRuns: 1000, seed: 2 }), ['application/json']);
+  }, 120_000);
+});

@@ -1,0 +1,138 @@
+import OpenAI from 'openai';
+import { call } from '../support/factories';
+import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
+
+type Body = Record<string, unknown>;
+const user = [{ role: 'user', content: 'hi' }];
+
+describe('routing and fallbacks', () => {
+  let f: GatewayFixture;
+  beforeAll(async () => {
+    f = await startGatewayFixture();
+  });
+  afterAll(() => f.close());
+
+  const chat = (body: Body) => call<Body & { provider?: string; error?: { code: number; message: string; metadata: Body } }>(f.t, 'POST', '/api/v1/chat/completions', { key: f.key, body: { messages: user, max_tokens: 50, ...body } });
+  const upstreamsHit = () => ({ a: f.fakes.a.seen.length, b: f.fakes.b.seen.length });
+  const delta = (before: { a: number; b: number }) => ({ a: f.fakes.a.seen.length - before.a, b: f.fakes.b.seen.length - before.b });
+
+  it.each([
+    ['500', 'test/fail-first'],
+    ['429', 'test/limited-first'],
+    ['a timeout', 'test/slow-first'],
+  ])('provider 1 answering %s -> provider 2 serves', async (_what, model) => {
+    const before = upstreamsHit();
+    const res = await chat({ model, provider: { order: ['alpha', 'beta'] } });
+    expect(res.status).toBe(200);
+    expect(res.body.provider).toBe('Beta');
+    expect(delta(before)).toEqual({ a: 1, b: 1 });
+  });
+
+  it('allow_fallbacks:false returns the provider error instead', async () => {
+    const before = upstreamsHit();
+    const res = await chat({ model: 'test/fail-first', provider: { order: ['alpha'], allow_fallbacks: false } });
+    expect(res.status).toBe(502);
+    expect(res.body.error!.message).toBe('Provider returned error');
+    expect(res.body.error!.metadata.provider_name).toBe('Alpha');
+    expect(res.body.error!.metadata.raw).toContain('fake failure 500');
+    expect(delta(before)).toEqual({ a: 1, b: 0 });
+  });
+
+  it('a 429 from the last provider is a 429 with the provider named', async () => {
+    const res = await chat({ model: 'test/limited-first', provider: { only: ['alpha'] } });
+    expect(res.status).toBe(429);
+    expect(res.body.error!.metadata.provider_name).toBe('Alpha');
+  });
+
+  it('models[] falls back to the next model when every endpoint of the first fails', async () => {
+    const res = await chat({ model: 'test/all-fail', models: ['test/a-only'] });
+    expect(res.status).toBe(200);
+    expect(res.body.model).toBe('test/a-only');
+    const previous = (res.body as Body).provider;
+    expect(previous).toBe('Alpha');
+  });
+
+  it('a client error from a provider skips its model, not just the endpoint', async () => {
+    const before = upstreamsHit();
+    const res = await chat({ model: 'test/bad-request', provider: { order: ['alpha', 'beta'] }, models: ['test/a-only'] });
+    expect(res.status).toBe(200);
+    expect(res.body.model).toBe('test/a-only');
+    expect(delta(before)).toEqual({ a: 2, b: 0 }); // beta (same model) was not tried
+  });
+
+  it('nothing is retried after the first streamed byte; a cut stream ends in an error chunk', async () => {
+    const before = upstreamsHit();
+    const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'test/cut', provider: { order: ['alpha', 'beta'] }, messages: user, stream: true, max_tokens: 50 }),
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const events = text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
+    expect(events[events.length - 1]).toBe('[DONE]');
+    const last = JSON.parse(events[events.length - 2]) as { error: { code: number }; choices: { finish_reason: string }[]; usage: { cost: number } };
+    expect(last.error.code).toBe(502);
+    expect(last.choices[0].finish_reason).toBe('error');
+    const contentChunks = events.slice(0, -2).map((e) => JSON.parse(e) as { choices: { delta: { content?: string } }[] });
+    expect(contentChunks.map((c) => c.choices[0].delta.content ?? '').join('')).toBe('Hello from');
+    expect(last.usage.cost).toBeGreaterThan(0); // the tokens produced are paid for
+    expect(delta(before)).toEqual({ a: 1, b: 0 });
+  });
+
+  it('the openai client sees a mid-stream error as an error', async () => {
+    const stream = await f.client.chat.completions.create({ model: 'test/cut', provider: { only: ['alpha'] }, messages: [{ role: 'user', content: 'hi' }], stream: true } as OpenAI.ChatCompletionCreateParamsStreaming);
+    await expect(
+      (async () => {
+        for await (const _ of stream) void _;
+      })(),
+    ).rejects.toThrow(/stream/i);
+  });
+
+  describe('provider preferences', () => {
+    it('order decides the first provider', async () => {
+      expect((await chat({ model: 'test/chat', provider: { order: ['beta', 'alpha'] } })).body.provider).toBe('Beta');
+      expect((await chat({ model: 'test/chat', provider: { order: ['alpha', 'beta'] } })).body.provider).toBe('Alpha');
+    });
+
+    it('sort: price picks the cheapest every time', async () => {
+      for (let i = 0; i < 5; i++) expect((await chat({ model: 'test/chat', provider: { sort: 'price' } })).body.provider).toBe('Alpha');
+      expect((await chat({ model: 'test/chat:floor' })).body.provider).toBe('Alpha');
+    });
+
+    it('only and ignore filter providers', async () => {
+      for (let i = 0; i < 5; i++) {
+        expect((await chat({ model: 'test/chat', provider: { only: ['beta'] } })).body.provider).toBe('Beta');
+        expect((await chat({ model: 'test/chat', provider: { ignore: ['beta'] } })).body.provider).toBe('Alpha');
+      }
+      const none = await chat({ model: 'test/chat', provider: { only: ['nobody'] } });
+      expect(none.status).toBe(404);
+    });
+
+    it('max_price excludes endpoints above it (USD per million tokens)', async () => {
+      for (let i = 0; i < 5; i++) expect((await chat({ model: 'test/chat', provider: { max_price: { prompt: 1.5 } } })).body.provider).toBe('Alpha');
+      const none = await chat({ model: 'test/chat', provider: { max_price: { prompt: 0.5 } } });
+      expect(none.status).toBe(404);
+      expect(none.body.error!.message).toMatch(/max_price/);
+    });
+
+    it('require_parameters keeps only endpoints that support every parameter sent', async () => {
+      for (let i = 0; i < 5; i++) {
+        const res = await chat({ model: 'test/no-tools', provider: { require_parameters: true, order: ['alpha', 'beta'] }, seed: 7 });
+        expect(res.body.provider).toBe('Beta'); // alpha does not list seed
+      }
+      expect((await chat({ model: 'test/no-tools', provider: { order: ['alpha', 'beta'] }, seed: 7 })).body.provider).toBe('Alpha');
+    });
+
+    it('data_collection: deny and zdr keep only providers with that policy', async () => {
+      expect((await chat({ model: 'test/chat', provider: { data_collection: 'deny' } })).body.provider).toBe('Beta');
+      expect((await chat({ model: 'test/chat', provider: { zdr: true } })).body.provider).toBe('Beta');
+    });
+  });
+
+  it('unknown models, bad suffixes and the wrong endpoint for a model are 400', async () => {
+    expect((await chat({ model: 'nobody/nothing' })).status).toBe(400);
+    expect((await chat({ model: 'test/chat:weird' })).status).toBe(400);
+    expect((await chat({ model: 'test/embed' })).status).toBe(400);
+  });
+});

@@ -1,0 +1,122 @@
+import type http from 'node:http';
+import { FakeUpstream, knobs, promptTokensOf, SeenRequest, sleep, startJsonServer } from './common';
+
+export type { FakeUpstream, SeenRequest } from './common';
+
+const WORDS = ['Hello', ' from', ' fake', '-openai', '.'];
+
+function textsOf(body: { messages?: { content?: unknown }[] }): string[] {
+  const out: string[] = [];
+  for (const m of body.messages ?? []) {
+    if (typeof m.content === 'string') out.push(m.content);
+    else if (Array.isArray(m.content)) for (const p of m.content) if (p && typeof p.text === 'string') out.push(p.text);
+  }
+  return out;
+}
+
+function error(res: http.ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: { message, type: 'fake_error', code: String(status) } }));
+}
+
+export interface FakeOpenAiOptions {
+  /** Added before every response's headers (a realistic upstream latency for benchmarks). */
+  latencyMs?: number;
+  /** Milliseconds between streamed chunks. */
+  chunkGapMs?: number;
+}
+
+/**
+ * An OpenAI-compatible upstream on loopback. Behaviour follows the requested model name:
+ * `fail-<status>`, `slow-<ms>`, `cut` (two chunks then the socket dies), `long` (200 chunks),
+ * `no-usage` (no usage in the response). Tools in the request get a tool call; JSON mode gets
+ * `{"ok":true}`. Usage: prompt = ceil(characters / 4), completion = chunks sent.
+ */
+export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeUpstream> {
+  const gap = options.chunkGapMs ?? 2;
+  return startJsonServer('/v1', async (req, res, body, seen: SeenRequest) => {
+    if (!req.headers.authorization?.startsWith('Bearer ')) return error(res, 401, 'missing API key');
+    const path = (req.url ?? '').split('?')[0];
+    const model: string = typeof body?.model === 'string' ? body.model : '';
+    const k = knobs(model);
+    if (options.latencyMs) await sleep(options.latencyMs);
+    if (k.slowMs) await sleep(k.slowMs);
+    if (k.failStatus) return error(res, k.failStatus, `fake failure ${k.failStatus}`);
+
+    if (path === '/v1/embeddings') {
+      const inputs: string[] = Array.isArray(body.input) ? body.input.map(String) : [String(body.input)];
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          object: 'list',
+          model,
+          data: inputs.map((t, index) => ({ object: 'embedding', index, embedding: Array.from({ length: 8 }, (_, i) => ((t.length + i) % 10) / 10) })),
+          usage: { prompt_tokens: promptTokensOf(inputs), total_tokens: promptTokensOf(inputs) },
+        }),
+      );
+      return;
+    }
+    if (path !== '/v1/chat/completions') return error(res, 404, `no route ${path}`);
+
+    const prompt = promptTokensOf(textsOf(body));
+    const tools = Array.isArray(body.tools) && body.tools.length > 0;
+    const json = body.response_format?.type === 'json_object' || body.response_format?.type === 'json_schema';
+    const words = k.long ? Array.from({ length: 200 }, (_, i) => ` w${i}`) : json ? ['{"ok":', 'true}'] : WORDS;
+    const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
+    const created = Math.floor(Date.now() / 1000);
+    const toolCall = tools
+      ? { id: 'call_fake_1', type: 'function', function: { name: body.tools[0].function.name, arguments: '{"location":"Paris"}' } }
+      : null;
+    const completionTokens = toolCall ? 8 : words.length;
+    const usage = { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens };
+
+    if (!body.stream) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id,
+          object: 'chat.completion',
+          created,
+          model,
+          choices: [
+            {
+              index: 0,
+              message: toolCall ? { role: 'assistant', content: null, tool_calls: [toolCall] } : { role: 'assistant', content: words.join('') },
+              finish_reason: toolCall ? 'tool_calls' : 'stop',
+            },
+          ],
+          ...(k.noUsage ? {} : { usage }),
+        }),
+      );
+      return;
+    }
+
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
+    const chunk = (delta: unknown, finish: string | null = null) =>
+      send({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] });
+    chunk({ role: 'assistant', content: '' });
+    if (toolCall) {
+      chunk({ tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.function.name, arguments: '' } }] });
+      for (const part of ['{"location"', ':"Paris"}']) {
+        await sleep(gap);
+        chunk({ tool_calls: [{ index: 0, function: { arguments: part } }] });
+      }
+      chunk({}, 'tool_calls');
+    } else {
+      for (let i = 0; i < words.length; i++) {
+        if (seen.aborted || res.destroyed) return;
+        if (k.cut && i === 2) {
+          await sleep(20); // let the chunks already written reach the client first
+          res.destroy();
+          return;
+        }
+        if (gap) await sleep(gap);
+        chunk({ content: words[i] });
+      }
+      chunk({}, 'stop');
+    }
+    if (!k.noUsage && body.stream_options?.include_usage) send({ id, object: 'chat.completion.chunk', created, model, choices: [], usage });
+    res.end('data: [DONE]\n\n');
+  });
+}
