@@ -8,10 +8,14 @@ import { createValidationPipe } from './common/http/validation.pipe';
 import { AppLogger } from './common/logging/app-logger';
 import { MetricsModule } from './common/metrics/metrics.module';
 import { CatalogModule } from './catalog/catalog.module';
+import { CreditsModule } from './credits/credits.module';
+import { TopupsModule } from './credits/topups/topups.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { KeysModule } from './keys/keys.module';
+import { OAuthModule } from './oauth/oauth.module';
 import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
+import { WebModule } from './web/web.module';
 import { workerModules } from './worker.module';
 
 /** The HTTP process: every feature's controllers, plus the queue processors unless disabled. */
@@ -27,8 +31,12 @@ export class AppModule {
         UsersModule,
         KeysModule,
         CatalogModule,
+        CreditsModule,
+        TopupsModule,
         UsageModule,
         GatewayModule,
+        OAuthModule,
+        WebModule,
         ...(config.workers.enabled ? workerModules() : []),
       ],
       providers: [

@@ -5,12 +5,14 @@ import { AppModule } from './app.module';
 import { CliCommand, CliUsageError } from './common/cli/cli-command';
 import { checkCommand, envTableCommand, migrateCommand } from './common/cli/core.commands';
 import { loadConfigOrExit } from './common/lifecycle/process';
+import { CREDITS_COMMANDS } from './credits/credits.commands';
 import { KEYS_COMMANDS } from './keys/keys.commands';
+import { OAUTH_COMMANDS } from './oauth/oauth.commands';
 import { USERS_COMMANDS } from './users/users.commands';
 import { AppLogger, createRootLogger } from './common/logging/app-logger';
 
 /** `npm run cli -- <command> [--option value]`. Each feature module contributes its commands. */
-const COMMANDS: CliCommand[] = [migrateCommand, checkCommand, envTableCommand, ...USERS_COMMANDS, ...KEYS_COMMANDS];
+const COMMANDS: CliCommand[] = [migrateCommand, checkCommand, envTableCommand, ...USERS_COMMANDS, ...KEYS_COMMANDS, ...CREDITS_COMMANDS, ...OAUTH_COMMANDS];
 
 function help(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(16)} ${c.summary}${c.usage ? `\n  ${''.padEnd(16)} ${c.usage}` : ''}`);
@@ -25,7 +27,10 @@ async function main(argv: string[]): Promise<number> {
     return name && name !== 'help' && name !== '--help' ? 64 : 0;
   }
   const config = loadConfigOrExit();
-  const options = Object.fromEntries((command.valueOptions ?? []).map((o) => [o, { type: 'string' as const }]));
+  const options: Record<string, { type: 'string' | 'boolean' }> = Object.fromEntries([
+    ...(command.valueOptions ?? []).map((o) => [o, { type: 'string' as const }]),
+    ...(command.flags ?? []).map((o) => [o, { type: 'boolean' as const }]),
+  ]);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });

@@ -2,15 +2,16 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { CatalogService } from '../catalog/catalog.service';
-import { costOf } from '../catalog/pricing';
+import { costOf, maxCostOf } from '../catalog/pricing';
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
 import { AppError } from '../common/errors/app-error';
 import { ErrorCode } from '../common/errors/error-codes';
 import { AppLogger } from '../common/logging/app-logger';
 import { nanosToUsd } from '../common/money/money';
-import { CapsService } from '../keys/caps.service';
+import { HoldsService } from '../credits/holds.service';
 import { FreeModelLimits } from '../keys/free-model-limits';
+import { PurchaseHistory } from '../keys/purchase-history';
 import { KeyPrincipal } from '../keys/principal';
 import { Adapters } from '../providers/adapters';
 import { SseParser } from '../providers/sse-parser';
@@ -56,6 +57,8 @@ interface Outcome {
   usage: Usage | null;
   estimated: boolean;
   outputChars: number;
+  /** Deltas with output relayed to the client. */
+  outputDeltas: number;
   finishReason: FinishReason | null;
   nativeFinishReason: string | null;
   cancelled: boolean;
@@ -101,7 +104,8 @@ export class GatewayService implements OnModuleDestroy {
     private readonly sticky: StickySessionsService,
     private readonly adapters: Adapters,
     private readonly upstream: UpstreamClient,
-    private readonly caps: CapsService,
+    private readonly holds: HoldsService,
+    private readonly purchases: PurchaseHistory,
     private readonly freeLimits: FreeModelLimits,
     private readonly usage: UsageService,
     private readonly config: AppConfig,
@@ -126,7 +130,9 @@ export class GatewayService implements OnModuleDestroy {
     const receivedAt = this.clock.nowMs();
     const models = [body.model, ...(body.models ?? [])].filter((m): m is string => typeof m === 'string' && m.length > 0);
     if (models.length === 0) throw GatewayErrors.modelRequired();
-    if (parseModelSlug(models[0]).suffix === 'free') await this.freeLimits.check(principal.userId, 0n);
+    if (parseModelSlug(models[0]).suffix === 'free') {
+      await this.freeLimits.check(principal.userId, await this.purchases.purchasedNanos(principal.userId));
+    }
 
     const prompt = estimatePrompt(body.messages, body.tools);
     const sessionKey = sessionKeyFrom(body as unknown as Record<string, unknown>, { 'x-session-id': meta.sessionHeader ?? undefined });
@@ -150,13 +156,15 @@ export class GatewayService implements OnModuleDestroy {
     );
     if (!plan.ok) throw plan.error;
 
-    const budget = clientMax === undefined ? await this.budget(principal) : null;
+    const budget = clientMax === undefined ? await this.holds.budget(principal.keyId, principal.userId, principal.limit) : null;
     const sized = sizeRequest(plan.attempts.map((a) => a.resolved), prompt.tokens, prompt.images, clientMax, budget?.room ?? null);
-    if (!sized.ok) throw budget?.room === 0n ? budget.exhausted() : GatewayErrors.cannotAfford(sized.requested, sized.affordable);
+    if (!sized.ok) {
+      throw budget?.room === 0n ? await this.holds.exhausted(principal.userId, budget.source) : GatewayErrors.cannotAfford(sized.requested, sized.affordable);
+    }
     const { maxTokens, hold } = sized.sizing;
-    await this.admit(principal, hold, clientMax, prompt, plan.attempts);
-
     const genId = newGenerationId();
+    await this.admit(genId, principal, hold, clientMax, prompt, plan.attempts);
+
     const stream = body.stream === true;
     const chatRequest = this.toChatRequest(body);
     const controller = new AbortController();
@@ -171,6 +179,7 @@ export class GatewayService implements OnModuleDestroy {
       usage: null,
       estimated: false,
       outputChars: 0,
+      outputDeltas: 0,
       finishReason: null,
       nativeFinishReason: null,
       cancelled: false,
@@ -228,11 +237,11 @@ export class GatewayService implements OnModuleDestroy {
     if (!plan.ok) throw plan.error;
     const sized = sizeRequest(plan.attempts.map((a) => a.resolved), promptTokens, 0, 1, null);
     const hold = sized.ok ? sized.sizing.hold : 0n;
-    await this.admit(principal, hold, 1, { tokens: promptTokens, images: 0 }, plan.attempts);
-
     const genId = newGenerationId();
+    await this.admit(genId, principal, hold, 1, { tokens: promptTokens, images: 0 }, plan.attempts);
+
     const attempts: AttemptRecord[] = [];
-    const outcome: Outcome = { served: null, usage: null, estimated: false, outputChars: 0, finishReason: null, nativeFinishReason: null, cancelled: false, error: null, firstTokenAt: null };
+    const outcome: Outcome = { served: null, usage: null, estimated: false, outputChars: 0, outputDeltas: 0, finishReason: null, nativeFinishReason: null, cancelled: false, error: null, firstTokenAt: null };
     const controller = new AbortController();
     try {
       for (const [index, attempt] of plan.attempts.entries()) {
@@ -273,24 +282,35 @@ export class GatewayService implements OnModuleDestroy {
 
   // ---- admission -------------------------------------------------------------------------------
 
-  /** What the caller may still spend (caps), and the error to give when that is nothing. */
-  private async budget(principal: KeyPrincipal): Promise<{ room: bigint | null; exhausted: () => AppError } | null> {
-    const { room, source } = await this.caps.headroom(principal.keyId, principal.userId, principal.limit);
-    return room === null ? null : { room, exhausted: () => GatewayErrors.limitExhausted(source) };
-  }
-
   /**
-   * Holds the request's maximum cost. When the client chose max_tokens and the hold does not fit a
-   * cap that still has room, the answer is OpenRouter's 402 with how many tokens it could afford.
+   * Holds the request's maximum cost on the balance, the caps and the key limit. When the client
+   * chose max_tokens and the hold does not fit, the answer is OpenRouter's 402 with how many tokens
+   * it could afford (or the 403 of a cap with no room left at all).
    */
-  private async admit(principal: KeyPrincipal, hold: bigint, clientMax: number | undefined, prompt: { tokens: number; images: number }, attempts: RouteAttempt[]): Promise<void> {
+  private async admit(
+    genId: string,
+    principal: KeyPrincipal,
+    hold: bigint,
+    clientMax: number | undefined,
+    prompt: { tokens: number; images: number },
+    attempts: RouteAttempt[],
+  ): Promise<void> {
+    const pricing = attempts[0].resolved.endpoint.pricing;
     try {
-      await this.caps.reserve(principal.keyId, principal.userId, hold);
+      await this.holds.hold({
+        id: genId,
+        userId: principal.userId,
+        keyId: principal.keyId,
+        amount: hold,
+        promptCost: maxCostOf(prompt.tokens, 0, pricing, prompt.images),
+        completionPrice: pricing.completion,
+      });
     } catch (err) {
-      if (!(err instanceof AppError) || err.code !== 'permission_denied' || clientMax === undefined) throw err;
-      const { room } = await this.caps.headroom(principal.keyId, principal.userId, principal.limit);
-      if (room === null || room === 0n) throw err;
-      const sized = sizeRequest([attempts[0].resolved], prompt.tokens, prompt.images, clientMax, room);
+      const refusal = err instanceof AppError && (err.code === 'permission_denied' || err.code === 'payment_required');
+      if (!refusal || clientMax === undefined || err.metadata.limit_source === 'dispute') throw err;
+      const budget = await this.holds.budget(principal.keyId, principal.userId, principal.limit);
+      if (budget.room === null || budget.room === 0n) throw err;
+      const sized = sizeRequest([attempts[0].resolved], prompt.tokens, prompt.images, clientMax, budget.room);
       throw GatewayErrors.cannotAfford(clientMax, sized.ok ? clientMax : sized.affordable);
     }
   }
@@ -479,11 +499,13 @@ export class GatewayService implements OnModuleDestroy {
           if (d.delta.content) outcome.outputChars += d.delta.content.length;
           if (d.delta.reasoning) outcome.outputChars += d.delta.reasoning.length;
           if (d.delta.tool_calls) for (const t of d.delta.tool_calls) outcome.outputChars += (t.function?.arguments?.length ?? 0) + (t.function?.name?.length ?? 0);
+          if (d.delta.content || d.delta.reasoning || d.delta.tool_calls) outcome.outputDeltas++;
           if (d.finishReason) {
             outcome.finishReason = d.finishReason;
             outcome.nativeFinishReason = d.nativeFinishReason ?? null;
           }
           outcome.firstTokenAt ??= this.clock.nowMs();
+          this.holds.progress(genId, estimateOutputTokens(outcome.outputChars, outcome.outputDeltas));
           await writer.data(prefix + this.choiceJson(format, d) + ']}');
         }
       }
@@ -547,7 +569,7 @@ export class GatewayService implements OnModuleDestroy {
 
   /** Usage when the upstream gave none: the prompt estimate and the text we relayed, flagged as estimated. */
   private estimateUsage(outcome: Outcome, promptTokens: number): void {
-    const completion = estimateOutputTokens(outcome.outputChars);
+    const completion = estimateOutputTokens(outcome.outputChars, outcome.outputDeltas);
     outcome.usage = { prompt_tokens: outcome.served ? promptTokens : 0, completion_tokens: completion, total_tokens: (outcome.served ? promptTokens : 0) + completion };
     outcome.estimated = true;
   }
@@ -590,9 +612,11 @@ export class GatewayService implements OnModuleDestroy {
     const served = outcome.served;
     if (served && !outcome.usage && (outcome.cancelled || outcome.error)) this.estimateUsage(outcome, prompt.tokens);
     const cost = this.costFor(outcome, hold, prompt.images);
+    const reason = outcome.cancelled ? 'cancelled' : outcome.error ? 'error' : 'completed';
     try {
-      await this.caps.settle(principal.keyId, principal.userId, hold, cost);
+      await this.holds.settle(genId, cost, reason);
     } catch (err) {
+      // The hold stays open; the sweeper settles it once its heartbeat is gone.
       this.log.error({ err, generation: genId, hold: hold.toString(), cost: cost.toString() }, 'settlement failed');
     }
     const now = this.clock.nowMs();
@@ -635,6 +659,7 @@ export class GatewayService implements OnModuleDestroy {
       latencyMs: now - receivedAt,
       ttftMs: outcome.firstTokenAt ? outcome.firstTokenAt - receivedAt : null,
       generationTimeMs: served ? now - served.headersAt : 0,
+      appId: principal.appId,
       httpReferer: meta.referer?.slice(0, 500) ?? null,
       appTitle: meta.title?.slice(0, 200) ?? null,
       userAgent: meta.userAgent?.slice(0, 300) ?? null,

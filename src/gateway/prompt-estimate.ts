@@ -29,7 +29,11 @@ export function estimatePrompt(messages: ChatMessage[], tools?: ToolDef[]): { to
   return { tokens: Math.ceil(bytes / 3) + images * IMAGE_TOKENS, images };
 }
 
-/** Tokens in text produced so far, when the upstream never said (a cut or cancelled stream). */
-export function estimateOutputTokens(chars: number): number {
-  return chars > 0 ? Math.max(1, Math.ceil(chars / 4)) : 0;
+/**
+ * Tokens in text produced so far, when the upstream never said (a cut or cancelled stream): about
+ * 4 characters a token, and never fewer than the deltas relayed (a provider streams at least a
+ * token per delta).
+ */
+export function estimateOutputTokens(chars: number, deltas = 0): number {
+  return Math.max(deltas, chars > 0 ? Math.ceil(chars / 4) : 0);
 }

@@ -88,6 +88,11 @@ export class CapsService {
     return best;
   }
 
+  /** The 403 for a cap that has no room left. */
+  limitError(source: LimitSource | null): AppError {
+    return KeysErrors.limitExceeded(source ?? 'key');
+  }
+
   keyCounters(keyId: string): Promise<CounterRow | null> {
     return this.repo.keyCounters(keyId, periodStarts(this.clock.now()));
   }
@@ -100,8 +105,9 @@ export class CapsService {
     return this.repo.setUserCaps(userId, caps);
   }
 
-  ensureUser(userId: string): Promise<unknown> {
-    return this.repo.dataSource.transaction((em) => this.repo.ensureUserRow(em, userId));
+  /** With `em`, inside the caller's transaction (never a second pool connection while holding one). */
+  ensureUser(userId: string, em?: EntityManager): Promise<unknown> {
+    return this.inTransaction(em, (tx) => this.repo.ensureUserRow(tx, userId));
   }
 
   private inTransaction<T>(em: EntityManager | undefined, work: (em: EntityManager) => Promise<T>): Promise<T> {

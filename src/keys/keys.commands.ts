@@ -16,6 +16,7 @@ export const keyCreateCommand: CliCommand = {
   summary: 'Create an API key for a user and print it (shown only this once)',
   usage: 'key:create --email <email> --name <name> [--limit <USD>] [--limit-reset daily|weekly|monthly] [--management]',
   valueOptions: ['email', 'name', 'limit', 'limit-reset'],
+  flags: ['management'],
   needsApp: true,
   async run(ctx) {
     const userId = await userIdFor(ctx);
@@ -43,6 +44,7 @@ export const keyListCommand: CliCommand = {
   summary: "List a user's keys (labels and hashes, never the keys)",
   usage: 'key:list --email <email> [--all]',
   valueOptions: ['email'],
+  flags: ['all'],
   needsApp: true,
   async run(ctx) {
     const userId = await userIdFor(ctx);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
+import { EntityManager, IsNull, Not, Repository } from 'typeorm';
+import { queryRows } from '../common/database/sql';
 import { ApiKeyEntity } from './entities/api-key.entity';
 import type { LimitReset } from './periods';
 
@@ -19,8 +20,13 @@ export const KEYS_PAGE_SIZE = 100;
 export class KeysRepository {
   constructor(@InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>) {}
 
-  insert(key: Pick<ApiKeyEntity, 'hash' | 'label' | 'name' | 'userId' | 'isManagement'> & KeyChanges): Promise<ApiKeyEntity> {
-    return this.keys.save(this.keys.create(key));
+  /** With `em`, inside the caller's transaction. */
+  insert(
+    key: Pick<ApiKeyEntity, 'hash' | 'label' | 'name' | 'userId' | 'isManagement'> & KeyChanges & { appId?: string | null },
+    em?: EntityManager,
+  ): Promise<ApiKeyEntity> {
+    const repo = em ? em.getRepository(ApiKeyEntity) : this.keys;
+    return repo.save(repo.create(key));
   }
 
   /** A key by hash for authentication, deleted or not (the caller decides what counts). */
@@ -47,5 +53,29 @@ export class KeysRepository {
 
   async softDelete(id: string, at: Date): Promise<void> {
     await this.keys.update({ id, deletedAt: IsNull() }, { deletedAt: at, disabled: true });
+  }
+
+  /** Live keys issued to apps, for a user's list of authorized apps. */
+  listAppKeys(userId: string): Promise<ApiKeyEntity[]> {
+    return this.keys.find({ where: { userId, appId: Not(IsNull()), deletedAt: IsNull() }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  /**
+   * Soft-deletes the live keys matching `where` (all given conditions); returns their hashes.
+   * With `em`, inside the caller's transaction.
+   */
+  async revoke(where: { ids?: string[]; userId?: string; appId?: string }, at: Date, em?: Pick<EntityManager, 'query'>): Promise<string[]> {
+    const conditions = ['deleted_at IS NULL'];
+    const params: unknown[] = [at];
+    if (where.ids) conditions.push(`id = ANY($${params.push(where.ids)}::uuid[])`);
+    if (where.userId) conditions.push(`user_id = $${params.push(where.userId)}`);
+    if (where.appId) conditions.push(`app_id = $${params.push(where.appId)}`);
+    if (params.length === 1) throw new Error('revoke needs at least one condition');
+    const rows = await queryRows<{ hash: string }>(
+      em ?? this.keys.manager,
+      `UPDATE api_keys SET deleted_at = $1, disabled = true, updated_at = now() WHERE ${conditions.join(' AND ')} RETURNING hash`,
+      params,
+    );
+    return rows.map((r) => r.hash);
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable, Optional } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock/clock';
 import { AppError } from '../common/errors/app-error';
 import { nanosToUsd, usdToNanos } from '../common/money/money';
@@ -57,6 +58,7 @@ export class KeysService {
       userId: key.userId,
       isManagement: key.isManagement,
       limit: { limit: key.limitNanos, reset: key.limitReset },
+      appId: key.appId,
     };
   }
 
@@ -82,6 +84,44 @@ export class KeysService {
       ...fields,
     });
     return { entity, key: material.key };
+  }
+
+  /**
+   * Creates a user's key for an OAuth app inside the caller's transaction (the code exchange), so
+   * that the key exists exactly when the code is consumed. Returns the full key, once.
+   */
+  async createForApp(
+    em: EntityManager,
+    userId: string,
+    fields: { name: string; appId: string; limitNanos: bigint | null; limitReset: KeyChanges['limitReset'] },
+  ): Promise<{ keyId: string; key: string }> {
+    const material = generateKey();
+    await this.caps.ensureUser(userId, em);
+    const entity = await this.repo.insert({ hash: material.hash, label: material.label, userId, isManagement: false, ...fields }, em);
+    return { keyId: entity.id, key: material.key };
+  }
+
+  /** The key behind a full key string, if it is one of ours and live (for OAuth revocation). */
+  async findLiveByKey(key: string): Promise<{ keyId: string; userId: string; appId: string | null } | null> {
+    if (!isWellFormedKey(key)) return null;
+    const found = await this.repo.findByHash(hashKey(key));
+    return found && !found.deletedAt ? { keyId: found.id, userId: found.userId, appId: found.appId } : null;
+  }
+
+  /**
+   * Revokes (soft-deletes) keys; with `em`, inside the caller's transaction. This process forgets
+   * them at once, every other one within KEY_CACHE_MS.
+   */
+  async revoke(where: { ids?: string[]; userId?: string; appId?: string }, em?: EntityManager): Promise<number> {
+    const hashes = await this.repo.revoke(where, this.clock.now(), em);
+    for (const h of hashes) this.cache.delete(h);
+    return hashes.length;
+  }
+
+  /** A user's live app keys, as the keys API shows them, with the app each belongs to. */
+  async listAppKeys(userId: string): Promise<(KeyDto & { app_id: string })[]> {
+    const keys = await this.repo.listAppKeys(userId);
+    return keys.map((k) => ({ ...this.toDto(k), app_id: k.appId! }));
   }
 
   async list(actor: Principal, offset = 0, includeDisabled = false): Promise<KeyDto[]> {

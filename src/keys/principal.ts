@@ -10,6 +10,8 @@ export interface KeyPrincipal {
   userId: string;
   isManagement: boolean;
   limit: KeyLimit;
+  /** The OAuth app the key was issued to, for attributing its requests; null for the user's own keys. */
+  appId: string | null;
 }
 
 export type Principal = KeyPrincipal | SessionPrincipal;

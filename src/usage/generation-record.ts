@@ -26,6 +26,7 @@ export interface GenerationRecord {
   latencyMs: number;
   ttftMs: number | null;
   generationTimeMs: number;
+  appId: string | null;
   httpReferer: string | null;
   appTitle: string | null;
   userAgent: string | null;

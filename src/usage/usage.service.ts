@@ -56,7 +56,7 @@ export class UsageService {
       model: g.model,
       requested_model: g.requestedModel,
       provider_name: g.providerName,
-      app_id: null,
+      app_id: g.appId,
       http_referer: g.httpReferer,
       app_title: g.appTitle,
       user_agent: g.userAgent,

@@ -7,10 +7,14 @@ import { FakeUpstream } from './fake-upstreams/common';
 import { startFakeGemini } from './fake-upstreams/gemini';
 import { startFakeOpenAi } from './fake-upstreams/openai';
 import { createKey, signUp, SignedUpUser } from './factories';
+import { CreditsService } from '../../src/credits/credits.service';
+import { usdToNanos } from '../../src/common/money/money';
 import { createTestApp, TestApp, TestAppOptions } from './test-app';
 
 export interface GatewayFixture {
   t: TestApp;
+  /** The environment the app was booted with (catalog file, provider keys, ...), for spawning more gateways. */
+  env: Record<string, string>;
   user: SignedUpUser;
   key: string;
   client: OpenAI;
@@ -71,12 +75,15 @@ models:${model('test/chat', ep('alpha', 'chat-a', 1, 2) + ep('beta', 'chat-b', 2
         pricing: { prompt: 2, completion: 4 }
         max_completion_tokens: 4096
         supported_parameters: ${params}`,
-  )}${model('test/embed', ep('alpha', 'embed-a', 0.02, 0), 'embedding')}${model('test/gemini-embed', ep('gem-co', 'embed-g', 0.15, 0), 'embedding')}
+  )}${model('test/pricey-slow', ep('alpha', 'slow-400', 0, 20))}${model('test/pricey-full', ep('alpha', 'slow-300-bill-max', 0, 20))}${model(
+    'test/pricey-long',
+    ep('alpha', 'long', 0, 20),
+  )}${model('test/pricey-long-slow', ep('alpha', 'long-gap-20', 0, 20))}${model('test/embed', ep('alpha', 'embed-a', 0.02, 0), 'embedding')}${model('test/gemini-embed', ep('gem-co', 'embed-g', 0.15, 0), 'embedding')}
 `;
 }
 
 /** The app, booted on a catalog of fake upstreams, with a signed-up user, a key and an OpenAI client. */
-export async function startGatewayFixture(options: TestAppOptions = {}): Promise<GatewayFixture> {
+export async function startGatewayFixture(options: TestAppOptions & { credits?: number } = {}): Promise<GatewayFixture> {
   const fakes = {
     a: await startFakeOpenAi(),
     b: await startFakeOpenAi(),
@@ -87,25 +94,25 @@ export async function startGatewayFixture(options: TestAppOptions = {}): Promise
   const file = join(dir, 'catalog.yaml');
   const partial = { fakes } as unknown as GatewayFixture;
   writeFileSync(file, testCatalog(partial.fakes));
-  const t = await createTestApp({
-    ...options,
-    env: {
-      CATALOG_FILE: file,
-      FAKE_ALPHA_KEY: 'sk-alpha',
-      FAKE_BETA_KEY: 'sk-beta',
-      FAKE_ANTHROPIC_KEY: 'sk-ant',
-      FAKE_GEMINI_KEY: 'gm-key',
-      RATE_LIMIT_KEY_RPM: '0',
-      STREAM_PROCESSING_AFTER_MS: '200',
-      UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '1500',
-      ...options.env,
-    },
-  });
+  const env = {
+    CATALOG_FILE: file,
+    FAKE_ALPHA_KEY: 'sk-alpha',
+    FAKE_BETA_KEY: 'sk-beta',
+    FAKE_ANTHROPIC_KEY: 'sk-ant',
+    FAKE_GEMINI_KEY: 'gm-key',
+    RATE_LIMIT_KEY_RPM: '0',
+    STREAM_PROCESSING_AFTER_MS: '200',
+    UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '1500',
+    ...options.env,
+  };
+  const t = await createTestApp({ ...options, env });
   const user = await signUp(t, 'gw');
+  await t.get(CreditsService).grant(user.id, usdToNanos(options.credits ?? 100), 'test credit');
   const { key } = await createKey(t, { cookie: user.cookie }, { name: 'gateway tests' });
   const client = new OpenAI({ apiKey: key, baseURL: `${t.url}/api/v1`, maxRetries: 0, timeout: 20_000 });
   return {
     t,
+    env,
     user,
     key,
     client,

@@ -15,8 +15,10 @@ export interface CliCommand {
   name: string;
   summary: string;
   usage?: string;
-  /** Option names taking a value; everything else is a boolean flag. */
+  /** Option names taking a value. */
   valueOptions?: string[];
+  /** Boolean flags (`--management`). Anything not declared is refused. */
+  flags?: string[];
   needsApp?: boolean;
   run(ctx: CliContext): Promise<number>;
 }

@@ -31,6 +31,10 @@ export class AppConfig {
   readonly rateLimits: { keyRpm: number };
   readonly catalog: { file: string | null };
   readonly upstream: { connectTimeoutMs: number; firstByteTimeoutMs: number; idleTimeoutMs: number; processingAfterMs: number };
+  readonly holds: { ttlMs: number; sweepIntervalMs: number };
+  readonly stripe: { secretKey: string; webhookSecret: string; apiBase: string | null } | null;
+  readonly topups: { feeBps: number; feeMinCents: number; minCents: number; maxCents: number };
+  readonly oauth: { codeTtlSeconds: number };
   readonly oidc: { issuer: string; clientId: string; clientSecret: string; scopes: string; displayName: string } | null;
 
   /**
@@ -68,6 +72,12 @@ export class AppConfig {
       idleTimeoutMs: vars.UPSTREAM_IDLE_TIMEOUT_MS,
       processingAfterMs: vars.STREAM_PROCESSING_AFTER_MS,
     };
+    this.holds = { ttlMs: vars.HOLD_TTL_MS, sweepIntervalMs: vars.HOLD_SWEEP_INTERVAL_MS };
+    this.stripe = vars.STRIPE_SECRET_KEY
+      ? { secretKey: vars.STRIPE_SECRET_KEY, webhookSecret: vars.STRIPE_WEBHOOK_SECRET ?? '', apiBase: vars.STRIPE_API_BASE ?? null }
+      : null;
+    this.topups = { feeBps: vars.TOPUP_FEE_BPS, feeMinCents: vars.TOPUP_FEE_MIN_CENTS, minCents: vars.TOPUP_MIN_CENTS, maxCents: vars.TOPUP_MAX_CENTS };
+    this.oauth = { codeTtlSeconds: vars.OAUTH_CODE_TTL_SECONDS };
     this.oidc = vars.OIDC_ISSUER
       ? {
           issuer: vars.OIDC_ISSUER,
@@ -99,6 +109,10 @@ export class AppConfig {
       sessions: this.sessions,
       rateLimits: this.rateLimits,
       catalog: this.catalog,
+      holds: this.holds,
+      stripe: this.stripe ? { ...this.stripe, secretKey: '***', webhookSecret: '***' } : null,
+      topups: this.topups,
+      oauth: this.oauth,
       upstream: this.upstream,
       oidc: this.oidc ? { ...this.oidc, clientSecret: '***' } : null,
     };

@@ -171,6 +171,63 @@ export class EnvVars {
   @Max(60000)
   @Transform(toInt)
   STREAM_PROCESSING_AFTER_MS = 1000;
+
+  @IsInt()
+  @Min(1000)
+  @Max(86400000)
+  @Transform(toInt)
+  HOLD_TTL_MS = 900000;
+
+  @IsInt()
+  @Min(1000)
+  @Max(3600000)
+  @Transform(toInt)
+  HOLD_SWEEP_INTERVAL_MS = 60000;
+
+  @IsOptional()
+  @Matches(/^sk_(test|live)_[A-Za-z0-9_]+$|^rk_(test|live)_[A-Za-z0-9_]+$/, { message: 'must be a Stripe secret key (sk_test_… or sk_live_…)' })
+  @Transform(trim)
+  STRIPE_SECRET_KEY?: string;
+
+  @ValidateIf((env: EnvVars) => !!env.STRIPE_SECRET_KEY)
+  @Matches(/^whsec_[A-Za-z0-9_]+$/, { message: 'must be set to the webhook signing secret (whsec_…) when STRIPE_SECRET_KEY is set' })
+  @Transform(trim)
+  STRIPE_WEBHOOK_SECRET?: string;
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  @Transform(trim)
+  STRIPE_API_BASE?: string;
+
+  @IsInt()
+  @Min(0)
+  @Max(5000)
+  @Transform(toInt)
+  TOPUP_FEE_BPS = 550;
+
+  @IsInt()
+  @Min(0)
+  @Max(100000)
+  @Transform(toInt)
+  TOPUP_FEE_MIN_CENTS = 80;
+
+  @IsInt()
+  @Min(50)
+  @Max(100000000)
+  @Transform(toInt)
+  TOPUP_MIN_CENTS = 500;
+
+  @IsInt()
+  @Min(50)
+  @Max(100000000)
+  @Transform(toInt)
+  TOPUP_MAX_CENTS = 1000000;
+
+  @IsInt()
+  @Min(1)
+  @Max(600)
+  @Transform(toInt)
+  OAUTH_CODE_TTL_SECONDS = 300;
 }
 
 /** One line of documentation per variable: the README table is generated from this list. */
@@ -202,4 +259,14 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   UPSTREAM_FIRST_BYTE_TIMEOUT_MS: 'Time for a provider to start answering before falling back to the next one.',
   UPSTREAM_IDLE_TIMEOUT_MS: 'Longest silence inside a provider response before it is treated as cut.',
   STREAM_PROCESSING_AFTER_MS: 'A stream whose provider has not answered by then starts (HTTP 200) and sends `: PROCESSING` comments while it waits; earlier failures are plain HTTP errors.',
+  HOLD_TTL_MS: 'A request hold with no sign of life for this long (its process died) is settled by the sweeper.',
+  HOLD_SWEEP_INTERVAL_MS: 'How often the sweeper looks for such holds.',
+  STRIPE_SECRET_KEY: 'Stripe secret key; unset = card top-ups disabled.',
+  STRIPE_WEBHOOK_SECRET: 'Signing secret of the webhook endpoint `POST /api/v1/webhooks/stripe` (required with `STRIPE_SECRET_KEY`).',
+  STRIPE_API_BASE: 'Another base URL for the Stripe API (a mock or proxy); default Stripe itself.',
+  TOPUP_FEE_BPS: 'Top-up fee in basis points of the amount (550 = 5.5%), charged as a separate line item.',
+  TOPUP_FEE_MIN_CENTS: 'Minimum top-up fee, in cents.',
+  TOPUP_MIN_CENTS: 'Smallest top-up, in cents.',
+  TOPUP_MAX_CENTS: 'Largest top-up, in cents.',
+  OAUTH_CODE_TTL_SECONDS: 'Lifetime of an OAuth authorization code (at most 10 minutes).',
 };

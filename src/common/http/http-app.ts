@@ -1,6 +1,6 @@
 import { DynamicModule, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FastifyAdapter, NestFastifyApplication, RouteConfig } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
 import { AppConfig } from '../config/app-config';
 import { AppLogger } from '../logging/app-logger';
@@ -24,10 +24,40 @@ export function fromModule(module: DynamicModule): AppFactory {
   return (adapter, options) => NestFactory.create<NestFastifyApplication>(module, adapter, { ...options, abortOnError: false });
 }
 
+/** Route config flag set by `AcceptsFormPosts`. */
+const FORM_POSTS = 'acceptsFormPosts';
+const FORM_TYPE = /^\s*application\/x-www-form-urlencoded\s*(;|$)/i;
+
+/**
+ * Marks a route that takes HTML form posts (`application/x-www-form-urlencoded`): the web pages and
+ * the OAuth endpoints. Every other route refuses them, so a cross-site form (which needs no CORS
+ * preflight) can never drive a JSON API with the user's cookie.
+ */
+export const AcceptsFormPosts = (): MethodDecorator => RouteConfig({ [FORM_POSTS]: true });
+
 export interface HttpApp {
   app: NestFastifyApplication;
   /** Graceful stop: drain HTTP within the grace period, then close modules (pools, queues). */
   close(graceMs?: number): Promise<void>;
+}
+
+/** Routes that need the exact bytes received (signatures over the body): Stripe's webhook. */
+const RAW_BODY_ROUTES = ['/api/v1/webhooks/stripe'];
+
+/**
+ * JSON bodies parsed as Fastify does by default (same errors, prototype-poisoning protection), but
+ * with the raw Buffer kept as `req.rawBody` on the given routes only. Registered through the
+ * adapter so Nest does not add its own JSON parser over it.
+ */
+function keepRawBodyFor(adapter: FastifyAdapter, prefixes: string[], bodyLimit: number): void {
+  const fastify = adapter.getInstance();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  adapter.useBodyParser('application/json', false, { bodyLimit }, (req, body, done) => {
+    const path = req.url.split('?')[0];
+    if (prefixes.some((p) => path === p || path.startsWith(`${p}/`))) (req as { rawBody?: Buffer }).rawBody = body;
+    // secure-json-parse takes a Buffer as well (Nest's own JSON parser passes one too).
+    parseJson(req, body as unknown as string, done);
+  });
 }
 
 export async function createHttpApp(factory: AppFactory, config: AppConfig, logger: AppLogger): Promise<HttpApp> {
@@ -43,11 +73,22 @@ export async function createHttpApp(factory: AppFactory, config: AppConfig, logg
     forceCloseConnections: 'idle',
   });
   const fastify = adapter.getInstance();
+  keepRawBodyFor(adapter, RAW_BODY_ROUTES, config.http.bodyLimitBytes);
   const drain = new HttpDrain();
   drain.install(fastify);
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
     requestContext.run({ requestId: req.id }, done);
+  });
+  // Nest's adapter parses form bodies for every route; only routes marked AcceptsFormPosts get them.
+  fastify.addHook('preParsing', (req, _reply, payload, done) => {
+    const type = req.headers['content-type'];
+    const config = req.routeOptions.config as unknown as Record<string, unknown> | undefined;
+    if (req.routeOptions.url !== undefined && typeof type === 'string' && FORM_TYPE.test(type) && config?.[FORM_POSTS] !== true) {
+      done(Object.assign(new Error('form posts are not accepted here'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }));
+      return;
+    }
+    done(null, payload);
   });
 
   // Our logger from the first line on, so even a failed start logs JSON, never Nest's console format.

@@ -4,6 +4,8 @@ export enum QueueName {
   Maintenance = 'maintenance',
   /** Generation records, written off the request path. */
   Generations = 'generations',
+  /** Verified Stripe webhook events, fulfilled off the request path (top-ups, refunds, disputes). */
+  StripeEvents = 'stripe-events',
 }
 
 export const ALL_QUEUES: QueueName[] = Object.values(QueueName);

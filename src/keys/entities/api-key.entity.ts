@@ -31,6 +31,15 @@ export class ApiKeyEntity {
   @JoinColumn({ name: 'user_id' })
   user?: unknown;
 
+  /**
+   * The OAuth app the key was issued to (null: created by the user). A plain column, no relation:
+   * processes that load keys without the oauth module (the worker) must not need its entity, and
+   * apps are never deleted.
+   */
+  @Index('ix_api_keys_app_id')
+  @Column({ name: 'app_id', type: 'uuid', nullable: true })
+  appId: string | null;
+
   /** Management keys manage keys; they cannot call inference endpoints. */
   @Column({ name: 'is_management', type: 'boolean', default: false })
   isManagement: boolean;

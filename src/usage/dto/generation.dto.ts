@@ -10,7 +10,7 @@ export interface GenerationDto {
   model: string | null;
   requested_model: string;
   provider_name: string | null;
-  app_id: null;
+  app_id: string | null;
   http_referer: string | null;
   app_title: string | null;
   user_agent: string | null;

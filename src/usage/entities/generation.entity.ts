@@ -92,6 +92,11 @@ export class GenerationEntity {
   @Column({ name: 'generation_time_ms', type: 'integer', default: 0 })
   generationTimeMs: number;
 
+  /** The OAuth app whose key made the request, if any. */
+  @Index('ix_generations_app')
+  @Column({ name: 'app_id', type: 'uuid', nullable: true })
+  appId: string | null;
+
   @Column({ name: 'http_referer', type: 'varchar', length: 500, nullable: true })
   httpReferer: string | null;
 

@@ -23,17 +23,24 @@ export interface Knobs {
   cut: boolean;
   long: boolean;
   noUsage: boolean;
+  /** Report usage as if every allowed output token was produced (cost = the full hold). */
+  billMax: boolean;
+  /** Milliseconds between streamed chunks, overriding the server's default. */
+  gapMs: number | null;
 }
 
 export function knobs(model: string): Knobs {
   const fail = /fail-(\d{3})/.exec(model);
   const slow = /slow-(\d+)/.exec(model);
+  const gap = /gap-(\d+)/.exec(model);
   return {
     failStatus: fail ? Number(fail[1]) : null,
     slowMs: slow ? Number(slow[1]) : 0,
     cut: model.includes('cut'),
     long: model.includes('long'),
     noUsage: model.includes('no-usage'),
+    billMax: model.includes('bill-max'),
+    gapMs: gap ? Number(gap[1]) : null,
   };
 }
 

@@ -29,16 +29,17 @@ export interface FakeOpenAiOptions {
 /**
  * An OpenAI-compatible upstream on loopback. Behaviour follows the requested model name:
  * `fail-<status>`, `slow-<ms>`, `cut` (two chunks then the socket dies), `long` (200 chunks),
- * `no-usage` (no usage in the response). Tools in the request get a tool call; JSON mode gets
+ * `no-usage` (no usage in the response), `bill-max` (usage claims max_tokens output tokens), `gap-<ms>`
+ * (time between streamed chunks). Tools in the request get a tool call; JSON mode gets
  * `{"ok":true}`. Usage: prompt = ceil(characters / 4), completion = chunks sent.
  */
 export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeUpstream> {
-  const gap = options.chunkGapMs ?? 2;
   return startJsonServer('/v1', async (req, res, body, seen: SeenRequest) => {
     if (!req.headers.authorization?.startsWith('Bearer ')) return error(res, 401, 'missing API key');
     const path = (req.url ?? '').split('?')[0];
     const model: string = typeof body?.model === 'string' ? body.model : '';
     const k = knobs(model);
+    const gap = k.gapMs ?? options.chunkGapMs ?? 2;
     if (options.latencyMs) await sleep(options.latencyMs);
     if (k.slowMs) await sleep(k.slowMs);
     if (k.failStatus) return error(res, k.failStatus, `fake failure ${k.failStatus}`);
@@ -67,7 +68,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const toolCall = tools
       ? { id: 'call_fake_1', type: 'function', function: { name: body.tools[0].function.name, arguments: '{"location":"Paris"}' } }
       : null;
-    const completionTokens = toolCall ? 8 : words.length;
+    const completionTokens = k.billMax ? Number(body.max_completion_tokens ?? body.max_tokens ?? 0) : toolCall ? 8 : words.length;
     const usage = { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens };
 
     if (!body.stream) {

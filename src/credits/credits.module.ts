@@ -1,0 +1,36 @@
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { KeysModule } from '../keys/keys.module';
+import { UsersModule } from '../users/users.module';
+import { PurchaseHistory } from '../keys/purchase-history';
+import { CreditHoldEntity } from './entities/credit-hold.entity';
+import { DisputeEntity } from './entities/dispute.entity';
+import { LedgerAccountEntity } from './entities/ledger-account.entity';
+import { LedgerEntryEntity } from './entities/ledger-entry.entity';
+import { LedgerJournalEntity } from './entities/ledger-journal.entity';
+import { StripeEventEntity } from './entities/stripe-event.entity';
+import { TopupEntity } from './entities/topup.entity';
+import { CreditsController } from './credits.controller';
+import { CreditsService } from './credits.service';
+import { HoldsRepository } from './holds.repository';
+import { HoldsService } from './holds.service';
+import { LedgerRepository } from './ledger.repository';
+import { LedgerService } from './ledger.service';
+import { Purchases } from './purchases.service';
+
+/**
+ * Credits: the ledger, request holds, top-ups. Global so the keys module can see PurchaseHistory
+ * (keys cannot import credits: credits builds on keys).
+ */
+@Global()
+@Module({
+  imports: [
+    KeysModule,
+    UsersModule,
+    TypeOrmModule.forFeature([LedgerAccountEntity, LedgerJournalEntity, LedgerEntryEntity, CreditHoldEntity, TopupEntity, StripeEventEntity, DisputeEntity]),
+  ],
+  controllers: [CreditsController],
+  providers: [LedgerRepository, LedgerService, HoldsRepository, HoldsService, CreditsService, { provide: PurchaseHistory, useClass: Purchases }],
+  exports: [LedgerService, HoldsService, CreditsService, PurchaseHistory],
+})
+export class CreditsModule {}

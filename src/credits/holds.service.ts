@@ -1,0 +1,186 @@
+import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Clock } from '../common/clock/clock';
+import { AppConfig } from '../common/config/app-config';
+import { AppLogger } from '../common/logging/app-logger';
+import { ceilDiv } from '../common/money/money';
+import { RedisService } from '../common/redis/redis.service';
+import { CapsService, KeyLimit } from '../keys/caps.service';
+import type { LimitSource } from '../keys/keys.errors';
+import { CreditsErrors } from './credits.errors';
+import { NewHold, HoldsRepository } from './holds.repository';
+import { usageShardFor } from './ledger';
+import { InsufficientBalanceError, LedgerService } from './ledger.service';
+
+export type BudgetSource = LimitSource | 'balance';
+
+export interface Budget {
+  /** The most a request may hold now; null when nothing limits it. */
+  room: bigint | null;
+  source: BudgetSource | null;
+}
+
+const HEARTBEAT_EVERY_MS = 5000;
+
+/**
+ * Request billing on the ledger: a hold reserves a request's maximum cost on the user's balance,
+ * the user's caps and the key's limit in one transaction; settlement books the actual cost and
+ * releases the rest, exactly once (a conditional status change on the hold row). Holds whose
+ * process died are found by their missing heartbeat and settled by the sweeper.
+ */
+@Injectable()
+export class HoldsService implements OnModuleInit, OnApplicationShutdown {
+  private readonly log: AppLogger;
+  /** In-flight holds of this process and the output tokens they have relayed (estimated). */
+  private readonly live = new Map<string, number>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly ledger: LedgerService,
+    private readonly holds: HoldsRepository,
+    private readonly caps: CapsService,
+    private readonly redis: RedisService,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+    logger: AppLogger,
+  ) {
+    this.log = logger.child({ component: 'holds' });
+  }
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.beat(), Math.min(HEARTBEAT_EVERY_MS, this.config.holds.ttlMs / 3));
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /** What the caller can spend now: the lowest of the caps' room and the available balance. */
+  async budget(keyId: string, userId: string, limit: KeyLimit): Promise<Budget> {
+    const [caps, b] = await Promise.all([this.caps.headroom(keyId, userId, limit), this.ledger.balances(userId)]);
+    const balanceRoom = b.frozen || b.receivable < 0n ? 0n : b.available;
+    if (caps.room !== null && caps.room < balanceRoom) return { room: caps.room, source: caps.source };
+    return { room: balanceRoom, source: 'balance' };
+  }
+
+  /** The error for a budget of zero, by what caused it. */
+  async exhausted(userId: string, source: BudgetSource | null): Promise<Error> {
+    if (source !== 'balance') return this.caps.limitError(source);
+    return this.balanceError(userId);
+  }
+
+  /**
+   * Holds `amount` for request `id` on balance, caps and key limit, atomically; throws (402
+   * balance, 403 caps or frozen, 401 key gone) and holds nothing when any of them refuses.
+   */
+  async hold(h: NewHold): Promise<void> {
+    try {
+      await this.ledger.transaction(async (em) => {
+        await this.holds.insert(em, h);
+        await this.caps.reserve(h.keyId, h.userId, h.amount, em);
+        await this.ledger.post(
+          em,
+          {
+            key: `hold:${h.id}`,
+            kind: 'hold',
+            userId: h.userId,
+            entries: [
+              { account: { user: h.userId, kind: 'available' }, amount: -h.amount },
+              { account: { user: h.userId, kind: 'held' }, amount: h.amount },
+            ],
+          },
+          { guarded: true },
+        );
+      });
+    } catch (err) {
+      if (err instanceof InsufficientBalanceError) throw await this.balanceError(h.userId);
+      throw err;
+    }
+    this.live.set(h.id, 0);
+    void this.redis.client.set(`hold:hb:${h.id}`, '0', 'PX', this.config.holds.ttlMs).catch(() => undefined);
+  }
+
+  /** The request has relayed about this many output tokens so far (what the sweeper bills if we die). */
+  progress(id: string, tokens: number): void {
+    if (this.live.has(id)) this.live.set(id, tokens);
+  }
+
+  /**
+   * Books `actual` (capped at the hold) and releases the rest, exactly once. False when the hold
+   * was already settled (by the sweeper, or a duplicate call): nothing changes then.
+   */
+  async settle(id: string, actual: bigint, reason: 'completed' | 'cancelled' | 'error' | 'swept'): Promise<boolean> {
+    // Whatever happens, this process stops vouching for the hold: if settling fails, the sweeper
+    // takes it over once the heartbeat expires.
+    this.live.delete(id);
+    void this.redis.client.del(`hold:hb:${id}`).catch(() => undefined);
+    const settled = await this.ledger.transaction(async (em) => {
+      const h = await this.holds.resolve(em, id, actual < 0n ? 0n : actual, reason);
+      if (!h) return false;
+      await this.caps.settle(h.keyId, h.userId, h.amount, h.actual, em);
+      await this.ledger.post(em, {
+        key: `settle:${id}`,
+        kind: 'settle',
+        userId: h.userId,
+        entries: [
+          { account: { user: h.userId, kind: 'available' }, amount: h.amount - h.actual },
+          { account: { user: h.userId, kind: 'held' }, amount: -h.amount },
+          { account: usageShardFor(h.userId), amount: h.actual },
+        ],
+      });
+      return true;
+    });
+    void this.redis.client.del(`hold:progress:${id}`).catch(() => undefined);
+    return settled;
+  }
+
+  /**
+   * Settles holds whose process died: older than the TTL with no heartbeat. They are billed by
+   * the same rule as a cut stream: the prompt, plus the text relayed before the last heartbeat,
+   * never above the hold. While Redis is unreachable nothing is swept (a live request's
+   * heartbeat cannot be seen).
+   */
+  async sweep(limit = 500): Promise<number> {
+    const before = new Date(this.clock.nowMs() - this.config.holds.ttlMs);
+    const candidates = await this.holds.openOlderThan(this.ledger.dataSource, before, limit);
+    if (candidates.length === 0) return 0;
+    let alive: (string | null)[];
+    let progress: (string | null)[];
+    try {
+      alive = await this.redis.client.mget(...candidates.map((c) => `hold:hb:${c.id}`));
+      progress = await this.redis.client.mget(...candidates.map((c) => `hold:progress:${c.id}`));
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'hold sweep skipped: Redis unavailable');
+      return 0;
+    }
+    let swept = 0;
+    for (const [i, c] of candidates.entries()) {
+      if (alive[i] !== null) continue;
+      const tokens = Math.max(0, Math.floor(Number(progress[i] ?? '0') || 0));
+      const completion = ceilDiv(BigInt(tokens) * c.completionPrice, 1_000_000n);
+      const cost = c.promptCost + completion;
+      if (await this.settle(c.id, cost < c.amount ? cost : c.amount, 'swept')) swept++;
+    }
+    if (swept) this.log.warn({ swept }, 'settled holds left by a process that stopped');
+    return swept;
+  }
+
+  private async balanceError(userId: string): Promise<Error> {
+    const b = await this.ledger.balances(userId);
+    if (b.frozen) return CreditsErrors.frozen();
+    if (b.receivable < 0n) return CreditsErrors.negativeBalance();
+    return CreditsErrors.insufficient();
+  }
+
+  /** Keeps this process's in-flight holds visibly alive, with their progress, for the sweeper. */
+  private async beat(): Promise<void> {
+    if (this.live.size === 0) return;
+    const ttl = this.config.holds.ttlMs;
+    const pipeline = this.redis.client.pipeline();
+    for (const [id, tokens] of this.live) {
+      pipeline.set(`hold:hb:${id}`, String(tokens), 'PX', ttl);
+      pipeline.set(`hold:progress:${id}`, String(tokens), 'PX', ttl * 4);
+    }
+    await pipeline.exec().catch(() => undefined);
+  }
+}

@@ -1,0 +1,22 @@
+/** A Checkout Session to send the user to. USD numbers; `total` is what the card is charged. */
+export interface CheckoutDto {
+  id: string;
+  url: string;
+  amount: number;
+  fee: number;
+  total: number;
+  currency: string;
+}
+
+/** One card top-up of the user. `refunded` is the credit taken back by refunds or a lost dispute. */
+export interface TopupDto {
+  id: string;
+  amount: number;
+  fee: number;
+  total: number;
+  currency: string;
+  status: 'pending' | 'credited' | 'expired';
+  refunded: number;
+  created_at: string;
+  credited_at: string | null;
+}

@@ -1,0 +1,173 @@
+import { Nanos } from '../../common/money/money';
+import { JournalInput } from '../ledger';
+
+/**
+ * The journals of card money, as pure functions of what the ledger holds at posting time. Signs
+ * follow the ledger: user credit positive, `receivable` <= 0 is owed, fee revenue positive,
+ * `stripe_clearing` negative = cash received, `dispute_expense` negative.
+ *
+ * Refund policy: top-up fees are non-refundable to the balance. A refund takes back credit first;
+ * only the part of a refund beyond the credit still unrefunded reverses fee revenue.
+ */
+
+const min = (a: Nanos, b: Nanos): Nanos => (a < b ? a : b);
+const nonNeg = (a: Nanos): Nanos => (a > 0n ? a : 0n);
+
+export interface TopupCredit {
+  topupId: string;
+  userId: string;
+  credit: Nanos;
+  fee: Nanos;
+  /** What the user owes now (minus their receivable balance, >= 0): repaid first. */
+  owed: Nanos;
+}
+
+/** Cash in for credit plus fee; the credit repays what the user owes before it becomes available. */
+export function topupJournal(t: TopupCredit): JournalInput {
+  const repay = min(t.credit, nonNeg(t.owed));
+  return {
+    key: `topup:${t.topupId}`,
+    kind: 'topup',
+    userId: t.userId,
+    memo: `Card top-up ${t.topupId}`,
+    entries: [
+      { account: { platform: 'stripe_clearing' }, amount: -(t.credit + t.fee) },
+      { account: { user: t.userId, kind: 'receivable' }, amount: repay },
+      { account: { user: t.userId, kind: 'available' }, amount: t.credit - repay },
+      { account: { platform: 'fee_revenue' }, amount: t.fee },
+    ],
+  };
+}
+
+export interface RefundInput {
+  refundId: string;
+  topupId: string;
+  userId: string;
+  /** What Stripe paid back. */
+  refund: Nanos;
+  /** The top-up's credit not taken back yet. */
+  creditRemaining: Nanos;
+  available: Nanos;
+}
+
+export interface RefundPosting {
+  journal: JournalInput;
+  /** Credit taken back (to add to the top-up's refunded total). */
+  creditTaken: Nanos;
+}
+
+/** Cash out; the credit comes from the available balance, and what was already spent becomes owed. */
+export function refundJournal(r: RefundInput): RefundPosting {
+  const creditTaken = min(r.refund, nonNeg(r.creditRemaining));
+  const fromAvailable = min(creditTaken, nonNeg(r.available));
+  const fromFees = r.refund - creditTaken;
+  return {
+    creditTaken,
+    journal: {
+      key: `refund:${r.refundId}`,
+      kind: 'refund',
+      userId: r.userId,
+      memo: `Refund ${r.refundId} of top-up ${r.topupId}`,
+      entries: [
+        { account: { platform: 'stripe_clearing' }, amount: r.refund },
+        { account: { user: r.userId, kind: 'available' }, amount: -fromAvailable },
+        { account: { user: r.userId, kind: 'receivable' }, amount: -(creditTaken - fromAvailable) },
+        { account: { platform: 'fee_revenue' }, amount: -fromFees },
+      ],
+    },
+  };
+}
+
+export interface DisputeOpenInput {
+  disputeId: string;
+  topupId: string;
+  userId: string;
+  /** The disputed amount. */
+  amount: Nanos;
+  creditRemaining: Nanos;
+  available: Nanos;
+}
+
+export interface DisputeOpening {
+  journal: JournalInput;
+  fromAvailable: Nanos;
+  fromReceivable: Nanos;
+}
+
+/** Moves the disputed credit aside: from the available balance, and what was spent becomes owed. */
+export function disputeOpenJournal(d: DisputeOpenInput): DisputeOpening {
+  const credit = min(nonNeg(d.amount), nonNeg(d.creditRemaining));
+  const fromAvailable = min(credit, nonNeg(d.available));
+  const fromReceivable = credit - fromAvailable;
+  return {
+    fromAvailable,
+    fromReceivable,
+    journal: {
+      key: `dispute:${d.disputeId}:open`,
+      kind: 'dispute',
+      userId: d.userId,
+      memo: `Dispute ${d.disputeId} on top-up ${d.topupId} opened`,
+      entries: [
+        { account: { user: d.userId, kind: 'available' }, amount: -fromAvailable },
+        { account: { user: d.userId, kind: 'receivable' }, amount: -fromReceivable },
+        { account: { user: d.userId, kind: 'disputed' }, amount: fromAvailable + fromReceivable },
+      ],
+    },
+  };
+}
+
+export interface DisputeCloseInput {
+  disputeId: string;
+  userId: string;
+  amount: Nanos;
+  fromAvailable: Nanos;
+  fromReceivable: Nanos;
+  /** Stripe's dispute fees net of any returned (from the dispute's balance transactions). */
+  fee: Nanos;
+}
+
+const feeEntries = (fee: Nanos) =>
+  fee > 0n
+    ? [
+        { account: { platform: 'dispute_expense' as const }, amount: -fee },
+        { account: { platform: 'stripe_clearing' as const }, amount: fee },
+      ]
+    : [];
+
+/**
+ * Won: what was set aside goes back where it came from. If the user repaid in the meantime, the
+ * part that would take the receivable above zero goes to the available balance instead.
+ */
+export function disputeWonJournal(d: DisputeCloseInput & { owed: Nanos }): JournalInput {
+  const toReceivable = min(d.fromReceivable, nonNeg(d.owed));
+  return {
+    key: `dispute:${d.disputeId}:won`,
+    kind: 'dispute',
+    userId: d.userId,
+    memo: `Dispute ${d.disputeId} won`,
+    entries: [
+      { account: { user: d.userId, kind: 'available' }, amount: d.fromAvailable + d.fromReceivable - toReceivable },
+      { account: { user: d.userId, kind: 'receivable' }, amount: toReceivable },
+      { account: { user: d.userId, kind: 'disputed' }, amount: -(d.fromAvailable + d.fromReceivable) },
+      ...feeEntries(d.fee),
+    ],
+  };
+}
+
+/** Lost: the money set aside leaves with the cash; any disputed fee part reverses fee revenue. */
+export function disputeLostJournal(d: DisputeCloseInput): JournalInput {
+  const setAside = d.fromAvailable + d.fromReceivable;
+  const fromFees = nonNeg(d.amount - setAside);
+  return {
+    key: `dispute:${d.disputeId}:lost`,
+    kind: 'dispute',
+    userId: d.userId,
+    memo: `Dispute ${d.disputeId} lost`,
+    entries: [
+      { account: { user: d.userId, kind: 'disputed' }, amount: -setAside },
+      { account: { platform: 'stripe_clearing' }, amount: setAside + fromFees },
+      { account: { platform: 'fee_revenue' }, amount: -fromFees },
+      ...feeEntries(d.fee),
+    ],
+  };
+}

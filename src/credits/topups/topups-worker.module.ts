@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { CheckoutFulfilment, DisputeHandler, RefundHandler, StripeEventHandler, TopupLocator } from './stripe-event-handler';
+import { StripeEventsProcessor } from './stripe-events.processor';
+import { StripeEventsService } from './stripe-events.service';
+import { StripeClient } from './stripe.client';
+import { TopupsRepository } from './topups.repository';
+
+/** Applies stored Stripe events (top-ups, refunds, disputes) and re-enqueues any that missed their job. */
+@Module({
+  providers: [
+    StripeClient,
+    TopupsRepository,
+    StripeEventsService,
+    CheckoutFulfilment,
+    TopupLocator,
+    RefundHandler,
+    DisputeHandler,
+    StripeEventHandler,
+    StripeEventsProcessor,
+  ],
+  exports: [StripeEventHandler, StripeEventsService],
+})
+export class TopupsWorkerModule {}

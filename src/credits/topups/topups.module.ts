@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { KeysModule } from '../../keys/keys.module';
+import { UsersModule } from '../../users/users.module';
+import { CheckoutFulfilment } from './stripe-event-handler';
+import { StripeEventsService } from './stripe-events.service';
+import { StripeWebhookController } from './stripe-webhook.controller';
+import { StripeClient } from './stripe.client';
+import { TopupsController } from './topups.controller';
+import { TopupsRepository } from './topups.repository';
+import { TopupsService } from './topups.service';
+
+/**
+ * Card top-ups over HTTP: `POST /api/v1/credits/checkout`, `GET /api/v1/credits/topups` and the
+ * Stripe webhook. Events are applied by TopupsWorkerModule. The ledger (LedgerService) is global.
+ */
+@Module({
+  // Both for AccountGuard: KeysService (management keys) and SessionsService (signed-in users).
+  imports: [KeysModule, UsersModule],
+  controllers: [TopupsController, StripeWebhookController],
+  providers: [StripeClient, TopupsRepository, TopupsService, StripeEventsService, CheckoutFulfilment],
+  exports: [TopupsService, CheckoutFulfilment],
+})
+export class TopupsModule {}

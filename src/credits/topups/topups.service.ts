@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../common/config/app-config';
+import { AppLogger } from '../../common/logging/app-logger';
+import { nanosToUsd } from '../../common/money/money';
+import { CheckoutDto, TopupDto } from './dto/topup.dto';
+import { StripeClient } from './stripe.client';
+import { centsToUsd, topupFeeCents, usdToCents } from './topup-pricing';
+import { StripeApiError, TopupsErrors } from './topups.errors';
+import { TopupRow, TopupsRepository } from './topups.repository';
+
+const CURRENCY = 'usd';
+const LIST_LIMIT = 100;
+
+/** Starting card top-ups (Stripe Checkout) and listing them. Crediting happens on Stripe's word only. */
+@Injectable()
+export class TopupsService {
+  private readonly log: AppLogger;
+
+  constructor(
+    private readonly repo: TopupsRepository,
+    private readonly stripe: StripeClient,
+    private readonly config: AppConfig,
+    logger: AppLogger,
+  ) {
+    this.log = logger.child({ component: 'topups' });
+  }
+
+  /**
+   * Records the top-up (amount and fee decided here, once) and opens its Checkout Session. The
+   * idempotency key comes from the row, so a retried Stripe call cannot open a second session.
+   */
+  async checkout(userId: string, amountUsd: number): Promise<CheckoutDto> {
+    if (!this.stripe.configured) throw TopupsErrors.notConfigured();
+    const { minCents, maxCents } = this.config.topups;
+    const amountCents = usdToCents(amountUsd);
+    if (amountCents === null || amountCents < minCents || amountCents > maxCents) {
+      throw TopupsErrors.amountOutOfRange(centsToUsd(minCents).toFixed(2), centsToUsd(maxCents).toFixed(2));
+    }
+    const feeCents = topupFeeCents(amountCents, this.config.topups);
+    const topup = await this.repo.insertPending(userId, amountCents, feeCents, CURRENCY);
+    const base = this.config.http.publicUrl;
+    let session;
+    try {
+      session = await this.stripe.createCheckoutSession(
+        {
+          topupId: topup.id,
+          amountCents,
+          feeCents,
+          currency: CURRENCY,
+          successUrl: `${base}/credits?topup=${topup.id}`,
+          cancelUrl: `${base}/credits?cancelled=${topup.id}`,
+        },
+        `topup:${topup.id}:session`,
+      );
+    } catch (err) {
+      if (!(err instanceof StripeApiError)) throw err;
+      // The row stays pending without a session; it is never credited (nothing can pay it).
+      this.log.warn({ topup: topup.id, status: err.statusCode, err: err.message }, 'could not create the checkout session');
+      throw TopupsErrors.paymentProviderUnavailable();
+    }
+    if (!session.id || !session.url) {
+      this.log.warn({ topup: topup.id, session: session.id }, 'checkout session came back without an id or url');
+      throw TopupsErrors.paymentProviderUnavailable();
+    }
+    await this.repo.setCheckoutSession(topup.id, session.id);
+    this.log.info({ topup: topup.id, user: userId, session: session.id, amount_cents: amountCents, fee_cents: feeCents }, 'checkout session created');
+    return {
+      id: topup.id,
+      url: session.url,
+      amount: centsToUsd(amountCents),
+      fee: centsToUsd(feeCents),
+      total: centsToUsd(amountCents + feeCents),
+      currency: CURRENCY,
+    };
+  }
+
+  /** The user's top-ups, newest first. */
+  async list(userId: string): Promise<TopupDto[]> {
+    return (await this.repo.listForUser(userId, LIST_LIMIT)).map(toDto);
+  }
+}
+
+function toDto(t: TopupRow): TopupDto {
+  return {
+    id: t.id,
+    amount: centsToUsd(t.amountCents),
+    fee: centsToUsd(t.feeCents),
+    total: centsToUsd(t.amountCents + t.feeCents),
+    currency: t.currency,
+    status: t.status,
+    refunded: nanosToUsd(t.refundedNanos),
+    created_at: t.createdAt.toISOString(),
+    credited_at: t.creditedAt ? t.creditedAt.toISOString() : null,
+  };
+}

@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { KeysModule } from '../keys/keys.module';
+import { UsersModule } from '../users/users.module';
+import { AppsController } from './apps.controller';
+import { AppsService } from './apps.service';
+import { AuthorizationService } from './authorization.service';
+import { AuthorizeController } from './authorize.controller';
+import { OAuthAuthorizationCodeEntity } from './entities/authorization-code.entity';
+import { OAuthAuthorizationRequestEntity } from './entities/authorization-request.entity';
+import { OAuthAppEntity } from './entities/oauth-app.entity';
+import { MetadataController } from './metadata.controller';
+import { OAuthRepository } from './oauth.repository';
+import { AppConfig } from '../common/config/app-config';
+import { OAuthSettings } from './oauth-settings';
+import { TokenController } from './token.controller';
+import { TokenService } from './token.service';
+
+/**
+ * "Sign in with Switchyard": an OAuth 2.1 authorization server (authorization code + PKCE S256)
+ * and OpenRouter's `/auth` flow on the same engine. What an app receives is an API key of the user,
+ * labelled with the app and capped as the user chose.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([OAuthAppEntity, OAuthAuthorizationRequestEntity, OAuthAuthorizationCodeEntity]), KeysModule, UsersModule],
+  controllers: [AuthorizeController, TokenController, MetadataController, AppsController],
+  providers: [
+    OAuthRepository,
+    AppsService,
+    AuthorizationService,
+    TokenService,
+    { provide: OAuthSettings, inject: [AppConfig], useFactory: (c: AppConfig) => new OAuthSettings({ codeTtlSeconds: c.oauth.codeTtlSeconds }) },
+  ],
+})
+export class OAuthModule {}

@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { isEmail } from 'class-validator';
+import { AppError } from '../common/errors/app-error';
+import { REPEATED, single } from '../oauth/authorization-params';
+import { SessionsService } from '../users/sessions.service';
+import { UsersService } from '../users/users.service';
+import { safeReturnTo } from './return-to';
+
+export interface AccountRequest {
+  form: unknown;
+  ip: string;
+  userAgent: string | undefined;
+}
+
+export type AccountOutcome =
+  | { ok: true; location: string; setCookie: string }
+  | { ok: false; status: number; error: string; email: string; name?: string; returnTo: string };
+
+const text = (form: unknown, name: string): string => {
+  const v = single(form, name);
+  return v === undefined || v === REPEATED ? '' : v;
+};
+
+/** The sign-in and sign-up forms: the same services as the JSON API, answers for a browser. */
+@Injectable()
+export class WebAccountsService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  async signIn(r: AccountRequest): Promise<AccountOutcome> {
+    const email = text(r.form, 'email').trim().slice(0, 254);
+    const returnTo = safeReturnTo(single(r.form, 'return_to'));
+    const password = text(r.form, 'password');
+    if (!email || !password || password.length > 256) {
+      return { ok: false, status: 400, error: 'Enter your email and password.', email, returnTo };
+    }
+    try {
+      const user = await this.users.verifyPassword(email, password, r.ip);
+      return { ok: true, location: returnTo, setCookie: await this.sessions.start(user.id, r.userAgent) };
+    } catch (err) {
+      return { ...this.failure(err), email, returnTo };
+    }
+  }
+
+  async signUp(r: AccountRequest): Promise<AccountOutcome> {
+    const email = text(r.form, 'email').trim();
+    const name = text(r.form, 'name').trim();
+    const password = text(r.form, 'password');
+    const returnTo = safeReturnTo(single(r.form, 'return_to'));
+    const fail = (error: string) => ({ ok: false as const, status: 400, error, email: email.slice(0, 254), name: name.slice(0, 100), returnTo });
+    if (email.length > 254 || !isEmail(email)) return fail('Enter a valid email address.');
+    if (password.length < 10 || password.length > 256) return fail('The password must have 10 to 256 characters.');
+    if (name.length > 100) return fail('The name may have at most 100 characters.');
+    try {
+      const user = await this.users.create({ email, password, name: name || null });
+      return { ok: true, location: returnTo, setCookie: await this.sessions.start(user.id, r.userAgent) };
+    } catch (err) {
+      return { ...this.failure(err), email: email.slice(0, 254), name, returnTo };
+    }
+  }
+
+  /** Typed errors become a message on the form; anything else is a real failure. */
+  private failure(err: unknown): { ok: false; status: number; error: string } {
+    if (!(err instanceof AppError) || (err.status >= 500 && err.code !== 'service_unavailable')) throw err;
+    return { ok: false, status: err.status, error: err.message };
+  }
+}

@@ -1,0 +1,561 @@
+import { randomUUID } from 'node:crypto';
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import { DataSource } from 'typeorm';
+import { QueueName } from '../../src/common/queue/queue-names';
+import { usageShardFor } from '../../src/credits/ledger';
+import { LedgerService } from '../../src/credits/ledger.service';
+import { CheckoutFulfilment } from '../../src/credits/topups/stripe-event-handler';
+import { StripeEventsService } from '../../src/credits/topups/stripe-events.service';
+import { StripeClient } from '../../src/credits/topups/stripe.client';
+import { TopupsWorkerModule } from '../../src/credits/topups/topups-worker.module';
+import { TopupsModule } from '../../src/credits/topups/topups.module';
+import { call, signUp, SignedUpUser } from '../support/factories';
+import { FakeStripe, signedEvent, SignedEvent, startFakeStripe } from '../support/fake-stripe';
+import { createTestApp, TestApp } from '../support/test-app';
+import { testRedisPrefix } from '../support/test-env';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const SECRET = 'whsec_test';
+const usd = (n: number) => BigInt(Math.round(n * 100)) * 10_000_000n;
+
+interface CheckoutData {
+  id: string;
+  url: string;
+  amount: number;
+  fee: number;
+  total: number;
+  currency: string;
+}
+
+describe('card top-ups through Stripe Checkout', () => {
+  let fake: FakeStripe;
+  let t: TestApp;
+  let db: DataSource;
+  let ledger: LedgerService;
+
+  beforeAll(async () => {
+    fake = await startFakeStripe();
+    t = await createTestApp({
+      // A queue namespace of its own: apps of other suites must not pick up these jobs.
+      env: { STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_API_BASE: fake.url, REDIS_KEY_PREFIX: `${testRedisPrefix()}:topups` },
+      imports: [TopupsModule, TopupsWorkerModule],
+    });
+    db = t.get(DataSource);
+    ledger = t.get(LedgerService);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake?.close();
+  });
+  afterEach(async () => {
+    fake.failWith = null;
+    expect(await ledger.check()).toEqual([]);
+  });
+
+  // --- helpers ---
+
+  const deliver = (ev: { payload: string; header?: string | null }) =>
+    fetch(`${t.url}/api/v1/webhooks/stripe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', ...(ev.header ? { 'stripe-signature': ev.header } : {}) },
+      body: ev.payload,
+    });
+
+  const deliverOk = async (ev: SignedEvent) => {
+    const res = await deliver(ev);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ received: true });
+  };
+
+  /** Waits until Bull has processed every one of these events. */
+  async function processed(...ids: string[]): Promise<void> {
+    const until = Date.now() + 20_000;
+    let rows: { id: string; processed_at: Date | null; last_error: string | null }[] = [];
+    while (Date.now() < until) {
+      rows = await db.query(`SELECT id, processed_at, last_error FROM stripe_events WHERE id = ANY($1)`, [ids]);
+      if (rows.length === new Set(ids).size && rows.every((r) => r.processed_at)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`events not processed: ${JSON.stringify(rows)}`);
+  }
+
+  async function checkout(user: SignedUpUser, amount: number): Promise<CheckoutData & { session: string }> {
+    const res = await call<{ data: CheckoutData }>(t, 'POST', '/api/v1/credits/checkout', { cookie: user.cookie, body: { amount } });
+    expect(res.status).toBe(201);
+    const rows: { checkout_session_id: string }[] = await db.query(`SELECT checkout_session_id FROM topups WHERE id = $1`, [res.body.data.id]);
+    return { ...res.body.data, session: rows[0].checkout_session_id };
+  }
+
+  const sessionEvent = (type: string, session: string, secret = SECRET, opts: { timestamp?: number } = {}) =>
+    signedEvent(type, fake.sessions.get(session)!, secret, opts);
+
+  /** Checkout, pay, deliver `checkout.session.completed`, wait: a credited top-up. */
+  async function topUp(user: SignedUpUser, amount: number) {
+    const c = await checkout(user, amount);
+    fake.markPaid(c.session);
+    const ev = sessionEvent('checkout.session.completed', c.session);
+    await deliverOk(ev);
+    await processed(ev.id);
+    return { ...c, charge: fake.chargeFor(c.session) };
+  }
+
+  /** The journal's entries summed by account code (user ids replaced by `user`). */
+  async function journal(key: string): Promise<Record<string, bigint>> {
+    const rows: { code: string; amount: string }[] = await db.query(
+      `SELECT a.code, e.amount::text FROM ledger_journals j JOIN ledger_entries e ON e.journal_id = j.id
+       JOIN ledger_accounts a ON a.id = e.account_id WHERE j.idempotency_key = $1`,
+      [key],
+    );
+    const out: Record<string, bigint> = {};
+    for (const r of rows) {
+      const code = r.code.replace(/^user:[0-9a-f-]+:/, 'user:');
+      out[code] = (out[code] ?? 0n) + BigInt(r.amount);
+    }
+    return out;
+  }
+
+  const journalCount = async (like: string) => Number((await db.query(`SELECT count(*)::int AS n FROM ledger_journals WHERE idempotency_key LIKE $1`, [like]))[0].n);
+
+  const topupRow = async (id: string) =>
+    (await db.query(`SELECT status, refunded_nanos::text AS refunded, payment_intent_id FROM topups WHERE id = $1`, [id]))[0] as {
+      status: string;
+      refunded: string;
+      payment_intent_id: string | null;
+    };
+
+  /** Usage, played straight on the ledger: available credit moves to usage revenue. */
+  async function spend(userId: string, amount: bigint): Promise<void> {
+    await ledger.transaction((em) =>
+      ledger.post(em, {
+        key: `test-spend:${randomUUID()}`,
+        kind: 'usage',
+        userId,
+        entries: [
+          { account: { user: userId, kind: 'available' }, amount: -amount },
+          { account: usageShardFor(userId), amount },
+        ],
+      }),
+    );
+  }
+
+  const shuffle = <T>(xs: T[]): T[] => xs.map((x) => ({ x, k: Math.random() })).sort((a, b) => a.k - b.k).map((p) => p.x);
+
+  const disputeObject = (charge: any, dp: string, status: string, amount: number, balanceTransactions: { amount: number; fee: number }[] = []) => ({
+    id: dp,
+    object: 'dispute',
+    amount,
+    currency: 'usd',
+    charge: charge.id,
+    payment_intent: charge.payment_intent,
+    status,
+    reason: 'fraudulent',
+    balance_transactions: balanceTransactions.map((b, i) => ({ id: `txn_${dp}_${i}`, object: 'balance_transaction', ...b })),
+  });
+
+  // --- checkout ---
+
+  it('a full top-up: checkout, signed checkout.session.completed, credited with the chosen amount and the fee booked apart', async () => {
+    const user = await signUp(t, 'topup');
+    const c = await checkout(user, 20);
+    expect(c).toMatchObject({ amount: 20, fee: 1.1, total: 21.1, currency: 'usd' });
+    expect(c.url).toMatch(/^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_test_/);
+
+    const sent = fake.requests.find((r) => r.method === 'POST' && r.params.client_reference_id === c.id)!;
+    expect(sent.path).toBe('/v1/checkout/sessions');
+    expect(sent.idempotencyKey).toBe(`topup:${c.id}:session`);
+    expect(sent.authorization).toBe('Bearer sk_test_x');
+    expect(sent.stripeVersion).toBeTruthy();
+    expect(sent.params).toMatchObject({
+      mode: 'payment',
+      client_reference_id: c.id,
+      metadata: { topup_id: c.id },
+      payment_intent_data: { metadata: { topup_id: c.id } },
+      line_items: [
+        { quantity: '1', price_data: { currency: 'usd', unit_amount: '2000', product_data: { name: 'Switchyard credits' } } },
+        { quantity: '1', price_data: { currency: 'usd', unit_amount: '110', product_data: { name: 'Top-up fee' } } },
+      ],
+    });
+    expect(sent.params.success_url).toBe(`${t.config.http.publicUrl}/credits?topup=${c.id}`);
+    expect(sent.params.cancel_url).toBe(`${t.config.http.publicUrl}/credits?cancelled=${c.id}`);
+
+    let list = await call<{ data: any[] }>(t, 'GET', '/api/v1/credits/topups', { cookie: user.cookie });
+    expect(list.body.data).toEqual([expect.objectContaining({ id: c.id, status: 'pending', amount: 20, fee: 1.1 })]);
+
+    fake.markPaid(c.session);
+    const ev = sessionEvent('checkout.session.completed', c.session);
+    await deliverOk(ev);
+    await processed(ev.id);
+
+    const b = await ledger.balances(user.id);
+    expect(b.available).toBe(usd(20));
+    expect(b.receivable).toBe(0n);
+    expect(await journal(`topup:${c.id}`)).toEqual({
+      'platform:stripe_clearing': -usd(21.1),
+      'user:available': usd(20),
+      'platform:fee_revenue': usd(1.1),
+    });
+    expect((await topupRow(c.id)).payment_intent_id).toBe(fake.sessions.get(c.session)!.payment_intent);
+
+    list = await call<{ data: any[] }>(t, 'GET', '/api/v1/credits/topups', { cookie: user.cookie });
+    expect(list.status).toBe(200);
+    expect(list.body.data).toEqual([
+      { id: c.id, amount: 20, fee: 1.1, total: 21.1, currency: 'usd', status: 'credited', refunded: 0, created_at: expect.any(String), credited_at: expect.any(String) },
+    ]);
+  });
+
+  it('the fee has its minimum; the session key comes from the top-up, so a repeated call gets the same session', async () => {
+    const user = await signUp(t, 'topup-min');
+    const c = await checkout(user, 5);
+    expect(c).toMatchObject({ amount: 5, fee: 0.8, total: 5.8 });
+    const input = { topupId: c.id, amountCents: 500, feeCents: 80, currency: 'usd', successUrl: `${t.config.http.publicUrl}/credits?topup=${c.id}`, cancelUrl: `${t.config.http.publicUrl}/credits?cancelled=${c.id}` };
+    const again = await t.get(StripeClient).createCheckoutSession(input, `topup:${c.id}:session`);
+    expect(again.id).toBe(c.session);
+    expect(fake.requests.filter((r) => r.idempotencyKey === `topup:${c.id}:session`).map((r) => r.replayed)).toEqual([false, true]);
+    expect(fake.sessions.get(c.session)!.amount_total).toBe(580);
+  });
+
+  it('the same event 5 times, concurrently and out of order with related events of the same payment, credits once', async () => {
+    const user = await signUp(t, 'topup-dup');
+    const c = await checkout(user, 10);
+    const session = fake.markPaid(c.session);
+    const completed = sessionEvent('checkout.session.completed', c.session);
+    const asyncOk = sessionEvent('checkout.session.async_payment_succeeded', c.session);
+    const pi = signedEvent(
+      'payment_intent.succeeded',
+      { id: session.payment_intent, object: 'payment_intent', amount: 1080, currency: 'usd', status: 'succeeded', metadata: { topup_id: c.id } },
+      SECRET,
+    );
+    const deliveries = shuffle([completed, completed, completed, completed, completed, asyncOk, asyncOk, pi]);
+    const statuses = await Promise.all(deliveries.map(async (ev) => (await deliver(ev)).status));
+    expect(statuses).toEqual(deliveries.map(() => 200));
+    await processed(completed.id, asyncOk.id, pi.id);
+
+    expect((await ledger.balances(user.id)).available).toBe(usd(10));
+    expect(await journalCount(`topup:${c.id}`)).toBe(1);
+    expect(Number((await db.query(`SELECT count(*)::int AS n FROM stripe_events WHERE id = $1`, [completed.id]))[0].n)).toBe(1);
+
+    // Delivered again after processing: acknowledged, nothing more happens.
+    await deliverOk(completed);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await ledger.balances(user.id)).available).toBe(usd(10));
+    expect(await journalCount(`topup:${c.id}`)).toBe(1);
+  });
+
+  it('fulfilment called many times at once (webhooks and the success page racing) credits once', async () => {
+    const user = await signUp(t, 'topup-race');
+    const c = await checkout(user, 7.5);
+    fake.markPaid(c.session);
+    const fulfil = t.get(CheckoutFulfilment);
+    const outcomes = await Promise.all(Array.from({ length: 12 }, () => fulfil.fulfil(c.id)));
+    expect(outcomes.filter((o) => o === 'credited')).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== 'credited').every((o) => o === 'already_credited')).toBe(true);
+    expect((await ledger.balances(user.id)).available).toBe(usd(7.5));
+  });
+
+  it('tampered body, wrong secret, stale timestamp, missing header: 400, nothing stored, no job', async () => {
+    const user = await signUp(t, 'topup-sig');
+    const c = await checkout(user, 10);
+    fake.markPaid(c.session);
+    const queue = t.get<Queue>(getQueueToken(QueueName.StripeEvents));
+    const good = sessionEvent('checkout.session.completed', c.session);
+    const tampered = { ...good, payload: good.payload.replace('"amount_total":1080', '"amount_total":108000') };
+    expect(tampered.payload).not.toBe(good.payload);
+    const wrongSecret = sessionEvent('checkout.session.completed', c.session, 'whsec_someone_else');
+    const stale = sessionEvent('checkout.session.completed', c.session, SECRET, { timestamp: Math.floor(Date.now() / 1000) - 301 });
+    const missing = { ...sessionEvent('checkout.session.completed', c.session), header: null };
+    const garbage = { ...sessionEvent('checkout.session.completed', c.session), header: 't=1,v1=deadbeef' };
+
+    for (const ev of [tampered, wrongSecret, stale, missing, garbage]) {
+      const res = await deliver(ev);
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { code: number; message: string } };
+      expect(body.error.code).toBe(400);
+      expect(body.error.message).toBe('Invalid Stripe webhook signature');
+      const id = (JSON.parse(ev.payload) as { id: string }).id;
+      expect(await db.query(`SELECT id FROM stripe_events WHERE id = $1`, [id])).toEqual([]);
+      expect(await queue.getJob(id)).toBeNull();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await topupRow(c.id)).status).toBe('pending');
+    expect((await ledger.balances(user.id)).available).toBe(0n);
+  });
+
+  it('not credited when Stripe does not show the session paid in full: unpaid, amount mismatch; expired sessions expire', async () => {
+    const user = await signUp(t, 'topup-bad');
+    // The event claims "paid", but Stripe, asked again, says unpaid.
+    const unpaid = await checkout(user, 10);
+    const lying = signedEvent('checkout.session.completed', { ...fake.sessions.get(unpaid.session)!, payment_status: 'paid' }, SECRET);
+    // Paid, but not the amount the top-up asked for.
+    const short = await checkout(user, 10);
+    fake.markPaid(short.session, { amount_total: 100 });
+    const shortEv = sessionEvent('checkout.session.completed', short.session);
+    const expired = await checkout(user, 10);
+    fake.sessions.get(expired.session)!.status = 'expired';
+    const expiredEv = sessionEvent('checkout.session.expired', expired.session);
+    const failed = sessionEvent('checkout.session.async_payment_failed', unpaid.session);
+
+    for (const ev of [lying, shortEv, expiredEv, failed]) await deliverOk(ev);
+    await processed(lying.id, shortEv.id, expiredEv.id, failed.id);
+
+    expect((await topupRow(unpaid.id)).status).toBe('pending');
+    expect((await topupRow(short.id)).status).toBe('pending');
+    expect((await topupRow(expired.id)).status).toBe('expired');
+    expect((await ledger.balances(user.id)).available).toBe(0n);
+    expect(await journalCount(`topup:${short.id}`)).toBe(0);
+  });
+
+  it('a stored event whose job never made it to Redis is re-enqueued and applied', async () => {
+    const user = await signUp(t, 'topup-requeue');
+    const c = await checkout(user, 12);
+    fake.markPaid(c.session);
+    const ev = sessionEvent('checkout.session.completed', c.session);
+    // As the webhook leaves it when Redis refuses the job: stored, unprocessed, no job.
+    const event = JSON.parse(ev.payload) as { id: string; type: string };
+    await db.query(`INSERT INTO stripe_events (id, type, payload, received_at) VALUES ($1, $2, $3::jsonb, now() - interval '2 minutes')`, [
+      event.id,
+      event.type,
+      ev.payload,
+    ]);
+    expect(await t.get(StripeEventsService).requeueStale()).toBeGreaterThanOrEqual(1);
+    await processed(event.id);
+    expect((await ledger.balances(user.id)).available).toBe(usd(12));
+  });
+
+  // --- refunds ---
+
+  it('refunds debit once per refund id however they arrive; spent credit becomes owed and the next top-up repays it', async () => {
+    const user = await signUp(t, 'refund');
+    const c = await topUp(user, 20);
+    const charge = c.charge;
+
+    // A partial refund, announced by refund.created (3x) and charge.refunded (2x), concurrently.
+    const re1 = fake.addRefund(charge.id, 500);
+    const created = signedEvent('refund.created', re1, SECRET);
+    const refunded1 = signedEvent('charge.refunded', charge, SECRET);
+    await Promise.all(shuffle([created, created, created, refunded1, refunded1]).map(deliverOk));
+    await processed(created.id, refunded1.id);
+    expect((await ledger.balances(user.id)).available).toBe(usd(15));
+    expect(await journal(`refund:${re1.id}`)).toEqual({ 'platform:stripe_clearing': usd(5), 'user:available': -usd(5) });
+    expect((await topupRow(c.id)).refunded).toBe(usd(5).toString());
+
+    // The user spends 12 of the 15 left; then the rest of the charge (15 credit + 1.10 fee) is refunded.
+    await spend(user.id, usd(12));
+    const re2 = fake.addRefund(charge.id, 1610);
+    const updated = signedEvent('refund.updated', re2, SECRET);
+    const refunded2 = signedEvent('charge.refunded', charge, SECRET);
+    const pendingRefund = signedEvent('refund.created', { ...re2, status: 'pending' }, SECRET);
+    await Promise.all(shuffle([updated, updated, refunded2, refunded2, refunded1, pendingRefund]).map(deliverOk));
+    await processed(updated.id, refunded2.id, pendingRefund.id);
+
+    let b = await ledger.balances(user.id);
+    expect(b.available).toBe(0n);
+    expect(b.receivable).toBe(-usd(12));
+    expect(await journal(`refund:${re2.id}`)).toEqual({
+      'platform:stripe_clearing': usd(16.1),
+      'user:available': -usd(3),
+      'user:receivable': -usd(12),
+      'platform:fee_revenue': -usd(1.1),
+    });
+    expect(await journalCount(`refund:${re1.id}`)).toBe(1);
+    expect(await journalCount(`refund:${re2.id}`)).toBe(1);
+    expect((await topupRow(c.id)).refunded).toBe(usd(20).toString());
+    const list = await call<{ data: any[] }>(t, 'GET', '/api/v1/credits/topups', { cookie: user.cookie });
+    expect(list.body.data[0]).toMatchObject({ id: c.id, status: 'credited', refunded: 20 });
+
+    // The next top-up repays what is owed first.
+    const next = await topUp(user, 20);
+    b = await ledger.balances(user.id);
+    expect(b.receivable).toBe(0n);
+    expect(b.available).toBe(usd(8));
+    expect(await journal(`topup:${next.id}`)).toEqual({
+      'platform:stripe_clearing': -usd(21.1),
+      'user:receivable': usd(12),
+      'user:available': usd(8),
+      'platform:fee_revenue': usd(1.1),
+    });
+  });
+
+  it('a refund that arrives before the checkout event credits the top-up first, then debits', async () => {
+    const user = await signUp(t, 'refund-early');
+    const c = await checkout(user, 10);
+    fake.markPaid(c.session);
+    const re = fake.addRefund(fake.chargeFor(c.session).id, 400);
+    const ev = signedEvent('refund.created', re, SECRET);
+    await deliverOk(ev);
+    await processed(ev.id);
+    expect((await topupRow(c.id)).status).toBe('credited');
+    expect((await ledger.balances(user.id)).available).toBe(usd(6));
+    // The late checkout event changes nothing.
+    const late = sessionEvent('checkout.session.completed', c.session);
+    await deliverOk(late);
+    await processed(late.id);
+    expect((await ledger.balances(user.id)).available).toBe(usd(6));
+  });
+
+  // --- disputes ---
+
+  it('a dispute freezes the user and sets the credit aside; won restores it exactly; another, lost, debits it and books the fee', async () => {
+    const user = await signUp(t, 'dispute');
+    const first = await topUp(user, 20);
+    await spend(user.id, usd(5));
+    const before = await ledger.balances(user.id);
+    expect(before).toMatchObject({ available: usd(15), receivable: 0n, disputed: 0n, frozen: false });
+
+    const dp1 = `dp_test_${randomUUID().replace(/-/g, '')}`;
+    const opened = signedEvent('charge.dispute.created', disputeObject(first.charge, dp1, 'needs_response', 2110), SECRET);
+    const withdrawn = signedEvent('charge.dispute.funds_withdrawn', disputeObject(first.charge, dp1, 'needs_response', 2110, [{ amount: -2110, fee: 1500 }]), SECRET);
+    await Promise.all([opened, opened, withdrawn, opened].map(deliverOk));
+    await processed(opened.id, withdrawn.id);
+
+    let b = await ledger.balances(user.id);
+    expect(b).toMatchObject({ available: 0n, receivable: -usd(5), disputed: usd(20), frozen: true });
+    expect(await journal(`dispute:${dp1}:open`)).toEqual({ 'user:available': -usd(15), 'user:receivable': -usd(5), 'user:disputed': usd(20) });
+
+    const won = signedEvent(
+      'charge.dispute.closed',
+      disputeObject(first.charge, dp1, 'won', 2110, [
+        { amount: -2110, fee: 1500 },
+        { amount: 2110, fee: -1500 },
+      ]),
+      SECRET,
+    );
+    await Promise.all([won, won, opened].map(deliverOk));
+    await processed(won.id);
+    b = await ledger.balances(user.id);
+    expect(b).toEqual(before);
+    expect(await journal(`dispute:${dp1}:won`)).toEqual({ 'user:available': usd(15), 'user:receivable': usd(5), 'user:disputed': -usd(20) });
+    expect((await db.query(`SELECT status FROM disputes WHERE id = $1`, [dp1]))[0].status).toBe('won');
+
+    // A second top-up, disputed and lost.
+    const second = await topUp(user, 10);
+    expect((await ledger.balances(user.id)).available).toBe(usd(25));
+    const dp2 = `dp_test_${randomUUID().replace(/-/g, '')}`;
+    const opened2 = signedEvent('charge.dispute.created', disputeObject(second.charge, dp2, 'needs_response', 1080), SECRET);
+    await deliverOk(opened2);
+    await processed(opened2.id);
+    expect(await ledger.balances(user.id)).toMatchObject({ available: usd(15), disputed: usd(10), frozen: true });
+
+    const lost = signedEvent('charge.dispute.closed', disputeObject(second.charge, dp2, 'lost', 1080, [{ amount: -2580, fee: 1500 }]), SECRET);
+    await Promise.all([lost, lost, opened2].map(deliverOk));
+    await processed(lost.id);
+    expect(await ledger.balances(user.id)).toEqual({ available: usd(15), held: 0n, disputed: 0n, receivable: 0n, frozen: false });
+    expect(await journal(`dispute:${dp2}:lost`)).toEqual({
+      'user:disputed': -usd(10),
+      'platform:stripe_clearing': usd(10.8) + usd(15),
+      'platform:fee_revenue': -usd(0.8),
+      'platform:dispute_expense': -usd(15),
+    });
+    expect((await topupRow(second.id)).refunded).toBe(usd(10).toString());
+  });
+
+  it('the user stays frozen until the last open dispute closes, whatever order the events come in', async () => {
+    const user = await signUp(t, 'dispute-two');
+    const a = await topUp(user, 10);
+    const b = await topUp(user, 10);
+    const dpA = `dp_test_${randomUUID().replace(/-/g, '')}`;
+    const dpB = `dp_test_${randomUUID().replace(/-/g, '')}`;
+    const openA = signedEvent('charge.dispute.created', disputeObject(a.charge, dpA, 'needs_response', 1080), SECRET);
+    const openB = signedEvent('charge.dispute.created', disputeObject(b.charge, dpB, 'warning_needs_response', 1080), SECRET);
+    await Promise.all([openA, openB].map(deliverOk));
+    await processed(openA.id, openB.id);
+    expect(await ledger.balances(user.id)).toMatchObject({ available: 0n, disputed: usd(20), frozen: true });
+
+    const wonA = signedEvent('charge.dispute.closed', disputeObject(a.charge, dpA, 'won', 1080), SECRET);
+    await deliverOk(wonA);
+    await processed(wonA.id);
+    expect(await ledger.balances(user.id)).toMatchObject({ available: usd(10), disputed: usd(10), frozen: true });
+
+    // B's closing arrives, then a stale "created" for it: closed once, and the stale one changes nothing.
+    const lostB = signedEvent('charge.dispute.closed', disputeObject(b.charge, dpB, 'lost', 1080), SECRET);
+    const staleOpenB = signedEvent('charge.dispute.created', disputeObject(b.charge, dpB, 'needs_response', 1080), SECRET);
+    await deliverOk(lostB);
+    await processed(lostB.id);
+    await deliverOk(staleOpenB);
+    await processed(staleOpenB.id);
+    expect(await ledger.balances(user.id)).toEqual({ available: usd(10), held: 0n, disputed: 0n, receivable: 0n, frozen: false });
+    expect(await journalCount(`dispute:${dpB}:%`)).toBe(2);
+  });
+
+  it('a dispute closed before its "created" event was seen opens and closes in one go', async () => {
+    const user = await signUp(t, 'dispute-late');
+    const c = await topUp(user, 10);
+    const dp = `dp_test_${randomUUID().replace(/-/g, '')}`;
+    const lost = signedEvent('charge.dispute.closed', disputeObject(c.charge, dp, 'lost', 1080, [{ amount: -2580, fee: 1500 }]), SECRET);
+    const created = signedEvent('charge.dispute.created', disputeObject(c.charge, dp, 'needs_response', 1080), SECRET);
+    await deliverOk(lost);
+    await processed(lost.id);
+    await deliverOk(created);
+    await processed(created.id);
+    expect(await ledger.balances(user.id)).toEqual({ available: 0n, held: 0n, disputed: 0n, receivable: 0n, frozen: false });
+    expect(await journalCount(`dispute:${dp}:%`)).toBe(2);
+  });
+
+  // --- edges of the API ---
+
+  it('bad checkout input: 400 with field messages, and no top-up is recorded', async () => {
+    const user = await signUp(t, 'topup-input');
+    const cases: [unknown, RegExp][] = [
+      [{ amount: 4.99 }, /between 5\.00 and 10000\.00/],
+      [{ amount: 10000.01 }, /between 5\.00 and 10000\.00/],
+      [{ amount: 5.001 }, /at most 2 decimals/],
+      [{ amount: '20' }, /number of USD/],
+      [{ amount: -5 }, /positive/],
+      [{}, /amount/],
+      [{ amount: 20, currency: 'eur' }, /currency/],
+    ];
+    for (const [body, message] of cases) {
+      const res = await call<{ error: { code: number; message: string; metadata: { error_type: string; fields: { field: string; messages: string[] }[] } } }>(
+        t,
+        'POST',
+        '/api/v1/credits/checkout',
+        { cookie: user.cookie, body },
+      );
+      expect(res.status).toBe(400);
+      expect(res.body.error.metadata.error_type).toBe('validation_failed');
+      expect(res.body.error.metadata.fields.length).toBeGreaterThan(0);
+      expect(JSON.stringify(res.body.error.metadata.fields)).toMatch(message);
+    }
+    expect(await db.query(`SELECT id FROM topups WHERE user_id = $1`, [user.id])).toEqual([]);
+    expect((await call(t, 'POST', '/api/v1/credits/checkout', { body: { amount: 20 } })).status).toBe(401);
+    expect((await call(t, 'GET', '/api/v1/credits/topups')).status).toBe(401);
+  });
+
+  it('a Stripe outage answers 502 without details; the top-up stays pending without a session', async () => {
+    const user = await signUp(t, 'topup-outage');
+    fake.failWith = 500;
+    const res = await call<{ error: { message: string; metadata: { error_type: string } } }>(t, 'POST', '/api/v1/credits/checkout', {
+      cookie: user.cookie,
+      body: { amount: 20 },
+    });
+    expect(res.status).toBe(502);
+    expect(res.body.error.metadata.error_type).toBe('provider_unavailable');
+    expect(JSON.stringify(res.body)).not.toMatch(/fake Stripe outage|sk_test/);
+    const rows: { status: string; checkout_session_id: string | null }[] = await db.query(`SELECT status, checkout_session_id FROM topups WHERE user_id = $1`, [user.id]);
+    expect(rows).toEqual([{ status: 'pending', checkout_session_id: null }]);
+  });
+
+  it('without Stripe configured: checkout and webhook answer 503', async () => {
+    const plain = await createTestApp({ imports: [TopupsModule], env: { WORKERS_ENABLED: 'false' } });
+    try {
+      const user = await signUp(plain, 'no-stripe');
+      const res = await call<{ error: { message: string; metadata: { error_type: string } } }>(plain, 'POST', '/api/v1/credits/checkout', {
+        cookie: user.cookie,
+        body: { amount: 20 },
+      });
+      expect(res.status).toBe(503);
+      expect(res.body.error).toMatchObject({ message: 'Card top-ups are not configured', metadata: { error_type: 'service_unavailable' } });
+      const ev = signedEvent('checkout.session.completed', { id: 'cs_test_x', object: 'checkout.session' }, SECRET);
+      const hook = await fetch(`${plain.url}/api/v1/webhooks/stripe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': ev.header },
+        body: ev.payload,
+      });
+      expect(hook.status).toBe(503);
+      expect(await db.query(`SELECT id FROM stripe_events WHERE id = $1`, [ev.id])).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+});

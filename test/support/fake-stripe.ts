@@ -1,0 +1,262 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import Stripe from 'stripe';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Json = Record<string, any>;
+
+export interface FakeStripeRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  /** The form-encoded body, decoded into nested objects and arrays. */
+  params: Json;
+  idempotencyKey: string | null;
+  authorization: string | null;
+  stripeVersion: string | null;
+  replayed: boolean;
+}
+
+/**
+ * Stripe's API as far as Switchyard uses it, on a loopback port: Checkout Sessions (create,
+ * retrieve), charges and refunds. Honours Idempotency-Key like Stripe (same key and parameters ->
+ * the first response again; other parameters -> 400). Tests change the stored objects directly.
+ */
+export interface FakeStripe {
+  url: string;
+  requests: FakeStripeRequest[];
+  sessions: Map<string, Json>;
+  charges: Map<string, Json>;
+  refunds: Map<string, Json>;
+  /** Answer every API call with this status (an outage), without asking the client to retry. */
+  failWith: number | null;
+  /** Marks a session paid (Checkout completed); overrides change what Stripe would report. */
+  markPaid(sessionId: string, overrides?: Json): Json;
+  /** The charge that pays a session (created with it). */
+  chargeFor(sessionId: string): Json;
+  addRefund(chargeId: string, amount: number, status?: string): Json;
+  close(): Promise<void>;
+}
+
+const id = (prefix: string) => `${prefix}_test_${randomBytes(12).toString('hex')}`;
+
+/** `a[b][0][c]=v&...` -> { a: { b: [ { c: 'v' } ] } }, as Stripe reads form bodies. */
+export function parseStripeForm(body: string): Json {
+  const root: Json = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    const path = key.replace(/\]/g, '').split('[');
+    let node: Json = root;
+    path.forEach((part, i) => {
+      if (i === path.length - 1) node[part] = value;
+      else node = node[part] ??= {};
+    });
+  }
+  const arrays = (v: unknown): unknown => {
+    if (!v || typeof v !== 'object') return v;
+    const o = v as Json;
+    const keys = Object.keys(o);
+    for (const k of keys) o[k] = arrays(o[k]);
+    return keys.length > 0 && keys.every((k, i) => k === String(i)) ? keys.map((k) => o[k]) : o;
+  };
+  return arrays(root) as Json;
+}
+
+const list = (url: string, data: Json[]) => ({ object: 'list', url, has_more: false, data });
+
+export async function startFakeStripe(): Promise<FakeStripe> {
+  const requests: FakeStripeRequest[] = [];
+  const sessions = new Map<string, Json>();
+  const charges = new Map<string, Json>();
+  const refunds = new Map<string, Json>();
+  const idempotent = new Map<string, { params: string; status: number; body: Json }>();
+  const sockets = new Set<Socket>();
+
+  const fake: FakeStripe = {
+    url: '',
+    requests,
+    sessions,
+    charges,
+    refunds,
+    failWith: null,
+    markPaid(sessionId, overrides = {}) {
+      const s = sessions.get(sessionId);
+      if (!s) throw new Error(`no session ${sessionId}`);
+      Object.assign(s, { payment_status: 'paid', status: 'complete' }, overrides);
+      const charge = charges.get(s._charge as string);
+      if (charge) Object.assign(charge, { paid: true, status: 'succeeded' });
+      return s;
+    },
+    chargeFor(sessionId) {
+      const s = sessions.get(sessionId);
+      if (!s) throw new Error(`no session ${sessionId}`);
+      return charges.get(s._charge as string)!;
+    },
+    addRefund(chargeId, amount, status = 'succeeded') {
+      const charge = charges.get(chargeId);
+      if (!charge) throw new Error(`no charge ${chargeId}`);
+      const refund = {
+        id: id('re'),
+        object: 'refund',
+        amount,
+        currency: charge.currency,
+        charge: chargeId,
+        payment_intent: charge.payment_intent,
+        status,
+        metadata: {},
+        created: Math.floor(Date.now() / 1000),
+      };
+      refunds.set(refund.id, refund);
+      charge.amount_refunded = [...refunds.values()].filter((r) => r.charge === chargeId && r.status === 'succeeded').reduce((s, r) => s + r.amount, 0);
+      charge.refunded = charge.amount_refunded >= charge.amount;
+      return refund;
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+
+  const createSession = (p: Json): Json => {
+    const items = (p.line_items ?? []) as Json[];
+    const total = items.reduce((s, li) => s + Number(li.price_data?.unit_amount ?? 0) * Number(li.quantity ?? 1), 0);
+    const currency = items[0]?.price_data?.currency ?? 'usd';
+    const sessionId = id('cs');
+    const paymentIntent = id('pi');
+    const charge = {
+      id: id('ch'),
+      object: 'charge',
+      amount: total,
+      amount_refunded: 0,
+      currency,
+      paid: false,
+      refunded: false,
+      status: 'pending',
+      payment_intent: paymentIntent,
+      // Stripe copies the PaymentIntent's metadata onto its charges.
+      metadata: { ...(p.payment_intent_data?.metadata ?? {}) },
+    };
+    charges.set(charge.id, charge);
+    const session = {
+      id: sessionId,
+      object: 'checkout.session',
+      mode: p.mode,
+      url: `https://checkout.stripe.test/c/pay/${sessionId}`,
+      amount_subtotal: total,
+      amount_total: total,
+      currency,
+      payment_status: 'unpaid',
+      status: 'open',
+      client_reference_id: p.client_reference_id ?? null,
+      metadata: p.metadata ?? {},
+      payment_intent: paymentIntent,
+      success_url: p.success_url,
+      cancel_url: p.cancel_url,
+      _line_items: items,
+      _charge: charge.id,
+    };
+    sessions.set(sessionId, session);
+    return session;
+  };
+
+  const publicView = (o: Json): Json => Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('_')));
+
+  const route = (method: string, path: string, query: Record<string, string>, params: Json): { status: number; body: Json } => {
+    const notFound = (what: string) => ({ status: 404, body: { error: { type: 'invalid_request_error', code: 'resource_missing', message: `No such ${what}` } } });
+    if (method === 'POST' && path === '/v1/checkout/sessions') return { status: 200, body: publicView(createSession(params)) };
+    let m = /^\/v1\/checkout\/sessions\/([^/]+)$/.exec(path);
+    if (method === 'GET' && m) {
+      const s = sessions.get(m[1]);
+      return s ? { status: 200, body: publicView(s) } : notFound('checkout.session');
+    }
+    m = /^\/v1\/charges\/([^/]+)$/.exec(path);
+    if (method === 'GET' && m) {
+      const c = charges.get(m[1]);
+      return c ? { status: 200, body: c } : notFound('charge');
+    }
+    if (method === 'GET' && path === '/v1/refunds') {
+      const data = [...refunds.values()].filter((r) => !query.charge || r.charge === query.charge).reverse();
+      return { status: 200, body: list('/v1/refunds', data) };
+    }
+    return { status: 404, body: { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path})` } } };
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const u = new URL(req.url ?? '/', 'http://fake');
+      const params = parseStripeForm(Buffer.concat(chunks).toString('utf8'));
+      const key = (req.headers['idempotency-key'] as string | undefined) ?? null;
+      const entry: FakeStripeRequest = {
+        method: req.method ?? 'GET',
+        path: u.pathname,
+        query: Object.fromEntries(u.searchParams),
+        params,
+        idempotencyKey: key,
+        authorization: (req.headers.authorization as string | undefined) ?? null,
+        stripeVersion: (req.headers['stripe-version'] as string | undefined) ?? null,
+        replayed: false,
+      };
+      requests.push(entry);
+      const send = (status: number, body: Json, headers: Record<string, string> = {}) => {
+        res.writeHead(status, { 'content-type': 'application/json', 'request-id': id('req'), ...headers });
+        res.end(JSON.stringify(body));
+      };
+      if (fake.failWith !== null) {
+        send(fake.failWith, { error: { type: 'api_error', message: 'fake Stripe outage' } }, { 'stripe-should-retry': 'false' });
+        return;
+      }
+      if (entry.method === 'POST' && key) {
+        const seen = idempotent.get(key);
+        const fingerprint = JSON.stringify(params);
+        if (seen) {
+          if (seen.params !== fingerprint) {
+            send(400, { error: { type: 'idempotency_error', message: 'Keys for idempotent requests can only be used with the same parameters they were first used with.' } });
+            return;
+          }
+          entry.replayed = true;
+          send(seen.status, seen.body, { 'idempotent-replayed': 'true' });
+          return;
+        }
+        const out = route(entry.method, entry.path, entry.query, params);
+        idempotent.set(key, { params: fingerprint, ...out });
+        send(out.status, out.body);
+        return;
+      }
+      const out = route(entry.method, entry.path, entry.query, params);
+      send(out.status, out.body);
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return fake;
+}
+
+export interface SignedEvent {
+  id: string;
+  payload: string;
+  header: string;
+}
+
+/** A webhook delivery as Stripe sends it: the event JSON and its `Stripe-Signature` header. */
+export function signedEvent(type: string, object: Json, secret: string, opts: { timestamp?: number; id?: string } = {}): SignedEvent {
+  const eventId = opts.id ?? id('evt');
+  const payload = JSON.stringify({
+    id: eventId,
+    object: 'event',
+    api_version: '2026-10-28.endive',
+    created: Math.floor(Date.now() / 1000),
+    type,
+    data: { object: Object.fromEntries(Object.entries(object).filter(([k]) => !k.startsWith('_'))) },
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+  });
+  const header = Stripe.webhooks.generateTestHeaderString({ payload, secret, ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}) });
+  return { id: eventId, payload, header };
+}
