@@ -108,6 +108,20 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
     }
   });
 
+  it('streams are counted in /metrics like any request', async () => {
+    const metrics = async () => {
+      const text = await (await fetch(`${f.t.url}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('switchyard_http_requests_total{') && l.includes('route="/api/v1/chat/completions"') && l.includes('status="200"'));
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+    const before = await metrics();
+    const stream = await f.client.chat.completions.create({ model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    for await (const _ of stream) void _;
+    const until = Date.now() + 2000;
+    while ((await metrics()) === before && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect((await metrics()) - before).toBe(1);
+  });
+
   it('models.list works', async () => {
     const ids: string[] = [];
     for await (const m of f.client.models.list()) ids.push(m.id);

@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
-import { call } from '../support/factories';
+import { LedgerService } from '../../src/credits/ledger.service';
+import { call, createKey } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
 
 type Body = Record<string, unknown>;
@@ -128,6 +129,17 @@ describe('routing and fallbacks', () => {
       expect((await chat({ model: 'test/chat', provider: { data_collection: 'deny' } })).body.provider).toBe('Beta');
       expect((await chat({ model: 'test/chat', provider: { zdr: true } })).body.provider).toBe('Beta');
     });
+  });
+
+  it('management keys cannot call inference endpoints', async () => {
+    const mgmt = await createKey(f.t, { cookie: f.user.cookie }, { management: true, name: 'mgmt' });
+    const res = await call<{ error: { message: string } }>(f.t, 'POST', '/api/v1/chat/completions', { key: mgmt.key, body: { model: 'test/a-only', messages: user } });
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toMatch(/Management keys cannot call inference/);
+  });
+
+  it('every request left the ledger sound', async () => {
+    expect(await f.t.get(LedgerService).check()).toEqual([]);
   });
 
   it('unknown models, bad suffixes and the wrong endpoint for a model are 400', async () => {

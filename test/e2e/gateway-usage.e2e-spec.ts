@@ -1,3 +1,4 @@
+import { LedgerService } from '../../src/credits/ledger.service';
 import { KeysService } from '../../src/keys/keys.service';
 import { CapsService } from '../../src/keys/caps.service';
 import { call, createKey, signUp } from '../support/factories';
@@ -19,6 +20,9 @@ describe('settlement and generation records', () => {
   let f: GatewayFixture;
   beforeAll(async () => {
     f = await startGatewayFixture();
+  });
+  afterEach(async () => {
+    expect(await f.t.get(LedgerService).check()).toEqual([]);
   });
   afterAll(() => f.close());
 
