@@ -11,13 +11,6 @@ export interface NewHold {
   completionPrice: bigint;
 }
 
-export interface SettledHold {
-  userId: string;
-  keyId: string;
-  amount: bigint;
-  actual: bigint;
-}
-
 export interface OpenHold {
   id: string;
   amount: bigint;
@@ -25,31 +18,9 @@ export interface OpenHold {
   completionPrice: bigint;
 }
 
+/** Reads of request holds; holds are created and settled by the sy_hold / sy_settle functions. */
 @Injectable()
 export class HoldsRepository {
-  async insert(em: EntityManager, h: NewHold): Promise<void> {
-    await queryRows(em, `INSERT INTO credit_holds (id, user_id, key_id, amount, prompt_cost, completion_price) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      h.id,
-      h.userId,
-      h.keyId,
-      h.amount.toString(),
-      h.promptCost.toString(),
-      h.completionPrice.toString(),
-    ]);
-  }
-
-  /** Resolves an open hold, once: null when it was already settled (or never existed). */
-  async resolve(em: EntityManager, id: string, actual: bigint, reason: string): Promise<SettledHold | null> {
-    const rows = await queryRows<{ user_id: string; key_id: string; amount: string; actual: string }>(
-      em,
-      `UPDATE credit_holds SET status = 'settled', actual = LEAST($2::bigint, amount), reason = $3, settled_at = now()
-       WHERE id = $1 AND status = 'open' RETURNING user_id, key_id, amount::text, actual::text`,
-      [id, actual.toString(), reason],
-    );
-    const r = rows[0];
-    return r ? { userId: r.user_id, keyId: r.key_id, amount: BigInt(r.amount), actual: BigInt(r.actual) } : null;
-  }
-
   async openOlderThan(em: Pick<EntityManager, 'query'>, before: Date, limit: number): Promise<OpenHold[]> {
     const rows = await queryRows<{ id: string; amount: string; prompt_cost: string; completion_price: string }>(
       em,

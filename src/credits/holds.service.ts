@@ -7,9 +7,10 @@ import { RedisService } from '../common/redis/redis.service';
 import { CapsService, KeyLimit } from '../keys/caps.service';
 import type { LimitSource } from '../keys/keys.errors';
 import { CreditsErrors } from './credits.errors';
+import { periodStarts } from '../keys/periods';
 import { NewHold, HoldsRepository } from './holds.repository';
-import { usageShardFor } from './ledger';
-import { InsufficientBalanceError, LedgerService } from './ledger.service';
+import { accountCode, usageShardFor } from './ledger';
+import { LedgerService } from './ledger.service';
 
 export type BudgetSource = LimitSource | 'balance';
 
@@ -70,30 +71,31 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Holds `amount` for request `id` on balance, caps and key limit, atomically; throws (402
-   * balance, 403 caps or frozen, 401 key gone) and holds nothing when any of them refuses.
+   * Holds `amount` for request `id` on balance, caps and key limit, atomically, in one round trip
+   * (`sy_hold`); throws (402 balance, 403 caps or frozen, 401 key gone) and holds nothing when any
+   * of them refuses.
    */
   async hold(h: NewHold): Promise<void> {
+    const now = this.clock.now();
+    const p = periodStarts(now);
     try {
-      await this.ledger.transaction(async (em) => {
-        await this.holds.insert(em, h);
-        await this.caps.reserve(h.keyId, h.userId, h.amount, em);
-        await this.ledger.post(
-          em,
-          {
-            key: `hold:${h.id}`,
-            kind: 'hold',
-            userId: h.userId,
-            entries: [
-              { account: { user: h.userId, kind: 'available' }, amount: -h.amount },
-              { account: { user: h.userId, kind: 'held' }, amount: h.amount },
-            ],
-          },
-          { guarded: true },
-        );
-      });
+      await this.ledger.dataSource.query('SELECT sy_hold($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
+        h.id,
+        h.userId,
+        h.keyId,
+        h.amount.toString(),
+        h.promptCost.toString(),
+        h.completionPrice.toString(),
+        now,
+        p.day,
+        p.week,
+        p.month,
+      ]);
     } catch (err) {
-      if (err instanceof InsufficientBalanceError) throw await this.balanceError(h.userId);
+      const e = err as { code?: string; message?: string };
+      if (e.code === 'P0001' && e.message === 'sy:user_cap') throw await this.caps.explainUserRefusal(h.userId, h.amount);
+      if (e.code === 'P0001' && e.message === 'sy:key') throw await this.caps.explainKeyRefusal(h.keyId);
+      if (e.code === 'P0001' && e.message === 'sy:balance') throw await this.balanceError(h.userId);
       throw err;
     }
     this.live.set(h.id, 0);
@@ -106,32 +108,27 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Books `actual` (capped at the hold) and releases the rest, exactly once. False when the hold
-   * was already settled (by the sweeper, or a duplicate call): nothing changes then.
+   * Books `actual` (capped at the hold) and releases the rest, exactly once, in one round trip
+   * (`sy_settle`). False when the hold was already settled (by the sweeper, or a duplicate call):
+   * nothing changes then.
    */
   async settle(id: string, actual: bigint, reason: 'completed' | 'cancelled' | 'error' | 'swept'): Promise<boolean> {
     // Whatever happens, this process stops vouching for the hold: if settling fails, the sweeper
     // takes it over once the heartbeat expires.
     this.live.delete(id);
     void this.redis.client.del(`hold:hb:${id}`).catch(() => undefined);
-    const settled = await this.ledger.transaction(async (em) => {
-      const h = await this.holds.resolve(em, id, actual < 0n ? 0n : actual, reason);
-      if (!h) return false;
-      await this.caps.settle(h.keyId, h.userId, h.amount, h.actual, em);
-      await this.ledger.post(em, {
-        key: `settle:${id}`,
-        kind: 'settle',
-        userId: h.userId,
-        entries: [
-          { account: { user: h.userId, kind: 'available' }, amount: h.amount - h.actual },
-          { account: { user: h.userId, kind: 'held' }, amount: -h.amount },
-          { account: usageShardFor(h.userId), amount: h.actual },
-        ],
-      });
-      return true;
-    });
+    const p = periodStarts(this.clock.now());
+    const rows = (await this.ledger.dataSource.query('SELECT sy_settle($1, $2, $3, $4, $5, $6, $7) AS ok', [
+      id,
+      (actual < 0n ? 0n : actual).toString(),
+      reason,
+      p.day,
+      p.week,
+      p.month,
+      accountCode(usageShardFor(id)),
+    ])) as { ok: boolean }[];
     void this.redis.client.del(`hold:progress:${id}`).catch(() => undefined);
-    return settled;
+    return rows[0]?.ok === true;
   }
 
   /**

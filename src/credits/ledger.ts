@@ -23,10 +23,10 @@ export function accountKind(ref: AccountRef): AccountKind {
   return 'usage_revenue';
 }
 
-/** The usage revenue shard for a user: stable, so one user's settlements land in one place. */
-export function usageShardFor(userId: string): AccountRef {
+/** The usage revenue shard for a request (by its id), so concurrent settlements rarely share a row. */
+export function usageShardFor(key: string): AccountRef {
   let h = 0;
-  for (let i = 0; i < userId.length; i++) h = (h * 31 + userId.charCodeAt(i)) >>> 0;
+  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) >>> 0;
   return { usageRevenueShard: h % USAGE_REVENUE_SHARDS };
 }
 

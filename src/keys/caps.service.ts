@@ -114,6 +114,16 @@ export class CapsService {
     return em ? work(em) : this.repo.dataSource.transaction(work);
   }
 
+  /** Why the user's caps refused `amount` (a 403 naming the cap), read after the refusal. */
+  async explainUserRefusal(userId: string, amount: bigint, em?: EntityManager): Promise<AppError> {
+    return KeysErrors.limitExceeded(await this.userLimitSource(em ?? this.repo.dataSource.manager, userId, amount, periodStarts(this.clock.now())));
+  }
+
+  /** Why the key refused a reservation: gone, disabled, expired (401) or its limit (403). */
+  explainKeyRefusal(keyId: string, em?: EntityManager): Promise<AppError> {
+    return this.keyFailure(em ?? this.repo.dataSource.manager, keyId, this.clock.now());
+  }
+
   private async userLimitSource(tx: EntityManager, userId: string, amount: bigint, p: PeriodStarts): Promise<LimitSource> {
     const u = await this.repo.userCounters(userId, p, tx);
     if (u?.caps.daily != null && u.day + u.held + amount > u.caps.daily) return 'user_daily';
