@@ -98,8 +98,9 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
       if (e.code === 'P0001' && e.message === 'sy:balance') throw await this.balanceError(h.userId);
       throw err;
     }
+    // The heartbeat is written by beat() for every live hold; the sweeper only looks at holds
+    // older than the TTL, long after the first beat.
     this.live.set(h.id, 0);
-    void this.redis.client.set(`hold:hb:${h.id}`, '0', 'PX', this.config.holds.ttlMs).catch(() => undefined);
   }
 
   /** The request has relayed about this many output tokens so far (what the sweeper bills if we die). */
@@ -114,9 +115,8 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
    */
   async settle(id: string, actual: bigint, reason: 'completed' | 'cancelled' | 'error' | 'swept'): Promise<boolean> {
     // Whatever happens, this process stops vouching for the hold: if settling fails, the sweeper
-    // takes it over once the heartbeat expires.
+    // takes it over once the heartbeat expires (the keys expire by themselves).
     this.live.delete(id);
-    void this.redis.client.del(`hold:hb:${id}`).catch(() => undefined);
     const p = periodStarts(this.clock.now());
     const rows = (await this.ledger.dataSource.query('SELECT sy_settle($1, $2, $3, $4, $5, $6, $7) AS ok', [
       id,
@@ -127,7 +127,6 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
       p.month,
       accountCode(usageShardFor(id)),
     ])) as { ok: boolean }[];
-    void this.redis.client.del(`hold:progress:${id}`).catch(() => undefined);
     return rows[0]?.ok === true;
   }
 

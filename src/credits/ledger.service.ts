@@ -19,8 +19,6 @@ export class InsufficientBalanceError extends Error {
  */
 @Injectable()
 export class LedgerService {
-  private readonly ensured = new Set<string>();
-
   constructor(
     private readonly repo: LedgerRepository,
     private readonly config: AppConfig,
@@ -57,15 +55,14 @@ export class LedgerService {
     return true;
   }
 
-  /** Accounts are created on first use; each process remembers which it has already made sure of. */
+  /**
+   * Accounts are created on first use, inside the journal's own transaction (an insert that does
+   * nothing when the account exists). Not cached: a creation that another transaction has not yet
+   * committed must not be taken for done.
+   */
   private async ensureAccount(em: EntityManager, ref: AccountRef): Promise<void> {
-    const key = 'user' in ref ? `user:${ref.user}` : accountCode(ref);
-    if (this.ensured.has(key)) return;
     if ('user' in ref) await this.repo.ensureUserAccounts(em, ref.user);
     else await this.repo.ensurePlatformAccount(em, ref);
-    // Remembered only after commit would be exact; a rolled-back creation is simply re-created later.
-    if (this.ensured.size > 100_000) this.ensured.clear();
-    this.ensured.add(key);
   }
 
   balances(userId: string, em?: EntityManager): Promise<UserBalances> {
