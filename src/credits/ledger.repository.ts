@@ -51,19 +51,14 @@ export class LedgerRepository {
 
   /**
    * Adds `amount` to one balance unless that would take a user's credit below zero (or a
-   * receivable above zero). `guarded` debits of `available` also require the account not to be
-   * frozen and the user to owe nothing. False when refused (nothing changed).
+   * receivable above zero). False when refused (nothing changed).
    */
-  async applyEntry(db: Db, code: string, amount: bigint, guarded: boolean): Promise<boolean> {
-    const guard =
-      guarded && amount < 0n
-        ? ` AND NOT frozen AND NOT EXISTS (SELECT 1 FROM ledger_accounts r WHERE r.user_id = ledger_accounts.user_id AND r.kind = 'receivable' AND r.balance < 0)`
-        : '';
+  async applyEntry(db: Db, code: string, amount: bigint): Promise<boolean> {
     const rows = await queryRows(
       db,
       `UPDATE ledger_accounts SET balance = balance + $2
        WHERE code = $1 AND (kind NOT IN ('available', 'held', 'disputed') OR balance + $2 >= 0)
-         AND (kind <> 'receivable' OR balance + $2 <= 0)${guard}
+         AND (kind <> 'receivable' OR balance + $2 <= 0)
        RETURNING id`,
       [code, amount.toString()],
     );

@@ -5,7 +5,7 @@ import { AppConfig } from '../common/config/app-config';
 import { accountCode, AccountRef, JournalInput, UserBalances } from './ledger';
 import { LedgerRepository } from './ledger.repository';
 
-/** A movement refused because it would take a user balance below zero (or past a guard). */
+/** A movement refused because it would take a user balance below zero. */
 export class InsufficientBalanceError extends Error {
   constructor(readonly account: string) {
     super(`insufficient balance on ${account}`);
@@ -39,7 +39,7 @@ export class LedgerService {
    * before (a replay: nothing changes). Zero entries are left out. Balances are updated in a fixed
    * order (by account code) so concurrent journals cannot deadlock on each other.
    */
-  async post(em: EntityManager, j: JournalInput, opts: { guarded?: boolean } = {}): Promise<boolean> {
+  async post(em: EntityManager, j: JournalInput): Promise<boolean> {
     const entries = j.entries.filter((e) => e.amount !== 0n);
     const sum = entries.reduce((s, e) => s + e.amount, 0n);
     if (sum !== 0n) throw new Error(`journal ${j.key} does not balance (sum ${sum})`);
@@ -50,7 +50,7 @@ export class LedgerService {
     const coded = entries.map((e) => ({ code: accountCode(e.account), amount: e.amount })).sort((a, b) => (a.code < b.code ? -1 : 1));
     await this.repo.insertEntries(em, journalId, coded);
     for (const e of coded) {
-      if (!(await this.repo.applyEntry(em, e.code, e.amount, opts.guarded ?? false))) throw new InsufficientBalanceError(e.code);
+      if (!(await this.repo.applyEntry(em, e.code, e.amount))) throw new InsufficientBalanceError(e.code);
     }
     return true;
   }
