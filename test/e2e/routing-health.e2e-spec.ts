@@ -140,7 +140,8 @@ describe('routing state shared through Redis (two gateway processes)', () => {
     beforeAll(async () => {
       const u = new URL(TEST_REDIS_URL);
       proxy = await new TcpProxy(u.hostname, Number(u.port || 6379)).start();
-      three = await createTestApp({ imports: [RoutingModule], env: { REDIS_URL: viaProxy(TEST_REDIS_URL, proxy) } });
+      // Queue processors stay off: this app is about routing state, and Bull's own reconnects are not under test here.
+      three = await createTestApp({ imports: [RoutingModule], env: { REDIS_URL: viaProxy(TEST_REDIS_URL, proxy), WORKERS_ENABLED: 'false' } });
       expect(await eventually(subscribers, (n) => n >= 3)).toBeGreaterThanOrEqual(3);
     });
 
