@@ -85,6 +85,24 @@ describe('request billing from the user balance', () => {
     expect(b.available + (await spent(f, user.id))).toBe(usdToNanos(1));
   });
 
+  it('a hold commits without waiting for the WAL flush, and refuses exactly like sy_hold', async () => {
+    const { user } = await newUser(f, 1);
+    const key = await f.t.get(KeysService).authenticate(`Bearer ${(await createKey(f.t, { cookie: user.cookie })).key}`);
+    const runner = f.t.get(LedgerService).dataSource.createQueryRunner();
+    const hold = (id: string, amount: bigint) =>
+      runner.query(`SELECT sy_hold_async($1, $2, $3, $4, 0, 0, now(), current_date, current_date, current_date)`, [id, user.id, key.keyId, amount.toString()]);
+    try {
+      await runner.startTransaction();
+      await hold(`gen-async-${Date.now()}`, usdToNanos(0.5));
+      expect(await runner.query(`SHOW synchronous_commit`)).toEqual([{ synchronous_commit: 'off' }]);
+      await expect(hold(`gen-async-over-${Date.now()}`, usdToNanos(0.6))).rejects.toMatchObject({ code: 'P0001', message: 'sy:balance' });
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+    expect((await f.t.get(LedgerService).balances(user.id)).held).toBe(0n);
+  });
+
   it('the 402 says how many tokens the balance affords, in OpenRouter words', async () => {
     const { key } = await newUser(f, 0.01);
     const res = await call<{ error: { code: number; message: string } }>(f.t, 'POST', '/api/v1/chat/completions', { key, body: pricey() });
