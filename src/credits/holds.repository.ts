@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { prepared, PreparedSql } from '../common/database/prepared-sql';
 import { queryRows } from '../common/database/sql';
+import type { PeriodStarts } from '../keys/periods';
 
 export interface NewHold {
   id: string;
@@ -18,9 +20,25 @@ export interface OpenHold {
   completionPrice: bigint;
 }
 
-/** Reads of request holds; holds are created and settled by the sy_hold / sy_settle functions. */
+const HOLD = prepared('sy_hold_async', 'SELECT sy_hold_async($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)');
+const SETTLE = prepared('sy_settle', 'SELECT sy_settle($1, $2, $3, $4, $5, $6, $7) AS ok');
+
+/** Request holds: created and settled by the sy_hold / sy_settle functions, one round trip each. */
 @Injectable()
 export class HoldsRepository {
+  constructor(private readonly sql: PreparedSql) {}
+
+  /** Raises P0001 `sy:user_cap`, `sy:key` or `sy:balance` (and holds nothing) when one refuses. */
+  async create(h: NewHold, now: Date, p: PeriodStarts): Promise<void> {
+    await this.sql.rows(HOLD, [h.id, h.userId, h.keyId, h.amount.toString(), h.promptCost.toString(), h.completionPrice.toString(), now, p.day, p.week, p.month]);
+  }
+
+  /** False when the hold was settled already. */
+  async settle(id: string, actual: bigint, reason: string, p: PeriodStarts, revenueAccount: string): Promise<boolean> {
+    const rows = await this.sql.rows<{ ok: boolean }>(SETTLE, [id, actual.toString(), reason, p.day, p.week, p.month, revenueAccount]);
+    return rows[0]?.ok === true;
+  }
+
   async openOlderThan(em: Pick<EntityManager, 'query'>, before: Date, limit: number): Promise<OpenHold[]> {
     const rows = await queryRows<{ id: string; amount: string; prompt_cost: string; completion_price: string }>(
       em,

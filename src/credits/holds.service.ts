@@ -79,18 +79,7 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
     const now = this.clock.now();
     const p = periodStarts(now);
     try {
-      await this.ledger.dataSource.query('SELECT sy_hold($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
-        h.id,
-        h.userId,
-        h.keyId,
-        h.amount.toString(),
-        h.promptCost.toString(),
-        h.completionPrice.toString(),
-        now,
-        p.day,
-        p.week,
-        p.month,
-      ]);
+      await this.holds.create(h, now, p);
     } catch (err) {
       const e = err as { code?: string; message?: string };
       if (e.code === 'P0001' && e.message === 'sy:user_cap') throw await this.caps.explainUserRefusal(h.userId, h.amount);
@@ -118,16 +107,7 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
     // takes it over once the heartbeat expires (the keys expire by themselves).
     this.live.delete(id);
     const p = periodStarts(this.clock.now());
-    const rows = (await this.ledger.dataSource.query('SELECT sy_settle($1, $2, $3, $4, $5, $6, $7) AS ok', [
-      id,
-      (actual < 0n ? 0n : actual).toString(),
-      reason,
-      p.day,
-      p.week,
-      p.month,
-      accountCode(usageShardFor(id)),
-    ])) as { ok: boolean }[];
-    return rows[0]?.ok === true;
+    return this.holds.settle(id, actual < 0n ? 0n : actual, reason, p, accountCode(usageShardFor(id)));
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, IsNull, Not, Repository } from 'typeorm';
+import { prepared, PreparedSql } from '../common/database/prepared-sql';
 import { queryRows } from '../common/database/sql';
 import { ApiKeyEntity } from './entities/api-key.entity';
 import type { LimitReset } from './periods';
@@ -16,9 +17,63 @@ export interface KeyChanges {
 
 export const KEYS_PAGE_SIZE = 100;
 
+/** What authenticating a request needs to know about its key. */
+export interface KeyAuth {
+  id: string;
+  hash: string;
+  userId: string;
+  isManagement: boolean;
+  disabled: boolean;
+  deletedAt: Date | null;
+  expiresAt: Date | null;
+  limitNanos: bigint | null;
+  limitReset: LimitReset | null;
+  appId: string | null;
+}
+
+const KEY_AUTH = prepared(
+  'key_auth',
+  `SELECT id, hash, user_id, is_management, disabled, deleted_at, expires_at, limit_nanos::text, limit_reset, app_id
+     FROM api_keys WHERE hash = $1`,
+);
+
+interface KeyAuthRow {
+  id: string;
+  hash: string;
+  user_id: string;
+  is_management: boolean;
+  disabled: boolean;
+  deleted_at: Date | null;
+  expires_at: Date | null;
+  limit_nanos: string | null;
+  limit_reset: LimitReset | null;
+  app_id: string | null;
+}
+
 @Injectable()
 export class KeysRepository {
-  constructor(@InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>) {}
+  constructor(
+    @InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>,
+    private readonly sql: PreparedSql,
+  ) {}
+
+  /** A key by hash for authenticating a request (on every request path: a prepared statement). */
+  async findForAuth(hash: string): Promise<KeyAuth | null> {
+    const [r] = await this.sql.rows<KeyAuthRow>(KEY_AUTH, [hash]);
+    if (!r) return null;
+    return {
+      id: r.id,
+      hash: r.hash,
+      userId: r.user_id,
+      isManagement: r.is_management,
+      disabled: r.disabled,
+      deletedAt: r.deleted_at,
+      expiresAt: r.expires_at,
+      limitNanos: r.limit_nanos === null ? null : BigInt(r.limit_nanos),
+      limitReset: r.limit_reset,
+      appId: r.app_id,
+    };
+  }
 
   /** With `em`, inside the caller's transaction. */
   insert(

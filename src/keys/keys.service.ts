@@ -13,7 +13,7 @@ import { SpendCounters } from './entities/spend-counters';
 import { ApiKeyEntity } from './entities/api-key.entity';
 import { generateKey, hashKey, isWellFormedKey } from './key-format';
 import { KeysErrors } from './keys.errors';
-import { KeyChanges, KeysRepository } from './keys.repository';
+import { KeyAuth, KeyChanges, KeysRepository } from './keys.repository';
 import { periodStarts } from './periods';
 import { KeyPrincipal, Principal } from './principal';
 import { PurchaseHistory } from './purchase-history';
@@ -26,7 +26,7 @@ const KEY_CACHE_MS = 250;
 const KEY_CACHE_MAX = 10_000;
 
 interface CachedKey {
-  key: ApiKeyEntity;
+  key: KeyAuth;
   until: number;
 }
 
@@ -167,11 +167,11 @@ export class KeysService {
     return key;
   }
 
-  private async lookup(hash: string): Promise<ApiKeyEntity | null> {
+  private async lookup(hash: string): Promise<KeyAuth | null> {
     const now = this.clock.nowMs();
     const hit = this.cache.get(hash);
     if (hit && hit.until > now) return hit.key;
-    const key = await this.repo.findByHash(hash);
+    const key = await this.repo.findForAuth(hash);
     if (key) {
       if (this.cache.size >= KEY_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(hash, { key, until: now + KEY_CACHE_MS });

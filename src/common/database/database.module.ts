@@ -1,10 +1,12 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { AppLogger } from '../logging/app-logger';
 import { dataSourceOptions } from './data-source-options';
+import { PreparedSql } from './prepared-sql';
 
 /** The app's TypeORM connection. Feature modules register their own entities with forFeature. */
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -19,5 +21,7 @@ import { dataSourceOptions } from './data-source-options';
       }),
     }),
   ],
+  providers: [PreparedSql],
+  exports: [PreparedSql],
 })
 export class DatabaseModule {}
