@@ -1,5 +1,11 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import { QueueName } from '../../src/common/queue/queue-names';
 import { LedgerService } from '../../src/credits/ledger.service';
 import { KeysService } from '../../src/keys/keys.service';
+import type { KeyPrincipal } from '../../src/keys/principal';
+import type { GenerationRecord } from '../../src/usage/generation-record';
+import { UsageService } from '../../src/usage/usage.service';
 import { CapsService } from '../../src/keys/caps.service';
 import { call, createKey, signUp } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
@@ -132,4 +138,82 @@ describe('settlement and generation records', () => {
     expect(text).toMatch(/"finish_reason":"error"/);
     expect(text.trim().endsWith('data: [DONE]')).toBe(true);
   });
+
+  describe('generation records are queued in batches', () => {
+    const queue = () => f.t.get<Queue>(getQueueToken(QueueName.Generations));
+    const chat = (content: string) =>
+      call<{ id: string }>(f.t, 'POST', '/api/v1/chat/completions', { key: f.key, body: { model: 'test/a-only', messages: [{ role: 'user', content }] } });
+    afterEach(() => jest.restoreAllMocks());
+
+    it('records that finish together share one queue job, and every record is written', async () => {
+      const principal = await f.t.get(KeysService).authenticate(`Bearer ${f.key}`);
+      const add = jest.spyOn(queue(), 'add');
+      const ids = Array.from({ length: 30 }, (_, i) => `gen-batch${Date.now()}x${i}`);
+      await Promise.all(ids.map((id) => f.t.get(UsageService).record(record(id, principal))));
+      const queued = add.mock.calls.flatMap((c) => (c[0] as unknown as { records: { id: string }[] }).records.map((r) => r.id));
+      expect(queued).toEqual(expect.arrayContaining(ids));
+      expect(add.mock.calls.length).toBeLessThanOrEqual(2); // (another request of this suite may finish meanwhile)
+      for (const id of ids) expect(await generation(f, id)).toMatchObject({ id, tokens_prompt: 3, total_cost: 0.000001234 });
+    });
+
+    it('requests served concurrently are all recorded', async () => {
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => chat(`batch ${i}`)));
+      expect(results.every((r) => r.status === 200)).toBe(true);
+      for (const r of results) expect((await generation(f, r.body.id)).id).toBe(r.body.id);
+    });
+
+    it('when the queue cannot take a job, its records go straight to Postgres', async () => {
+      jest.spyOn(queue(), 'add').mockRejectedValue(new Error('Redis is away'));
+      const res = await chat('queue down');
+      expect(res.status).toBe(200);
+      expect((await generation(f, res.body.id)).id).toBe(res.body.id);
+    });
+
+    it('a job queued by an older version (one record, not a batch) is still written', async () => {
+      const principal = await f.t.get(KeysService).authenticate(`Bearer ${f.key}`);
+      const id = `gen-legacy${Date.now()}`;
+      await queue().add(record(id, principal) as never);
+      expect(await generation(f, id)).toMatchObject({ id, tokens_prompt: 3, tokens_completion: 4, total_cost: 0.000001234 });
+    });
+  });
 });
+
+/** A finished request's record as the gateway writes it. */
+function record(id: string, principal: KeyPrincipal): GenerationRecord {
+  return {
+    id,
+    userId: principal.userId,
+    keyId: principal.keyId,
+    requestId: `req-${id}`,
+    apiType: 'completions',
+    requestedModel: 'test/a-only',
+    model: 'test/a-only',
+    providerSlug: 'alpha',
+    providerName: 'Alpha',
+    upstreamModel: 'a-only',
+    streamed: false,
+    cancelled: false,
+    finishReason: 'stop',
+    nativeFinishReason: 'stop',
+    tokensPrompt: 3,
+    tokensCompletion: 4,
+    tokensCached: 0,
+    tokensReasoning: 0,
+    usageEstimated: false,
+    costNanos: '1234',
+    holdNanos: '5000',
+    latencyMs: 5,
+    ttftMs: 4,
+    generationTimeMs: 1,
+    appId: null,
+    httpReferer: null,
+    appTitle: null,
+    userAgent: null,
+    externalUser: null,
+    sessionId: null,
+    errorCode: null,
+    errorMessage: null,
+    attempts: [],
+    createdAt: new Date().toISOString(),
+  };
+}
