@@ -502,6 +502,7 @@ async function startGateway(ctx, logLevel, label) {
   const logFile = path.join(ctx.tmpDir, `gateway-${label}.log`);
   const fd = fs.openSync(logFile, 'a');
   const nodeArgs = [];
+  if (CFG.cpuProfDir) fs.mkdirSync(CFG.cpuProfDir, { recursive: true });
   if (CFG.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(CFG.cpuProfDir)}`);
   const proc = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'src', 'main.js')], {
     cwd: ROOT,
