@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
+import { Batcher } from '../common/batching/batcher';
 import { AppError } from '../common/errors/app-error';
 import { AppLogger } from '../common/logging/app-logger';
 import { nanosToUsd } from '../common/money/money';
@@ -23,16 +24,10 @@ export interface GenerationBatch {
   records: GenerationRecord[];
 }
 
-interface Waiting {
-  record: GenerationRecord;
-  done: () => void;
-}
-
 @Injectable()
 export class UsageService {
   private readonly log: AppLogger;
-  private waiting: Waiting[] = [];
-  private flushing = false;
+  private readonly batches = new Batcher<GenerationRecord, void>((records) => this.write(records), LINGER_MS, MAX_BATCH);
 
   constructor(
     @InjectQueue(QueueName.Generations) private readonly queue: Queue<GenerationBatch>,
@@ -51,27 +46,10 @@ export class UsageService {
    * records of the requests it was serving.)
    */
   record(r: GenerationRecord): Promise<void> {
-    return new Promise((done) => {
-      this.waiting.push({ record: r, done });
-      if (!this.flushing) void this.flush();
-    });
+    return this.batches.add(r);
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      if (this.waiting.length < MAX_BATCH) await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
-      while (this.waiting.length > 0) {
-        const batch = this.waiting.splice(0, MAX_BATCH);
-        await this.write(batch.map((w) => w.record));
-        for (const w of batch) w.done();
-      }
-    } finally {
-      this.flushing = false;
-    }
-  }
-
-  private async write(records: GenerationRecord[]): Promise<void> {
+  private async write(records: GenerationRecord[]): Promise<void[]> {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -87,6 +65,7 @@ export class UsageService {
     } finally {
       clearTimeout(timer);
     }
+    return [];
   }
 
   async get(id: string, userId: string): Promise<GenerationDto> {
