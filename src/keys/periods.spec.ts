@@ -12,6 +12,13 @@ describe('periodStarts (UTC)', () => {
     expect(periodStarts(new Date(now))).toEqual({ day, week, month });
   });
 
+  it('answers from the last day asked about until the day changes', () => {
+    expect(periodStarts(new Date('2026-11-29T00:00:00Z')).week).toBe('2026-11-23');
+    expect(periodStarts(new Date('2026-11-29T23:59:59.999Z')).week).toBe('2026-11-23');
+    expect(periodStarts(new Date('2026-11-30T00:00:00Z'))).toEqual({ day: '2026-11-30', week: '2026-11-30', month: '2026-11-01' });
+    expect(periodStarts(new Date('2026-11-29T12:00:00Z')).day).toBe('2026-11-29'); // and back
+  });
+
   it('ignores the process time zone', () => {
     const d = new Date('2026-11-23T00:30:00Z'); // still Sunday in America
     expect(periodStarts(d).day).toBe('2026-11-23');
