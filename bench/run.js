@@ -26,7 +26,8 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
 const BENCH = __dirname;
 const RESULTS = path.join(BENCH, 'results');
-const PIDS_FILE = path.join(RESULTS, 'children.pids.tmp');
+// One per harness: a watchdog still finishing off an earlier run must not find this run's children.
+const PIDS_FILE = path.join(RESULTS, `children-${process.pid}.pids.tmp`);
 
 // ---- settings ----------------------------------------------------------------------------------
 
@@ -99,26 +100,32 @@ function killStale() {
     }
     if (!alive) fs.rmSync(path.join(RESULTS, d), { recursive: true, force: true });
   }
-  let text;
-  try {
-    text = fs.readFileSync(PIDS_FILE, 'utf8');
-  } catch {
-    return;
-  }
-  for (const line of text.split('\n')) {
-    const pid = Number(line.split(' ')[0]);
-    if (!pid) continue;
+  // Pid files of harnesses that are gone.
+  for (const f of fs.readdirSync(RESULTS)) {
+    const m = /^children-(\d+)\.pids\.tmp$/.exec(f);
+    if (!m || Number(m[1]) === process.pid) continue;
     try {
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes(ROOT) || /bench\/|dist\/src\/main\.js/.test(cmd)) {
-        process.kill(pid, 'SIGKILL');
-        say(`killed stale child ${pid} left by an earlier run`);
-      }
+      process.kill(Number(m[1]), 0);
+      continue; // that harness is still running
     } catch {
       /* gone */
     }
+    const file = path.join(RESULTS, f);
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      const pid = Number(line.split(' ')[0]);
+      if (!pid) continue;
+      try {
+        const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (cmd.includes(ROOT) || /bench\/|dist\/src\/main\.js/.test(cmd)) {
+          process.kill(pid, 'SIGKILL');
+          say(`killed stale child ${pid} left by an earlier run`);
+        }
+      } catch {
+        /* gone */
+      }
+    }
+    fs.rmSync(file, { force: true });
   }
-  fs.rmSync(PIDS_FILE, { force: true });
 }
 
 function track(name, proc) {

@@ -44,10 +44,11 @@ function signal(pids, sig) {
 
 // After a clean exit the harness has stopped its children and removed the pid file: nothing to do.
 process.stdin.on('end', () => {
+  // Read once: by the time of the SIGKILL, the pids may have been reused.
   const pids = listed();
   signal(pids, 'SIGTERM');
   setTimeout(() => {
-    signal(listed(), 'SIGKILL');
+    signal(pids.filter((pid) => fs.existsSync(`/proc/${pid}`)), 'SIGKILL');
     fs.rmSync(pidFile, { force: true });
     process.exit(0);
   }, 3000);
