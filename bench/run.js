@@ -61,6 +61,7 @@ const CFG = {
   redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
   redisPrefix: env.BENCH_REDIS_PREFIX || 'sy-bench',
   cpuProfDir: env.BENCH_CPU_PROF_DIR || '',
+  gatewayNodeArgs: (env.BENCH_GATEWAY_NODE_ARGS || '').split(/\s+/).filter(Boolean),
   keepLogs: env.BENCH_KEEP_LOGS === '1',
   drainTimeoutS: num('BENCH_DRAIN_TIMEOUT_SECONDS', 60),
 };
@@ -508,7 +509,8 @@ async function startGateway(ctx, logLevel, label) {
   const port = await freePort();
   const logFile = path.join(ctx.tmpDir, `gateway-${label}.log`);
   const fd = fs.openSync(logFile, 'a');
-  const nodeArgs = [];
+  // As `npm run start:prod` and the Docker image run it.
+  const nodeArgs = ['--heap-growing-percent=50', ...CFG.gatewayNodeArgs];
   if (CFG.cpuProfDir) fs.mkdirSync(CFG.cpuProfDir, { recursive: true });
   if (CFG.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(CFG.cpuProfDir)}`);
   const proc = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'src', 'main.js')], {
