@@ -18,4 +18,4 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/src/catalog/default-catalog.yaml ./src/catalog/default-catalog.yaml
 USER node
 EXPOSE 8080
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "--heap-growing-percent=50", "dist/src/main.js"]

@@ -21,7 +21,7 @@ describe('docker-compose.yml mirrors what npm start expects', () => {
   it('runs postgres, redis, the gateway and a worker from one image', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'postgres', 'redis', 'worker']);
     expect(compose.services.worker.image).toBe(compose.services.gateway.image);
-    expect(compose.services.worker.command).toEqual(['node', 'dist/src/worker.js']);
+    expect(compose.services.worker.command).toEqual(['node', '--heap-growing-percent=50', 'dist/src/worker.js']);
   });
 
   it.each(['gateway', 'worker'])('%s sets only variables the config schema knows, and valid values', (name) => {
