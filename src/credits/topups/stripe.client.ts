@@ -36,13 +36,8 @@ export interface ChargeView {
   paymentIntentId: string | null;
 }
 
-export interface DisputeView {
-  id: string;
-  amount: number;
-  currency: string | null;
-  status: string | null;
-  chargeId: string | null;
-  paymentIntentId: string | null;
+/** A dispute carries what a refund does about the charge it takes back, plus Stripe's fees. */
+export interface DisputeView extends RefundView {
   /** Stripe's dispute fees, net of fees returned, in cents (from the balance transactions). */
   feeCents: number;
 }
@@ -99,15 +94,7 @@ export function chargeView(o: Json): ChargeView {
 export function disputeView(o: Json): DisputeView {
   const txs = Array.isArray(o.balance_transactions) ? o.balance_transactions : [];
   const feeCents = txs.reduce<number>((sum, t) => sum + (num(obj(t), 'fee') ?? 0), 0);
-  return {
-    id: str(o, 'id') ?? '',
-    amount: num(o, 'amount') ?? 0,
-    currency: str(o, 'currency'),
-    status: str(o, 'status'),
-    chargeId: ref(o, 'charge'),
-    paymentIntentId: ref(o, 'payment_intent'),
-    feeCents,
-  };
+  return { ...refundView(o), feeCents };
 }
 
 /** The object an event is about (`data.object`). */
