@@ -10,9 +10,9 @@
  * Prints one JSON line `{"listening":<port>}` when ready. Loopback only; exits on SIGTERM/SIGINT,
  * or under the harness (BENCH_CHILD=1) when stdin closes.
  */
-const { setTimeout } = require('node:timers');
 const { URL } = require('node:url');
 const http = require('node:http');
+const { serveChild } = require('./child-server');
 const { pipeline } = require('node:stream');
 const { Agent, request } = require('undici');
 
@@ -56,23 +56,4 @@ const server = http.createServer((req, res) => {
     },
   );
 });
-server.keepAliveTimeout = 65_000;
-server.headersTimeout = 66_000;
-server.requestTimeout = 0;
-server.listen(PORT, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ listening: server.address().port, upstream: UPSTREAM })}\n`);
-});
-
-const stop = () => {
-  server.close();
-  server.closeAllConnections();
-  agent.close().catch(() => {});
-  setTimeout(() => process.exit(0), 200).unref();
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-if (process.env.BENCH_CHILD === '1') {
-  process.stdin.on('end', stop);
-  process.stdin.on('error', stop);
-  process.stdin.resume();
-}
+serveChild(server, PORT, { upstream: UPSTREAM }, () => agent.close().catch(() => {}));

@@ -21,6 +21,7 @@
 const { Buffer } = require('node:buffer');
 const { setTimeout } = require('node:timers');
 const http = require('node:http');
+const { serveChild } = require('./child-server');
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -138,24 +139,4 @@ const server = http.createServer((req, res) => {
     });
   });
 });
-// Longer than any client pool's keep-alive, so a pooled connection is never closed under a request.
-server.keepAliveTimeout = 65_000;
-server.headersTimeout = 66_000;
-server.requestTimeout = 0;
-server.listen(PORT, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ listening: server.address().port, defaults: DEFAULTS })}\n`);
-});
-
-const stop = () => {
-  server.close();
-  server.closeAllConnections();
-  setTimeout(() => process.exit(0), 200).unref();
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-// Started by the harness (BENCH_CHILD=1, stdin a pipe): the pipe's end means the harness is gone.
-if (process.env.BENCH_CHILD === '1') {
-  process.stdin.on('end', stop);
-  process.stdin.on('error', stop);
-  process.stdin.resume();
-}
+serveChild(server, PORT, { defaults: DEFAULTS });
