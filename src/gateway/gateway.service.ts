@@ -8,6 +8,7 @@ import { AppConfig } from '../common/config/app-config';
 import { AppError } from '../common/errors/app-error';
 import { ErrorCode } from '../common/errors/error-codes';
 import { AppLogger } from '../common/logging/app-logger';
+import { ServerTiming } from '../common/http/server-timing';
 import { nanosToUsd } from '../common/money/money';
 import { HoldsService } from '../credits/holds.service';
 import { FreeModelLimits } from '../keys/free-model-limits';
@@ -128,6 +129,7 @@ export class GatewayService implements OnModuleDestroy {
     format: ResponseFormat = 'chat',
   ): Promise<Record<string, unknown> | undefined> {
     const receivedAt = this.clock.nowMs();
+    const timing = this.config.http.serverTiming ? new ServerTiming(this.clock, reply.elapsedTime) : null;
     const models = [body.model, ...(body.models ?? [])].filter((m): m is string => typeof m === 'string' && m.length > 0);
     if (models.length === 0) throw GatewayErrors.modelRequired();
     if (parseModelSlug(models[0]).suffix === 'free') {
@@ -163,7 +165,9 @@ export class GatewayService implements OnModuleDestroy {
     }
     const { maxTokens, hold } = sized.sizing;
     const genId = newGenerationId();
+    timing?.mark('route');
     await this.admit(genId, principal, hold, clientMax, prompt, plan.attempts);
+    timing?.mark('hold');
 
     const stream = body.stream === true;
     const chatRequest = this.toChatRequest(body);
@@ -186,17 +190,25 @@ export class GatewayService implements OnModuleDestroy {
       error: null,
       firstTokenAt: null,
     };
-    const writer = stream ? new SseWriter(reply.raw, { 'x-request-id': meta.requestId }) : null;
+    const writer = stream ? new SseWriter(reply.raw, { 'x-request-id': meta.requestId, ...(timing ? { 'server-timing': timing.header() } : {}) }) : null;
     let response: Record<string, unknown> | undefined;
     try {
       if (writer) reply.hijack();
       outcome.served = await this.callUpstream(plan.attempts, maxTokens, chatRequest, stream, controller.signal, attempts, writer, genId, meta, receivedAt);
+      if (timing) {
+        timing.mark('upstream');
+        writer?.setHeader('server-timing', timing.header());
+      }
       if (writer) {
         await this.pumpStream(outcome, writer, genId, format, hold, prompt.tokens, prompt.images, controller.signal, receivedAt);
       } else {
         response = await this.readResult(outcome, genId, format, hold, prompt.tokens, prompt.images);
         reply.header('x-generation-id', genId);
         reply.header('x-switchyard-overhead-ms', this.overhead(receivedAt, outcome.served));
+        if (timing) {
+          timing.mark('response');
+          reply.header('server-timing', timing.header());
+        }
       }
     } catch (err) {
       outcome.error = err instanceof AppError ? err : GatewayErrors.internal();

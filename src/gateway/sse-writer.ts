@@ -7,10 +7,19 @@ import type { ServerResponse } from 'node:http';
 export class SseWriter {
   private started = false;
 
+  private readonly baseHeaders: Record<string, string>;
+
   constructor(
     private readonly raw: ServerResponse,
-    private readonly baseHeaders: Record<string, string> = {},
-  ) {}
+    baseHeaders: Record<string, string> = {},
+  ) {
+    this.baseHeaders = { ...baseHeaders };
+  }
+
+  /** A header for the response, if it has not started yet. */
+  setHeader(name: string, value: string): void {
+    if (!this.started) this.baseHeaders[name] = value;
+  }
 
   get headersSent(): boolean {
     return this.started;

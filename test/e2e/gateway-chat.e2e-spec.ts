@@ -138,3 +138,50 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
     expect(text).toBe('Hello from fake-openai.');
   });
 });
+
+describe('Server-Timing (SERVER_TIMING=true)', () => {
+  let f: GatewayFixture;
+  beforeAll(async () => {
+    f = await startGatewayFixture({ env: { SERVER_TIMING: 'true' } });
+  });
+  afterAll(() => f.close());
+
+  const phase = (header: string | null, name: string) => {
+    const m = new RegExp(`(?:^|, )${name};dur=(\\d+\\.\\d{2})(?:,|$)`).exec(header ?? '');
+    return m ? Number(m[1]) : null;
+  };
+
+  it('tells where a request spent its time, in order, within the total', async () => {
+    const started = performance.now();
+    const { response } = await f.client.chat.completions.create({ model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }] }).withResponse();
+    const total = performance.now() - started;
+    const header = response.headers.get('server-timing');
+    expect(header).toMatch(/^pre;dur=[\d.]+, route;dur=[\d.]+, hold;dur=[\d.]+, upstream;dur=[\d.]+, response;dur=[\d.]+$/);
+    const phases = ['pre', 'route', 'hold', 'upstream', 'response'].map((p) => phase(header, p)!);
+    expect(phases.every((d) => d >= 0)).toBe(true);
+    expect(phases.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(total);
+    // The hold is a database round trip: never free.
+    expect(phase(header, 'hold')).toBeGreaterThan(0);
+  });
+
+  it('sends the phases up to the provider reply with a stream', async () => {
+    const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'test/a-only', stream: true, messages: [{ role: 'user', content: 'Say hello' }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('server-timing')).toMatch(/^pre;dur=[\d.]+, route;dur=[\d.]+, hold;dur=[\d.]+, upstream;dur=[\d.]+$/);
+    expect(await res.text()).toContain('[DONE]');
+  });
+
+  it('is absent by default', async () => {
+    const plain = await startGatewayFixture();
+    try {
+      const { response } = await plain.client.chat.completions.create({ model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }] }).withResponse();
+      expect(response.headers.get('server-timing')).toBeNull();
+    } finally {
+      await plain.close();
+    }
+  });
+});

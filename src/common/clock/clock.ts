@@ -9,6 +9,10 @@ export class Clock {
   nowMs(): number {
     return Date.now();
   }
+  /** Monotonic milliseconds with a fraction, for measuring durations (not a date). */
+  monotonicMs(): number {
+    return performance.now();
+  }
 }
 
 /** A clock tests set and advance by hand. */
@@ -20,6 +24,9 @@ export class ManualClock extends Clock {
     return new Date(this.current);
   }
   override nowMs(): number {
+    return this.current;
+  }
+  override monotonicMs(): number {
     return this.current;
   }
   set(at: Date | string | number): void {

@@ -22,6 +22,7 @@ export class AppConfig {
     bodyLimitBytes: number;
     trustProxy: boolean;
     shutdownGraceMs: number;
+    serverTiming: boolean;
   };
   readonly database: { url: string; poolMax: number; autoCreate: boolean; migrationsRun: boolean };
   readonly redis: { url: string; keyPrefix: string };
@@ -53,6 +54,7 @@ export class AppConfig {
       bodyLimitBytes: vars.BODY_LIMIT_BYTES,
       trustProxy: vars.TRUST_PROXY,
       shutdownGraceMs: vars.SHUTDOWN_GRACE_MS,
+      serverTiming: vars.SERVER_TIMING,
     };
     this.database = {
       url: vars.DATABASE_URL,

@@ -104,6 +104,10 @@ export class EnvVars {
   @Transform(toBool)
   TRUST_PROXY = false;
 
+  @IsBoolean()
+  @Transform(toBool)
+  SERVER_TIMING = false;
+
   @IsInt()
   @Min(1)
   @Max(8760)
@@ -247,6 +251,7 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   SHUTDOWN_GRACE_MS: 'On SIGTERM, how long in-flight requests may run before the process exits.',
   WORKERS_ENABLED: 'Run the queue processors in the HTTP process too (`false` when `src/worker.ts` runs separately).',
   TRUST_PROXY: 'Trust `X-Forwarded-*` headers from a reverse proxy.',
+  SERVER_TIMING: 'Answer inference requests with a `Server-Timing` header: where the gateway spent the time (before the handler, routing, hold, provider, response). It reveals internal timings, hence off by default.',
   SESSION_TTL_HOURS: 'Lifetime of a sign-in session (cookie `sy_session`; `Secure` when `PUBLIC_URL` is https).',
   RATE_LIMIT_KEY_RPM: 'Requests per minute per API key (`0` = no limit). `:free` models have their own fixed limits.',
   OIDC_ISSUER: 'OpenID Connect issuer URL for "sign in with …" (unset = email and password only). http only for loopback issuers.',
