@@ -14,6 +14,8 @@
  *   streaming: ttft (request sent -> first event with non-empty delta content), gap (between
  *   consecutive content events), total (request -> [DONE]) percentiles in ms, and `coalesced`:
  *   content events that arrived in the same socket read as the previous one (batching).
+ * When the target answers with a `Server-Timing` header (the gateway with SERVER_TIMING=true), also
+ * `phases`: the percentiles of each phase it names, in ms.
  */
 const { Buffer } = require('node:buffer');
 const { Agent, request } = require('undici');
@@ -46,6 +48,17 @@ function summary(values) {
   return { n, mean: n ? round(sum / n) : null, min: n ? round(s[0]) : null, p50: pct(s, 0.5), p90: pct(s, 0.9), p99: pct(s, 0.99), max: n ? round(s[n - 1]) : null };
 }
 
+/** `pre;dur=0.31, hold;dur=0.92` -> [['pre', 0.31], ['hold', 0.92]]; [] without the header. */
+function serverTiming(value) {
+  if (typeof value !== 'string') return [];
+  const out = [];
+  for (const part of value.split(',')) {
+    const m = /^\s*([\w-]+)\s*;\s*dur=([\d.]+)/.exec(part);
+    if (m) out.push([m[1], Number(m[2])]);
+  }
+  return out;
+}
+
 async function oneNonStream(headers) {
   const t0 = process.hrtime.bigint();
   const res = await request(cfg.url, { method: 'POST', headers, body: payload, dispatcher: agent });
@@ -54,7 +67,7 @@ async function oneNonStream(headers) {
   const t1 = process.hrtime.bigint();
   const text = Buffer.concat(parts).toString('utf8');
   const ok = res.statusCode === 200 && text.includes('"usage"') && text.includes('"choices"');
-  return { ok, status: res.statusCode, latency: ms(t0, t1), error: ok ? null : text.slice(0, 200) };
+  return { ok, status: res.statusCode, latency: ms(t0, t1), phases: serverTiming(res.headers['server-timing']), error: ok ? null : text.slice(0, 200) };
 }
 
 async function oneStream(headers) {
@@ -105,7 +118,7 @@ async function oneStream(headers) {
   }
   const t1 = process.hrtime.bigint();
   const ok = res.statusCode === 200 && done && usage && first !== null;
-  return { ok, status: res.statusCode, ttft: first === null ? null : ms(t0, first), gaps, coalesced, contentEvents, total: ms(t0, t1), error: ok ? null : `status ${res.statusCode} done=${done} usage=${usage} ${buf.slice(0, 160)}` };
+  return { ok, status: res.statusCode, ttft: first === null ? null : ms(t0, first), gaps, coalesced, contentEvents, total: ms(t0, t1), phases: serverTiming(res.headers['server-timing']), error: ok ? null : `status ${res.statusCode} done=${done} usage=${usage} ${buf.slice(0, 160)}` };
 }
 
 async function phase(durationS, record) {
@@ -138,6 +151,7 @@ async function main() {
   let coalesced = 0;
   let contentEvents = 0;
   const samples = [];
+  const phases = {};
   const elapsed = await phase(seconds, (r) => {
     if (!r.ok) {
       errors++;
@@ -145,6 +159,7 @@ async function main() {
       return;
     }
     ok++;
+    for (const [name, dur] of r.phases) (phases[name] ??= []).push(dur);
     if (cfg.stream) {
       ttft.push(r.ttft);
       for (const g of r.gaps) gaps.push(g);
@@ -156,6 +171,7 @@ async function main() {
   const out = { ok, errors, errorSamples: samples, seconds: round(elapsed), rps: round(ok / elapsed), concurrency };
   if (cfg.stream) Object.assign(out, { ttft: summary(ttft), gap: summary(gaps), total: summary(totals), contentEvents, coalesced });
   else out.latency = summary(lat);
+  if (Object.keys(phases).length) out.phases = Object.fromEntries(Object.entries(phases).map(([name, v]) => [name, summary(v)]));
   process.stdout.write(`${JSON.stringify(out)}\n`);
   await agent.close();
 }

@@ -369,6 +369,9 @@ function rssMb(pid) {
 }
 
 const CLK_TCK = Number(sh('getconf', ['CLK_TCK'])) || 100;
+const CPU_COUNT = os.cpus().length;
+/** The phases the gateway names in Server-Timing, in order. */
+const GATEWAY_PHASES = ['pre', 'route', 'hold', 'upstream', 'response'];
 function cpuTicks(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -412,16 +415,45 @@ function rssSampler(pid) {
   };
 }
 
+/** CPU ticks of every process with this command name (all Postgres backends, say), by pid. */
+function ticksByName(name) {
+  const out = new Map();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== name) continue;
+    } catch {
+      continue;
+    }
+    const t = cpuTicks(entry);
+    if (t !== null) out.set(entry, t);
+  }
+  return out;
+}
+
+/** Ticks used between two readings; a process that started in between counts from zero. */
+function ticksUsed(before, after) {
+  let used = 0;
+  for (const [pid, t] of after) used += t - (before.get(pid) ?? 0);
+  return used;
+}
+
+/** The services the gateway needs, whose CPU counts against it on a shared machine. */
+const SERVICES = { postgres: 'postgres', redis: 'redis-server' };
+
 async function withCpu(pid, fn) {
   const t0 = process.hrtime.bigint();
   const c0 = cpuTicks(pid);
   const s0 = systemTicks();
+  const v0 = Object.fromEntries(Object.entries(SERVICES).map(([k, name]) => [k, ticksByName(name)]));
   const result = await fn();
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const c1 = cpuTicks(pid);
   const s1 = systemTicks();
-  result.processCpuPct = c0 !== null && c1 !== null ? round(((c1 - c0) / CLK_TCK / wall) * 100, 0) : null;
+  const pct = (ticks) => round((ticks / CLK_TCK / wall) * 100, 0);
+  result.processCpuPct = c0 !== null && c1 !== null ? pct(c1 - c0) : null;
   result.machineBusyPct = round((1 - (s1.idle - s0.idle) / (s1.total - s0.total)) * 100, 0);
+  result.serviceCpuPct = Object.fromEntries(Object.entries(SERVICES).map(([k, name]) => [k, pct(ticksUsed(v0[k], ticksByName(name)))]));
   return result;
 }
 
@@ -499,6 +531,7 @@ function gatewayEnv(port, catalogFile, logLevel) {
     REDIS_KEY_PREFIX: CFG.redisPrefix,
     LOG_LEVEL: logLevel,
     RATE_LIMIT_KEY_RPM: '0',
+    SERVER_TIMING: 'true',
     CATALOG_FILE: catalogFile,
     BENCH_UPSTREAM_KEY: UPSTREAM_KEY,
     SHUTDOWN_GRACE_MS: '5000',
@@ -580,7 +613,8 @@ async function scenario1(ctx, run) {
     const r = await latencyRun(ctx, t, 'fast', 1, false);
     checkErrors(`S1 ${t}`, r);
     out[t] = r;
-    say(`  S1 ${t.padEnd(7)} c=1  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.ok} requests)`);
+    const phases = r.phases ? `  [${Object.entries(r.phases).map(([name, v]) => `${name} ${v.p50}`).join(', ')} ms p50]` : '';
+    say(`  S1 ${t.padEnd(7)} c=1  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.ok} requests)${phases}`);
   }
   return out;
 }
@@ -598,7 +632,7 @@ async function ladder(ctx, target, startAt) {
     const r = await withCpu(pid, () => loadRun(ctx, target, 'slow', c, CFG.stepSeconds, CFG.stepWarmupSeconds, spreadKeys(ctx, target, c)));
     r.good = good(r);
     steps.push(r);
-    say(`  S2 ${target.padEnd(7)} c=${String(c).padEnd(4)} ${String(Math.round(r.rps)).padStart(6)} rps  p99 ${r.latency.p99} ms  cpu ${r.processCpuPct}%  machine ${r.machineBusyPct}%${r.good ? '' : '  (over the limit)'}${r.errors + r.non2xx + r.timeouts ? `  errors ${r.errors + r.non2xx + r.timeouts}` : ''}`);
+    say(`  S2 ${target.padEnd(7)} c=${String(c).padEnd(4)} ${String(Math.round(r.rps)).padStart(6)} rps  p99 ${r.latency.p99} ms  cpu ${r.processCpuPct}%  postgres ${r.serviceCpuPct.postgres}%  redis ${r.serviceCpuPct.redis}%  machine ${r.machineBusyPct}%${r.good ? '' : '  (over the limit)'}${r.errors + r.non2xx + r.timeouts ? `  errors ${r.errors + r.non2xx + r.timeouts}` : ''}`);
     return r;
   };
   let c = startAt;
@@ -705,6 +739,13 @@ function figureDefs(c1, cN) {
     add(S1, `s1.gateway.added.${p}`, `gateway added ${p} (vs direct)`, 'ms', (r) => sub(s1(r, 'gateway', p), s1(r, 'direct', p)), p === 'p50' ? { op: '<=', value: 1 } : { op: '<=', value: 3 });
     add(S1, `s1.ratio.${p}`, `ratio gateway/bare proxy, ${p} latency`, 'x', (r) => div(s1(r, 'gateway', p), s1(r, 'bare', p)));
   }
+  // Where the gateway's time goes, from its Server-Timing header: the rest of "added" is outside
+  // the handler's reach (sockets, HTTP parsing and writing, process wake-ups).
+  for (const name of GATEWAY_PHASES) {
+    for (const p of ['p50', 'p99']) {
+      add(S1, `s1.gateway.phase.${name}.${p}`, `gateway phase "${name}" ${p} (Server-Timing)`, 'ms', (r) => r.s1 && r.s1.gateway.phases && r.s1.gateway.phases[name] && r.s1.gateway.phases[name][p]);
+    }
+  }
   const keysNote = CFG.keys === 'spread' ? `gateway load spread over ${CFG.contentionKeys} users' keys` : 'gateway load on one key';
   const S2 = `2. Throughput, upstream ${CFG.upstreamLatencyMs} ms, p99 < ${CFG.p99LimitMs} ms (${keysNote})`;
   const best = (r, t, f) => r.s2 && r.s2[t].best && f(r.s2[t].best);
@@ -720,6 +761,18 @@ function figureDefs(c1, cN) {
   add(S2, 's2.bare.cpuMsPerRequest', 'bare proxy CPU time per request at best', 'ms', (r) => best(r, 'bare', cpuMs));
   add(S2, 's2.gateway.cpuMsPerRequest', 'gateway CPU time per request at best', 'ms', (r) => best(r, 'gateway', cpuMs));
   add(S2, 's2.ratio.cpuMsPerRequest', 'ratio gateway/bare proxy CPU time per request', 'x', (r) => div(best(r, 'gateway', cpuMs), best(r, 'bare', cpuMs)));
+  // Where the machine's CPU goes per gateway request: Postgres and Redis share the cores here.
+  const serviceMs = (k) => (b) => (!b.serviceCpuPct || !b.rps ? null : (b.serviceCpuPct[k] * 10) / b.rps);
+  const machineMs = (b) => (!b.rps ? null : (b.machineBusyPct * CPU_COUNT * 10) / b.rps);
+  add(S2, 's2.gateway.postgresCpuMsPerRequest', 'Postgres CPU time per gateway request at best', 'ms', (r) => best(r, 'gateway', serviceMs('postgres')));
+  add(S2, 's2.gateway.redisCpuMsPerRequest', 'Redis CPU time per gateway request at best', 'ms', (r) => best(r, 'gateway', serviceMs('redis')));
+  add(S2, 's2.bare.machineCpuMsPerRequest', 'machine CPU time per bare proxy request at best (all processes)', 'ms', (r) => best(r, 'bare', machineMs));
+  add(S2, 's2.gateway.machineCpuMsPerRequest', 'machine CPU time per gateway request at best (all processes)', 'ms', (r) => best(r, 'gateway', machineMs));
+  // A gateway costing nothing itself would still be bound by its database: this is that bound.
+  add(S2, 's2.gateway.postgresBoundRps', `RPS if Postgres had all ${CPU_COUNT} cores to itself`, 'rps', (r) => {
+    const ms = best(r, 'gateway', serviceMs('postgres'));
+    return ms ? (CPU_COUNT * 1000) / ms : null;
+  });
   const S3 = `3. Streaming, ${CFG.streamChunks} chunks ${CFG.streamGapMs} ms apart, upstream 0 ms (c > 1: ${keysNote})`;
   const s3 = (r, c, t, m, p) => r.s3 && r.s3[c] && r.s3[c][t][m][p];
   for (const c of [c1, cN].filter((x, i, a) => x !== undefined && a.indexOf(x) === i)) {
@@ -880,7 +933,7 @@ async function profileMode(ctx, date) {
   const skipMs = Date.now() - ctx.gateway.startedAt;
   say(`profile load: gateway, ${connections} connections, ${seconds} s (profile window starts ${skipMs} ms after the gateway started)`);
   const r = await withCpu(ctx.gateway.proc.pid, () => loadRun(ctx, 'gateway', 'slow', connections, seconds, 0, spreadKeys(ctx, 'gateway', connections)));
-  say(`  ${Math.round(r.rps)} rps  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  gateway cpu ${r.processCpuPct}%  machine ${r.machineBusyPct}%`);
+  say(`  ${Math.round(r.rps)} rps  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  gateway cpu ${r.processCpuPct}%  postgres ${r.serviceCpuPct.postgres}%  redis ${r.serviceCpuPct.redis}%  machine ${r.machineBusyPct}%`);
   const loadEnd = Date.now() - ctx.gateway.startedAt;
   await drain(ctx.benchDb, ctx.redis, 'profile');
   const before = new Set(fs.readdirSync(CFG.cpuProfDir));
@@ -889,7 +942,7 @@ async function profileMode(ctx, date) {
   if (!file) throw new Error(`no .cpuprofile written in ${CFG.cpuProfDir}`);
   const full = path.join(CFG.cpuProfDir, file);
   const summary = execFileSync(process.execPath, [path.join(BENCH, 'profile-summary.js'), full, '--skip-ms', String(skipMs), '--top', '25'], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  const header = `# Gateway CPU profile under load\n\nload: ${connections} connections (${CFG.keys === 'spread' ? `keys of ${CFG.contentionKeys} users` : 'one key'}), upstream ${CFG.upstreamLatencyMs} ms, ${seconds} s: ${Math.round(r.rps)} rps, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, gateway CPU ${r.processCpuPct}% (100% = one core), machine ${r.machineBusyPct}% busy; failed ${r.errors + r.non2xx + r.timeouts}.\nprofile window: ${skipMs} ms to ${loadEnd} ms after the gateway started (the rest of the profile is start-up, warm-up and shutdown).\n\n`;
+  const header = `# Gateway CPU profile under load\n\nload: ${connections} connections (${CFG.keys === 'spread' ? `keys of ${CFG.contentionKeys} users` : 'one key'}), upstream ${CFG.upstreamLatencyMs} ms, ${seconds} s: ${Math.round(r.rps)} rps, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, gateway CPU ${r.processCpuPct}% (100% = one core), Postgres ${r.serviceCpuPct.postgres}%, Redis ${r.serviceCpuPct.redis}%, machine ${r.machineBusyPct}% busy; failed ${r.errors + r.non2xx + r.timeouts}.\nprofile window: ${skipMs} ms to ${loadEnd} ms after the gateway started (the rest of the profile is start-up, warm-up and shutdown).\n\n`;
   const out = path.join(RESULTS, `${stamp(date)}-profile.txt`);
   fs.writeFileSync(out, `${header}${summary}`);
   process.stdout.write(`${header}${summary}`);
