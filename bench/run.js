@@ -63,6 +63,7 @@ const CFG = {
   cpuProfDir: env.BENCH_CPU_PROF_DIR || '',
   gatewayNodeArgs: (env.BENCH_GATEWAY_NODE_ARGS || '').split(/\s+/).filter(Boolean),
   keepLogs: env.BENCH_KEEP_LOGS === '1',
+  separateWorker: env.BENCH_WORKER === 'separate',
   drainTimeoutS: num('BENCH_DRAIN_TIMEOUT_SECONDS', 60),
 };
 const UPSTREAM_KEY = 'bench-upstream-key';
@@ -441,11 +442,15 @@ function ticksUsed(before, after) {
 /** The services the gateway needs, whose CPU counts against it on a shared machine. */
 const SERVICES = { postgres: 'postgres', redis: 'redis-server' };
 
+/** The separate worker's pid (BENCH_WORKER=separate), whose CPU counts with the services'. */
+let workerPid = null;
+
 async function withCpu(pid, fn) {
   const t0 = process.hrtime.bigint();
   const c0 = cpuTicks(pid);
   const s0 = systemTicks();
   const v0 = Object.fromEntries(Object.entries(SERVICES).map(([k, name]) => [k, ticksByName(name)]));
+  const w0 = workerPid && cpuTicks(workerPid);
   const result = await fn();
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const c1 = cpuTicks(pid);
@@ -454,6 +459,7 @@ async function withCpu(pid, fn) {
   result.processCpuPct = c0 !== null && c1 !== null ? pct(c1 - c0) : null;
   result.machineBusyPct = round((1 - (s1.idle - s0.idle) / (s1.total - s0.total)) * 100, 0);
   result.serviceCpuPct = Object.fromEntries(Object.entries(SERVICES).map(([k, name]) => [k, pct(ticksUsed(v0[k], ticksByName(name)))]));
+  if (workerPid) result.serviceCpuPct.worker = pct(cpuTicks(workerPid) - w0);
   return result;
 }
 
@@ -548,7 +554,7 @@ async function startGateway(ctx, logLevel, label) {
   if (CFG.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(CFG.cpuProfDir)}`);
   const proc = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'src', 'main.js')], {
     cwd: ROOT,
-    env: gatewayEnv(port, ctx.catalogFile, logLevel),
+    env: { ...gatewayEnv(port, ctx.catalogFile, logLevel), ...(CFG.separateWorker ? { WORKERS_ENABLED: 'false' } : {}) },
     stdio: ['ignore', fd, fd],
   });
   fs.closeSync(fd);
@@ -558,6 +564,27 @@ async function startGateway(ctx, logLevel, label) {
   child.logFile = logFile;
   (ctx.logFiles ||= []).push(logFile);
   await waitHealthy(`http://127.0.0.1:${port}/health`, child, logFile);
+  return child;
+}
+
+/** The queue processors in a process of their own (`npm run start:worker`), for BENCH_WORKER=separate. */
+async function startWorker(ctx) {
+  const logFile = path.join(ctx.tmpDir, 'worker.log');
+  const fd = fs.openSync(logFile, 'a');
+  const proc = spawn(process.execPath, ['--heap-growing-percent=50', path.join(ROOT, 'dist', 'src', 'worker.js')], {
+    cwd: ROOT,
+    env: gatewayEnv(0, ctx.catalogFile, CFG.logLevel),
+    stdio: ['ignore', fd, fd],
+  });
+  fs.closeSync(fd);
+  const child = track('worker', proc);
+  (ctx.logFiles ||= []).push(logFile);
+  const deadline = Date.now() + 30_000;
+  while (!fs.readFileSync(logFile, 'utf8').includes('switchyard worker running')) {
+    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`the worker did not start; see ${logFile}`);
+    await sleep(100);
+  }
+  workerPid = proc.pid;
   return child;
 }
 
@@ -632,7 +659,7 @@ async function ladder(ctx, target, startAt) {
     const r = await withCpu(pid, () => loadRun(ctx, target, 'slow', c, CFG.stepSeconds, CFG.stepWarmupSeconds, spreadKeys(ctx, target, c)));
     r.good = good(r);
     steps.push(r);
-    say(`  S2 ${target.padEnd(7)} c=${String(c).padEnd(4)} ${String(Math.round(r.rps)).padStart(6)} rps  p99 ${r.latency.p99} ms  cpu ${r.processCpuPct}%  postgres ${r.serviceCpuPct.postgres}%  redis ${r.serviceCpuPct.redis}%  machine ${r.machineBusyPct}%${r.good ? '' : '  (over the limit)'}${r.errors + r.non2xx + r.timeouts ? `  errors ${r.errors + r.non2xx + r.timeouts}` : ''}`);
+    say(`  S2 ${target.padEnd(7)} c=${String(c).padEnd(4)} ${String(Math.round(r.rps)).padStart(6)} rps  p99 ${r.latency.p99} ms  cpu ${r.processCpuPct}%  postgres ${r.serviceCpuPct.postgres}%  redis ${r.serviceCpuPct.redis}%${r.serviceCpuPct.worker !== undefined ? `  worker ${r.serviceCpuPct.worker}%` : ''}  machine ${r.machineBusyPct}%${r.good ? '' : '  (over the limit)'}${r.errors + r.non2xx + r.timeouts ? `  errors ${r.errors + r.non2xx + r.timeouts}` : ''}`);
     return r;
   };
   let c = startAt;
@@ -766,6 +793,7 @@ function figureDefs(c1, cN) {
   const machineMs = (b) => (!b.rps ? null : (b.machineBusyPct * CPU_COUNT * 10) / b.rps);
   add(S2, 's2.gateway.postgresCpuMsPerRequest', 'Postgres CPU time per gateway request at best', 'ms', (r) => best(r, 'gateway', serviceMs('postgres')));
   add(S2, 's2.gateway.redisCpuMsPerRequest', 'Redis CPU time per gateway request at best', 'ms', (r) => best(r, 'gateway', serviceMs('redis')));
+  if (CFG.separateWorker) add(S2, 's2.gateway.workerCpuMsPerRequest', 'separate worker CPU time per gateway request at best', 'ms', (r) => best(r, 'gateway', serviceMs('worker')));
   add(S2, 's2.bare.machineCpuMsPerRequest', 'machine CPU time per bare proxy request at best (all processes)', 'ms', (r) => best(r, 'bare', machineMs));
   add(S2, 's2.gateway.machineCpuMsPerRequest', 'machine CPU time per gateway request at best (all processes)', 'ms', (r) => best(r, 'gateway', machineMs));
   // A gateway costing nothing itself would still be bound by its database: this is that bound.
@@ -868,7 +896,7 @@ function settingsText(meta) {
   return [
     `- Runs: ${CFG.runs}; measured ${CFG.seconds} s per latency/stream/contention measurement after ${CFG.warmupSeconds} s warm-up; throughput ladder steps of ${CFG.stepSeconds} s after ${CFG.stepWarmupSeconds} s warm-up.`,
     `- Request: ${CFG.promptChars}-character user prompt + system prompt, max_tokens ${CFG.maxTokens}; upstream answers ${CFG.completionWords} words (non-streaming) with usage; streaming: ${CFG.streamChunks} chunks ${CFG.streamGapMs} ms apart plus a usage chunk.`,
-    `- Gateway: production build (NODE_ENV=production), LOG_LEVEL=${meta.logLevel} to a file, auth + holds + settlement + generation records (Bull queue, workers in-process) on, RATE_LIMIT_KEY_RPM=0, SERVER_TIMING=true, one process.`,
+    `- Gateway: production build (NODE_ENV=production), LOG_LEVEL=${meta.logLevel} to a file, auth + holds + settlement + generation records (Bull queue, ${CFG.separateWorker ? 'processed by a separate worker process, BENCH_WORKER=separate' : 'workers in-process'}) on, RATE_LIMIT_KEY_RPM=0, SERVER_TIMING=true, one process.`,
     `- Keys: gateway load at concurrency > 1 in scenarios 2 and 3 uses ${CFG.keys === 'spread' ? `one key per connection, spread over ${CFG.contentionKeys} users (connection i → user i)` : 'one key for every connection'}; concurrency 1 uses one key; scenario 5 compares one key, ${CFG.contentionKeys} keys of one user and ${CFG.contentionKeys} users.`,
     `- Load: autocannon ${meta.versions.autocannon} (scenarios 2, 5) and bench/latency-client.js (undici, hrtime; scenarios 1, 3), each in its own process. "Added" = target minus direct in the same run; ratios are taken within each run, then summarised.`,
     `- Machine sharing: on this ${meta.machine.cpus}-CPU machine the load generator, the fake upstream, the bare proxy or gateway, PostgreSQL and Redis all share the CPUs, so absolute figures are lower and noisier than on a dedicated box; the ratios are the figures to compare.`,
@@ -1026,6 +1054,7 @@ async function main() {
     say(`fake upstream :${ctx.upstream.port}, bare proxy :${ctx.bare.port}; starting the gateway`);
     ctx.gateway = await startGateway(ctx, CFG.logLevel, CFG.logLevel);
     say(`gateway :${ctx.gateway.port} (pid ${ctx.gateway.proc.pid}) healthy; creating accounts`);
+    if (CFG.separateWorker) say(`queue processors in a separate worker (pid ${(await startWorker(ctx)).proc.pid})`);
 
     const n = CFG.contentionKeys;
     const pad = (i) => String(i).padStart(3, '0');
