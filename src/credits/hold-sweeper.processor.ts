@@ -4,6 +4,7 @@ import type { Queue } from 'bull';
 import { AppConfig } from '../common/config/app-config';
 import { AppLogger } from '../common/logging/app-logger';
 import { QueueName } from '../common/queue/queue-names';
+import { scheduleRepeatable } from '../common/queue/repeatable';
 import { HoldsService } from './holds.service';
 
 export const SWEEP_HOLDS_JOB = 'sweep-holds';
@@ -18,17 +19,8 @@ export class HoldSweeper implements OnApplicationBootstrap {
     private readonly logger: AppLogger,
   ) {}
 
-  /** Bull keeps one schedule per name and interval, however many workers register it. */
   async onApplicationBootstrap(): Promise<void> {
-    const every = this.config.holds.sweepIntervalMs;
-    try {
-      await Promise.race([
-        this.queue.add(SWEEP_HOLDS_JOB, {}, { repeat: { every }, removeOnComplete: true, removeOnFail: 100 }),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('queue unavailable')), 3000).unref()),
-      ]);
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'could not schedule the hold sweeper; it will be scheduled on the next start');
-    }
+    await scheduleRepeatable(this.queue, SWEEP_HOLDS_JOB, this.config.holds.sweepIntervalMs, this.logger);
   }
 
   @Process(SWEEP_HOLDS_JOB)

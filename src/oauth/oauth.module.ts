@@ -31,5 +31,6 @@ import { TokenService } from './token.service';
     TokenService,
     { provide: OAuthSettings, inject: [AppConfig], useFactory: (c: AppConfig) => new OAuthSettings({ codeTtlSeconds: c.oauth.codeTtlSeconds }) },
   ],
+  exports: [OAuthRepository],
 })
 export class OAuthModule {}

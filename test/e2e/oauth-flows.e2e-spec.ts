@@ -1,3 +1,5 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
 import * as oauth from 'oauth4webapi';
 import OpenAI from 'openai';
 import { sql } from '../support/sql';
@@ -5,6 +7,8 @@ import { CreditsService } from '../../src/credits/credits.service';
 import { LedgerService } from '../../src/credits/ledger.service';
 import { usdToNanos } from '../../src/common/money/money';
 import { appCreateCommand, pruneCommand } from '../../src/oauth/oauth.commands';
+import { PRUNE_OAUTH_EVERY_MS, PRUNE_OAUTH_JOB } from '../../src/oauth/oauth-pruner.processor';
+import { QueueName } from '../../src/common/queue/queue-names';
 import { call, signUp, uniqueEmail } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
 import {
@@ -442,6 +446,43 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
     await expect(appCreateCommand.run({ ...ctx, options: { name: 'Bad', 'redirect-uris': 'http://bad.example/cb' } })).rejects.toThrow(/https/);
     expect(await pruneCommand.run({ ...ctx, options: {} })).toBe(0);
     expect(lines[lines.length - 1]).toMatch(/^deleted \d+ consent requests and \d+ codes$/);
+  });
+
+  it('a scheduled maintenance job prunes expired consent requests and codes, as oauth:prune does', async () => {
+    const queue = f.t.get<Queue>(getQueueToken(QueueName.Maintenance));
+    const schedules = await queue.getRepeatableJobs();
+    expect(schedules.some((j) => j.name === PRUNE_OAUTH_JOB && Number(j.every) === PRUNE_OAUTH_EVERY_MS)).toBe(true);
+
+    const email = uniqueEmail('pruned');
+    const browser = await signedInBrowser(f.t, email);
+    const { challenge } = pkcePair();
+    const authUrl = `/auth?${new URLSearchParams({ callback_url: 'https://prune.example/cb', code_challenge: challenge, code_challenge_method: 'S256' })}`;
+    expect((await authorizeAndDecide(browser, authUrl)).searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await browser.go(authUrl)).status).toBe(200); // a consent request left open
+    const [{ id: userId }] = await sql<{ id: string }>(`SELECT id FROM users WHERE email = $1`, [email]);
+    const rows = async () =>
+      (
+        await sql<{ requests: number; codes: number }>(
+          `SELECT (SELECT count(*) FROM oauth_authorization_requests WHERE user_id = $1)::int AS requests,
+                  (SELECT count(*) FROM oauth_authorization_codes WHERE user_id = $1)::int AS codes`,
+          [userId],
+        )
+      )[0];
+    const before = await rows();
+    expect(before.requests).toBeGreaterThanOrEqual(1);
+    expect(before.codes).toBe(1);
+
+    const runJob = async () => (await queue.add(PRUNE_OAUTH_JOB, {}, { removeOnComplete: true })).finished();
+    await runJob();
+    expect(await rows()).toEqual(before); // nothing expired yet
+    // Expired requests go at once; codes a day after expiry (a late replay must still find its key).
+    await sql(`UPDATE oauth_authorization_requests SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [userId]);
+    await sql(`UPDATE oauth_authorization_codes SET expires_at = now() - interval '23 hours' WHERE user_id = $1`, [userId]);
+    await runJob();
+    expect(await rows()).toEqual({ requests: 0, codes: 1 });
+    await sql(`UPDATE oauth_authorization_codes SET expires_at = now() - interval '25 hours' WHERE user_id = $1`, [userId]);
+    await runJob();
+    expect(await rows()).toEqual({ requests: 0, codes: 0 });
   });
 
   it('sign-in and sign-up forms: CSRF-protected, errors shown on the form, no open redirect after sign-in', async () => {
