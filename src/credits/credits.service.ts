@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
+import { cursorAt, decodeCursor, encodeCursor } from '../common/database/keyset-cursor';
 import { queryRows } from '../common/database/sql';
 import { nanosToUsd } from '../common/money/money';
 import { CreditsSummaryDto, LedgerLineDto } from './dto/credits.dto';
@@ -69,14 +70,14 @@ export class CreditsService {
   /** The user's money movements, newest first, by keyset pagination on (created_at, id). */
   async history(userId: string, limit: number, before?: string): Promise<{ data: LedgerLineDto[]; next: string | null }> {
     const cursor = before ? decodeCursor(before) : null;
-    const rows = await queryRows<{ id: string; kind: string; memo: string | null; created_at: Date; key: string; available: string; held: string; other: string }>(
+    const rows = await queryRows<{ id: string; kind: string; memo: string | null; created_at: Date; at: string; key: string; available: string; held: string; other: string }>(
       this.ledger.dataSource,
-      `SELECT j.id, j.kind, j.memo, j.created_at, j.idempotency_key AS key,
+      `SELECT j.id, j.kind, j.memo, j.created_at, ${cursorAt('j.created_at')} AS at, j.idempotency_key AS key,
               COALESCE(SUM(e.amount) FILTER (WHERE a.kind = 'available'), 0)::text AS available,
               COALESCE(SUM(e.amount) FILTER (WHERE a.kind = 'held'), 0)::text AS held,
               COALESCE(SUM(e.amount) FILTER (WHERE a.kind IN ('disputed', 'receivable')), 0)::text AS other
        FROM ledger_journals j JOIN ledger_entries e ON e.journal_id = j.id JOIN ledger_accounts a ON a.id = e.account_id AND a.user_id = $1
-       WHERE j.user_id = $1 ${cursor ? 'AND (j.created_at, j.id) < ($3, $4)' : ''}
+       WHERE j.user_id = $1 ${cursor ? 'AND (j.created_at, j.id) < ($3::timestamptz, $4::uuid)' : ''}
        GROUP BY j.id ORDER BY j.created_at DESC, j.id DESC LIMIT $2`,
       cursor ? [userId, limit + 1, cursor.at, cursor.id] : [userId, limit + 1],
     );
@@ -93,17 +94,7 @@ export class CreditsService {
         other_change: nanosToUsd(BigInt(r.other)),
         created_at: r.created_at.toISOString(),
       })),
-      next: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
+      next: rows.length > limit && last ? encodeCursor({ at: last.at, id: last.id }) : null,
     };
   }
-}
-
-function encodeCursor(at: Date, id: string): string {
-  return Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { at: Date; id: string } | null {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const date = new Date(at);
-  return Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/.test(id ?? '') ? null : { at: date, id };
 }

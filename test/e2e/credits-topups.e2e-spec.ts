@@ -205,6 +205,44 @@ describe('card top-ups through Stripe Checkout', () => {
     ]);
   });
 
+  it('the top-up list pages newest first without skipping rows of the same millisecond; a foreign cursor is a 400', async () => {
+    const user = await signUp(t, 'topup-pages');
+    // Five top-ups within one millisecond, apart only in microseconds: a cursor rounded to the
+    // millisecond would lose some of them at a page boundary.
+    const ids: string[] = [];
+    for (let i = 1; i <= 5; i++) {
+      const [row] = await db.query(
+        `INSERT INTO topups (user_id, amount_cents, fee_cents, created_at) VALUES ($1, $2, 100, $3) RETURNING id`,
+        [user.id, 1000 * i, `2026-11-20T10:00:00.12300${i}Z`],
+      );
+      ids.push(row.id);
+    }
+    const seen: string[] = [];
+    let next: string | null = null;
+    do {
+      const page: { status: number; body: { data: { id: string }[]; next: string | null } } = await call(
+        t,
+        'GET',
+        `/api/v1/credits/topups?limit=2${next ? `&before=${next}` : ''}`,
+        { cookie: user.cookie },
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.data.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.data.map((r) => r.id));
+      next = page.body.next;
+    } while (next);
+    expect(seen).toEqual([...ids].reverse());
+    expect((await call<{ data: unknown[]; next: null }>(t, 'GET', '/api/v1/credits/topups', { cookie: user.cookie })).body).toEqual({ data: expect.any(Array), next: null });
+
+    const foreign = Buffer.from(`2026-11-20T10:00:00.123Z|${ids[0]}`).toString('base64url');
+    for (const before of [foreign, 'bm90LWEtY3Vyc29y']) {
+      const bad = await call<{ error: { metadata: { error_type: string } } }>(t, 'GET', `/api/v1/credits/topups?before=${before}`, { cookie: user.cookie });
+      expect([bad.status, bad.body.error.metadata.error_type]).toEqual([400, 'validation_failed']);
+      const ledgerPage = await call(t, 'GET', `/api/v1/credits/ledger?before=${before}`, { cookie: user.cookie });
+      expect(ledgerPage.status).toBe(400);
+    }
+  });
+
   it('the fee has its minimum; the session key comes from the top-up, so a repeated call gets the same session', async () => {
     const user = await signUp(t, 'topup-min');
     const c = await checkout(user, 5);

@@ -1,6 +1,7 @@
-import { Body, Controller, Get, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Post, Query, UseGuards } from '@nestjs/common';
 import { AccountGuard } from '../../keys/account.guard';
 import { CurrentPrincipal, Principal } from '../../keys/principal';
+import { HistoryQuery } from '../dto/history.query';
 import { CreateCheckoutDto } from './dto/create-checkout.dto';
 import { CheckoutDto, TopupDto } from './dto/topup.dto';
 import { TopupsService } from './topups.service';
@@ -16,8 +17,9 @@ export class TopupsController {
     return { data: await this.topups.checkout(actor.userId, dto.amount) };
   }
 
+  /** Newest first, 100 a page unless `limit` (1–200) says otherwise; `before` = the previous page's `next`. */
   @Get('topups')
-  async list(@CurrentPrincipal() actor: Principal): Promise<{ data: TopupDto[] }> {
-    return { data: await this.topups.list(actor.userId) };
+  list(@CurrentPrincipal() actor: Principal, @Query() q: HistoryQuery): Promise<{ data: TopupDto[]; next: string | null }> {
+    return this.topups.list(actor.userId, q.limit ?? 100, q.before);
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { cursorAt, KeysetPosition } from '../../common/database/keyset-cursor';
 import { queryRows } from '../../common/database/sql';
 import { Nanos } from '../../common/money/money';
 
@@ -137,13 +138,16 @@ export class TopupsRepository {
     return toTopup(rows[0]);
   }
 
-  async listForUser(userId: string, limit: number): Promise<TopupRow[]> {
-    const rows = await queryRows<RawTopup>(
+  /** The user's top-ups, newest first, after `before` when given; each with its cursor position. */
+  async listForUser(userId: string, limit: number, before: KeysetPosition | null): Promise<{ topup: TopupRow; position: KeysetPosition }[]> {
+    const rows = await queryRows<RawTopup & { at: string }>(
       this.dataSource,
-      `SELECT ${TOPUP_COLUMNS} FROM topups WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-      [userId, limit],
+      `SELECT ${TOPUP_COLUMNS}, ${cursorAt('created_at')} AS at FROM topups
+       WHERE user_id = $1 ${before ? 'AND (created_at, id) < ($3::timestamptz, $4::uuid)' : ''}
+       ORDER BY created_at DESC, id DESC LIMIT $2`,
+      before ? [userId, limit, before.at, before.id] : [userId, limit],
     );
-    return rows.map(toTopup);
+    return rows.map((r) => ({ topup: toTopup(r), position: { at: r.at, id: r.id } }));
   }
 
   /**

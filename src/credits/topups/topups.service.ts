@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../common/config/app-config';
+import { decodeCursor, encodeCursor } from '../../common/database/keyset-cursor';
 import { AppLogger } from '../../common/logging/app-logger';
 import { nanosToUsd } from '../../common/money/money';
 import { CheckoutDto, TopupDto } from './dto/topup.dto';
@@ -9,7 +10,6 @@ import { StripeApiError, TopupsErrors } from './topups.errors';
 import { TopupRow, TopupsRepository } from './topups.repository';
 
 const CURRENCY = 'usd';
-const LIST_LIMIT = 100;
 
 /** Starting card top-ups (Stripe Checkout) and listing them. Crediting happens on Stripe's word only. */
 @Injectable()
@@ -74,9 +74,11 @@ export class TopupsService {
     };
   }
 
-  /** The user's top-ups, newest first. */
-  async list(userId: string): Promise<TopupDto[]> {
-    return (await this.repo.listForUser(userId, LIST_LIMIT)).map(toDto);
+  /** The user's top-ups, newest first, a page at a time (`next` is the cursor of the following page). */
+  async list(userId: string, limit: number, before?: string): Promise<{ data: TopupDto[]; next: string | null }> {
+    const rows = await this.repo.listForUser(userId, limit + 1, before ? decodeCursor(before) : null);
+    const page = rows.slice(0, limit);
+    return { data: page.map((r) => toDto(r.topup)), next: rows.length > limit ? encodeCursor(page[page.length - 1].position) : null };
   }
 }
 
