@@ -1,10 +1,10 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { randomBytes } from 'node:crypto';
 import { CatalogService } from '../catalog/catalog.service';
 import { costOf, maxCostOf } from '../catalog/pricing';
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
+import { randomIdBytes } from '../common/crypto/tokens';
 import { AppError } from '../common/errors/app-error';
 import { ErrorCode } from '../common/errors/error-codes';
 import { AppLogger } from '../common/logging/app-logger';
@@ -71,7 +71,7 @@ const MAX_ERROR_BODY = 64 * 1024;
 const MAX_RESPONSE_BODY = 64 * 1024 * 1024;
 const PROCESSING_EVERY_MS = 2000;
 
-const newGenerationId = () => `gen-${randomBytes(15).toString('base64url').replace(/[-_]/g, 'x')}`;
+const newGenerationId = () => `gen-${randomIdBytes(15).replace(/[-_]/g, 'x')}`;
 
 /** An upstream status worth trying another endpoint for: rate limits, timeouts, server errors. */
 const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
