@@ -1,3 +1,4 @@
+import type { AppLogger } from '../common/logging/app-logger';
 import type { AttemptRecord } from './entities/generation.entity';
 
 /** What the gateway reports about a finished request (JSON-safe: money as decimal strings). */
@@ -37,4 +38,11 @@ export interface GenerationRecord {
   attempts: AttemptRecord[];
   /** ISO time the request arrived. */
   createdAt: string;
+}
+
+/** Records Postgres refused as data: retrying cannot help them, so they stay in the log, whole. */
+export function logRefused(log: AppLogger, records: GenerationRecord[], refused: string[]): void {
+  if (refused.length === 0) return;
+  const ids = new Set(refused);
+  log.error({ records: records.filter((r) => ids.has(r.id)) }, 'generation records refused by the database');
 }

@@ -11,25 +11,67 @@ export class GenerationsRepository {
   /**
    * Inserts each record once, in one statement with one parameter (the batch as JSON, unpacked by
    * Postgres): a retried or duplicated job is a no-op. Columns come from the entity, so the two
-   * cannot drift apart.
+   * cannot drift apart. A record Postgres refuses as data (SQLSTATE class 22) must not sink the
+   * rest of its batch: the batch is then written record by record, and the ids of the records
+   * that still fail come back. Other failures (the connection) throw, for the queue to retry.
    */
-  async insert(records: GenerationRecord[]): Promise<void> {
-    if (records.length === 0) return;
+  async insert(records: GenerationRecord[]): Promise<{ refused: string[] }> {
+    if (records.length === 0) return { refused: [] };
     const columns = this.generations.metadata.columns;
     const rows = records.map((r) => {
       const row: Record<string, unknown> = {};
       for (const c of columns) row[c.databaseName] = (r as unknown as Record<string, unknown>)[c.propertyName];
       return row;
     });
+    try {
+      await this.insertRows(rows);
+      return { refused: [] };
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+    }
+    const refused: string[] = [];
+    for (const [i, row] of rows.entries()) {
+      try {
+        await this.insertRows([row]);
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+        refused.push(records[i].id);
+      }
+    }
+    return { refused };
+  }
+
+  private async insertRows(rows: Record<string, unknown>[]): Promise<void> {
+    const columns = this.generations.metadata.columns;
     const names = columns.map((c) => `"${c.databaseName}"`).join(', ');
     const table = this.generations.metadata.tablePath;
     await this.generations.query(
       `INSERT INTO ${table} (${names}) SELECT ${names} FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb) ON CONFLICT (id) DO NOTHING`,
-      [JSON.stringify(rows)],
+      [JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'string' ? storableText(value) : value))],
     );
   }
 
   findOwned(id: string, userId: string): Promise<GenerationEntity | null> {
     return this.generations.findOneBy({ id, userId });
   }
+}
+
+/** NUL and unpaired UTF-16 surrogates: Postgres text and jsonb cannot hold them. */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text as Postgres can store it: client-supplied strings (the `user` field, say) may carry NUL or
+ * a lone surrogate, which JSON escapes faithfully and jsonb then refuses. Each becomes U+FFFD, as
+ * a UTF-8 encoder would write a lone surrogate anyway.
+ */
+export function storableText(s: string): string {
+  return s.replace(UNSTORABLE, '\uFFFD');
+}
+
+/** A Postgres data exception (class 22: bad value, not a broken connection). */
+function isDataError(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } };
+  const code = typeof e.code === 'string' ? e.code : e.driverError?.code;
+  return typeof code === 'string' && code.startsWith('22');
 }

@@ -7,7 +7,7 @@ import { AppLogger } from '../common/logging/app-logger';
 import { nanosToUsd } from '../common/money/money';
 import { QueueName } from '../common/queue/queue-names';
 import { GenerationDto } from './dto/generation.dto';
-import { GenerationRecord } from './generation-record';
+import { GenerationRecord, logRefused } from './generation-record';
 import { GenerationsRepository } from './generations.repository';
 
 const ENQUEUE_TIMEOUT_MS = 1000;
@@ -61,7 +61,10 @@ export class UsageService {
     } catch (err) {
       const generations = records.map((r) => r.id);
       this.log.warn({ err: (err as Error).message, generations }, 'writing generation records directly');
-      await this.repo.insert(records).catch((e: unknown) => this.log.error({ err: e, generations }, 'generation records lost'));
+      await this.repo.insert(records).then(
+        ({ refused }) => logRefused(this.log, records, refused),
+        (e: unknown) => this.log.error({ err: e, generations }, 'generation records lost'),
+      );
     } finally {
       clearTimeout(timer);
     }

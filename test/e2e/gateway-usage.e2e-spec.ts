@@ -6,6 +6,8 @@ import { KeysService } from '../../src/keys/keys.service';
 import type { KeyPrincipal } from '../../src/keys/principal';
 import type { GenerationRecord } from '../../src/usage/generation-record';
 import { UsageService } from '../../src/usage/usage.service';
+import { GenerationsRepository } from '../../src/usage/generations.repository';
+import { sql } from '../support/sql';
 import { CapsService } from '../../src/keys/caps.service';
 import { call, createKey, signUp } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
@@ -167,6 +169,37 @@ describe('settlement and generation records', () => {
       const res = await chat('queue down');
       expect(res.status).toBe(200);
       expect((await generation(f, res.body.id)).id).toBe(res.body.id);
+    });
+
+    it('text Postgres cannot hold (NUL, lone surrogates) is stored as U+FFFD and does not sink its batch', async () => {
+      const res = await call<{ id: string }>(f.t, 'POST', '/api/v1/chat/completions', {
+        key: f.key,
+        body: { model: 'test/a-only', user: 'a\u0000b\ud800c', messages: [{ role: 'user', content: 'odd user' }] },
+      });
+      expect(res.status).toBe(200);
+      const principal = await f.t.get(KeysService).authenticate(`Bearer ${f.key}`);
+      const ids = Array.from({ length: 6 }, (_, i) => `gen-odd${Date.now()}x${i}`);
+      const odd = { ...record(ids[0], principal), appTitle: '\udc00title', externalUser: 'x\u0000' };
+      await Promise.all([odd, ...ids.slice(1).map((id) => record(id, principal))].map((r) => f.t.get(UsageService).record(r)));
+      for (const id of [res.body.id, ...ids]) expect((await generation(f, id)).id).toBe(id);
+      const rows = await sql<{ id: string; external_user: string; app_title: string | null }>(
+        `SELECT id, external_user, app_title FROM generations WHERE id = ANY($1) ORDER BY id`,
+        [[res.body.id, ids[0]]],
+      );
+      expect(Object.fromEntries(rows.map((r) => [r.id, [r.external_user, r.app_title]]))).toEqual({
+        [res.body.id]: ['a\uFFFDb\uFFFDc', null],
+        [ids[0]]: ['x\uFFFD', '\uFFFDtitle'],
+      });
+    });
+
+    it('a record Postgres refuses as data is reported, and the rest of its batch is written', async () => {
+      const principal = await f.t.get(KeysService).authenticate(`Bearer ${f.key}`);
+      const ids = Array.from({ length: 4 }, (_, i) => `gen-refused${Date.now()}x${i}`);
+      const bad = { ...record(ids[0], principal), tokensPrompt: 2 ** 40 }; // beyond an integer column
+      const { refused } = await f.t.get(GenerationsRepository).insert([bad, ...ids.slice(1).map((id) => record(id, principal))]);
+      expect(refused).toEqual([ids[0]]);
+      for (const id of ids.slice(1)) expect((await generation(f, id)).id).toBe(id);
+      expect((await sql(`SELECT 1 FROM generations WHERE id = $1`, [ids[0]])).length).toBe(0);
     });
 
     it('a job queued by an older version (one record, not a batch) is still written', async () => {
