@@ -232,6 +232,9 @@ describe('billing across gateway processes, and a process killed mid-stream', ()
       REDIS_KEY_PREFIX: prefix,
       PORT: String(port),
       LOG_LEVEL: 'warn',
+      // Several gateways at full burst next to other suites' apps: with the default pool of 20 each,
+      // the run once exceeded Postgres's max_connections (100).
+      DATABASE_POOL_MAX: '6',
       ...extra,
     });
     gateways.push(proc);
