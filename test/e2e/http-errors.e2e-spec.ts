@@ -65,6 +65,22 @@ describe('HTTP errors and request ids', () => {
     expect(fields).toEqual(['count', 'extra', 'name']);
   });
 
+  it('400 for NUL characters, which Postgres text cannot hold, on the account APIs (not a 500 from the database)', async () => {
+    const post = (path: string, body: unknown, cookie?: string) =>
+      fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) });
+    const probe = await expectEnvelope(await post('/api/v1/_probe/echo', { name: 'a\u0000b' }), 400, 'validation_failed');
+    expect(probe.error.metadata.fields).toEqual([{ field: 'name', messages: ['must not contain NUL characters'] }]);
+    await expectEnvelope(await post('/api/v1/users', { email: 'nul-name@example.com', password: 'a fine password 1', name: 'x\u0000' }), 400, 'validation_failed');
+    const signUp = await post('/api/v1/users', { email: 'nul-ok@example.com', password: 'a fine password 1' });
+    expect(signUp.status).toBe(201);
+    const cookie = signUp.headers.get('set-cookie')!.split(';')[0];
+    const key = await expectEnvelope(await post('/api/v1/keys', { name: 'k\u0000' }, cookie), 400, 'validation_failed');
+    expect(key.error.message).toBe('Invalid request: name must not contain NUL characters');
+    await expectEnvelope(await post('/api/v1/oauth/apps', { name: 'A\u0000', redirect_uris: ['https://a.example/cb'] }, cookie), 400, 'validation_failed');
+    const nested = await expectEnvelope(await post('/api/v1/oauth/apps', { name: 'A', redirect_uris: ['https://a.example/cb\u0000'] }, cookie), 400, 'validation_failed');
+    expect(nested.error.metadata.fields).toEqual([{ field: 'redirect_uris.0', messages: ['must not contain NUL characters'] }]);
+  });
+
   it('typed errors keep their status and metadata', async () => {
     const res = await fetch(`${t.url}/api/v1/_probe/app-error`);
     const body = await expectEnvelope(res, 402, 'payment_required');

@@ -66,6 +66,19 @@ function tooDeep(value: unknown): boolean {
   return false;
 }
 
+/** The path of the first string (or key) holding U+0000, '' for the value itself; null when none does. */
+function fieldWithNul(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (typeof value !== 'object' || value === null) return null;
+  for (const [k, v] of Object.entries(value)) {
+    const at = path ? `${path}.${k}` : k;
+    if (k.includes('\u0000')) return at;
+    const found = fieldWithNul(v, at);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
 @Injectable()
 export class AppValidationPipe implements PipeTransform {
   private readonly strict = options(true);
@@ -81,6 +94,15 @@ export class AppValidationPipe implements PipeTransform {
       }
     }
     const lenient = typeof metadata.metatype === 'function' && Reflect.getMetadata(LENIENT, metadata.metatype) === true;
+    // Postgres text cannot hold NUL: refused here rather than failing in the database as a 500.
+    // (The inference bodies are lenient: their text goes to providers, and what of it is stored
+    // is made storable where it is written.)
+    const field = !lenient && (metadata.type === 'body' || metadata.type === 'query') ? fieldWithNul(value) : null;
+    if (field !== null) {
+      throw new AppError('validation_failed', `Invalid request: ${field || 'the request'} must not contain NUL characters`, {
+        fields: [{ field, messages: ['must not contain NUL characters'] }],
+      });
+    }
     return (lenient ? this.lenient : this.strict).transform(value, metadata);
   }
 }
