@@ -235,6 +235,7 @@ export class GatewayService implements OnModuleDestroy {
 
   async embeddings(principal: KeyPrincipal, body: EmbeddingsDto, meta: RequestMeta, reply: FastifyReply): Promise<Record<string, unknown>> {
     const receivedAt = this.clock.nowMs();
+    const timing = this.config.http.serverTiming ? new ServerTiming(this.clock, reply.elapsedTime) : null;
     const models = [body.model, ...(body.models ?? [])].filter((m): m is string => typeof m === 'string' && m.length > 0);
     if (models.length === 0) throw GatewayErrors.modelRequired();
     const inputs = typeof body.input === 'string' ? [body.input] : (body.input as unknown[]);
@@ -250,7 +251,9 @@ export class GatewayService implements OnModuleDestroy {
     const sized = sizeRequest(plan.attempts.map((a) => a.resolved), promptTokens, 0, 1, null);
     const hold = sized.ok ? sized.sizing.hold : 0n;
     const genId = newGenerationId();
+    timing?.mark('route');
     await this.admit(genId, principal, hold, 1, { tokens: promptTokens, images: 0 }, plan.attempts);
+    timing?.mark('hold');
 
     const attempts: AttemptRecord[] = [];
     const outcome: Outcome = { served: null, usage: null, estimated: false, outputChars: 0, outputDeltas: 0, finishReason: null, nativeFinishReason: null, cancelled: false, error: null, firstTokenAt: null };
@@ -264,6 +267,7 @@ export class GatewayService implements OnModuleDestroy {
         const served = await this.tryOne(attempt, index, adapter, spec, controller.signal, attempts);
         if (!served) continue;
         outcome.served = served;
+        timing?.mark('upstream');
         const text = await readText(served.res.body, MAX_RESPONSE_BODY);
         const result = adapter.parseEmbeddingsResponse(JSON.parse(text), request);
         outcome.usage = { prompt_tokens: result.usage.prompt_tokens, completion_tokens: 0, total_tokens: result.usage.prompt_tokens };
@@ -271,6 +275,10 @@ export class GatewayService implements OnModuleDestroy {
         const cost = this.costFor(outcome, hold, 0);
         reply.header('x-generation-id', genId);
         reply.header('x-switchyard-overhead-ms', this.overhead(receivedAt, served));
+        if (timing) {
+          timing.mark('response');
+          reply.header('server-timing', timing.header());
+        }
         return {
           id: genId,
           object: 'list',

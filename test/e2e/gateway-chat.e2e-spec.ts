@@ -175,6 +175,11 @@ describe('Server-Timing (SERVER_TIMING=true)', () => {
     expect(await res.text()).toContain('[DONE]');
   });
 
+  it('answers embeddings with the same phases', async () => {
+    const { response } = await f.client.embeddings.create({ model: 'test/embed', input: 'hello' }).withResponse();
+    expect(response.headers.get('server-timing')).toMatch(/^pre;dur=[\d.]+, route;dur=[\d.]+, hold;dur=[\d.]+, upstream;dur=[\d.]+, response;dur=[\d.]+$/);
+  });
+
   it('is absent by default', async () => {
     const plain = await startGatewayFixture();
     try {
