@@ -538,6 +538,7 @@ describe('card top-ups through Stripe Checkout', () => {
       [{ amount: 4.99 }, /between 5\.00 and 10000\.00/],
       [{ amount: 10000.01 }, /between 5\.00 and 10000\.00/],
       [{ amount: 5.001 }, /at most 2 decimals/],
+      [{ amount: 1e-7 }, /at most 2 decimals/], // printed as "1e-7": once a 500 from class-validator
       [{ amount: '20' }, /number of USD/],
       [{ amount: -5 }, /positive/],
       [{}, /amount/],

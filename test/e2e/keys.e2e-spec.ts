@@ -156,6 +156,8 @@ describe('API keys', () => {
     ['limit', { name: 'x', limit: -1 }],
     ['limit', { name: 'x', limit: '5' }],
     ['limit', { name: 'x', limit: 1e12 }],
+    ['limit', { name: 'x', limit: 1e-10 }], // printed as "1e-10": once a 500 from class-validator
+    ['limit', { name: 'x', limit: 0.0000000015 }],
     ['limit_reset', { name: 'x', limit_reset: 'hourly' }],
     ['expires_at', { name: 'x', expires_at: '2099-01-01T00:00:00+02:00' }],
     ['expires_at', { name: 'x', expires_at: '2001-01-01T00:00:00Z' }],

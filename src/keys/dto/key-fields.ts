@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
+import { MaxDecimalPlaces } from '../../common/http/decimal-places';
 
 /** Decorators shared by the create and update bodies, so both validate a field the same way. */
 export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?Z$/;
@@ -14,7 +15,8 @@ export const NameField = () => (target: object, key: string) => {
 /** USD, null for no limit; at most nanodollar precision is kept. */
 export const LimitField = () => (target: object, key: string) => {
   IsOptional()(target, key);
-  IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 9 }, { message: 'limit must be a number of USD (or null)' })(target, key);
+  IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'limit must be a number of USD (or null)' })(target, key);
+  MaxDecimalPlaces(9, 'limit must have at most 9 decimals (nanodollars)')(target, key);
   Min(0)(target, key);
   Max(1_000_000)(target, key);
 };
