@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { createKey, signUp } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
 
 /** Bodies that look like chat requests, with any field replaced by anything. */
@@ -56,15 +57,15 @@ describe('fuzzed request bodies', () => {
   });
   afterAll(() => f.close());
 
-  async function fire(path: string, bodies: string[], contentTypes: string[]): Promise<Map<number, number>> {
+  async function fire(path: string, bodies: string[], contentTypes: string[], auth: Record<string, string> = {}, method = 'POST'): Promise<Map<number, number>> {
     const statuses = new Map<number, number>();
     let next = 0;
     const worker = async () => {
       while (next < bodies.length) {
         const i = next++;
         const res = await fetch(`${f.t.url}${path}`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${f.key}`, 'content-type': contentTypes[i % contentTypes.length] },
+          method,
+          headers: { authorization: `Bearer ${f.key}`, ...auth, 'content-type': contentTypes[i % contentTypes.length] },
           body: bodies[i],
         });
         await res.arrayBuffer();
@@ -90,4 +91,32 @@ describe('fuzzed request bodies', () => {
     await fire('/api/v1/completions', fc.sample(completion.map((b) => JSON.stringify(b)), { numRuns: 1000, seed: 1 }), ['application/json']);
     await fire('/api/v1/embeddings', fc.sample(embedding.map((b) => JSON.stringify(b)), { numRuns: 1000, seed: 2 }), ['application/json']);
   }, 120_000);
+
+  it('malformed bodies and queries on the account APIs (keys, caps, apps, users, history): no 5xx', async () => {
+    const user = await signUp(f.t, 'fuzz-account');
+    const session = { cookie: user.cookie, authorization: '' };
+    const { hash } = await createKey(f.t, { cookie: user.cookie }, { name: 'fuzzed' });
+    const management = await createKey(f.t, { cookie: user.cookie }, { name: 'fuzz management', management: true });
+    const sample = (shape: Record<string, fc.Arbitrary<unknown>>, seed: number, numRuns = 300) =>
+      fc.sample(fc.oneof(fc.record(shape, { requiredKeys: [] }).map((b) => JSON.stringify(b)), fc.string({ maxLength: 100 })), { numRuns, seed });
+    const money = fc.oneof(field, fc.double({ min: -10, max: 1e7 }), fc.constantFrom('5', '1e400', 'NaN'));
+    // Text with what Postgres text cannot hold (NUL) or JSON escapes oddly (a lone surrogate), often.
+    const text = fc.oneof(field, fc.constantFrom('a\u0000b', 'x\ud800', 'a fine name'), fc.string({ maxLength: 30 }).map((x) => `${x}\u0000`));
+    const keyShape = { name: text, limit: money, limit_reset: fc.oneof(fc.constantFrom('daily', 'weekly', 'monthly', 'yearly'), field), disabled: field, include_byok_in_limit: field, expires_at: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), field), management: field };
+    await fire('/api/v1/keys', sample(keyShape, 11), ['application/json'], session);
+    await fire('/api/v1/keys', sample(keyShape, 12, 100), ['application/json'], { authorization: `Bearer ${management.key}` });
+    await fire(`/api/v1/keys/${hash}`, sample(keyShape, 13), ['application/json'], session, 'PATCH');
+    await fire('/api/v1/limits', sample({ daily: money, weekly: money, monthly: money }, 14), ['application/json'], session, 'PATCH');
+    await fire('/api/v1/oauth/apps', sample({ name: text, homepage: text, redirect_uris: fc.oneof(fc.array(fc.oneof(fc.webUrl(), text), { maxLength: 3 }), field), client_type: field }, 15), ['application/json'], session);
+    await fire('/api/v1/users', sample({ email: fc.oneof(fc.emailAddress(), text), password: text, name: text }, 16, 150), ['application/json'], { authorization: '' });
+    await fire('/api/v1/sessions', sample({ email: fc.oneof(fc.emailAddress(), text), password: text }, 17, 150), ['application/json'], { authorization: '' });
+    const query = fc.sample(fc.tuple(fc.oneof(fc.integer({ min: -5, max: 500 }).map(String), fc.string({ maxLength: 20 })), fc.string({ maxLength: 60 })), { numRuns: 150, seed: 18 });
+    for (const path of ['/api/v1/credits/ledger', '/api/v1/credits/topups']) {
+      for (const [limit, before] of query) {
+        const res = await fetch(`${f.t.url}${path}?${new URLSearchParams({ limit, before })}`, { headers: { cookie: user.cookie } });
+        await res.arrayBuffer();
+        expect([path, limit, before, res.status < 500]).toEqual([path, limit, before, true]);
+      }
+    }
+  }, 180_000);
 });
