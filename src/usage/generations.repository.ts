@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { GenerationEntity } from './entities/generation.entity';
+import { storableText } from '../common/database/text';
 import { GenerationRecord } from './generation-record';
 
 @Injectable()
@@ -54,19 +55,6 @@ export class GenerationsRepository {
   findOwned(id: string, userId: string): Promise<GenerationEntity | null> {
     return this.generations.findOneBy({ id, userId });
   }
-}
-
-/** NUL and unpaired UTF-16 surrogates: Postgres text and jsonb cannot hold them. */
-// eslint-disable-next-line no-control-regex -- matching NUL is the point
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/**
- * Text as Postgres can store it: client-supplied strings (the `user` field, say) may carry NUL or
- * a lone surrogate, which JSON escapes faithfully and jsonb then refuses. Each becomes U+FFFD, as
- * a UTF-8 encoder would write a lone surrogate anyway.
- */
-export function storableText(s: string): string {
-  return s.replace(UNSTORABLE, '\uFFFD');
 }
 
 /** A Postgres data exception (class 22: bad value, not a broken connection). */

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Module, Post, Query } from '@nestjs/common';
-import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, MaxLength, Min, ValidateBy } from 'class-validator';
 import { AppError } from '../../src/common/errors/app-error';
 
 class EchoDto {
@@ -13,6 +13,12 @@ class EchoDto {
   count?: number;
 }
 
+/** A field whose validator throws on some input, as validator.js's isEmail does on a lone surrogate. */
+class ThrowingDto {
+  @ValidateBy({ name: 'throwsOnBoom', validator: { validate: (v: unknown) => (v === 'boom' ? decodeURIComponent('%') !== '' : true) } })
+  value: unknown;
+}
+
 class SlowQuery {
   @IsOptional()
   @IsString()
@@ -24,6 +30,11 @@ class SlowQuery {
 class ProbeController {
   @Post('echo')
   echo(@Body() body: EchoDto): EchoDto {
+    return body;
+  }
+
+  @Post('throwing-validator')
+  throwingValidator(@Body() body: ThrowingDto): ThrowingDto {
     return body;
   }
 

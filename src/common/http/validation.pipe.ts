@@ -1,5 +1,7 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { isStorableText } from '../database/text';
 import { AppError } from '../errors/app-error';
+import { AppLogger } from '../logging/app-logger';
 import { cacheValidationMetadata } from './validation-metadata-cache';
 
 cacheValidationMetadata();
@@ -18,6 +20,7 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
 }
 
 const LENIENT = Symbol('accepts-unknown-fields');
+const UNSTORABLE_MESSAGE = 'must not contain NUL characters or unpaired surrogates';
 
 /**
  * Marks a DTO whose unknown fields are dropped rather than refused: the OpenAI-compatible bodies,
@@ -66,14 +69,17 @@ function tooDeep(value: unknown): boolean {
   return false;
 }
 
-/** The path of the first string (or key) holding U+0000, '' for the value itself; null when none does. */
-function fieldWithNul(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+/**
+ * The path of the first string (or key) Postgres cannot store as it is (NUL, an unpaired
+ * surrogate); '' for the value itself; null when there is none.
+ */
+function unstorableField(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return isStorableText(value) ? null : path;
   if (typeof value !== 'object' || value === null) return null;
   for (const [k, v] of Object.entries(value)) {
     const at = path ? `${path}.${k}` : k;
-    if (k.includes('\u0000')) return at;
-    const found = fieldWithNul(v, at);
+    if (!isStorableText(k)) return at;
+    const found = unstorableField(v, at);
     if (found !== null) return found;
   }
   return null;
@@ -84,7 +90,9 @@ export class AppValidationPipe implements PipeTransform {
   private readonly strict = options(true);
   private readonly lenient = options(false);
 
-  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+  constructor(private readonly logger?: AppLogger) {}
+
+  async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' && typeof metadata.metatype === 'function' && metadata.metatype !== Object) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         throw new AppError('validation_failed', 'Invalid request: the body must be a JSON object', { fields: [] });
@@ -94,19 +102,26 @@ export class AppValidationPipe implements PipeTransform {
       }
     }
     const lenient = typeof metadata.metatype === 'function' && Reflect.getMetadata(LENIENT, metadata.metatype) === true;
-    // Postgres text cannot hold NUL: refused here rather than failing in the database as a 500.
-    // (The inference bodies are lenient: their text goes to providers, and what of it is stored
-    // is made storable where it is written.)
-    const field = !lenient && (metadata.type === 'body' || metadata.type === 'query') ? fieldWithNul(value) : null;
+    // Text Postgres cannot hold is refused here, not left to fail in the database (or in a
+    // validator: validator.js's isEmail throws on a lone surrogate). The inference bodies are
+    // lenient: their text goes to providers, and what of it is stored is made storable there.
+    const field = !lenient && (metadata.type === 'body' || metadata.type === 'query') ? unstorableField(value) : null;
     if (field !== null) {
-      throw new AppError('validation_failed', `Invalid request: ${field || 'the request'} must not contain NUL characters`, {
-        fields: [{ field, messages: ['must not contain NUL characters'] }],
+      throw new AppError('validation_failed', `Invalid request: ${field || 'the request'} ${UNSTORABLE_MESSAGE}`, {
+        fields: [{ field, messages: [UNSTORABLE_MESSAGE] }],
       });
     }
-    return (lenient ? this.lenient : this.strict).transform(value, metadata);
+    try {
+      return await (lenient ? this.lenient : this.strict).transform(value, metadata);
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      // A validator that throws on what it was given has met bad input, not a server fault.
+      this.logger?.warn({ err }, 'a validator threw; answered as invalid input');
+      throw new AppError('validation_failed', 'Invalid request: a field could not be validated', { fields: [] });
+    }
   }
 }
 
-export function createValidationPipe(): AppValidationPipe {
-  return new AppValidationPipe();
+export function createValidationPipe(logger?: AppLogger): AppValidationPipe {
+  return new AppValidationPipe(logger);
 }
