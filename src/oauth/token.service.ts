@@ -4,6 +4,7 @@ import { sha256Hex } from '../common/crypto/tokens';
 import { AppLogger } from '../common/logging/app-logger';
 import { KeysService } from '../keys/keys.service';
 import { clientSecretMatches } from './apps.service';
+import { isStorableText } from '../common/database/text';
 import { REPEATED, single } from './authorization-params';
 import { OAuthFlow } from './entities/authorization-request.entity';
 import { OAuthAppEntity } from './entities/oauth-app.entity';
@@ -118,6 +119,9 @@ export class TokenService {
     }
     const body = (typeof r.body === 'object' && r.body !== null ? r.body : {}) as Record<string, unknown>;
     if (Object.values(body).some((v) => typeof v !== 'string')) throw TokenErrors.invalidRequest('A parameter was sent more than once');
+    if (Object.entries(body).some(([k, v]) => !isStorableText(k) || !isStorableText(v as string))) {
+      throw TokenErrors.invalidRequest('A parameter contains NUL characters or unpaired surrogates');
+    }
     return body;
   }
 
@@ -185,7 +189,9 @@ export function parseBasic(header: string): { id: string; secret: string } | nul
   if (colon < 0) return null;
   try {
     const unform = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
-    return { id: unform(decoded.slice(0, colon)), secret: unform(decoded.slice(colon + 1)) };
+    const [id, secret] = [unform(decoded.slice(0, colon)), unform(decoded.slice(colon + 1))];
+    // No lookup with what Postgres cannot hold (%00 decodes to NUL).
+    return isStorableText(id) && isStorableText(secret) ? { id, secret } : null;
   } catch {
     return null;
   }
