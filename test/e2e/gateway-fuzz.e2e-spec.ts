@@ -92,6 +92,38 @@ describe('fuzzed request bodies', () => {
     await fire('/api/v1/embeddings', fc.sample(embedding.map((b) => JSON.stringify(b)), { numRuns: 1000, seed: 2 }), ['application/json']);
   }, 120_000);
 
+  it('malformed OAuth requests, query strings and path segments: no 5xx', async () => {
+    const user = await signUp(f.t, 'fuzz-oauth');
+    const text = fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom('a\u0000b', 'x\ud800', '%', '%E0%A4%A', '../..', '', ' ', 'S256', 'plain', 'code', 'authorization_code', 'https://a.example/cb', 'http://localhost:3000/cb'));
+    const params = fc.dictionary(fc.constantFrom('callback_url', 'code_challenge', 'code_challenge_method', 'state', 'key_label', 'limit', 'client_id', 'redirect_uri', 'response_type', 'scope', 'grant_type', 'code', 'code_verifier', 'token', 'client_secret', 'x'), text, { maxKeys: 8 });
+    const samples = fc.sample(params, { numRuns: 300, seed: 19 });
+    const statuses: number[] = [];
+    const check = async (what: string, res: Response) => {
+      await res.arrayBuffer();
+      statuses.push(res.status);
+      expect([what, res.status < 500]).toEqual([what, true]);
+    };
+    for (const [i, p] of samples.entries()) {
+      const query = new URLSearchParams(p).toString();
+      const cookie = i % 2 ? { cookie: user.cookie } : undefined;
+      await check(`GET /auth?${query}`, await fetch(`${f.t.url}/auth?${query}`, { headers: cookie, redirect: 'manual' }));
+      await check(`GET /oauth/authorize?${query}`, await fetch(`${f.t.url}/oauth/authorize?${query}`, { headers: cookie, redirect: 'manual' }));
+      const form = { 'content-type': 'application/x-www-form-urlencoded' };
+      await check(`POST /oauth/token ${query}`, await fetch(`${f.t.url}/oauth/token`, { method: 'POST', headers: form, body: query }));
+      await check(`POST /oauth/revoke ${query}`, await fetch(`${f.t.url}/oauth/revoke`, { method: 'POST', headers: form, body: query }));
+      await check(`POST /api/v1/auth/keys ${JSON.stringify(p)}`, await fetch(`${f.t.url}/api/v1/auth/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(p) }));
+      await check(`GET /api/v1/models?${query}`, await fetch(`${f.t.url}/api/v1/models?${query}`));
+      await check(`GET /api/v1/keys?${query}`, await fetch(`${f.t.url}/api/v1/keys?${query}`, { headers: { cookie: user.cookie } }));
+      await check(`GET /api/v1/generation?${query}`, await fetch(`${f.t.url}/api/v1/generation?${new URLSearchParams({ id: Object.values(p)[0] ?? '' })}`, { headers: { authorization: `Bearer ${f.key}` } }));
+      // Every byte percent-encoded (a lone surrogate becomes U+FFFD's bytes), or a malformed escape as is.
+      const raw = ['%', '%E0%A4%A', '%00', '%C0%AF'];
+      const segment = i % 5 === 0 ? raw[(i / 5) % raw.length] : [...Buffer.from(Object.values(p)[0] ?? 'x')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('') || 'x';
+      await check(`GET /api/v1/models/${segment}/x/endpoints`, await fetch(`${f.t.url}/api/v1/models/${segment}/${segment}/endpoints`));
+      await check(`GET /api/v1/keys/${segment}`, await fetch(`${f.t.url}/api/v1/keys/${segment}`, { headers: { cookie: user.cookie } }));
+    }
+    expect(statuses.filter((s) => s >= 400).length).toBeGreaterThan(1000); // mostly refused, as they should be
+  }, 180_000);
+
   it('malformed bodies and queries on the account APIs (keys, caps, apps, users, history): no 5xx', async () => {
     const user = await signUp(f.t, 'fuzz-account');
     const session = { cookie: user.cookie, authorization: '' };
