@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { isEmail } from 'class-validator';
+import { isStorableText } from '../common/database/text';
 import { AppError } from '../common/errors/app-error';
 import { REPEATED, single } from '../oauth/authorization-params';
 import { SessionsService } from '../users/sessions.service';
@@ -33,7 +34,7 @@ export class WebAccountsService {
     const email = text(r.form, 'email').trim().slice(0, 254);
     const returnTo = safeReturnTo(single(r.form, 'return_to'));
     const password = text(r.form, 'password');
-    if (!email || !password || password.length > 256) {
+    if (!email || !password || password.length > 256 || !isStorableText(email) || !isStorableText(password)) {
       return { ok: false, status: 400, error: 'Enter your email and password.', email, returnTo };
     }
     try {
@@ -50,6 +51,8 @@ export class WebAccountsService {
     const password = text(r.form, 'password');
     const returnTo = safeReturnTo(single(r.form, 'return_to'));
     const fail = (error: string) => ({ ok: false as const, status: 400, error, email: email.slice(0, 254), name: name.slice(0, 100), returnTo });
+    // Checked first: validator.js's isEmail throws on a lone surrogate, and Postgres cannot store NUL.
+    if (![email, name, password].every(isStorableText)) return fail('The form contains characters that cannot be stored (NUL or unpaired surrogates).');
     if (email.length > 254 || !isEmail(email)) return fail('Enter a valid email address.');
     if (password.length < 10 || password.length > 256) return fail('The password must have 10 to 256 characters.');
     if (name.length > 100) return fail('The name may have at most 100 characters.');

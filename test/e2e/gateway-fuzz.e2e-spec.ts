@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { createKey, signUp } from '../support/factories';
+import { Browser, hiddenFields } from '../support/oauth-browser';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
 
 /** Bodies that look like chat requests, with any field replaced by anything. */
@@ -123,6 +124,20 @@ describe('fuzzed request bodies', () => {
     }
     expect(statuses.filter((s) => s >= 400).length).toBeGreaterThan(1000); // mostly refused, as they should be
   }, 180_000);
+
+  it('malformed sign-in and sign-up form posts, with a valid CSRF token: no 5xx', async () => {
+    const text = fc.oneof(fc.string({ maxLength: 60 }), fc.emailAddress(), fc.constantFrom('a\u0000b@example.com', 'x\ud800@example.com', '\udc00', 'nul\u0000', 'a long enough password', ''));
+    const forms = fc.sample(fc.record({ email: text, password: text, name: text, return_to: fc.oneof(text, fc.constantFrom('/', '//evil.example', '/credits')) }, { requiredKeys: [] }), { numRuns: 200, seed: 21 });
+    for (const page of ['/sign-in', '/sign-up']) {
+      const browser = new Browser(f.t.url);
+      const fields = hiddenFields(await (await browser.go(page)).text());
+      for (const form of forms) {
+        const res = await browser.go(page, { form: { ...fields, ...(form as Record<string, string>) } });
+        await res.arrayBuffer();
+        expect([page, JSON.stringify(form), res.status < 500]).toEqual([page, JSON.stringify(form), true]);
+      }
+    }
+  }, 120_000);
 
   it('malformed bodies and queries on the account APIs (keys, caps, apps, users, history): no 5xx', async () => {
     const user = await signUp(f.t, 'fuzz-account');
