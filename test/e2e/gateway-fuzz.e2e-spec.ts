@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { createKey, signUp } from '../support/factories';
 import { Browser, hiddenFields } from '../support/oauth-browser';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
+import { testRedisPrefix } from '../support/test-env';
 
 /** Bodies that look like chat requests, with any field replaced by anything. */
 const field = fc.oneof(
@@ -54,7 +55,9 @@ const rawBody = fc.oneof(
 describe('fuzzed request bodies', () => {
   let f: GatewayFixture;
   beforeAll(async () => {
-    f = await startGatewayFixture({ env: { UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '5000' } });
+    // Redis keys of its own: its hundreds of sign-in attempts from 127.0.0.1 must not use up the
+    // per-address sign-in limit that other suites' apps share.
+    f = await startGatewayFixture({ env: { UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '5000', REDIS_KEY_PREFIX: `${testRedisPrefix()}:fuzz` } });
   });
   afterAll(() => f.close());
 
