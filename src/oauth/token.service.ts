@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock/clock';
 import { sha256Hex } from '../common/crypto/tokens';
+import { isStorableText } from '../common/database/text';
 import { AppLogger } from '../common/logging/app-logger';
 import { KeysService } from '../keys/keys.service';
 import { clientSecretMatches } from './apps.service';
-import { isStorableText } from '../common/database/text';
 import { REPEATED, single } from './authorization-params';
 import { OAuthFlow } from './entities/authorization-request.entity';
 import { OAuthAppEntity } from './entities/oauth-app.entity';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { GenerationEntity } from './entities/generation.entity';
 import { storableText } from '../common/database/text';
+import { GenerationEntity } from './entities/generation.entity';
 import { GenerationRecord } from './generation-record';
 
 @Injectable()
@@ -59,7 +59,5 @@ export class GenerationsRepository {
 
 /** A Postgres data exception (class 22: bad value, not a broken connection). */
 function isDataError(err: unknown): boolean {
-  const e = err as { code?: unknown; driverError?: { code?: unknown } };
-  const code = typeof e.code === 'string' ? e.code : e.driverError?.code;
-  return typeof code === 'string' && code.startsWith('22');
+  return (err as { code?: string }).code?.startsWith('22') === true;
 }

@@ -68,7 +68,7 @@ export class UsageService {
     } finally {
       clearTimeout(timer);
     }
-    return [];
+    return records.map(() => undefined);
   }
 
   async get(id: string, userId: string): Promise<GenerationDto> {
