@@ -66,6 +66,8 @@ export interface ChatRequest {
   logit_bias?: Record<string, number>;
   user?: string;
   reasoning?: { effort?: string; max_tokens?: number; exclude?: boolean; enabled?: boolean };
+  /** Top-level prompt caching (Anthropic's automatic caching). */
+  cache_control?: { type: 'ephemeral'; ttl?: '5m' | '1h' };
   [k: string]: unknown;
 }
 

@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { call } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
 
 const tool: OpenAI.Chat.Completions.ChatCompletionTool = {
@@ -96,6 +97,59 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
         response_format: { type: 'json_object' },
       });
       expect(JSON.parse(res.choices[0].message.content!)).toEqual({ ok: true });
+    });
+  });
+
+  describe('documented request fields', () => {
+    const chat = (body: Record<string, unknown>) =>
+      call<{ error?: { message: string } }>(f.t, 'POST', '/api/v1/chat/completions', { key: f.key, body: { messages: [{ role: 'user', content: 'Say hello' }], ...body } });
+    const lastBody = (fake: { seen: { path: string; body: Record<string, unknown> }[] }) => fake.seen.filter((s) => s.path.endsWith('/chat/completions') || s.path.endsWith('/messages')).pop()!.body;
+    const extras = {
+      prediction: { type: 'content', content: 'Hello' },
+      modalities: ['text', 'audio'],
+      audio: { voice: 'alloy', format: 'wav' },
+      verbosity: 'low',
+      web_search_options: { search_context_size: 'low' },
+      prompt_cache_key: 'conversation-7',
+    };
+
+    it('reach an OpenAI-compatible upstream as sent; OpenRouter-only ones do not', async () => {
+      const res = await chat({ model: 'test/a-only', ...extras, metadata: { team: 'blue' }, include_reasoning: true, cache_control: { type: 'ephemeral' } });
+      expect(res.status).toBe(200);
+      const sent = lastBody(f.fakes.a);
+      expect(sent).toMatchObject(extras);
+      expect(sent).not.toHaveProperty('metadata');
+      expect(sent).not.toHaveProperty('include_reasoning');
+      expect(sent).not.toHaveProperty('cache_control');
+    });
+
+    it('top-level cache_control turns on Anthropic automatic caching', async () => {
+      const res = await chat({ model: 'test/claude', cache_control: { type: 'ephemeral', ttl: '1h' }, metadata: { team: 'blue' } });
+      expect(res.status).toBe(200);
+      const sent = lastBody(f.fakes.anthropic);
+      expect(sent.cache_control).toEqual({ type: 'ephemeral', ttl: '1h' });
+      // Anthropic's metadata takes only user_id.
+      expect(sent).not.toHaveProperty('metadata');
+    });
+
+    it('count for provider.require_parameters', async () => {
+      const res = await chat({ model: 'test/a-only', verbosity: 'low', provider: { require_parameters: true } });
+      expect(res.status).toBe(404);
+      expect(res.body.error!.message).toContain('verbosity');
+      expect((await chat({ model: 'test/a-only', verbosity: 'low' })).status).toBe(200);
+    });
+
+    it.each([
+      ['metadata', Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v']))],
+      ['metadata', { k: 1 }],
+      ['cache_control', { type: 'persistent' }],
+      ['prediction', 'Hello'],
+      ['modalities', 'text'],
+      ['include_reasoning', 'yes'],
+    ])('refuses a malformed %s', async (field, value) => {
+      const res = await chat({ model: 'test/a-only', [field]: value });
+      expect(res.status).toBe(400);
+      expect(res.body.error!.message).toContain(field);
     });
   });
 

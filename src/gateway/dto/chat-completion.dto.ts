@@ -1,7 +1,17 @@
 import { IsBoolean, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { AcceptsUnknownFields } from '../../common/http/validation.pipe';
 import type { ChatMessage, ResponseFormat, ToolChoice, ToolDef } from '../../providers/types';
-import { Check, checkMessages, checkObject, checkResponseFormat, checkToolChoice, checkTools } from './checks';
+import {
+  Check,
+  checkCacheControl,
+  checkMessages,
+  checkMetadata,
+  checkObject,
+  checkResponseFormat,
+  checkStringList,
+  checkToolChoice,
+  checkTools,
+} from './checks';
 import { SamplingFieldsDto } from './sampling-fields';
 
 /**
@@ -94,9 +104,44 @@ export class ChatCompletionDto extends SamplingFieldsDto {
   @MaxLength(256)
   prompt_cache_key?: string;
 
-  /** Only one choice per request: several would multiply cost beyond the hold. */
-
   @IsOptional()
   @IsIn(['auto', 'default', 'fast', 'flex', 'priority', 'scale'])
   service_tier?: string;
+
+  /** Predicted output, `{type: "content", content}`. */
+  @IsOptional()
+  @Check(checkObject)
+  prediction?: Record<string, unknown>;
+
+  @IsOptional()
+  @Check(checkStringList(8, 32))
+  modalities?: string[];
+
+  /** Audio output options (`voice`, `format`), with `modalities` including "audio". */
+  @IsOptional()
+  @Check(checkObject)
+  audio?: Record<string, unknown>;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(32)
+  verbosity?: string;
+
+  @IsOptional()
+  @Check(checkObject)
+  web_search_options?: Record<string, unknown>;
+
+  @IsOptional()
+  @Check(checkMetadata)
+  metadata?: Record<string, string>;
+
+  /** OpenRouter's legacy reasoning switch; kept so provider.require_parameters can ask for it. */
+  @IsOptional()
+  @IsBoolean()
+  include_reasoning?: boolean;
+
+  /** Top level: Anthropic's automatic prompt caching (a breakpoint on the last cacheable block). */
+  @IsOptional()
+  @Check(checkCacheControl)
+  cache_control?: { type: 'ephemeral'; ttl?: '5m' | '1h' };
 }

@@ -126,3 +126,22 @@ export function checkEmbeddingInput(v: unknown): string | null {
   if (v.every((a) => Array.isArray(a) && a.length > 0 && a.every((n) => Number.isInteger(n)))) return null;
   return 'must be a string, an array of strings, an array of token ids, or an array of arrays of token ids';
 }
+
+/** OpenAI's request `metadata`: at most 16 string pairs, keys up to 64 characters, values up to 512. */
+export function checkMetadata(v: unknown): string | null {
+  if (!isObject(v)) return 'must be an object';
+  const entries = Object.entries(v);
+  if (entries.length > 16) return 'must have at most 16 pairs';
+  for (const [k, value] of entries) {
+    if (k.length > 64) return 'keys must be at most 64 characters';
+    if (typeof value !== 'string' || value.length > 512) return `${k} must be a string of at most 512 characters`;
+  }
+  return null;
+}
+
+/** `cache_control`: `{type: "ephemeral", ttl?: "5m" | "1h"}`. */
+export function checkCacheControl(v: unknown): string | null {
+  if (!isObject(v) || v.type !== 'ephemeral') return 'must be {type: "ephemeral", ttl?}';
+  if (v.ttl !== undefined && v.ttl !== '5m' && v.ttl !== '1h') return 'ttl must be 5m or 1h';
+  return null;
+}

@@ -82,6 +82,8 @@ export class AnthropicAdapter implements ProviderAdapter {
       if (choice) body.tool_choice = choice;
     }
 
+    // Automatic caching: Anthropic puts the breakpoint on the last cacheable block itself.
+    if (req.cache_control) body.cache_control = req.cache_control;
     if (req.user) body.metadata = { user_id: req.user };
     if (stream) body.stream = true;
 

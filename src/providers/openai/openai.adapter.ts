@@ -16,7 +16,10 @@ import {
   Usage,
 } from '../types';
 
-/** Request fields an OpenAI-compatible server may understand; everything else is ours and dropped. */
+/**
+ * Request fields an OpenAI-compatible server may understand; everything else is ours and dropped.
+ * Not `metadata`: OpenAI refuses it unless the completion is stored (`store`), which we never ask for.
+ */
 const PASS_THROUGH = [
   'temperature',
   'top_p',
@@ -42,6 +45,7 @@ const PASS_THROUGH = [
   'audio',
   'verbosity',
   'web_search_options',
+  'prompt_cache_key',
 ] as const;
 
 const FINISH: Record<string, FinishReason> = {
