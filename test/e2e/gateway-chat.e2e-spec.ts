@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
-import { call } from '../support/factories';
+import { CreditsService } from '../../src/credits/credits.service';
+import { call, createKey, signUp } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
 
 const tool: OpenAI.Chat.Completions.ChatCompletionTool = {
@@ -150,6 +151,48 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
       const res = await chat({ model: 'test/a-only', [field]: value });
       expect(res.status).toBe(400);
       expect(res.body.error!.message).toContain(field);
+    });
+  });
+
+  describe('null for an optional field', () => {
+    const payer = async (nanos: bigint) => {
+      const user = await signUp(f.t, 'nulls');
+      await f.t.get(CreditsService).grant(user.id, nanos, 'test credit');
+      return (await createKey(f.t, { cookie: user.cookie })).key;
+    };
+    const ask = (key: string, body: Record<string, unknown>) =>
+      call<{ error?: { message: string } }>(f.t, 'POST', '/api/v1/chat/completions', { key, body: { messages: [{ role: 'user', content: 'hi' }], ...body } });
+
+    it('max_tokens: null is clamped to what the balance affords, as when it is omitted', async () => {
+      const key = await payer(5_000_000n); // $0.005
+      const before = f.fakes.a.seen.length;
+      const res = await ask(key, { model: 'test/pricey-slow', max_tokens: null });
+      expect(res.status).toBe(200);
+      expect(f.fakes.a.seen[before].body.max_tokens).toBe(250); // $0.005 / $20 per million
+    });
+
+    it('max_tokens: null is refused in the same words as an omitted one', async () => {
+      const key = await payer(10n); // less than one output token
+      const omitted = await ask(key, { model: 'test/pricey-slow' });
+      const nulled = await ask(key, { model: 'test/pricey-slow', max_tokens: null, max_completion_tokens: null });
+      expect(omitted.status).toBe(402);
+      expect(nulled.status).toBe(402);
+      expect(nulled.body.error!.message).toBe(omitted.body.error!.message);
+      expect(nulled.body.error!.message).not.toContain('null');
+    });
+
+    it.each([
+      ['test/a-only', 'a'],
+      ['test/claude', 'anthropic'],
+      ['test/gemini', 'gemini'],
+    ] as const)('temperature and other samplers set to null are not sent upstream (%s)', async (model, fake) => {
+      const seen = f.fakes[fake].seen;
+      const before = seen.length;
+      const res = await ask(f.key, { model, temperature: null, top_p: null, seed: null, stop: null, tools: null, user: null });
+      expect(res.status).toBe(200);
+      const sent = JSON.stringify(seen[before].body);
+      expect(sent).not.toContain('null');
+      expect(sent).not.toContain('temperature'); // not even as 0
     });
   });
 

@@ -1,4 +1,4 @@
-import { IsBoolean, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsObject, IsString, Max, MaxLength, Min } from 'class-validator';
 import { AcceptsUnknownFields } from '../../common/http/validation.pipe';
 import type { ChatMessage, ResponseFormat, ToolChoice, ToolDef } from '../../providers/types';
 import {
@@ -12,6 +12,7 @@ import {
   checkToolChoice,
   checkTools,
 } from './checks';
+import { Optional } from './optional';
 import { SamplingFieldsDto } from './sampling-fields';
 
 /**
@@ -23,125 +24,125 @@ export class ChatCompletionDto extends SamplingFieldsDto {
   @Check(checkMessages)
   messages: ChatMessage[];
 
-  @IsOptional()
+  @Optional()
   @IsObject()
   stream_options?: { include_usage?: boolean };
 
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(10_000_000)
   max_completion_tokens?: number;
 
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(0)
   top_k?: number;
 
-  @IsOptional()
+  @Optional()
   @IsNumber()
   @Min(0)
   @Max(2)
   repetition_penalty?: number;
 
-  @IsOptional()
+  @Optional()
   @IsNumber()
   @Min(0)
   @Max(1)
   min_p?: number;
 
-  @IsOptional()
+  @Optional()
   @IsNumber()
   @Min(0)
   @Max(1)
   top_a?: number;
 
-  @IsOptional()
+  @Optional()
   @Check(checkObject)
   logit_bias?: Record<string, number>;
 
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   logprobs?: boolean;
 
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(0)
   @Max(20)
   top_logprobs?: number;
 
-  @IsOptional()
+  @Optional()
   @Check(checkResponseFormat)
   response_format?: ResponseFormat;
 
-  @IsOptional()
+  @Optional()
   @Check(checkTools)
   tools?: ToolDef[];
 
-  @IsOptional()
+  @Optional()
   @Check(checkToolChoice)
   tool_choice?: ToolChoice;
 
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   parallel_tool_calls?: boolean;
 
-  @IsOptional()
+  @Optional()
   @IsObject()
   reasoning?: { effort?: string; max_tokens?: number; exclude?: boolean; enabled?: boolean };
 
-  @IsOptional()
+  @Optional()
   @IsIn(['max', 'xhigh', 'high', 'medium', 'low', 'minimal', 'none'])
   reasoning_effort?: string;
 
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(256)
   session_id?: string;
 
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(256)
   prompt_cache_key?: string;
 
-  @IsOptional()
+  @Optional()
   @IsIn(['auto', 'default', 'fast', 'flex', 'priority', 'scale'])
   service_tier?: string;
 
   /** Predicted output, `{type: "content", content}`. */
-  @IsOptional()
+  @Optional()
   @Check(checkObject)
   prediction?: Record<string, unknown>;
 
-  @IsOptional()
+  @Optional()
   @Check(checkStringList(8, 32))
   modalities?: string[];
 
   /** Audio output options (`voice`, `format`), with `modalities` including "audio". */
-  @IsOptional()
+  @Optional()
   @Check(checkObject)
   audio?: Record<string, unknown>;
 
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(32)
   verbosity?: string;
 
-  @IsOptional()
+  @Optional()
   @Check(checkObject)
   web_search_options?: Record<string, unknown>;
 
-  @IsOptional()
+  @Optional()
   @Check(checkMetadata)
   metadata?: Record<string, string>;
 
   /** OpenRouter's legacy reasoning switch; kept so provider.require_parameters can ask for it. */
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   include_reasoning?: boolean;
 
   /** Top level: Anthropic's automatic prompt caching (a breakpoint on the last cacheable block). */
-  @IsOptional()
+  @Optional()
   @Check(checkCacheControl)
   cache_control?: { type: 'ephemeral'; ttl?: '5m' | '1h' };
 }

@@ -1,6 +1,7 @@
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { AcceptsUnknownFields } from '../../common/http/validation.pipe';
 import { Check, checkEmbeddingInput } from './checks';
+import { Optional } from './optional';
 import { RoutingFieldsDto } from './routing-fields';
 
 @AcceptsUnknownFields()
@@ -8,17 +9,17 @@ export class EmbeddingsDto extends RoutingFieldsDto {
   @Check(checkEmbeddingInput)
   input: string | string[] | number[] | number[][];
 
-  @IsOptional()
+  @Optional()
   @IsIn(['float', 'base64'])
   encoding_format?: 'float' | 'base64';
 
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(100_000)
   dimensions?: number;
 
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(64)
   input_type?: string;

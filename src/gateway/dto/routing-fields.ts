@@ -1,25 +1,26 @@
 import { Type } from 'class-transformer';
-import { IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsString, MaxLength, ValidateNested } from 'class-validator';
 import { Check, checkStringList } from './checks';
+import { Optional } from './optional';
 import { ProviderPreferencesDto } from './provider-preferences.dto';
 
 /** The OpenRouter routing fields every inference body shares. */
 export class RoutingFieldsDto {
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(200)
   model?: string;
 
-  @IsOptional()
+  @Optional()
   @Check(checkStringList(10))
   models?: string[];
 
-  @IsOptional()
+  @Optional()
   @ValidateNested()
   @Type(() => ProviderPreferencesDto)
   provider?: ProviderPreferencesDto;
 
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(256)
   user?: string;
