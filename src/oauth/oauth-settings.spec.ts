@@ -2,8 +2,8 @@ import { OAuthSettings } from './oauth-settings';
 import { parseBasic } from './token.service';
 
 describe('OAuthSettings', () => {
-  it('codes live 5 minutes by default', () => {
-    expect(new OAuthSettings().codeTtlSeconds).toBe(300);
+  it('codes live 60 s by default', () => {
+    expect(new OAuthSettings().codeTtlSeconds).toBe(60);
   });
   it.each([1, 60, 600])('accepts a lifetime of %p s', (s) => {
     expect(new OAuthSettings({ codeTtlSeconds: s }).codeTtlSeconds).toBe(s);

@@ -1,10 +1,10 @@
-/**
- * Tunables of the authorization server. Built with defaults for now; when the config schema grows
- * `OAUTH_CODE_TTL_SECONDS` (1–600), the module's factory passes it here and nothing else changes.
- */
+/** Tunables of the authorization server; the module's factory fills them from `OAUTH_CODE_TTL_SECONDS`. */
 export class OAuthSettings {
-  /** RFC 6749 §4.1.2 recommends at most 10 minutes; the user is done with the browser by then. */
-  static readonly DEFAULT_CODE_TTL_SECONDS = 300;
+  /**
+   * reliability-security.md §1.2: 60 s. The client redeems the code right after the redirect, and a
+   * short life narrows the window for a leaked code. RFC 6749 §4.1.2's 10 minutes is the ceiling.
+   */
+  static readonly DEFAULT_CODE_TTL_SECONDS = 60;
   static readonly MAX_CODE_TTL_SECONDS = 600;
 
   readonly codeTtlSeconds: number;

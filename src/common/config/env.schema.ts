@@ -231,7 +231,7 @@ export class EnvVars {
   @Min(1)
   @Max(600)
   @Transform(toInt)
-  OAUTH_CODE_TTL_SECONDS = 300;
+  OAUTH_CODE_TTL_SECONDS = 60;
 }
 
 /** One line of documentation per variable: the README table is generated from this list. */
