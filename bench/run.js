@@ -65,6 +65,7 @@ const CFG = {
   keepLogs: env.BENCH_KEEP_LOGS === '1',
   separateWorker: env.BENCH_WORKER === 'separate',
   drainTimeoutS: num('BENCH_DRAIN_TIMEOUT_SECONDS', 60),
+  pgSampleMs: num('BENCH_PG_SAMPLE_MS', 10),
 };
 const UPSTREAM_KEY = 'bench-upstream-key';
 const MAIN_EMAIL = 'bench@example.com';
@@ -458,9 +459,76 @@ async function withCpu(pid, fn) {
   const pct = (ticks) => round((ticks / CLK_TCK / wall) * 100, 0);
   result.processCpuPct = c0 !== null && c1 !== null ? pct(c1 - c0) : null;
   result.machineBusyPct = round((1 - (s1.idle - s0.idle) / (s1.total - s0.total)) * 100, 0);
-  result.serviceCpuPct = Object.fromEntries(Object.entries(SERVICES).map(([k, name]) => [k, pct(ticksUsed(v0[k], ticksByName(name)))]));
+  const own = { postgres: (result.pgWaits && result.pgWaits.samplerTicks) || 0 };
+  result.serviceCpuPct = Object.fromEntries(Object.entries(SERVICES).map(([k, name]) => [k, pct(ticksUsed(v0[k], ticksByName(name)) - (own[k] || 0))]));
   if (workerPid) result.serviceCpuPct.worker = pct(cpuTicks(workerPid) - w0);
   return result;
+}
+
+// ---- Postgres wait sampling --------------------------------------------------------------------
+
+/** The gateway's statements whose time is worth splitting, by what their text starts with. */
+const PG_STATEMENTS = [
+  ['hold', /sy_hold/],
+  ['settle', /sy_settle/],
+  ['records', /^INSERT INTO generations/],
+];
+const PG_STATES = ['cpu', 'lock', 'wal', 'other'];
+
+/** What a sampled backend was doing: on CPU, waiting for a row lock, flushing the WAL, or else. */
+function pgState(type, event) {
+  if (!type) return 'cpu';
+  if (type === 'Lock') return 'lock';
+  if (/^WAL(Sync|Write)$/.test(event)) return 'wal';
+  return 'other';
+}
+
+/**
+ * Runs fn while sampling pg_stat_activity every BENCH_PG_SAMPLE_MS on a connection of its own:
+ * for each of the gateway's hot statements, how many samples found it running on a CPU, waiting
+ * for a row lock (another transaction's uncommitted update of the same row), waiting for its WAL
+ * flush, or waiting on something else. Shares of samples estimate shares of time. Adds
+ * `pgWaits` ({ samples, hold: { cpu, lock, wal, other }, ... }) to fn's result.
+ */
+/** `  [postgres hold: cpu 120, lock 40, wal 0, other 2 samples; settle: ...]` for the progress log. */
+function pgWaitsText(w) {
+  if (!w) return '';
+  const part = ([k]) => `${k}: ${PG_STATES.map((st) => `${st} ${w[k][st]}`).join(', ')}`;
+  return `  [postgres samples ${PG_STATEMENTS.map(part).join('; ')}]`;
+}
+
+async function withPgWaits(ctx, fn) {
+  if (!CFG.pgSampleMs || !ctx.pgSampler) return fn();
+  const counts = Object.fromEntries(PG_STATEMENTS.map(([k]) => [k, Object.fromEntries(PG_STATES.map((st) => [st, 0]))]));
+  let samples = 0;
+  let stop = false;
+  const t0 = cpuTicks(ctx.pgSamplerPid);
+  const loop = (async () => {
+    while (!stop) {
+      const { rows } = await ctx.pgSampler.query({
+        name: 'bench_pg_waits',
+        text: "SELECT wait_event_type AS type, wait_event AS event, query FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND pid <> pg_backend_pid()",
+        values: [dbName(CFG.databaseUrl)],
+      });
+      samples++;
+      for (const row of rows) {
+        const hit = PG_STATEMENTS.find(([, re]) => re.test(row.query));
+        if (hit) counts[hit[0]][pgState(row.type, row.event)]++;
+      }
+      await sleep(CFG.pgSampleMs);
+    }
+  })();
+  try {
+    const result = await fn();
+    stop = true;
+    await loop;
+    // Its own backend's CPU, which withCpu leaves out of Postgres's share.
+    result.pgWaits = { samples, samplerTicks: Math.max(0, (cpuTicks(ctx.pgSamplerPid) ?? t0) - t0), ...counts };
+    return result;
+  } finally {
+    stop = true;
+    await loop;
+  }
 }
 
 // ---- HTTP helpers ------------------------------------------------------------------------------
@@ -637,11 +705,11 @@ function checkErrors(what, r) {
 async function scenario1(ctx, run) {
   const out = {};
   for (const t of rotate(TARGETS, run)) {
-    const r = await latencyRun(ctx, t, 'fast', 1, false);
+    const r = t === 'gateway' ? await withPgWaits(ctx, () => latencyRun(ctx, t, 'fast', 1, false)) : await latencyRun(ctx, t, 'fast', 1, false);
     checkErrors(`S1 ${t}`, r);
     out[t] = r;
     const phases = r.phases ? `  [${Object.entries(r.phases).map(([name, v]) => `${name} ${v.p50}`).join(', ')} ms p50]` : '';
-    say(`  S1 ${t.padEnd(7)} c=1  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.ok} requests)${phases}`);
+    say(`  S1 ${t.padEnd(7)} c=1  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.ok} requests)${phases}${pgWaitsText(r.pgWaits)}`);
   }
   return out;
 }
@@ -656,7 +724,8 @@ async function ladder(ctx, target, startAt) {
   const pid = pidOf(ctx, target);
   const good = (r) => r.latency.p99 < CFG.p99LimitMs && r.errors === 0 && r.non2xx === 0 && r.timeouts === 0;
   const step = async (c) => {
-    const r = await withCpu(pid, () => loadRun(ctx, target, 'slow', c, CFG.stepSeconds, CFG.stepWarmupSeconds, spreadKeys(ctx, target, c)));
+    const load = () => loadRun(ctx, target, 'slow', c, CFG.stepSeconds, CFG.stepWarmupSeconds, spreadKeys(ctx, target, c));
+    const r = await withCpu(pid, target === 'gateway' ? () => withPgWaits(ctx, load) : load);
     r.good = good(r);
     steps.push(r);
     say(`  S2 ${target.padEnd(7)} c=${String(c).padEnd(4)} ${String(Math.round(r.rps)).padStart(6)} rps  p99 ${r.latency.p99} ms  cpu ${r.processCpuPct}%  postgres ${r.serviceCpuPct.postgres}%  redis ${r.serviceCpuPct.redis}%${r.serviceCpuPct.worker !== undefined ? `  worker ${r.serviceCpuPct.worker}%` : ''}  machine ${r.machineBusyPct}%${r.good ? '' : '  (over the limit)'}${r.errors + r.non2xx + r.timeouts ? `  errors ${r.errors + r.non2xx + r.timeouts}` : ''}`);
@@ -773,6 +842,19 @@ function figureDefs(c1, cN) {
       add(S1, `s1.gateway.phase.${name}.${p}`, `gateway phase "${name}" ${p} (Server-Timing)`, 'ms', (r) => r.s1 && r.s1.gateway.phases && r.s1.gateway.phases[name] && r.s1.gateway.phases[name][p]);
     }
   }
+  // Where the gateway's Postgres statements spend their time (sampled from pg_stat_activity).
+  const waitShare = (w, stmt, st) => {
+    const n = w && w[stmt] ? PG_STATES.reduce((a, k) => a + w[stmt][k], 0) : 0;
+    return n ? (100 * w[stmt][st]) / n : null;
+  };
+  const waitFigures = (section, prefix, get) => {
+    for (const stmt of ['hold', 'settle']) {
+      for (const [st, what] of [['cpu', 'running'], ['lock', 'waiting for a row lock'], ['wal', 'waiting for its WAL flush']]) {
+        add(section, `${prefix}.pg.${stmt}.${st}`, `Postgres ${stmt}${prefix === 's2' ? ' at best' : ''}: ${what} (% of its samples)`, '%', (r) => waitShare(get(r), stmt, st));
+      }
+    }
+  };
+  waitFigures(S1, 's1', (r) => r.s1 && r.s1.gateway.pgWaits);
   const keysNote = CFG.keys === 'spread' ? `gateway load spread over ${CFG.contentionKeys} users' keys` : 'gateway load on one key';
   const S2 = `2. Throughput, upstream ${CFG.upstreamLatencyMs} ms, p99 < ${CFG.p99LimitMs} ms (${keysNote})`;
   const best = (r, t, f) => r.s2 && r.s2[t].best && f(r.s2[t].best);
@@ -801,6 +883,7 @@ function figureDefs(c1, cN) {
     const ms = best(r, 'gateway', serviceMs('postgres'));
     return ms ? (CPU_COUNT * 1000) / ms : null;
   });
+  waitFigures(S2, 's2', (r) => best(r, 'gateway', (b) => b.pgWaits));
   const S3 = `3. Streaming, ${CFG.streamChunks} chunks ${CFG.streamGapMs} ms apart, upstream 0 ms (c > 1: ${keysNote})`;
   const s3 = (r, c, t, m, p) => r.s3 && r.s3[c] && r.s3[c][t][m][p];
   for (const c of [c1, cN].filter((x, i, a) => x !== undefined && a.indexOf(x) === i)) {
@@ -1089,6 +1172,11 @@ async function main() {
 
     ctx.benchDb = new Client({ connectionString: CFG.databaseUrl });
     await ctx.benchDb.connect();
+    if (CFG.pgSampleMs) {
+      ctx.pgSampler = new Client({ connectionString: CFG.databaseUrl });
+      await ctx.pgSampler.connect();
+      ctx.pgSamplerPid = (await ctx.pgSampler.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    }
 
     // Warm-up: every target, both shapes, until the JIT and the pools have settled.
     say('warm-up');
@@ -1159,6 +1247,7 @@ async function main() {
     await Promise.all([...children].map((c) => stopChild(c, 5000)));
     await pg.end().catch(() => {});
     if (ctx.benchDb) await ctx.benchDb.end().catch(() => {});
+    if (ctx.pgSampler) await ctx.pgSampler.end().catch(() => {});
     redis.disconnect();
     if (ok && !CFG.keepLogs) fs.rmSync(tmpDir, { recursive: true, force: true });
     else say(`logs kept in ${path.relative(ROOT, tmpDir)}`);
