@@ -469,7 +469,7 @@ export class GatewayService implements OnModuleDestroy {
       choices: [
         {
           index: 0,
-          logprobs: null,
+          logprobs: result.logprobs ?? null,
           finish_reason: result.finishReason,
           native_finish_reason: result.nativeFinishReason,
           message: { refusal: null, reasoning: null, ...result.message },
@@ -491,7 +491,7 @@ export class GatewayService implements OnModuleDestroy {
     if (format === 'text') {
       return JSON.stringify({ index: 0, text: d.delta.content ?? '', finish_reason: d.finishReason ?? null, logprobs: null });
     }
-    return JSON.stringify({ index: 0, delta: d.delta, finish_reason: d.finishReason ?? null, native_finish_reason: d.nativeFinishReason ?? null });
+    return JSON.stringify({ index: 0, delta: d.delta, finish_reason: d.finishReason ?? null, native_finish_reason: d.nativeFinishReason ?? null, logprobs: d.logprobs ?? null });
   }
 
   /** Relays the upstream stream chunk by chunk, then the usage chunk and [DONE]. */

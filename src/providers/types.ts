@@ -89,12 +89,16 @@ export interface AssistantMessage {
   refusal?: string | null;
 }
 
+/** Token log probabilities as OpenAI returns them for a choice (`{content: [...], refusal?}`), relayed as they are. */
+export type Logprobs = Record<string, unknown>;
+
 /** A non-streaming result, before the gateway adds id, model, provider and cost. */
 export interface ChatResult {
   message: AssistantMessage;
   finishReason: FinishReason | null;
   nativeFinishReason: string | null;
   usage: Usage | null;
+  logprobs?: Logprobs | null;
 }
 
 /** One streamed delta, before the gateway wraps it into a `chat.completion.chunk`. */
@@ -108,6 +112,7 @@ export interface ChunkDelta {
   };
   finishReason?: FinishReason | null;
   nativeFinishReason?: string | null;
+  logprobs?: Logprobs | null;
 }
 
 export interface SseEvent {

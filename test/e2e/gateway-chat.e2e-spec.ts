@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { CreditsService } from '../../src/credits/credits.service';
 import { call, createKey, signUp } from '../support/factories';
+import { fakeLogprob } from '../support/fake-upstreams/openai';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
 
 const tool: OpenAI.Chat.Completions.ChatCompletionTool = {
@@ -194,6 +195,20 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
       expect(sent).not.toContain('null');
       expect(sent).not.toContain('temperature'); // not even as 0
     });
+  });
+
+  it('returns the upstream logprobs, streaming and not, and null when none were asked for', async () => {
+    const messages = [{ role: 'user' as const, content: 'Say hello' }];
+    const expected = { content: ['Hello', ' from', ' fake', '-openai', '.'].map(fakeLogprob) };
+    const plain = await f.client.chat.completions.create({ model: 'test/a-only', messages, logprobs: true });
+    expect(plain.choices[0].logprobs).toEqual(expected);
+    const without = await f.client.chat.completions.create({ model: 'test/a-only', messages });
+    expect(without.choices[0].logprobs).toBeNull();
+
+    const stream = await f.client.chat.completions.create({ model: 'test/a-only', messages, logprobs: true, stream: true });
+    const streamed: unknown[] = [];
+    for await (const chunk of stream) streamed.push(...(chunk.choices[0]?.logprobs?.content ?? []));
+    expect(streamed).toEqual(expected.content);
   });
 
   it('embeddings.create works (OpenAI-compatible and Gemini)', async () => {

@@ -8,6 +8,7 @@ import {
   EmbeddingsResult,
   FinishReason,
   HttpRequestSpec,
+  Logprobs,
   ProviderAdapter,
   SseEvent,
   StreamTranslator,
@@ -63,6 +64,8 @@ const FINISH: Record<string, FinishReason> = {
 const finish = (raw: unknown): FinishReason | null =>
   typeof raw === 'string' ? (FINISH[raw] ?? 'stop') : null;
 
+const logprobsOf = (raw: unknown): Logprobs | null => (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Logprobs) : null);
+
 function usageFrom(raw: unknown): Usage | null {
   if (!raw || typeof raw !== 'object') return null;
   const u = raw as Record<string, Record<string, unknown> | number | undefined>;
@@ -112,7 +115,7 @@ export class OpenAiAdapter implements ProviderAdapter {
   }
 
   parseChatResponse(body: unknown): ChatResult {
-    const b = body as { choices?: { message?: Record<string, unknown>; finish_reason?: unknown }[]; usage?: unknown };
+    const b = body as { choices?: { message?: Record<string, unknown>; finish_reason?: unknown; logprobs?: unknown }[]; usage?: unknown };
     const choice = Array.isArray(b?.choices) ? b.choices[0] : undefined;
     if (!choice || typeof choice.message !== 'object' || choice.message === null) {
       throw new AdapterError('response has no choices[0].message');
@@ -132,6 +135,7 @@ export class OpenAiAdapter implements ProviderAdapter {
       finishReason: finish(choice.finish_reason),
       nativeFinishReason: typeof choice.finish_reason === 'string' ? choice.finish_reason : null,
       usage: usageFrom(b.usage),
+      logprobs: logprobsOf(choice.logprobs),
     };
   }
 
@@ -169,8 +173,9 @@ export class OpenAiAdapter implements ProviderAdapter {
         if (typeof d.refusal === 'string' && d.refusal) delta.refusal = d.refusal;
         if (Array.isArray(d.tool_calls) && d.tool_calls.length) delta.tool_calls = d.tool_calls as ChunkDelta['delta']['tool_calls'];
         const fr = finish(c.finish_reason);
-        if (!Object.keys(delta).length && !fr) return [];
-        return [{ delta, finishReason: fr, nativeFinishReason: typeof c.finish_reason === 'string' ? c.finish_reason : null }];
+        const logprobs = logprobsOf(c.logprobs);
+        if (!Object.keys(delta).length && !fr && !logprobs) return [];
+        return [{ delta, finishReason: fr, nativeFinishReason: typeof c.finish_reason === 'string' ? c.finish_reason : null, logprobs }];
       },
       usage: () => usage,
       done: () => done,

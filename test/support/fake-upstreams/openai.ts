@@ -5,6 +5,9 @@ export type { FakeUpstream, SeenRequest } from './common';
 
 const WORDS = ['Hello', ' from', ' fake', '-openai', '.'];
 
+/** The log probability the fake reports for a word, when asked for them. */
+export const fakeLogprob = (token: string) => ({ token, logprob: -0.25, bytes: [...Buffer.from(token)], top_logprobs: [] });
+
 function textsOf(body: { messages?: { content?: unknown }[] }): string[] {
   const out: string[] = [];
   for (const m of body.messages ?? []) {
@@ -31,7 +34,8 @@ export interface FakeOpenAiOptions {
  * `fail-<status>`, `slow-<ms>`, `cut` (two chunks then the socket dies), `long` (200 chunks),
  * `no-usage` (no usage in the response), `bill-max` (usage claims max_tokens output tokens), `gap-<ms>`
  * (time between streamed chunks). Tools in the request get a tool call; JSON mode gets
- * `{"ok":true}`. Usage: prompt = ceil(characters / 4), completion = chunks sent.
+ * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word. Usage: prompt =
+ * ceil(characters / 4), completion = chunks sent.
  */
 export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeUpstream> {
   return startJsonServer('/v1', async (req, res, body, seen: SeenRequest) => {
@@ -84,6 +88,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
               index: 0,
               message: toolCall ? { role: 'assistant', content: null, tool_calls: [toolCall] } : { role: 'assistant', content: words.join('') },
               finish_reason: toolCall ? 'tool_calls' : 'stop',
+              logprobs: body.logprobs && !toolCall ? { content: words.map(fakeLogprob) } : null,
             },
           ],
           ...(k.noUsage ? {} : { usage }),
@@ -94,8 +99,8 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
-    const chunk = (delta: unknown, finish: string | null = null) =>
-      send({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] });
+    const chunk = (delta: unknown, finish: string | null = null, logprobs: unknown = null) =>
+      send({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs }] });
     chunk({ role: 'assistant', content: '' });
     if (toolCall) {
       chunk({ tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.function.name, arguments: '' } }] });
@@ -113,7 +118,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
           return;
         }
         if (gap) await sleep(gap);
-        chunk({ content: words[i] });
+        chunk({ content: words[i] }, null, body.logprobs ? { content: [fakeLogprob(words[i])] } : null);
       }
       chunk({}, 'stop');
     }
