@@ -21,9 +21,10 @@ export interface OpenHold {
 }
 
 const HOLD = prepared('sy_hold_async', 'SELECT sy_hold_async($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)');
-const SETTLE = prepared('sy_settle', 'SELECT sy_settle($1, $2, $3, $4, $5, $6, $7) AS ok');
+// sy_settle in a procedure that unlocks its rows before the WAL flush and returns after it.
+const SETTLE = prepared('sy_settle_unlocked', 'CALL sy_settle_unlocked($1, $2, $3, $4, $5, $6, $7, NULL)');
 
-/** Request holds: created and settled by the sy_hold / sy_settle functions, one round trip each. */
+/** Request holds: created and settled by the sy_hold / sy_settle routines, one round trip each. */
 @Injectable()
 export class HoldsRepository {
   constructor(private readonly sql: PreparedSql) {}
@@ -33,7 +34,7 @@ export class HoldsRepository {
     await this.sql.rows(HOLD, [h.id, h.userId, h.keyId, h.amount.toString(), h.promptCost.toString(), h.completionPrice.toString(), now, p.day, p.week, p.month]);
   }
 
-  /** False when the hold was settled already. */
+  /** False when the hold was settled already. Not inside a transaction: the procedure commits. */
   async settle(id: string, actual: bigint, reason: string, p: PeriodStarts, revenueAccount: string): Promise<boolean> {
     const rows = await this.sql.rows<{ ok: boolean }>(SETTLE, [id, actual.toString(), reason, p.day, p.week, p.month, revenueAccount]);
     return rows[0]?.ok === true;

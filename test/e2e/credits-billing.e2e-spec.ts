@@ -103,6 +103,34 @@ describe('request billing from the user balance', () => {
     expect((await f.t.get(LedgerService).balances(user.id)).held).toBe(0n);
   });
 
+  it('a settlement is in the flushed WAL when settle returns, and settles once', async () => {
+    const { user } = await newUser(f, 1);
+    const key = await f.t.get(KeysService).authenticate(`Bearer ${(await createKey(f.t, { cookie: user.cookie })).key}`);
+    const holds = f.t.get(HoldsService);
+    const ds = f.t.get(LedgerService).dataSource;
+    await ds.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
+    // Several times: another suite's synchronous commit could flush ours by chance, not ten times.
+    for (let i = 0; i < 10; i++) {
+      const id = `gen-flush-${Date.now()}-${i}`;
+      await holds.hold({ id, userId: user.id, keyId: key.keyId, amount: usdToNanos(0.01), promptCost: 0n, completionPrice: 0n });
+      const [{ start }] = await queryRows<{ start: string }>(ds, 'SELECT pg_current_wal_insert_lsn()::text AS start');
+      expect(await holds.settle(id, usdToNanos(0.004), 'completed')).toBe(true);
+      const [{ flushed }] = await queryRows<{ flushed: string }>(ds, 'SELECT pg_current_wal_flush_lsn()::text AS flushed');
+      // The settlement's journal row was written by the settlement's own transaction (its xmin).
+      const commits = await queryRows<{ end_lsn: string }>(
+        ds,
+        `SELECT w.end_lsn::text FROM ledger_journals j, pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn) w
+          WHERE j.idempotency_key = $3 AND w.xid::text = j.xmin::text AND w.resource_manager = 'Transaction' AND w.record_type = 'COMMIT'`,
+        [start, flushed, `settle:${id}`],
+      );
+      expect(commits).toHaveLength(1);
+      expect(await holds.settle(id, usdToNanos(0.01), 'completed')).toBe(false);
+    }
+    const b = await f.t.get(LedgerService).balances(user.id);
+    expect(b.held).toBe(0n);
+    expect(b.available).toBe(usdToNanos(1) - 10n * usdToNanos(0.004));
+  });
+
   it('the 402 says how many tokens the balance affords, in OpenRouter words', async () => {
     const { key } = await newUser(f, 0.01);
     const res = await call<{ error: { code: number; message: string } }>(f.t, 'POST', '/api/v1/chat/completions', { key, body: pricey() });
