@@ -31,6 +31,7 @@ import { estimateOutputTokens, estimatePrompt } from './prompt-estimate';
 import { requestParams } from './request-params';
 import { sizeRequest } from './sizing';
 import { SseWriter } from './sse-writer';
+import { upstreamUser } from './upstream-user';
 
 /** Facts about the HTTP request the gateway needs, taken from headers by the controller. */
 export interface RequestMeta {
@@ -170,7 +171,7 @@ export class GatewayService implements OnModuleDestroy {
     timing?.mark('hold');
 
     const stream = body.stream === true;
-    const chatRequest = this.toChatRequest(body);
+    const chatRequest = this.toChatRequest(body, principal.userId);
     const controller = new AbortController();
     const onClose = () => {
       if (!reply.raw.writableFinished) controller.abort();
@@ -262,7 +263,7 @@ export class GatewayService implements OnModuleDestroy {
       for (const [index, attempt] of plan.attempts.entries()) {
         const adapter = this.adapters.for(attempt.resolved.provider.adapter);
         if (!adapter.embeddingsRequest || !adapter.parseEmbeddingsResponse) continue;
-        const request = { input: body.input, encoding_format: body.encoding_format, dimensions: body.dimensions, user: body.user };
+        const request = { input: body.input, encoding_format: body.encoding_format, dimensions: body.dimensions, user: body.user && upstreamUser(principal.userId, body.user) };
         const spec = adapter.embeddingsRequest(request, this.target(attempt));
         const served = await this.tryOne(attempt, index, adapter, spec, controller.signal, attempts);
         if (!served) continue;
@@ -699,11 +700,11 @@ export class GatewayService implements OnModuleDestroy {
 
   // ---- helpers ---------------------------------------------------------------------------------
 
-  private toChatRequest(body: ChatCompletionDto): Omit<ChatRequest, 'max_tokens'> {
+  private toChatRequest(body: ChatCompletionDto, accountId: string): Omit<ChatRequest, 'max_tokens'> {
     // The routing fields and our own options are not for upstreams.
-    const { model: _m, models: _ms, provider: _p, stream: _s, stream_options: _so, max_tokens: _mt, max_completion_tokens: _mct, session_id: _sid, n: _n, ...rest } =
+    const { model: _m, models: _ms, provider: _p, stream: _s, stream_options: _so, max_tokens: _mt, max_completion_tokens: _mct, session_id: _sid, n: _n, user, ...rest } =
       body as ChatCompletionDto & Record<string, unknown>;
-    return rest as Omit<ChatRequest, 'max_tokens'>;
+    return (user ? { ...rest, user: upstreamUser(accountId, user) } : rest) as Omit<ChatRequest, 'max_tokens'>;
   }
 
   /** Time the gateway itself spent on a request: everything but waiting for the upstream. */

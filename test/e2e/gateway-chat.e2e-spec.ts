@@ -211,6 +211,31 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
     expect(streamed).toEqual(expected.content);
   });
 
+  describe('the request user', () => {
+    const raw = 'alice@example.com';
+    it.each([
+      ['test/a-only', 'a', (b: Record<string, any>) => b.user], // eslint-disable-line @typescript-eslint/no-explicit-any
+      ['test/claude', 'anthropic', (b: Record<string, any>) => b.metadata?.user_id], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ] as const)('reaches %s as a stable hash, never as sent', async (model, fake, userOf) => {
+      const seen = f.fakes[fake].seen;
+      const before = seen.length;
+      for (let i = 0; i < 2; i++) await f.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], user: raw });
+      const [first, second] = seen.slice(before).map((s) => s.body);
+      expect(userOf(first)).toMatch(/^[0-9a-f]{64}$/);
+      expect(userOf(second)).toBe(userOf(first));
+      expect(JSON.stringify([first, second])).not.toContain('alice');
+    });
+
+    it('reaches an embeddings upstream as the same hash', async () => {
+      const before = f.fakes.a.seen.length;
+      await f.client.chat.completions.create({ model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }], user: raw });
+      await f.client.embeddings.create({ model: 'test/embed', input: 'hello', user: raw });
+      const [chat, embed] = f.fakes.a.seen.slice(before).map((s) => s.body);
+      expect(embed.user).toBe(chat.user);
+      expect(embed.user).not.toBe(raw);
+    });
+  });
+
   it('embeddings.create works (OpenAI-compatible and Gemini)', async () => {
     for (const model of ['test/embed', 'test/gemini-embed']) {
       const res = await f.client.embeddings.create({ model, input: ['hello world', 'second'] });
