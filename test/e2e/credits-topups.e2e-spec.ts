@@ -432,6 +432,91 @@ describe('card top-ups through Stripe Checkout', () => {
     expect((await ledger.balances(user.id)).available).toBe(usd(6));
   });
 
+  // --- refunds that fail (Stripe returns the cash to the merchant balance) ---
+
+  it('a refund that succeeded and then failed gives the credit back exactly once', async () => {
+    const user = await signUp(t, 'refund-fails');
+    const c = await topUp(user, 20);
+    const re = fake.addRefund(c.charge.id, 500);
+    const created = signedEvent('refund.created', re, SECRET);
+    await deliverOk(created);
+    await processed(created.id);
+    expect((await ledger.balances(user.id)).available).toBe(usd(15));
+    expect((await topupRow(c.id)).refunded).toBe(usd(5).toString());
+
+    re.status = 'failed';
+    const failed = signedEvent('refund.failed', re, SECRET);
+    await deliverOk(failed);
+    await processed(failed.id);
+    expect((await ledger.balances(user.id)).available).toBe(usd(20));
+    expect(await journal(`refund-failed:${re.id}`)).toEqual({ 'platform:stripe_clearing': -usd(5), 'user:available': usd(5) });
+    expect((await topupRow(c.id)).refunded).toBe('0');
+
+    // Later deliveries, of the failure or of the refund's earlier "succeeded" state, change nothing.
+    const again = signedEvent('refund.failed', re, SECRET);
+    const stale = signedEvent('refund.updated', { ...re, status: 'succeeded' }, SECRET);
+    await Promise.all([again, stale].map(deliverOk));
+    await processed(again.id, stale.id);
+    expect((await ledger.balances(user.id)).available).toBe(usd(20));
+    expect(await journalCount(`refund-failed:${re.id}`)).toBe(1);
+    expect(await journalCount(`refund:${re.id}`)).toBe(1);
+  });
+
+  it('a failed refund announced 3x as refund.failed, refund.updated and charge.refund.updated at once is reversed by one journal, fee and owed parts included', async () => {
+    const user = await signUp(t, 'refund-fails-race');
+    const c = await topUp(user, 20);
+    await spend(user.id, usd(12));
+    // The whole charge: 8 credit still available, 12 already spent (owed), 1.10 of fee.
+    const re = fake.addRefund(c.charge.id, 2110);
+    const created = signedEvent('refund.created', re, SECRET);
+    await deliverOk(created);
+    await processed(created.id);
+    const debit = await journal(`refund:${re.id}`);
+    expect(debit).toEqual({ 'platform:stripe_clearing': usd(21.1), 'user:available': -usd(8), 'user:receivable': -usd(12), 'platform:fee_revenue': -usd(1.1) });
+
+    re.status = 'failed';
+    const events = [
+      signedEvent('refund.failed', re, SECRET),
+      signedEvent('refund.updated', re, SECRET),
+      signedEvent('charge.refund.updated', re, SECRET),
+      signedEvent('charge.refunded', c.charge, SECRET),
+    ];
+    await Promise.all(shuffle(events.flatMap((e) => [e, e, e])).map(deliverOk));
+    await processed(...events.map((e) => e.id));
+
+    expect(await journalCount(`refund-failed:${re.id}`)).toBe(1);
+    const reversal = await journal(`refund-failed:${re.id}`);
+    expect(reversal).toEqual(Object.fromEntries(Object.entries(debit).map(([code, amount]) => [code, -amount])));
+    const b = await ledger.balances(user.id);
+    expect(b.available).toBe(usd(8));
+    expect(b.receivable).toBe(0n);
+    expect((await topupRow(c.id)).refunded).toBe('0');
+  });
+
+  it('a refund that fails before it was debited posts nothing, and is not debited by a late "succeeded" event', async () => {
+    const user = await signUp(t, 'refund-fails-early');
+    const c = await topUp(user, 10);
+    const re = fake.addRefund(c.charge.id, 300, 'pending');
+    const created = signedEvent('refund.created', re, SECRET);
+    await deliverOk(created);
+    await processed(created.id);
+    re.status = 'failed';
+    const failed = signedEvent('refund.updated', re, SECRET);
+    await deliverOk(failed);
+    await processed(failed.id);
+    // The failure is recorded by its key alone: no entries, no money moves.
+    expect(await journal(`refund-failed:${re.id}`)).toEqual({});
+    expect(await journalCount(`refund%${re.id}`)).toBe(1);
+    expect((await ledger.balances(user.id)).available).toBe(usd(10));
+
+    const late = signedEvent('refund.updated', { ...re, status: 'succeeded' }, SECRET);
+    await deliverOk(late);
+    await processed(late.id);
+    expect(await journalCount(`refund:${re.id}`)).toBe(0);
+    expect((await ledger.balances(user.id)).available).toBe(usd(10));
+    expect((await topupRow(c.id)).refunded).toBe('0');
+  });
+
   // --- disputes ---
 
   it('a dispute freezes the user and sets the credit aside; won restores it exactly; another, lost, debits it and books the fee', async () => {

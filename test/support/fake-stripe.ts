@@ -20,8 +20,9 @@ export interface FakeStripeRequest {
 
 /**
  * Stripe's API as far as Switchyard uses it, on a loopback port: Checkout Sessions (create,
- * retrieve), charges and refunds. Honours Idempotency-Key like Stripe (same key and parameters ->
- * the first response again; other parameters -> 400). Tests change the stored objects directly.
+ * retrieve), charges and refunds (retrieve, list). Honours Idempotency-Key like Stripe (same key
+ * and parameters -> the first response again; other parameters -> 400). Tests change the stored
+ * objects directly.
  */
 export interface FakeStripe {
   url: string;
@@ -173,6 +174,11 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     if (method === 'GET' && m) {
       const c = charges.get(m[1]);
       return c ? { status: 200, body: c } : notFound('charge');
+    }
+    m = /^\/v1\/refunds\/([^/]+)$/.exec(path);
+    if (method === 'GET' && m) {
+      const r = refunds.get(m[1]);
+      return r ? { status: 200, body: r } : notFound('refund');
     }
     if (method === 'GET' && path === '/v1/refunds') {
       const data = [...refunds.values()].filter((r) => !query.charge || r.charge === query.charge).reverse();

@@ -15,7 +15,15 @@ import {
   sessionView,
   StripeClient,
 } from './stripe.client';
-import { disputeLostJournal, disputeOpenJournal, disputeWonJournal, refundJournal, topupJournal } from './topup-journals';
+import {
+  disputeLostJournal,
+  disputeOpenJournal,
+  disputeWonJournal,
+  refundFailedJournal,
+  refundFailedKey,
+  refundJournal,
+  topupJournal,
+} from './topup-journals';
 import { centsToNanos } from './topup-pricing';
 import { NotReadyError } from './topups.errors';
 import { isTopupId, TopupRow, TopupsRepository } from './topups.repository';
@@ -149,9 +157,14 @@ export class TopupLocator {
   }
 }
 
-export type RefundOutcome = 'refunded' | 'already_refunded' | 'not_succeeded' | 'not_ours' | 'currency_mismatch';
+export type RefundOutcome = 'refunded' | 'already_refunded' | 'refund_failed' | 'not_succeeded' | 'not_ours' | 'currency_mismatch';
+export type RefundFailureOutcome = 'reversed' | 'never_debited' | 'already_failed' | 'not_failed' | 'not_ours' | 'currency_mismatch';
 
-/** Refunds debit the refunded credit, once per refund id. */
+/**
+ * Refunds debit the refunded credit, once per refund id. A refund that fails afterwards (Stripe
+ * returns the cash to our balance) gives back what it took, once; both sides run under the
+ * top-up's row lock, so a failure recorded first keeps the refund from ever being debited.
+ */
 @Injectable()
 export class RefundHandler {
   private readonly log: AppLogger;
@@ -167,13 +180,19 @@ export class RefundHandler {
   }
 
   /** `charge.refunded`: the charge's refunds as Stripe lists them now, each applied by its id. */
-  async applyCharge(charge: ChargeView): Promise<RefundOutcome[]> {
+  async applyCharge(charge: ChargeView): Promise<(RefundOutcome | RefundFailureOutcome)[]> {
     const refunds = await this.stripe.listRefunds(charge.id);
-    const out: RefundOutcome[] = [];
+    const out: (RefundOutcome | RefundFailureOutcome)[] = [];
     for (const r of refunds) {
-      out.push(await this.apply({ ...r, chargeId: r.chargeId ?? charge.id, paymentIntentId: r.paymentIntentId ?? charge.paymentIntentId }, charge.topupId));
+      const refund = { ...r, chargeId: r.chargeId ?? charge.id, paymentIntentId: r.paymentIntentId ?? charge.paymentIntentId };
+      out.push(refund.status === 'failed' ? await this.fail(refund, charge.topupId) : await this.apply(refund, charge.topupId));
     }
     return out;
+  }
+
+  /** A refund event that says the refund failed: Stripe is asked, as credit is given back on its word. */
+  async failed(snapshot: RefundView): Promise<RefundFailureOutcome> {
+    return this.fail(await this.stripe.retrieveRefund(snapshot.id));
   }
 
   async apply(refund: RefundView, topupIdHint: string | null = null): Promise<RefundOutcome> {
@@ -188,6 +207,8 @@ export class RefundHandler {
     return withLedgerRetry(() =>
       this.ledger.transaction(async (em) => {
         const row = await this.repo.lock(em, topup.id);
+        // Stripe keeps no money for a failed refund, whatever an older event said of it.
+        if (await this.repo.journalExists(em, refundFailedKey(refund.id))) return 'refund_failed' as const;
         const { available } = await this.ledger.balances(row.userId, em);
         const { journal, creditTaken } = refundJournal({
           refundId: refund.id,
@@ -201,6 +222,31 @@ export class RefundHandler {
         if (creditTaken > 0n) await this.repo.addRefunded(em, row.id, creditTaken);
         this.log.info({ refund: refund.id, topup: row.id, user: row.userId, amount_cents: refund.amount }, 'refund debited');
         return 'refunded' as const;
+      }),
+    );
+  }
+
+  /**
+   * Reverses the refund's debit if it was posted; either way the `refund-failed:` key is taken, so
+   * this happens once however many failure events arrive, and a refund not yet debited never is.
+   * The top-up need not be credited: without credit there was no debit.
+   */
+  private async fail(refund: RefundView, topupIdHint: string | null = null): Promise<RefundFailureOutcome> {
+    if (refund.status !== 'failed') return 'not_failed';
+    const found = await this.locator.find({ topupId: topupIdHint, paymentIntentId: refund.paymentIntentId, chargeId: refund.chargeId });
+    if (!found) return 'not_ours';
+    // Refunds in another currency are never debited (see apply).
+    if (refund.currency !== found.currency) return 'currency_mismatch';
+    return withLedgerRetry(() =>
+      this.ledger.transaction(async (em) => {
+        const row = await this.repo.lock(em, found.id);
+        const debit = await this.repo.refundDebit(em, refund.id);
+        const { receivable } = await this.ledger.balances(row.userId, em);
+        const { journal, creditRestored } = refundFailedJournal({ refundId: refund.id, topupId: row.id, userId: row.userId, debit, owed: owedFrom(receivable) });
+        if (!(await this.ledger.post(em, journal))) return 'already_failed' as const;
+        if (creditRestored > 0n) await this.repo.addRefunded(em, row.id, -creditRestored);
+        this.log.info({ refund: refund.id, topup: row.id, user: row.userId, debited: debit !== null }, 'refund failed');
+        return debit ? ('reversed' as const) : ('never_debited' as const);
       }),
     );
   }
@@ -346,9 +392,15 @@ export class StripeEventHandler {
         const topupId = (object.metadata as Record<string, unknown> | undefined)?.topup_id;
         return typeof topupId === 'string' && isTopupId(topupId) ? this.fulfilment.fulfil(topupId) : 'not_ours';
       }
+      case 'refund.failed':
+        return this.refunds.failed(refundView(object));
       case 'refund.created':
       case 'refund.updated':
-        return this.refunds.apply(refundView(object));
+      // The name of refund.updated in API versions before 2024-10-28.acacia.
+      case 'charge.refund.updated': {
+        const r = refundView(object);
+        return r.status === 'failed' ? this.refunds.failed(r) : this.refunds.apply(r);
+      }
       case 'charge.refunded':
         return (await this.refunds.applyCharge(chargeView(object))).join(',') || 'no_refunds';
       case 'charge.dispute.created':

@@ -181,6 +181,11 @@ export class StripeClient {
     return chargeView(charge as unknown as Json);
   }
 
+  async retrieveRefund(id: string): Promise<RefundView> {
+    const refund = await this.call(() => this.client().refunds.retrieve(id));
+    return refundView(refund as unknown as Json);
+  }
+
   /** Every refund of a charge (all pages). */
   async listRefunds(chargeId: string): Promise<RefundView[]> {
     return this.call(async () => {

@@ -1,5 +1,5 @@
 import { accountCode, JournalInput } from '../ledger';
-import { disputeLostJournal, disputeOpenJournal, disputeWonJournal, refundJournal, topupJournal } from './topup-journals';
+import { disputeLostJournal, disputeOpenJournal, disputeWonJournal, refundFailedJournal, refundJournal, topupJournal } from './topup-journals';
 
 const U = '00000000-0000-4000-8000-000000000001';
 const usd = (n: number) => BigInt(Math.round(n * 100)) * 10_000_000n;
@@ -60,6 +60,36 @@ describe('refundJournal', () => {
       [`user:${U}:available`]: -usd(15),
       'platform:fee_revenue': -usd(1.1),
     });
+  });
+});
+
+describe('refundFailedJournal', () => {
+  const base = { refundId: 're_1', topupId: 't1', userId: U };
+  const debit = { refund: usd(16.1), fromAvailable: usd(3), fromReceivable: usd(12), fromFees: usd(1.1) };
+
+  it('reverses each part of the debit: cash, available credit, owed credit and fee', () => {
+    const r = refundFailedJournal({ ...base, debit, owed: usd(12) });
+    expect(r.journal.key).toBe('refund-failed:re_1');
+    expect(r.creditRestored).toBe(usd(15));
+    expect(view(r.journal)).toEqual({
+      'platform:stripe_clearing': -usd(16.1),
+      [`user:${U}:available`]: usd(3),
+      [`user:${U}:receivable`]: usd(12),
+      'platform:fee_revenue': usd(1.1),
+    });
+  });
+
+  it('what the user repaid since goes to the available balance', () => {
+    expect(view(refundFailedJournal({ ...base, debit, owed: usd(2) }).journal)).toMatchObject({
+      [`user:${U}:available`]: usd(13),
+      [`user:${U}:receivable`]: usd(2),
+    });
+  });
+
+  it('never debited: the key with no money in it', () => {
+    const r = refundFailedJournal({ ...base, debit: null, owed: usd(5) });
+    expect(r.creditRestored).toBe(0n);
+    expect(view(r.journal)).toEqual({});
   });
 });
 

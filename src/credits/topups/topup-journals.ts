@@ -56,6 +56,9 @@ export interface RefundPosting {
   creditTaken: Nanos;
 }
 
+export const refundKey = (refundId: string) => `refund:${refundId}`;
+export const refundFailedKey = (refundId: string) => `refund-failed:${refundId}`;
+
 /** Cash out; the credit comes from the available balance, and what was already spent becomes owed. */
 export function refundJournal(r: RefundInput): RefundPosting {
   const creditTaken = min(r.refund, nonNeg(r.creditRemaining));
@@ -64,7 +67,7 @@ export function refundJournal(r: RefundInput): RefundPosting {
   return {
     creditTaken,
     journal: {
-      key: `refund:${r.refundId}`,
+      key: refundKey(r.refundId),
       kind: 'refund',
       userId: r.userId,
       memo: `Refund ${r.refundId} of top-up ${r.topupId}`,
@@ -73,6 +76,66 @@ export function refundJournal(r: RefundInput): RefundPosting {
         { account: { user: r.userId, kind: 'available' }, amount: -fromAvailable },
         { account: { user: r.userId, kind: 'receivable' }, amount: -(creditTaken - fromAvailable) },
         { account: { platform: 'fee_revenue' }, amount: -fromFees },
+      ],
+    },
+  };
+}
+
+/** What a refund's journal took, read back from its entries. */
+export interface RefundDebit {
+  /** Cash paid back (the `stripe_clearing` entry). */
+  refund: Nanos;
+  fromAvailable: Nanos;
+  fromReceivable: Nanos;
+  fromFees: Nanos;
+}
+
+export interface RefundFailureInput {
+  refundId: string;
+  topupId: string;
+  userId: string;
+  /** What `refund:<id>` took; null when it was never posted. */
+  debit: RefundDebit | null;
+  /** What the user owes now (minus their receivable balance, >= 0). */
+  owed: Nanos;
+}
+
+export interface RefundReversal {
+  journal: JournalInput;
+  /** Credit given back (to take off the top-up's refunded total). */
+  creditRestored: Nanos;
+}
+
+/**
+ * Credit set aside or taken back returns where it came from; the part that would take the
+ * receivable above zero (the user repaid in the meantime) goes to the available balance instead.
+ */
+const creditBack = (userId: string, fromAvailable: Nanos, fromReceivable: Nanos, owed: Nanos) => {
+  const toReceivable = min(fromReceivable, nonNeg(owed));
+  return [
+    { account: { user: userId, kind: 'available' as const }, amount: fromAvailable + fromReceivable - toReceivable },
+    { account: { user: userId, kind: 'receivable' as const }, amount: toReceivable },
+  ];
+};
+
+/**
+ * A refund that failed: Stripe put the cash back on our balance, so each part of its debit is
+ * reversed. Never debited: a journal without entries, whose key keeps a late "succeeded" event
+ * for the refund from debiting it.
+ */
+export function refundFailedJournal(f: RefundFailureInput): RefundReversal {
+  const d = f.debit ?? { refund: 0n, fromAvailable: 0n, fromReceivable: 0n, fromFees: 0n };
+  return {
+    creditRestored: d.fromAvailable + d.fromReceivable,
+    journal: {
+      key: refundFailedKey(f.refundId),
+      kind: 'refund_failed',
+      userId: f.userId,
+      memo: `Refund ${f.refundId} of top-up ${f.topupId} failed`,
+      entries: [
+        { account: { platform: 'stripe_clearing' }, amount: -d.refund },
+        ...creditBack(f.userId, d.fromAvailable, d.fromReceivable, f.owed),
+        { account: { platform: 'fee_revenue' }, amount: d.fromFees },
       ],
     },
   };
@@ -134,20 +197,15 @@ const feeEntries = (fee: Nanos) =>
       ]
     : [];
 
-/**
- * Won: what was set aside goes back where it came from. If the user repaid in the meantime, the
- * part that would take the receivable above zero goes to the available balance instead.
- */
+/** Won: what was set aside goes back where it came from. */
 export function disputeWonJournal(d: DisputeCloseInput & { owed: Nanos }): JournalInput {
-  const toReceivable = min(d.fromReceivable, nonNeg(d.owed));
   return {
     key: `dispute:${d.disputeId}:won`,
     kind: 'dispute',
     userId: d.userId,
     memo: `Dispute ${d.disputeId} won`,
     entries: [
-      { account: { user: d.userId, kind: 'available' }, amount: d.fromAvailable + d.fromReceivable - toReceivable },
-      { account: { user: d.userId, kind: 'receivable' }, amount: toReceivable },
+      ...creditBack(d.userId, d.fromAvailable, d.fromReceivable, d.owed),
       { account: { user: d.userId, kind: 'disputed' }, amount: -(d.fromAvailable + d.fromReceivable) },
       ...feeEntries(d.fee),
     ],

@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { cursorAt, KeysetPosition } from '../../common/database/keyset-cursor';
 import { queryRows } from '../../common/database/sql';
 import { Nanos } from '../../common/money/money';
+import { RefundDebit, refundKey } from './topup-journals';
 
 type Db = Pick<EntityManager, 'query'>;
 
@@ -175,8 +176,30 @@ export class TopupsRepository {
     return rows.length === 1;
   }
 
+  /** Negative `nanos` gives back what a refund that failed had taken. */
   async addRefunded(em: EntityManager, id: string, nanos: Nanos): Promise<void> {
     await queryRows(em, `UPDATE topups SET refunded_nanos = refunded_nanos + $2 WHERE id = $1`, [id, nanos.toString()]);
+  }
+
+  // --- refund journals (the ledger is the only record of what a refund took) ---
+
+  async journalExists(em: EntityManager, key: string): Promise<boolean> {
+    const rows = await queryRows(em, `SELECT 1 FROM ledger_journals WHERE idempotency_key = $1`, [key]);
+    return rows.length === 1;
+  }
+
+  /** What the journal `refund:<id>` took, by account kind; null when it was never posted. */
+  async refundDebit(em: EntityManager, refundId: string): Promise<RefundDebit | null> {
+    const rows = await queryRows<{ kind: string; amount: string }>(
+      em,
+      `SELECT a.kind, SUM(e.amount)::text AS amount FROM ledger_journals j JOIN ledger_entries e ON e.journal_id = j.id
+       JOIN ledger_accounts a ON a.id = e.account_id WHERE j.idempotency_key = $1 GROUP BY a.kind`,
+      [refundKey(refundId)],
+    );
+    if (rows.length === 0) return null;
+    const by = new Map(rows.map((r) => [r.kind, BigInt(r.amount)]));
+    const taken = (kind: string) => -(by.get(kind) ?? 0n);
+    return { refund: by.get('stripe_clearing') ?? 0n, fromAvailable: taken('available'), fromReceivable: taken('receivable'), fromFees: taken('fee_revenue') };
   }
 
   // --- disputes ---
