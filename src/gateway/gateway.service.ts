@@ -7,6 +7,7 @@ import { AppConfig } from '../common/config/app-config';
 import { randomIdBytes } from '../common/crypto/tokens';
 import { AppError } from '../common/errors/app-error';
 import { ErrorCode } from '../common/errors/error-codes';
+import { normaliseError, toEnvelope } from '../common/errors/error-envelope';
 import { ServerTiming } from '../common/http/server-timing';
 import { AppLogger } from '../common/logging/app-logger';
 import { nanosToUsd } from '../common/money/money';
@@ -220,7 +221,7 @@ export class GatewayService implements OnModuleDestroy {
           // Nothing reached the client yet: answer with a plain HTTP error.
           const e = outcome.error;
           reply.raw.writeHead(e.status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': meta.requestId, ...e.headers });
-          reply.raw.end(JSON.stringify({ error: { code: e.status, message: e.message, metadata: { error_type: e.code, ...e.metadata } } }));
+          reply.raw.end(JSON.stringify(toEnvelope(normaliseError(e))));
         } else {
           await this.endStreamWithError(writer, genId, outcome, format, hold, prompt.tokens, prompt.images);
         }
@@ -577,7 +578,7 @@ export class GatewayService implements OnModuleDestroy {
       created: Math.floor(this.clock.nowMs() / 1000),
       model: served?.attempt.resolved.model.id ?? null,
       provider: served?.attempt.resolved.provider.name ?? null,
-      error: { code: e.status, message: e.message, metadata: { error_type: e.code, ...e.metadata } },
+      error: toEnvelope(normaliseError(e)).error,
       choices: [format === 'text' ? { index: 0, text: '', finish_reason: 'error' } : { index: 0, delta: { content: '' }, finish_reason: 'error', native_finish_reason: null }],
       usage: this.usageJson(outcome.usage!, cost),
     };

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { CatalogView, EndpointDef, ModelDef, ProviderDef, ResolvedEndpoint } from '../catalog/catalog.types';
+import { normaliseError, toEnvelope } from '../common/errors/error-envelope';
 import { usdToNanos } from '../common/money/money';
 import {
   EndpointHealth,
@@ -368,7 +369,7 @@ describe('planRoute: errors', () => {
     expect(p.error.status).toBe(status);
     expect(p.error.code).toBe(code);
     expect(p.error.message).toMatch(message);
-    if (Object.keys(avail).length > 0) expect(p.error.metadata.availability).toEqual(expect.objectContaining(avail));
+    if (Object.keys(avail).length > 0) expect(toEnvelope(normaliseError(p.error)).error.availability).toEqual(expect.objectContaining(avail));
   });
 
   it('does not echo a huge model id in full', () => {

@@ -236,6 +236,18 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
     });
   });
 
+  it('puts availability details next to metadata, as OpenRouter does', async () => {
+    for (const stream of [false, true]) {
+      const res = await call<{ error: { metadata: Record<string, unknown>; availability?: Record<string, unknown> } }>(f.t, 'POST', '/api/v1/chat/completions', {
+        key: f.key,
+        body: { model: 'test/no-such-model', stream, messages: [{ role: 'user', content: 'hi' }] },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.availability).toMatchObject({ code: 'model_not_found', retryable: false, requested_models: ['test/no-such-model'] });
+      expect(res.body.error.metadata).toEqual({ error_type: 'invalid_request' });
+    }
+  });
+
   it('embeddings.create works (OpenAI-compatible and Gemini)', async () => {
     for (const model of ['test/embed', 'test/gemini-embed']) {
       const res = await f.client.embeddings.create({ model, input: ['hello world', 'second'] });

@@ -13,6 +13,14 @@ describe('normaliseError', () => {
     expect(e.headers).toEqual({ 'retry-after': '3' });
   });
 
+  it('puts availability details next to metadata, not in it', () => {
+    const availability = { code: 'model_not_found', retryable: false, requested_models: ['acme/x'] };
+    const e = normaliseError(new AppError('invalid_request', 'acme/x is not a valid model ID', { availability, provider_name: null }));
+    expect(toEnvelope(e)).toEqual({
+      error: { code: 400, message: 'acme/x is not a valid model ID', metadata: { error_type: 'invalid_request', provider_name: null }, availability },
+    });
+  });
+
   it('maps Nest HTTP exceptions by status', () => {
     expect(normaliseError(new NotFoundException('Cannot GET /x'))).toMatchObject({ status: 404, code: 'not_found' });
     expect(normaliseError(new BadRequestException('nope'))).toMatchObject({ status: 400, code: 'invalid_request' });

@@ -2,9 +2,12 @@ import { HttpException } from '@nestjs/common';
 import { AppError } from './app-error';
 import { codeForStatus, ErrorCode } from './error-codes';
 
-/** `{"error":{"code":<status>,"message":...,"metadata":{...}}}`: OpenRouter's error shape. */
+/**
+ * `{"error":{"code":<status>,"message":...,"metadata":{...}}}`: OpenRouter's error shape, with
+ * `availability` next to `metadata` when no endpoint could serve the requested models.
+ */
 export interface ErrorEnvelope {
-  error: { code: number; message: string; metadata: Record<string, unknown> };
+  error: { code: number; message: string; metadata: Record<string, unknown>; availability?: unknown };
 }
 
 export interface NormalisedError {
@@ -109,6 +112,10 @@ export function normaliseError(error: unknown): NormalisedError {
   };
 }
 
+/** Errors carry availability details in their metadata (key `availability`); the envelope lifts them out. */
 export function toEnvelope(e: NormalisedError): ErrorEnvelope {
-  return { error: { code: e.status, message: e.message, metadata: { error_type: e.code, ...e.metadata } } };
+  const { availability, ...metadata } = e.metadata;
+  const error: ErrorEnvelope['error'] = { code: e.status, message: e.message, metadata: { error_type: e.code, ...metadata } };
+  if (availability !== undefined) error.availability = availability;
+  return { error };
 }
