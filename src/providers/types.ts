@@ -66,6 +66,10 @@ export interface ChatRequest {
   logit_bias?: Record<string, number>;
   user?: string;
   reasoning?: { effort?: string; max_tokens?: number; exclude?: boolean; enabled?: boolean };
+  /** Shorthand for reasoning.effort; read through resolveReasoning. */
+  reasoning_effort?: string;
+  /** Legacy reasoning switch; read through resolveReasoning. */
+  include_reasoning?: boolean;
   /** Top-level prompt caching (Anthropic's automatic caching). */
   cache_control?: { type: 'ephemeral'; ttl?: '5m' | '1h' };
   [k: string]: unknown;

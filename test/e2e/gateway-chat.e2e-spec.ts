@@ -125,6 +125,34 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
       expect(sent).not.toHaveProperty('cache_control');
     });
 
+    it('reasoning_effort turns on Anthropic thinking; reasoning.effort wins over it everywhere', async () => {
+      expect((await chat({ model: 'test/claude', max_tokens: 4000, reasoning_effort: 'high' })).status).toBe(200);
+      expect(lastBody(f.fakes.anthropic).thinking).toEqual({ type: 'enabled', budget_tokens: 3200 });
+
+      expect((await chat({ model: 'test/claude', max_tokens: 4000, reasoning: { effort: 'low' }, reasoning_effort: 'high' })).status).toBe(200);
+      expect(lastBody(f.fakes.anthropic).thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
+      expect((await chat({ model: 'test/a-only', reasoning: { effort: 'low' }, reasoning_effort: 'high' })).status).toBe(200);
+      expect(lastBody(f.fakes.a).reasoning_effort).toBe('low');
+    });
+
+    it('include_reasoning: false keeps Gemini thoughts out of the answer, streaming and not', async () => {
+      const thinking = () => (f.fakes.gemini.seen[f.fakes.gemini.seen.length - 1].body as { generationConfig: { thinkingConfig?: unknown } }).generationConfig.thinkingConfig;
+      const body = { model: 'test/gemini', max_tokens: 4000, reasoning_effort: 'low', include_reasoning: false };
+      const res = await call<{ choices: { message: { content: string; reasoning: string | null } }[] }>(f.t, 'POST', '/api/v1/chat/completions', {
+        key: f.key,
+        body: { messages: [{ role: 'user', content: 'Say hello' }], ...body },
+      });
+      expect(res.status).toBe(200);
+      expect(thinking()).toEqual({ thinkingBudget: 1024, includeThoughts: false });
+      expect(res.body.choices[0].message).toMatchObject({ content: 'Hello from fake-gemini', reasoning: null });
+
+      const stream = await f.client.chat.completions.create({ ...(body as object), model: 'test/gemini', messages: [{ role: 'user', content: 'Say hello' }], stream: true });
+      let reasoning = '';
+      for await (const chunk of stream) reasoning += (chunk.choices[0]?.delta as { reasoning?: string } | undefined)?.reasoning ?? '';
+      expect(thinking()).toEqual({ thinkingBudget: 1024, includeThoughts: false });
+      expect(reasoning).toBe('');
+    });
+
     it('top-level cache_control turns on Anthropic automatic caching', async () => {
       const res = await chat({ model: 'test/claude', cache_control: { type: 'ephemeral', ttl: '1h' }, metadata: { team: 'blue' } });
       expect(res.status).toBe(200);

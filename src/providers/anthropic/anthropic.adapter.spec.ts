@@ -305,6 +305,16 @@ describe('AnthropicAdapter.chatRequest', () => {
     expect(body({ reasoning, max_tokens: maxTokens }).thinking).toEqual(thinking);
   });
 
+  it.each<[Partial<ChatRequest>, unknown]>([
+    [{ reasoning_effort: 'high' }, { type: 'enabled', budget_tokens: 8000 }],
+    [{ reasoning_effort: 'none' }, undefined],
+    [{ reasoning: { effort: 'low' }, reasoning_effort: 'high' }, { type: 'enabled', budget_tokens: 2000 }],
+    [{ include_reasoning: true }, { type: 'enabled', budget_tokens: 5000 }],
+    [{ include_reasoning: false, reasoning_effort: 'low' }, { type: 'enabled', budget_tokens: 2000 }],
+  ])('top-level reasoning fields %j -> thinking %j', (fields, thinking) => {
+    expect(body({ ...fields, max_tokens: 10000 }).thinking).toEqual(thinking);
+  });
+
   it('drops samplers Anthropic refuses with thinking, and thinking when a tool call is forced', () => {
     const b = body({ reasoning: { effort: 'high' }, temperature: 0.2, top_k: 5, top_p: 0.5 });
     expect(b.thinking).toBeDefined();

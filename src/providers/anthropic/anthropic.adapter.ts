@@ -13,6 +13,7 @@
  *   and thinking is left out when a tool call is forced or max_tokens is too small.
  */
 import { AppError } from '../../common/errors/app-error';
+import { effortRatio, resolveReasoning } from '../reasoning';
 import {
   AdapterError,
   type AssistantMessage,
@@ -34,8 +35,6 @@ import {
 export const ANTHROPIC_VERSION = '2023-06-01';
 /** Anthropic's minimum `thinking.budget_tokens`. */
 export const MIN_THINKING_BUDGET = 1024;
-/** Share of max_tokens given to thinking per OpenAI-style effort (OpenRouter's ratios). */
-const EFFORT_RATIO: Record<string, number> = { minimal: 0.1, low: 0.2, medium: 0.5, high: 0.8, xhigh: 0.95 };
 const MAX_EFFORT_BUDGET = 32000;
 const ERROR_TEXT_LIMIT = 500;
 
@@ -478,14 +477,9 @@ function toolChoice(req: ChatRequest): Json | null {
 }
 
 function thinkingConfig(req: ChatRequest): Json | null {
-  const r = req.reasoning;
-  if (!r || r.enabled === false || r.effort === 'none') return null;
-  let budget: number;
-  if (r.max_tokens !== undefined) budget = r.max_tokens;
-  else if (r.effort !== undefined || r.enabled) {
-    const ratio = EFFORT_RATIO[r.effort ?? 'medium'] ?? EFFORT_RATIO.medium;
-    budget = Math.min(Math.floor(req.max_tokens * ratio), MAX_EFFORT_BUDGET);
-  } else return null;
+  const r = resolveReasoning(req);
+  if (!r.enabled) return null;
+  let budget = r.maxTokens ?? Math.min(Math.floor(req.max_tokens * effortRatio(r.effort)), MAX_EFFORT_BUDGET);
   // budget_tokens must be >= 1024 and < max_tokens.
   budget = Math.min(Math.max(budget, MIN_THINKING_BUDGET), req.max_tokens - 1);
   if (budget < MIN_THINKING_BUDGET) return null;

@@ -257,6 +257,11 @@ describe('GeminiAdapter.chatRequest', () => {
       (b) => expect(b.generationConfig.thinkingConfig).toEqual({ thinkingBudget: 24576, includeThoughts: false }),
     ],
     [
+      'legacy include_reasoning: false → thoughts not returned',
+      { max_tokens: 10000, reasoning_effort: 'high', include_reasoning: false },
+      (b) => expect(b.generationConfig.thinkingConfig).toEqual({ thinkingBudget: 8000, includeThoughts: false }),
+    ],
+    [
       'reasoning disabled → thinkingBudget 0',
       { reasoning: { enabled: false } },
       (b) => expect(b.generationConfig.thinkingConfig).toEqual({ thinkingBudget: 0 }),

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../common/errors/app-error';
+import { effortRatio, resolveReasoning } from '../reasoning';
 import { cleanUsage, trimRaw } from '../usage';
 import {
   AdapterError,
@@ -288,25 +289,21 @@ function toolConfig(choice: ToolChoice): Json {
   return { functionCallingConfig: { mode: 'AUTO' } };
 }
 
-/** Share of max_tokens spent thinking per effort level (OpenRouter's mapping), within Gemini 2.5's range. */
-const EFFORT_RATIO: Record<string, number> = { minimal: 0.1, low: 0.2, medium: 0.5, high: 0.8, xhigh: 0.95 };
+/** Gemini 2.5's thinking budget range. */
 const MIN_THINKING_BUDGET = 1024;
 const MAX_THINKING_BUDGET = 24576;
 
 function thinkingConfig(req: ChatRequest): Json | undefined {
-  const r = req.reasoning;
-  const topEffort = typeof req.reasoning_effort === 'string' ? req.reasoning_effort : undefined;
-  if (!r && !topEffort) return undefined;
-  const effort = r?.effort ?? topEffort;
-  if (r?.enabled === false || effort === 'none') return { thinkingBudget: 0 };
-  let budget: number;
-  if (typeof r?.max_tokens === 'number') budget = Math.max(0, Math.floor(r.max_tokens));
-  else {
-    const ratio = EFFORT_RATIO[effort ?? 'medium'] ?? EFFORT_RATIO.medium;
-    budget = Math.min(MAX_THINKING_BUDGET, Math.max(MIN_THINKING_BUDGET, Math.floor(req.max_tokens * ratio)));
-  }
-  // `exclude`: the model still thinks, the client just does not see it.
-  return { thinkingBudget: budget, includeThoughts: !r?.exclude };
+  const r = resolveReasoning(req);
+  if (r.enabled === false) return { thinkingBudget: 0 };
+  // Not asked for: the model's default, which returns no thoughts.
+  if (!r.enabled) return undefined;
+  const budget =
+    r.maxTokens !== undefined
+      ? Math.max(0, Math.floor(r.maxTokens))
+      : Math.min(MAX_THINKING_BUDGET, Math.max(MIN_THINKING_BUDGET, Math.floor(req.max_tokens * effortRatio(r.effort))));
+  // `exclude`: the model still thinks, Gemini just does not send the thoughts.
+  return { thinkingBudget: budget, includeThoughts: !r.exclude };
 }
 
 function generationConfig(req: ChatRequest): Json {

@@ -1,3 +1,4 @@
+import { resolveReasoning } from '../reasoning';
 import { cleanUsage, trimRaw } from '../usage';
 import {
   AdapterError,
@@ -100,8 +101,8 @@ export class OpenAiAdapter implements ProviderAdapter {
     const body: Record<string, unknown> = { model: target.model, messages: req.messages };
     for (const k of PASS_THROUGH) if (req[k] !== undefined) body[k] = req[k];
     body[isOpenAiItself(target.baseUrl) ? 'max_completion_tokens' : 'max_tokens'] = req.max_tokens;
-    if (req.reasoning?.effort && req.reasoning_effort === undefined) body.reasoning_effort = req.reasoning.effort;
-    else if (req.reasoning_effort !== undefined) body.reasoning_effort = req.reasoning_effort;
+    const effort = resolveReasoning(req).effort;
+    if (effort !== undefined) body.reasoning_effort = effort;
     if (stream) {
       body.stream = true;
       body.stream_options = { include_usage: true };
