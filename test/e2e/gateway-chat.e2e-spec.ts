@@ -153,6 +153,14 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
       expect(reasoning).toBe('');
     });
 
+    it('service_tier fast reaches the upstream as priority, other tiers as sent', async () => {
+      expect((await chat({ model: 'test/a-only', service_tier: 'fast' })).status).toBe(200);
+      expect(lastBody(f.fakes.a).service_tier).toBe('priority');
+      expect((await chat({ model: 'test/a-only', service_tier: 'flex' })).status).toBe(200);
+      expect(lastBody(f.fakes.a).service_tier).toBe('flex');
+      expect((await chat({ model: 'test/a-only', service_tier: 'turbo' })).status).toBe(400);
+    });
+
     it('top-level cache_control turns on Anthropic automatic caching', async () => {
       const res = await chat({ model: 'test/claude', cache_control: { type: 'ephemeral', ttl: '1h' }, metadata: { team: 'blue' } });
       expect(res.status).toBe(200);

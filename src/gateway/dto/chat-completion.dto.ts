@@ -1,3 +1,4 @@
+import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsObject, IsString, Max, MaxLength, Min } from 'class-validator';
 import { AcceptsUnknownFields } from '../../common/http/validation.pipe';
 import type { ChatMessage, ResponseFormat, ToolChoice, ToolDef } from '../../providers/types';
@@ -105,7 +106,9 @@ export class ChatCompletionDto extends SamplingFieldsDto {
   @MaxLength(256)
   prompt_cache_key?: string;
 
+  /** `fast` is OpenRouter's alias of `priority`, which is what upstreams understand. */
   @Optional()
+  @Transform(({ value }: { value: unknown }) => (value === 'fast' ? 'priority' : value))
   @IsIn(['auto', 'default', 'fast', 'flex', 'priority', 'scale'])
   service_tier?: string;
 
