@@ -1,3 +1,4 @@
+import { TextDecoder } from 'node:util';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CatalogService } from '../catalog/catalog.service';
@@ -17,7 +18,8 @@ import { PurchaseHistory } from '../keys/purchase-history';
 import { KeyPrincipal } from '../keys/principal';
 import { Adapters } from '../providers/adapters';
 import { SseParser } from '../providers/sse-parser';
-import type { ChatRequest, ChatResult, ChunkDelta, FinishReason, ProviderAdapter, Usage } from '../providers/types';
+import { streamErrorStatus } from '../providers/error-status';
+import type { ChatRequest, ChatResult, ChunkDelta, FinishReason, ProviderAdapter, StreamTranslator, Usage } from '../providers/types';
 import { UpstreamClient, UpstreamResponse, UpstreamTransportError } from '../providers/upstream-client';
 import { trimRaw } from '../providers/usage';
 import { EndpointHealthService } from '../routing/endpoint-health.service';
@@ -53,6 +55,18 @@ interface Served {
   adapter: ProviderAdapter;
   sentAt: number;
   headersAt: number;
+  /** For a stream: read up to its first output, nothing of it sent yet. */
+  opened?: OpenedStream;
+}
+
+interface OpenedStream {
+  chunks: AsyncIterator<Buffer>;
+  parser: SseParser;
+  decoder: TextDecoder;
+  translator: StreamTranslator;
+  /** Deltas read before the first output (role-only ones) and the one carrying it. */
+  pending: ChunkDelta[];
+  ended: boolean;
 }
 
 interface Outcome {
@@ -72,6 +86,9 @@ interface Outcome {
 const MAX_ERROR_BODY = 64 * 1024;
 const MAX_RESPONSE_BODY = 64 * 1024 * 1024;
 const PROCESSING_EVERY_MS = 2000;
+
+/** Whether a delta carries output, as opposed to only a role, a finish reason or logprobs. */
+const hasOutput = (d: ChunkDelta) => Boolean(d.delta.content || d.delta.reasoning || d.delta.tool_calls || d.delta.refusal);
 
 const newGenerationId = () => `gen-${randomIdBytes(15).replace(/[-_]/g, 'x')}`;
 
@@ -345,9 +362,10 @@ export class GatewayService implements OnModuleDestroy {
   }
 
   /**
-   * Tries the planned endpoints in order until one answers 2xx. Connect failures, timeouts, 429 and
-   * 5xx move on to the next endpoint; other 4xx move on to the next model. Nothing here has reached
-   * the client yet except, for slow upstreams, `: PROCESSING` comments.
+   * Tries the planned endpoints in order until one answers 2xx (for a stream: until one produces
+   * output). Connect failures, timeouts, 429 and 5xx move on to the next endpoint; other 4xx move on
+   * to the next model. Nothing here has reached the client yet except, for slow upstreams,
+   * `: PROCESSING` comments.
    */
   private async callUpstream(
     plan: RouteAttempt[],
@@ -377,7 +395,7 @@ export class GatewayService implements OnModuleDestroy {
         const adapter = this.adapters.for(attempt.resolved.provider.adapter);
         const spec = adapter.chatRequest({ ...req, max_tokens: maxTokens[index] } as ChatRequest, this.target(attempt), stream);
         const served = await this.tryOne(attempt, index, adapter, spec, signal, attempts);
-        if (served) return served;
+        if (served && (!stream || (await this.openStream(served, signal, attempts)))) return served;
         const last = attempts[attempts.length - 1];
         if (last.status !== null && !retryable(last.status)) skipModel = attempt.resolved.model.id;
       }
@@ -417,9 +435,70 @@ export class GatewayService implements OnModuleDestroy {
     const text = await readText(res.body, MAX_ERROR_BODY).catch(() => '');
     const parsed = adapter.parseError(res.status, text);
     record(res.status, parsed.message);
-    if (res.status === 429) this.health.recordFailure(r, 'rate_limited');
-    else if (res.status >= 500) this.health.recordFailure(r, 'server_error');
+    this.recordErrorStatus(r, res.status);
     return null;
+  }
+
+  private recordErrorStatus(r: RouteAttempt['resolved'], status: number): void {
+    if (status === 429) this.health.recordFailure(r, 'rate_limited');
+    else if (status >= 500) this.health.recordFailure(r, 'server_error');
+  }
+
+  /**
+   * Reads a 2xx stream up to its first output (content, reasoning, a tool call) or its normal end,
+   * sending nothing: a failure before that is one the client never saw, so the next endpoint may
+   * still serve. False, with the attempt's record amended, when the stream failed that way.
+   */
+  private async openStream(served: Served, signal: AbortSignal, attempts: AttemptRecord[]): Promise<boolean> {
+    const r = served.attempt.resolved;
+    const opened: OpenedStream = {
+      chunks: served.res.body[Symbol.asyncIterator](),
+      parser: new SseParser(),
+      decoder: new TextDecoder(),
+      translator: served.adapter.streamTranslator(),
+      pending: [],
+      ended: false,
+    };
+    const { translator } = opened;
+    let failure: { status: number | null; message: string; timeout?: boolean };
+    try {
+      for (;;) {
+        opened.pending.push(...(await this.nextDeltas(opened)));
+        if (opened.pending.some(hasOutput) || translator.done()) {
+          served.opened = opened;
+          return true;
+        }
+        const upstreamError = translator.error();
+        if (upstreamError) {
+          failure = { status: streamErrorStatus(upstreamError.code), message: upstreamError.message };
+          break;
+        }
+        if (opened.ended) {
+          failure = { status: null, message: 'the provider ended the stream before any output' };
+          break;
+        }
+      }
+    } catch (err) {
+      const e = UpstreamClient.classify(err);
+      if (signal.aborted || e.failure === 'aborted') {
+        served.res.body.destroy();
+        throw GatewayErrors.clientClosed();
+      }
+      failure = { status: null, message: e.message, timeout: e.failure === 'timeout' };
+    }
+    served.res.body.destroy();
+    if (failure.status !== null) this.recordErrorStatus(r, failure.status);
+    else this.health.recordFailure(r, failure.timeout ? 'timeout' : 'server_error');
+    Object.assign(attempts[attempts.length - 1], { status: failure.status, error: failure.message, latency_ms: this.clock.nowMs() - served.sentAt });
+    return false;
+  }
+
+  /** The deltas of the next piece of an upstream stream (of what the parser held, at its end). */
+  private async nextDeltas(opened: OpenedStream): Promise<ChunkDelta[]> {
+    const next = await opened.chunks.next();
+    opened.ended = next.done === true;
+    const events = next.done ? opened.parser.end() : opened.parser.push(opened.decoder.decode(next.value, { stream: true }));
+    return events.flatMap((ev) => opened.translator.push(ev));
   }
 
   /** The error for a request no endpoint served, shaped like OpenRouter's "Provider returned error". */
@@ -509,35 +588,29 @@ export class GatewayService implements OnModuleDestroy {
     receivedAt: number,
   ): Promise<void> {
     const served = outcome.served!;
+    const opened = served.opened!;
+    const { translator } = opened;
     // For a stream the overhead we can report in headers is what came before the upstream call.
     writer.start({ 'x-generation-id': genId, 'x-switchyard-overhead-ms': String(served.sentAt - receivedAt) });
     const prefix = this.chunkPrefix(genId, format, served);
-    const translator = served.adapter.streamTranslator();
-    const parser = new SseParser();
-    const decoder = new TextDecoder();
-    const relay = async (events: ReturnType<SseParser['push']>) => {
-      for (const ev of events) {
-        for (const d of translator.push(ev)) {
-          if (d.delta.content) outcome.outputChars += d.delta.content.length;
-          if (d.delta.reasoning) outcome.outputChars += d.delta.reasoning.length;
-          if (d.delta.tool_calls) for (const t of d.delta.tool_calls) outcome.outputChars += (t.function?.arguments?.length ?? 0) + (t.function?.name?.length ?? 0);
-          if (d.delta.content || d.delta.reasoning || d.delta.tool_calls) outcome.outputDeltas++;
-          if (d.finishReason) {
-            outcome.finishReason = d.finishReason;
-            outcome.nativeFinishReason = d.nativeFinishReason ?? null;
-          }
-          outcome.firstTokenAt ??= this.clock.nowMs();
-          this.holds.progress(genId, estimateOutputTokens(outcome.outputChars, outcome.outputDeltas));
-          await writer.data(prefix + this.choiceJson(format, d) + ']}');
+    const relay = async (deltas: ChunkDelta[]) => {
+      for (const d of deltas) {
+        if (d.delta.content) outcome.outputChars += d.delta.content.length;
+        if (d.delta.reasoning) outcome.outputChars += d.delta.reasoning.length;
+        if (d.delta.tool_calls) for (const t of d.delta.tool_calls) outcome.outputChars += (t.function?.arguments?.length ?? 0) + (t.function?.name?.length ?? 0);
+        if (d.delta.content || d.delta.reasoning || d.delta.tool_calls) outcome.outputDeltas++;
+        if (d.finishReason) {
+          outcome.finishReason = d.finishReason;
+          outcome.nativeFinishReason = d.nativeFinishReason ?? null;
         }
+        outcome.firstTokenAt ??= this.clock.nowMs();
+        this.holds.progress(genId, estimateOutputTokens(outcome.outputChars, outcome.outputDeltas));
+        await writer.data(prefix + this.choiceJson(format, d) + ']}');
       }
     };
     try {
-      for await (const buf of served.res.body) {
-        await relay(parser.push(decoder.decode(buf, { stream: true })));
-        if (translator.error() || translator.done() || writer.closed) break;
-      }
-      if (!translator.error() && !translator.done()) await relay(parser.end());
+      await relay(opened.pending);
+      while (!opened.ended && !translator.error() && !translator.done() && !writer.closed) await relay(await this.nextDeltas(opened));
     } catch (err) {
       const e = UpstreamClient.classify(err);
       if (signal.aborted || e.failure === 'aborted') {

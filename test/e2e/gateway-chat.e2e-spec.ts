@@ -293,6 +293,32 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
     }
   });
 
+  it('sends the role chunk first, together with the first content, and each later chunk as the provider sends it', async () => {
+    const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'test/gappy', stream: true, messages: [{ role: 'user', content: 'Say hello' }] }),
+    });
+    expect(res.status).toBe(200);
+    const arrivals: { at: number; data: string }[] = [];
+    const decoder = new TextDecoder();
+    let buffered = '';
+    for await (const part of res.body!) {
+      buffered += decoder.decode(part, { stream: true });
+      const events = buffered.split('\n\n');
+      buffered = events.pop()!;
+      for (const e of events) if (e.startsWith('data: ')) arrivals.push({ at: performance.now(), data: e.slice(6) });
+    }
+    const chunks = arrivals.filter((a) => a.data !== '[DONE]').map((a) => ({ at: a.at, chunk: JSON.parse(a.data) as OpenAI.ChatCompletionChunk }));
+    expect(chunks[0].chunk.choices[0].delta).toEqual({ role: 'assistant' });
+    const words = chunks.filter((c) => c.chunk.choices[0]?.delta.content);
+    expect(words.map((c) => c.chunk.choices[0].delta.content).join('')).toBe('Hello from fake-openai.');
+    // The fake sends a word every 150 ms: none waits for the next one.
+    for (let i = 1; i < words.length; i++) expect(words[i].at - words[i - 1].at).toBeGreaterThan(75);
+    // The role chunk is held until there is output to send with it.
+    expect(words[0].at - chunks[0].at).toBeLessThan(75);
+  });
+
   it('streams are counted in /metrics like any request', async () => {
     const metrics = async () => {
       const text = await (await fetch(`${f.t.url}/metrics`)).text();

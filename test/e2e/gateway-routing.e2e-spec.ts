@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { HoldsService } from '../../src/credits/holds.service';
 import { LedgerService } from '../../src/credits/ledger.service';
 import { call, createKey } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
@@ -79,6 +80,110 @@ describe('routing and fallbacks', () => {
     expect(contentChunks.map((c) => c.choices[0].delta.content ?? '').join('')).toBe('Hello from');
     expect(last.usage.cost).toBeGreaterThan(0); // the tokens produced are paid for
     expect(delta(before)).toEqual({ a: 1, b: 0 });
+  });
+
+  describe('streams that fail before their first output', () => {
+    type Chunk = { provider: string; error?: { code: number; message: string; metadata: Body }; choices: { delta: { role?: string; content?: string }; finish_reason: string | null }[] };
+    const stream = async (model: string, provider: Body = { order: ['alpha', 'beta'] }) => {
+      const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, provider, messages: user, stream: true, max_tokens: 50 }),
+      });
+      const text = await res.text();
+      const data = text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
+      return { res, text, chunks: data.filter((d) => d !== '[DONE]').map((d) => JSON.parse(d) as Chunk) };
+    };
+    const settlements = jest.fn();
+    beforeAll(() => {
+      const holds = f.t.get(HoldsService);
+      const settle = holds.settle.bind(holds);
+      jest.spyOn(holds, 'settle').mockImplementation((...args) => {
+        settlements(...args);
+        return settle(...args);
+      });
+    });
+    afterAll(() => jest.restoreAllMocks());
+    const settledFor = async (genId: string) => {
+      const until = Date.now() + 3000;
+      while (!settlements.mock.calls.some((c) => c[0] === genId) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 100)); // room for a second settlement, were there one
+      return settlements.mock.calls.filter((c) => c[0] === genId);
+    };
+
+    it.each([
+      ['an OpenAI-compatible error event', 'test/stream-error-first', 'a'],
+      ['an Anthropic overloaded_error event', 'test/claude-overloaded-first', 'anthropic'],
+      ['the body ending', 'test/stream-ends-first', 'a'],
+    ] as const)('%s before any content -> the next provider serves the stream', async (_what, model, first) => {
+      const before = { first: f.fakes[first].seen.length, b: f.fakes.b.seen.length };
+      const { res, text, chunks } = await stream(model, { order: first === 'a' ? ['alpha', 'beta'] : ['claude-co', 'beta'] });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      expect(chunks.some((c) => c.error || c.choices[0]?.finish_reason === 'error')).toBe(false);
+      expect(chunks.every((c) => c.provider === 'Beta')).toBe(true);
+      expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Hello from fake-openai.');
+      expect(chunks.filter((c) => c.choices[0]?.delta.role === 'assistant')).toHaveLength(1);
+      expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+      expect({ first: f.fakes[first].seen.length - before.first, b: f.fakes.b.seen.length - before.b }).toEqual({ first: 1, b: 1 });
+      const settled = await settledFor(res.headers.get('x-generation-id')!);
+      expect(settled).toHaveLength(1);
+      expect(settled[0][1]).toBeGreaterThan(0n);
+      expect(settled[0][2]).toBe('completed');
+    });
+
+    it.each([
+      ['a 5xx-class error event', 'test/stream-error-only', 502, 'provider_unavailable'],
+      ['a rate limit error event', 'test/stream-limited-only', 429, 'rate_limit_exceeded'],
+    ])('%s from the only provider before any content is a plain JSON error', async (_what, model, status, type) => {
+      const before = settlements.mock.calls.length;
+      const { res, text } = await stream(model, { only: ['alpha'] });
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toMatch(/application\/json/);
+      const body = JSON.parse(text) as { error: { code: number; metadata: Body } };
+      expect(body.error.code).toBe(status);
+      expect(body.error.metadata).toMatchObject({ error_type: type, provider_name: 'Alpha' });
+      await new Promise((r) => setTimeout(r, 300));
+      const settled = settlements.mock.calls.slice(before);
+      expect(settled).toHaveLength(1);
+      expect(settled[0].slice(1)).toEqual([0n, 'error']);
+    });
+
+    it('an error event after content still ends the stream with an error chunk, no fallback', async () => {
+      const before = upstreamsHit();
+      const { res, chunks } = await stream('test/stream-error-late');
+      expect(res.status).toBe(200);
+      const last = chunks[chunks.length - 1];
+      expect(last.choices[0].finish_reason).toBe('error');
+      expect(last.error!.code).toBe(502);
+      expect(chunks.slice(0, -1).map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Hello from');
+      expect(delta(before)).toEqual({ a: 1, b: 0 });
+      expect(await settledFor(res.headers.get('x-generation-id')!)).toHaveLength(1);
+    });
+
+    it('a client that leaves while the stream waits for its first output aborts the upstream and settles once', async () => {
+      const before = { calls: settlements.mock.calls.length, seen: f.fakes.a.seen.length };
+      const controller = new AbortController();
+      const pending = fetch(`${f.t.url}/api/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'test/stall', messages: user, stream: true, max_tokens: 50 }),
+        signal: controller.signal,
+      }).then((r) => r.text());
+      const until = Date.now() + 3000;
+      while (f.fakes.a.seen.length === before.seen && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      controller.abort();
+      await expect(pending).rejects.toThrow();
+      const upstream = f.fakes.a.seen[before.seen];
+      const gone = Date.now() + 3000;
+      while ((!upstream.aborted || settlements.mock.calls.length === before.calls) && Date.now() < gone) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(upstream.aborted).toBe(true);
+      const settled = settlements.mock.calls.slice(before.calls);
+      expect(settled).toHaveLength(1);
+      expect(settled[0].slice(1)).toEqual([0n, 'cancelled']);
+    });
   });
 
   it('the openai client sees a mid-stream error as an error', async () => {

@@ -8,6 +8,8 @@
  * - `cut`: streams message_start and two text deltas, then destroys the socket (no message_stop);
  *   not streaming: half a JSON body, then the socket is destroyed.
  * - `stream-error`: streams one text delta, then an `error` event (overloaded_error), no message_stop.
+ * - `overloaded-first`: streams message_start, then an `error` event (overloaded_error) before any
+ *   content block.
  * - `long`: 200 text deltas (`w0 `, `w1 `, ...) 5 ms apart; stops early when the client goes away.
  * Otherwise, by the request:
  * - with `tools`: one tool_use block calling the first tool with input {"location":"Paris"}
@@ -206,6 +208,12 @@ export async function startFakeAnthropic(): Promise<FakeUpstream> {
       message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: usageStart },
     });
     send({ type: 'ping' });
+    if (model.includes('overloaded-first')) {
+      finished = true;
+      send({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+      res.end();
+      return;
+    }
 
     if (kind === 'tool') {
       send({ type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: toolId, name: tool!.name, input: {} } });

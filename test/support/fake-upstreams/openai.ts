@@ -33,7 +33,9 @@ export interface FakeOpenAiOptions {
  * An OpenAI-compatible upstream on loopback. Behaviour follows the requested model name:
  * `fail-<status>`, `slow-<ms>`, `cut` (two chunks then the socket dies), `long` (200 chunks),
  * `no-usage` (no usage in the response), `bill-max` (usage claims max_tokens output tokens), `gap-<ms>`
- * (time between streamed chunks). Tools in the request get a tool call; JSON mode gets
+ * (time between streamed chunks), `sse-error-<status>-at-<n>` (streams n words, then an error event with
+ * that code and no [DONE]), `sse-end-at-<n>` (streams n words, then ends the body without a finish or
+ * [DONE]), `stall-<ms>` (waits that long after the role chunk). Tools in the request get a tool call; JSON mode gets
  * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word. Usage: prompt =
  * ceil(characters / 4), completion = chunks sent.
  */
@@ -43,6 +45,9 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const path = (req.url ?? '').split('?')[0];
     const model: string = typeof body?.model === 'string' ? body.model : '';
     const k = knobs(model);
+    const sseError = /sse-error-(\d{3})-at-(\d+)/.exec(model);
+    const sseEnd = /sse-end-at-(\d+)/.exec(model);
+    const stall = /stall-(\d+)/.exec(model);
     const gap = k.gapMs ?? options.chunkGapMs ?? 2;
     if (options.latencyMs) await sleep(options.latencyMs);
     if (k.slowMs) await sleep(k.slowMs);
@@ -102,6 +107,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const chunk = (delta: unknown, finish: string | null = null, logprobs: unknown = null) =>
       send({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs }] });
     chunk({ role: 'assistant', content: '' });
+    if (stall) await sleep(Number(stall[1]));
     if (toolCall) {
       chunk({ tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.function.name, arguments: '' } }] });
       for (const part of ['{"location"', ':"Paris"}']) {
@@ -112,6 +118,15 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     } else {
       for (let i = 0; i < words.length; i++) {
         if (seen.aborted || res.destroyed) return;
+        if (sseError && i === Number(sseError[2])) {
+          send({ error: { message: `fake stream error ${sseError[1]}`, code: Number(sseError[1]) } });
+          res.end();
+          return;
+        }
+        if (sseEnd && i === Number(sseEnd[1])) {
+          res.end();
+          return;
+        }
         if (k.cut && i === 2) {
           await sleep(20); // let the chunks already written reach the client first
           res.destroy();
