@@ -4,9 +4,9 @@ import { AppConfig } from '../common/config/app-config';
 import { AppLogger } from '../common/logging/app-logger';
 import { readCatalogFile } from './catalog-file';
 import { CatalogErrors } from './catalog.errors';
-import { entriesOf, ModelEntry, presentEndpoints, presentModel } from './catalog.presenter';
-import type { CatalogView, ModelDef, ProviderDef, ResolvedEndpoint } from './catalog.types';
-import { ListModelsQuery } from './dto/list-models.query';
+import { entriesOf, ModelEntry, presentEndpoints, presentModel, representative } from './catalog.presenter';
+import type { CatalogView, EndpointPricing, ModelDef, ProviderDef, ResolvedEndpoint } from './catalog.types';
+import { CatalogSort, CATALOG_SORTS, ListModelsQuery } from './dto/list-models.query';
 import type { ModelDto, ModelEndpointsDto, ModelListDto } from './dto/model.dto';
 
 /**
@@ -18,6 +18,51 @@ export const DEFAULT_CATALOG_FILE = join(ROOT, 'src', 'catalog', 'default-catalo
 
 const DEFAULT_PAGE = 500;
 const ALL = 'all';
+/** The query parameters links.next carries over, besides offset and limit. */
+const CARRIED = [
+  'category',
+  'supported_parameters',
+  'input_modalities',
+  'output_modalities',
+  'sort',
+  'q',
+  'context',
+  'min_price',
+  'max_price',
+  'min_output_price',
+  'max_output_price',
+  'model_authors',
+  'providers',
+  'zdr',
+] as const;
+
+interface Listed {
+  entry: ModelEntry;
+  dto: ModelDto;
+  parameters: Set<string>;
+  /** The prices the listing shows (its representative endpoint's). */
+  pricing: EndpointPricing;
+}
+
+/** USD per million tokens (a query bound) -> nanodollars per million tokens (catalog prices). */
+const usdPerMillionToNanos = (usd: number): bigint => BigInt(Math.round(usd * 1e9));
+
+const inRange = (price: bigint, min: number | undefined, max: number | undefined): boolean =>
+  (min === undefined || price >= usdPerMillionToNanos(min)) && (max === undefined || price <= usdPerMillionToNanos(max));
+
+/** Orders for the sorts the catalog has data for; Array.sort is stable, so ties keep catalog order. */
+const SORTS: Record<CatalogSort, (a: Listed, b: Listed) => number> = {
+  'pricing-low-to-high': (a, b) => compare(a.pricing.prompt + a.pricing.completion, b.pricing.prompt + b.pricing.completion),
+  'pricing-high-to-low': (a, b) => compare(b.pricing.prompt + b.pricing.completion, a.pricing.prompt + a.pricing.completion),
+  'context-high-to-low': (a, b) => b.dto.context_length - a.dto.context_length,
+  newest: (a, b) => b.entry.model.created - a.entry.model.created,
+};
+
+function compare(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const isCatalogSort = (sort: string | undefined): sort is CatalogSort => (CATALOG_SORTS as readonly (string | undefined)[]).includes(sort);
 
 /**
  * The model catalog, loaded and validated once when the module is built: a bad file fails the boot
@@ -32,7 +77,7 @@ export class CatalogService implements CatalogView {
   private readonly endpointsByModel = new Map<string, ResolvedEndpoint[]>();
   private readonly keys = new Map<string, string | null>();
   /** The /models listing, in catalog order, presented once. */
-  private readonly entries: { entry: ModelEntry; dto: ModelDto; parameters: Set<string> }[] = [];
+  private readonly entries: Listed[] = [];
   private readonly entriesById = new Map<string, ModelEntry>();
 
   constructor(config: AppConfig, logger: AppLogger) {
@@ -60,7 +105,7 @@ export class CatalogService implements CatalogView {
     for (const m of data.models) {
       for (const entry of entriesOf(m, this.endpointsByModel.get(m.id)!)) {
         const dto = presentModel(entry);
-        this.entries.push({ entry, dto, parameters: new Set(dto.supported_parameters) });
+        this.entries.push({ entry, dto, parameters: new Set(dto.supported_parameters), pricing: representative(entry.endpoints).endpoint.pricing });
         this.entriesById.set(entry.id, entry);
       }
     }
@@ -103,17 +148,28 @@ export class CatalogService implements CatalogView {
     return this.keys.get(providerSlug) ?? null;
   }
 
-  /** `GET /api/v1/models`: filtered, then paged. */
+  /** `GET /api/v1/models`: filtered, sorted, then paged. */
   listModels(q: ListModelsQuery): ModelListDto {
     const params = csv(q.supported_parameters);
     const input = q.input_modalities?.trim() === ALL ? [] : (csv(q.input_modalities) ?? ['text']);
     const output = q.output_modalities?.trim() === ALL ? [] : (csv(q.output_modalities) ?? ['text']);
+    const text = q.q?.trim().toLowerCase() || null;
+    const authors = lowerSet(q.model_authors);
+    const providers = lowerSet(q.providers);
     const matching = this.entries.filter(
-      ({ entry, parameters }) =>
+      ({ entry, dto, parameters, pricing }) =>
         (params ?? []).every((p) => parameters.has(p)) &&
         input.every((m) => entry.model.inputModalities.includes(m)) &&
-        output.every((m) => entry.model.outputModalities.includes(m)),
+        output.every((m) => entry.model.outputModalities.includes(m)) &&
+        (text === null || entry.id.toLowerCase().includes(text) || dto.name.toLowerCase().includes(text)) &&
+        (q.context === undefined || dto.context_length >= q.context) &&
+        inRange(pricing.prompt, q.min_price, q.max_price) &&
+        inRange(pricing.completion, q.min_output_price, q.max_output_price) &&
+        (authors === null || authors.has(entry.model.id.split('/')[0].toLowerCase())) &&
+        (providers === null || entry.endpoints.some((e) => providers.has(e.provider.slug.toLowerCase()))) &&
+        (q.zdr !== true || entry.endpoints.some((e) => e.provider.dataPolicy.zdr)),
     );
+    if (isCatalogSort(q.sort)) matching.sort(SORTS[q.sort]);
 
     const paged = q.offset !== undefined || q.limit !== undefined;
     const offset = q.offset ?? 0;
@@ -122,8 +178,8 @@ export class CatalogService implements CatalogView {
     let next: string | null = null;
     if (paged && offset + limit < matching.length) {
       const search = new URLSearchParams();
-      for (const key of ['category', 'supported_parameters', 'input_modalities', 'output_modalities'] as const) {
-        if (q[key] !== undefined) search.set(key, q[key]);
+      for (const key of CARRIED) {
+        if (q[key] !== undefined) search.set(key, String(q[key]));
       }
       search.set('offset', String(offset + limit));
       search.set('limit', String(limit));
@@ -138,6 +194,12 @@ export class CatalogService implements CatalogView {
     if (!entry) throw CatalogErrors.modelNotFound(id);
     return presentEndpoints(entry);
   }
+}
+
+/** csv as a lower-case set; null when the parameter is absent or lists nothing. */
+function lowerSet(value: string | undefined): Set<string> | null {
+  const items = csv(value)?.map((s) => s.toLowerCase());
+  return items?.length ? new Set(items) : null;
 }
 
 /** `a, b,,c` -> [a, b, c]; undefined when the parameter is absent. */

@@ -195,7 +195,13 @@ describe('model catalog: /api/v1/models', () => {
       ['limit=1001', /limit/],
       ['offset=-1', /offset/],
       ['limit=abc', /limit/],
-      ['sort=price', /sort/],
+      ['sort=price', /sort must be one of .*pricing-low-to-high/],
+      ['context=abc', /context must be a non-negative integer/],
+      ['min_price=-1', /min_price must be a non-negative number/],
+      ['max_price=cheap', /max_price must be a non-negative number/],
+      ['max_output_price=1e3', /max_output_price must be a non-negative number/],
+      ['zdr=yes', /zdr must be true or false/],
+      ['q=a&q=b', /q must be a string/],
     ])('refuses ?%s with 400', async (query, message) => {
       const res = await call<{ error: { code: number; message: string; metadata: { error_type: string } } }>(t, 'GET', `/api/v1/models?${query}`);
       expect(res.status).toBe(400);
@@ -221,6 +227,94 @@ describe('model catalog: /api/v1/models', () => {
       const reasoning = (await call<ModelList>(t, 'GET', '/api/v1/models?supported_parameters=reasoning')).body.data.map((m) => m.id);
       expect(reasoning).toContain('anthropic/claude-sonnet-4');
       expect(reasoning).not.toContain('anthropic/claude-3.5-haiku');
+    });
+
+    describe('OpenRouter search filters and sorts', () => {
+      const listed = (q: string) => call<ModelList>(t, 'GET', `/api/v1/models${q}`).then((r) => {
+        expect(r.status).toBe(200);
+        return r.body;
+      });
+      const ids = (models: Model[]) => models.map((m) => m.id);
+      const perMillion = (perToken: string) => Number(perToken) * 1e6;
+      let all: Model[];
+      beforeAll(async () => {
+        all = (await listed('')).data;
+      });
+
+      it('ignores documented filters it has no data for, and unknown parameters', async () => {
+        const res = await listed('?region=eu&distillable=true&use_rss=true&min_intelligence=50&no_such_filter=1');
+        expect(ids(res.data)).toEqual(ids(all));
+      });
+
+      it('q matches the id or the name, case-insensitively', async () => {
+        const res = await listed('?q=GPT-4');
+        expect(ids(res.data)).toEqual(ids(all.filter((m) => m.id.toLowerCase().includes('gpt-4') || m.name.toLowerCase().includes('gpt-4'))));
+        expect(ids(res.data)).toContain('openai/gpt-4o');
+        const byName = await listed('?q=sonnet');
+        expect(ids(byName.data)).toEqual(['anthropic/claude-sonnet-4']);
+        expect((await listed('?q=no-such-model')).data).toEqual([]);
+      });
+
+      it('context is a minimum context length', async () => {
+        const res = await listed('?context=200000');
+        expect(res.data.length).toBeGreaterThan(0);
+        expect(ids(res.data)).toEqual(ids(all.filter((m) => m.context_length >= 200000)));
+      });
+
+      it('min_price / max_price bound the listed prompt price, *_output_price the completion price (USD per million, inclusive)', async () => {
+        const between = await listed('?min_price=2.5&max_price=3');
+        expect(ids(between.data)).toEqual(ids(all.filter((m) => perMillion(m.pricing.prompt) >= 2.5 && perMillion(m.pricing.prompt) <= 3)));
+        expect(ids(between.data)).toEqual(expect.arrayContaining(['openai/gpt-4o', 'anthropic/claude-sonnet-4']));
+        const cheapOutput = await listed('?max_output_price=1');
+        expect(cheapOutput.data.length).toBeGreaterThan(0);
+        expect(ids(cheapOutput.data)).toEqual(ids(all.filter((m) => perMillion(m.pricing.completion) <= 1)));
+        expect(ids((await listed('?min_output_price=15')).data)).toEqual(ids(all.filter((m) => perMillion(m.pricing.completion) >= 15)));
+      });
+
+      it('model_authors and providers keep models by any of the listed authors / providers', async () => {
+        const byAuthor = await listed('?model_authors=anthropic,Google');
+        expect(ids(byAuthor.data)).toEqual(ids(all.filter((m) => m.id.startsWith('anthropic/') || m.id.startsWith('google/'))));
+        expect(new Set(byAuthor.data.map((m) => m.id.split('/')[0]))).toEqual(new Set(['anthropic', 'google']));
+
+        const byProvider = await listed('?providers=groq');
+        const servedByGroq: string[] = [];
+        for (const m of all) {
+          const endpoints = (await call<EndpointsView>(t, 'GET', `/api/v1/models/${m.id}/endpoints`)).body.data.endpoints;
+          if (endpoints.some((e) => e.tag.split('/')[0] === 'groq')) servedByGroq.push(m.id);
+        }
+        expect(servedByGroq.length).toBeGreaterThan(0);
+        expect(ids(byProvider.data)).toEqual(servedByGroq);
+      });
+
+      it('zdr=true keeps models with a zero-data-retention endpoint (none in the shipped catalog)', async () => {
+        expect(await listed('?zdr=true')).toEqual({ data: [], total_count: 0, links: { next: null } });
+        expect(ids((await listed('?zdr=false')).data)).toEqual(ids(all));
+      });
+
+      it.each<[string, (m: Model) => number, 1 | -1]>([
+        ['pricing-low-to-high', (m) => Number(m.pricing.prompt) + Number(m.pricing.completion), 1],
+        ['pricing-high-to-low', (m) => Number(m.pricing.prompt) + Number(m.pricing.completion), -1],
+        ['context-high-to-low', (m) => m.context_length, -1],
+        ['newest', (m) => m.created, -1],
+      ])('sort=%s orders the listing', async (sort, key, direction) => {
+        const res = await listed(`?sort=${sort}`);
+        expect([...ids(res.data)].sort()).toEqual([...ids(all)].sort());
+        const keys = res.data.map(key);
+        for (let i = 1; i < keys.length; i++) expect(direction * (keys[i] - keys[i - 1])).toBeGreaterThanOrEqual(-1e-15);
+        expect(ids(res.data)).not.toEqual(ids(all));
+      });
+
+      it('sorts by data the catalog does not have keep the catalog order', async () => {
+        expect(ids((await listed('?sort=throughput-high-to-low')).data)).toEqual(ids(all));
+      });
+
+      it('filters, sort and paging combine, and links.next carries them', async () => {
+        const page = await listed('?q=gpt&sort=newest&context=100000&limit=1');
+        const expected = all.filter((m) => m.id.includes('gpt') && m.context_length >= 100000).sort((a, b) => b.created - a.created);
+        expect(page.total_count).toBe(expected.length);
+        expect(ids(page.data)).toEqual([expected[0].id]);
+        expect(page.links.next).toBe('/api/v1/models?sort=newest&q=gpt&context=100000&offset=1&limit=1');
+      });
     });
 
     it('filters by modalities; embedding models only when asked for', async () => {
@@ -365,6 +459,13 @@ models:
       expect(list.body.total_count).toBe(1);
       expect(list.body.data[0].pricing).toEqual({ prompt: '0.0000025', completion: '0.00001', request: '0', image: '0' });
       expect(list.body.data[0].top_provider).toEqual({ context_length: 128000, max_completion_tokens: 16384, is_moderated: false });
+    });
+
+    it('zdr=true and providers look at every endpoint of a model, not only the listed one', async () => {
+      const listed = async (q: string) => (await call<ModelList>(t, 'GET', `/api/v1/models${q}`)).body.data.map((m) => m.id);
+      expect(await listed('?zdr=true')).toEqual(['openai/gpt-4o']);
+      expect(await listed('?providers=azure')).toEqual(['openai/gpt-4o']);
+      expect(await listed('?providers=groq')).toEqual([]);
     });
   });
 
