@@ -1,6 +1,15 @@
 import { AppError } from '../common/errors/app-error';
+import { ERROR_STATUS, ErrorCode } from '../common/errors/error-codes';
 import type { LimitSource } from '../keys/keys.errors';
 import { KeysErrors } from '../keys/keys.errors';
+
+/** Our code for an error status a provider answered (or, inside a stream, stood for). */
+export function upstreamErrorCode(status: number): ErrorCode {
+  if (status === 429) return 'rate_limit_exceeded';
+  if (status === 408) return 'provider_timeout';
+  if (status >= 500 || status === 401 || status === 403) return 'provider_unavailable';
+  return status === 413 ? 'payload_too_large' : 'invalid_request';
+}
 
 export const GatewayErrors = {
   modelRequired: () => new AppError('invalid_request', 'model is required'),
@@ -16,7 +25,11 @@ export const GatewayErrors = {
   clientClosed: () => new AppError('invalid_request', 'The client closed the connection', { cancelled: true }),
   streamCut: (provider: string, detail: string) =>
     new AppError('provider_unavailable', `The provider stream failed: ${detail}`, { provider_name: provider }),
-  streamError: (provider: string, message: string, code?: string) =>
-    new AppError('provider_unavailable', `Provider returned error: ${message}`, { provider_name: provider, ...(code ? { provider_code: code } : {}) }),
+  /** A provider's server-side failure tells the client nothing it can act on: masked, as OpenRouter does. */
+  streamError: (provider: string, status: number, message: string, providerCode?: string) => {
+    const code = upstreamErrorCode(status);
+    if (ERROR_STATUS[code] >= 500) return new AppError(code, 'Provider returned error', { provider_name: provider });
+    return new AppError(code, message, { provider_name: provider, ...(providerCode ? { provider_code: providerCode } : {}) });
+  },
   internal: () => new AppError('server', 'Internal server error'),
 };

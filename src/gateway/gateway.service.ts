@@ -29,7 +29,7 @@ import type { AttemptRecord } from '../usage/entities/generation.entity';
 import { UsageService } from '../usage/usage.service';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { EmbeddingsDto } from './dto/embeddings.dto';
-import { GatewayErrors } from './gateway.errors';
+import { GatewayErrors, upstreamErrorCode } from './gateway.errors';
 import { estimateOutputTokens, estimatePrompt } from './prompt-estimate';
 import { requestParams } from './request-params';
 import { sizeRequest } from './sizing';
@@ -509,10 +509,7 @@ export class GatewayService implements OnModuleDestroy {
     const meta = { provider_name: last.provider_name, raw: last.error ? trimRaw(last.error) : null, previous_errors: previous };
     let code: ErrorCode;
     if (last.status === null) code = /in time/.test(last.error ?? '') ? 'provider_timeout' : 'provider_unavailable';
-    else if (last.status === 429) code = 'rate_limit_exceeded';
-    else if (last.status === 408) code = 'provider_timeout';
-    else if (last.status >= 500 || last.status === 401 || last.status === 403) code = 'provider_unavailable';
-    else code = last.status === 413 ? 'payload_too_large' : 'invalid_request';
+    else code = upstreamErrorCode(last.status);
     return new AppError(code, last.status === null ? `Provider unreachable: ${last.error}` : 'Provider returned error', meta);
   }
 
@@ -627,7 +624,9 @@ export class GatewayService implements OnModuleDestroy {
       throw GatewayErrors.clientClosed();
     }
     const upstreamError = translator.error();
-    if (upstreamError) throw GatewayErrors.streamError(served.attempt.resolved.provider.name, upstreamError.message, upstreamError.code);
+    if (upstreamError) {
+      throw GatewayErrors.streamError(served.attempt.resolved.provider.name, streamErrorStatus(upstreamError.code), trimRaw(upstreamError.message), upstreamError.code);
+    }
     if (!translator.done()) throw GatewayErrors.streamCut(served.attempt.resolved.provider.name, 'the provider ended the stream early');
     outcome.usage = translator.usage();
     if (!outcome.usage) this.estimateUsage(outcome, promptTokens);

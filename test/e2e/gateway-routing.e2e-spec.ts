@@ -82,7 +82,7 @@ describe('routing and fallbacks', () => {
     expect(delta(before)).toEqual({ a: 1, b: 0 });
   });
 
-  describe('streams that fail before their first output', () => {
+  describe('streams that fail before or after their first output', () => {
     type Chunk = { provider: string; error?: { code: number; message: string; metadata: Body }; choices: { delta: { role?: string; content?: string }; finish_reason: string | null }[] };
     const stream = async (model: string, provider: Body = { order: ['alpha', 'beta'] }) => {
       const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
@@ -149,13 +149,16 @@ describe('routing and fallbacks', () => {
       expect(settled[0].slice(1)).toEqual([0n, 'error']);
     });
 
-    it('an error event after content still ends the stream with an error chunk, no fallback', async () => {
+    it.each([
+      ['a rate limit', 'test/stream-limited-late', { code: 429, message: 'fake stream error 429', metadata: { error_type: 'rate_limit_exceeded', provider_name: 'Alpha', provider_code: '429' } }],
+      ['a server error', 'test/stream-error-late', { code: 502, message: 'Provider returned error', metadata: { error_type: 'provider_unavailable', provider_name: 'Alpha' } }],
+    ])('%s event after content ends the stream with an error chunk carrying its mapped code, no fallback', async (_what, model, error) => {
       const before = upstreamsHit();
-      const { res, chunks } = await stream('test/stream-error-late');
+      const { res, chunks } = await stream(model);
       expect(res.status).toBe(200);
       const last = chunks[chunks.length - 1];
       expect(last.choices[0].finish_reason).toBe('error');
-      expect(last.error!.code).toBe(502);
+      expect(last.error).toEqual(error); // a 5xx is masked: no provider message, no provider_code
       expect(chunks.slice(0, -1).map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Hello from');
       expect(delta(before)).toEqual({ a: 1, b: 0 });
       expect(await settledFor(res.headers.get('x-generation-id')!)).toHaveLength(1);
