@@ -705,7 +705,9 @@ function checkErrors(what, r) {
 async function scenario1(ctx, run) {
   const out = {};
   for (const t of rotate(TARGETS, run)) {
-    const r = t === 'gateway' ? await withPgWaits(ctx, () => latencyRun(ctx, t, 'fast', 1, false)) : await latencyRun(ctx, t, 'fast', 1, false);
+    const run = () => latencyRun(ctx, t, 'fast', 1, false);
+    // CPU per request at concurrency 1: what each request costs when nothing else amortises it.
+    const r = t === 'direct' ? await run() : await withCpu(pidOf(ctx, t), t === 'gateway' ? () => withPgWaits(ctx, run) : run);
     checkErrors(`S1 ${t}`, r);
     out[t] = r;
     const phases = r.phases ? `  [${Object.entries(r.phases).map(([name, v]) => `${name} ${v.p50}`).join(', ')} ms p50]` : '';
@@ -835,6 +837,14 @@ function figureDefs(c1, cN) {
     add(S1, `s1.gateway.added.${p}`, `gateway added ${p} (vs direct)`, 'ms', (r) => sub(s1(r, 'gateway', p), s1(r, 'direct', p)), p === 'p50' ? { op: '<=', value: 1 } : { op: '<=', value: 3 });
     add(S1, `s1.ratio.${p}`, `ratio gateway/bare proxy, ${p} latency`, 'x', (r) => div(s1(r, 'gateway', p), s1(r, 'bare', p)));
   }
+  const s1CpuMs = (t, k) => (r) => {
+    const x = r.s1 && r.s1[t];
+    const pct = x && (k ? x.serviceCpuPct && x.serviceCpuPct[k] : x.processCpuPct);
+    return pct === null || pct === undefined || !x.rps ? null : (pct * 10) / x.rps;
+  };
+  add(S1, 's1.bare.cpuMsPerRequest', 'bare proxy CPU time per request', 'ms', s1CpuMs('bare'));
+  add(S1, 's1.gateway.cpuMsPerRequest', 'gateway CPU time per request (settlement and records included)', 'ms', s1CpuMs('gateway'));
+  add(S1, 's1.gateway.postgresCpuMsPerRequest', 'Postgres CPU time per gateway request', 'ms', s1CpuMs('gateway', 'postgres'));
   // Where the gateway's time goes, from its Server-Timing header: the rest of "added" is outside
   // the handler's reach (sockets, HTTP parsing and writing, process wake-ups).
   for (const name of GATEWAY_PHASES) {
