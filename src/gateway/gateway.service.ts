@@ -17,6 +17,7 @@ import { FreeModelLimits } from '../keys/free-model-limits';
 import { PurchaseHistory } from '../keys/purchase-history';
 import { KeyPrincipal } from '../keys/principal';
 import { Adapters } from '../providers/adapters';
+import { resolveReasoning } from '../providers/reasoning';
 import { SseParser } from '../providers/sse-parser';
 import { streamErrorStatus } from '../providers/error-status';
 import type { ChatRequest, ChatResult, ChunkDelta, FinishReason, ProviderAdapter, StreamTranslator, Usage } from '../providers/types';
@@ -87,8 +88,19 @@ const MAX_ERROR_BODY = 64 * 1024;
 const MAX_RESPONSE_BODY = 64 * 1024 * 1024;
 const PROCESSING_EVERY_MS = 2000;
 
-/** Whether a delta carries output, as opposed to only a role, a finish reason or logprobs. */
-const hasOutput = (d: ChunkDelta) => Boolean(d.delta.content || d.delta.reasoning || d.delta.tool_calls || d.delta.refusal);
+/**
+ * Whether a delta carries output the client will see, as opposed to only a role, a finish reason or
+ * logprobs; reasoning the client asked to exclude is not output it sees.
+ */
+const hasOutput = (d: ChunkDelta, excludeReasoning: boolean) =>
+  Boolean(d.delta.content || (!excludeReasoning && d.delta.reasoning) || d.delta.tool_calls || d.delta.refusal);
+
+/** A delta without its reasoning (reasoning.exclude); null when nothing is left to send. */
+function withoutReasoning(d: ChunkDelta): ChunkDelta | null {
+  if (d.delta.reasoning === undefined) return d;
+  const { reasoning: _r, ...delta } = d.delta;
+  return Object.keys(delta).length || d.finishReason || d.logprobs ? { ...d, delta } : null;
+}
 
 const newGenerationId = () => `gen-${randomIdBytes(15).replace(/[-_]/g, 'x')}`;
 
@@ -190,6 +202,8 @@ export class GatewayService implements OnModuleDestroy {
 
     const stream = body.stream === true;
     const chatRequest = this.toChatRequest(body, principal.userId);
+    // Gemini leaves excluded thoughts out itself; other upstreams return them and the gateway drops them.
+    const excludeReasoning = resolveReasoning(chatRequest).exclude;
     const controller = new AbortController();
     const onClose = () => {
       if (!reply.raw.writableFinished) controller.abort();
@@ -213,15 +227,15 @@ export class GatewayService implements OnModuleDestroy {
     let response: Record<string, unknown> | undefined;
     try {
       if (writer) reply.hijack();
-      outcome.served = await this.callUpstream(plan.attempts, maxTokens, chatRequest, stream, controller.signal, attempts, writer, genId, meta, receivedAt);
+      outcome.served = await this.callUpstream(plan.attempts, maxTokens, chatRequest, stream, controller.signal, attempts, writer, genId, meta, receivedAt, excludeReasoning);
       if (timing) {
         timing.mark('upstream');
         writer?.setHeader('server-timing', timing.header());
       }
       if (writer) {
-        await this.pumpStream(outcome, writer, genId, format, hold, prompt.tokens, prompt.images, controller.signal, receivedAt);
+        await this.pumpStream(outcome, writer, genId, format, hold, prompt.tokens, prompt.images, controller.signal, receivedAt, excludeReasoning);
       } else {
-        response = await this.readResult(outcome, genId, format, hold, prompt.tokens, prompt.images);
+        response = await this.readResult(outcome, genId, format, hold, prompt.tokens, prompt.images, excludeReasoning);
         reply.header('x-generation-id', genId);
         reply.header('x-switchyard-overhead-ms', this.overhead(receivedAt, outcome.served));
         if (timing) {
@@ -378,6 +392,7 @@ export class GatewayService implements OnModuleDestroy {
     genId: string,
     meta: RequestMeta,
     receivedAt: number,
+    excludeReasoning: boolean,
   ): Promise<Served> {
     let processing: NodeJS.Timeout | undefined;
     let skipModel: string | null = null;
@@ -395,7 +410,7 @@ export class GatewayService implements OnModuleDestroy {
         const adapter = this.adapters.for(attempt.resolved.provider.adapter);
         const spec = adapter.chatRequest({ ...req, max_tokens: maxTokens[index] } as ChatRequest, this.target(attempt), stream);
         const served = await this.tryOne(attempt, index, adapter, spec, signal, attempts);
-        if (served && (!stream || (await this.openStream(served, signal, attempts)))) return served;
+        if (served && (!stream || (await this.openStream(served, signal, attempts, excludeReasoning)))) return served;
         const last = attempts[attempts.length - 1];
         if (last.status !== null && !retryable(last.status)) skipModel = attempt.resolved.model.id;
       }
@@ -447,9 +462,10 @@ export class GatewayService implements OnModuleDestroy {
   /**
    * Reads a 2xx stream up to its first output (content, reasoning, a tool call) or its normal end,
    * sending nothing: a failure before that is one the client never saw, so the next endpoint may
-   * still serve. False, with the attempt's record amended, when the stream failed that way.
+   * still serve. Excluded reasoning is not output: the client would see nothing of it, so a failure
+   * after it still falls back. False, with the attempt's record amended, when the stream failed that way.
    */
-  private async openStream(served: Served, signal: AbortSignal, attempts: AttemptRecord[]): Promise<boolean> {
+  private async openStream(served: Served, signal: AbortSignal, attempts: AttemptRecord[], excludeReasoning: boolean): Promise<boolean> {
     const r = served.attempt.resolved;
     const opened: OpenedStream = {
       chunks: served.res.body[Symbol.asyncIterator](),
@@ -464,7 +480,7 @@ export class GatewayService implements OnModuleDestroy {
     try {
       for (;;) {
         opened.pending.push(...(await this.nextDeltas(opened)));
-        if (opened.pending.some(hasOutput) || translator.done()) {
+        if (opened.pending.some((d) => hasOutput(d, excludeReasoning)) || translator.done()) {
           served.opened = opened;
           return true;
         }
@@ -515,7 +531,15 @@ export class GatewayService implements OnModuleDestroy {
 
   // ---- non-streaming ---------------------------------------------------------------------------
 
-  private async readResult(outcome: Outcome, genId: string, format: ResponseFormat, hold: bigint, promptTokens: number, images: number): Promise<Record<string, unknown>> {
+  private async readResult(
+    outcome: Outcome,
+    genId: string,
+    format: ResponseFormat,
+    hold: bigint,
+    promptTokens: number,
+    images: number,
+    excludeReasoning: boolean,
+  ): Promise<Record<string, unknown>> {
     const served = outcome.served!;
     let result: ChatResult;
     try {
@@ -550,7 +574,7 @@ export class GatewayService implements OnModuleDestroy {
           logprobs: result.logprobs ?? null,
           finish_reason: result.finishReason,
           native_finish_reason: result.nativeFinishReason,
-          message: { refusal: null, reasoning: null, ...result.message },
+          message: { refusal: null, reasoning: null, ...result.message, ...(excludeReasoning ? { reasoning: null } : {}) },
         },
       ],
       usage,
@@ -583,6 +607,7 @@ export class GatewayService implements OnModuleDestroy {
     images: number,
     signal: AbortSignal,
     receivedAt: number,
+    excludeReasoning: boolean,
   ): Promise<void> {
     const served = outcome.served!;
     const opened = served.opened!;
@@ -600,9 +625,12 @@ export class GatewayService implements OnModuleDestroy {
           outcome.finishReason = d.finishReason;
           outcome.nativeFinishReason = d.nativeFinishReason ?? null;
         }
-        outcome.firstTokenAt ??= this.clock.nowMs();
+        // Excluded reasoning still counts toward the estimate and the hold's progress: it is billed.
         this.holds.progress(genId, estimateOutputTokens(outcome.outputChars, outcome.outputDeltas));
-        await writer.data(prefix + this.choiceJson(format, d) + ']}');
+        const visible = excludeReasoning ? withoutReasoning(d) : d;
+        if (!visible) continue;
+        outcome.firstTokenAt ??= this.clock.nowMs();
+        await writer.data(prefix + this.choiceJson(format, visible) + ']}');
       }
     };
     try {

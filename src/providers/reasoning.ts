@@ -24,7 +24,7 @@ export function effortRatio(effort: string | undefined): number {
  * the legacy switch (`true` = reason and return it, `false` = `exclude`). Reasoning is on when
  * asked for explicitly or implied by an effort or a budget, as OpenRouter infers `enabled`.
  */
-export function resolveReasoning(req: ChatRequest): ReasoningSetting {
+export function resolveReasoning(req: Pick<ChatRequest, 'reasoning' | 'reasoning_effort' | 'include_reasoning'>): ReasoningSetting {
   const r = req.reasoning ?? {};
   const shorthand = typeof req.reasoning_effort === 'string' ? req.reasoning_effort : undefined;
   const legacy = typeof req.include_reasoning === 'boolean' ? req.include_reasoning : undefined;

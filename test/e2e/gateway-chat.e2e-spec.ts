@@ -247,6 +247,93 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
     expect(streamed).toEqual(expected.content);
   });
 
+  describe('reasoning the client asked to exclude', () => {
+    type Message = { content: string | null; reasoning: string | null };
+    type Chunk = { provider: string; error?: unknown; usage?: Record<string, unknown>; choices: { delta: Record<string, unknown>; finish_reason: string | null }[] };
+    const messages = [{ role: 'user', content: 'Say hello' }];
+    const complete = (body: Record<string, unknown>) =>
+      call<{ provider: string; choices: { message: Message }[]; usage: Record<string, unknown> }>(f.t, 'POST', '/api/v1/chat/completions', {
+        key: f.key,
+        body: { messages, max_tokens: 4000, ...body },
+      });
+    const stream = async (body: Record<string, unknown>) => {
+      const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ messages, max_tokens: 4000, stream: true, ...body }),
+      });
+      const data = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
+      const chunks = data.filter((d) => d !== '[DONE]').map((d) => JSON.parse(d) as Chunk);
+      const joined = (field: string) => chunks.map((c) => (c.choices[0]?.delta[field] as string | undefined) ?? '').join('');
+      return { res, chunks, content: joined('content'), reasoning: joined('reasoning'), usage: chunks.find((c) => c.usage)?.usage };
+    };
+    const withoutCost = (usage: Record<string, unknown> | undefined) => ({ ...usage, cost: undefined });
+
+    describe.each([
+      ['OpenAI-compatible', 'test/a-only', 'Thinking it over.', 'Hello from fake-openai.'],
+      ['Anthropic', 'test/claude', 'Let me think it over.', 'Hello from fake-anthropic'],
+    ])('%s', (_name, model, thought, text) => {
+      it.each([
+        ['reasoning.exclude', { reasoning: { effort: 'low', exclude: true } }],
+        ['include_reasoning: false', { reasoning_effort: 'low', include_reasoning: false }],
+      ])('%s leaves the reasoning out of the answer, with the same usage', async (_how, hidden) => {
+        const shown = await complete({ model, reasoning: { effort: 'low' } });
+        expect(shown.status).toBe(200);
+        expect(shown.body.choices[0].message).toMatchObject({ content: text, reasoning: thought });
+        const res = await complete({ model, ...hidden });
+        expect(res.status).toBe(200);
+        expect(res.body.choices[0].message).toMatchObject({ content: text, reasoning: null });
+        expect(JSON.stringify(res.body)).not.toContain(thought);
+        expect(res.body.usage).toEqual(shown.body.usage);
+      });
+
+      it.each([
+        ['reasoning.exclude', { reasoning: { effort: 'low', exclude: true } }],
+        ['include_reasoning: false', { reasoning_effort: 'low', include_reasoning: false }],
+      ])('%s leaves the reasoning out of a stream and sends no empty chunk, with the same usage', async (_how, hidden) => {
+        const shown = await stream({ model, reasoning: { effort: 'low' } });
+        expect(shown.reasoning).toBe(thought);
+        expect(shown.content).toBe(text);
+        const res = await stream({ model, ...hidden });
+        expect(res.res.status).toBe(200);
+        expect(res.content).toBe(text);
+        expect(res.chunks.some((c) => c.choices[0] && 'reasoning' in c.choices[0].delta)).toBe(false);
+        // Every chunk says something: a role, content, a finish reason or the usage.
+        for (const c of res.chunks) expect(c.usage !== undefined || c.choices[0].finish_reason !== null || Object.keys(c.choices[0].delta).length > 0).toBe(true);
+        expect(res.chunks.filter((c) => c.choices[0]?.finish_reason === 'stop')).toHaveLength(1);
+        expect(res.chunks[0].choices[0].delta.role).toBe('assistant');
+        expect(withoutCost(res.usage)).toEqual(withoutCost(shown.usage));
+        expect(res.usage!.cost).toBe(shown.usage!.cost);
+      });
+    });
+
+    it('excluded reasoning still counts toward the usage estimated for a stream the provider gave none for', async () => {
+      const shown = await stream({ model: 'test/no-usage', reasoning: { effort: 'low' } });
+      const hidden = await stream({ model: 'test/no-usage', reasoning: { effort: 'low', exclude: true } });
+      const plain = await stream({ model: 'test/no-usage' });
+      expect(hidden.reasoning).toBe('');
+      expect(hidden.usage!.completion_tokens).toBe(shown.usage!.completion_tokens);
+      expect(hidden.usage!.completion_tokens).toBeGreaterThan(plain.usage!.completion_tokens as number);
+    });
+
+    it('excluded reasoning is not a first output: an error after it still falls back to the next provider', async () => {
+      const body = { model: 'test/stream-error-first', provider: { order: ['alpha', 'beta'] }, reasoning: { effort: 'low', exclude: true } };
+      const hidden = await stream(body);
+      expect(hidden.res.status).toBe(200);
+      expect(hidden.chunks.some((c) => c.error || c.choices[0]?.finish_reason === 'error')).toBe(false);
+      expect(hidden.chunks.every((c) => c.provider === 'Beta')).toBe(true);
+      expect(hidden.content).toBe('Hello from fake-openai.');
+      expect(hidden.reasoning).toBe('');
+
+      // Shown, the same reasoning is output the client has: the stream is committed and ends in an error.
+      const shown = await stream({ ...body, reasoning: { effort: 'low' } });
+      expect(shown.res.status).toBe(200);
+      expect(shown.reasoning).toBe('Thinking it over.');
+      expect(shown.chunks[shown.chunks.length - 1].choices[0].finish_reason).toBe('error');
+      expect(shown.chunks.every((c) => c.provider === 'Alpha')).toBe(true);
+    });
+  });
+
   describe('the request user', () => {
     const raw = 'alice@example.com';
     it.each([

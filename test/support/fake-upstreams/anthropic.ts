@@ -16,9 +16,11 @@
  *   (stop_reason tool_use; streamed as input_json_delta fragments '', '{"location":', '"Paris"}').
  * - system prompt containing "JSON": text `{"ok":true}` (chunks '{"ok":', 'true}').
  * - default: text `Hello from fake-anthropic` (chunks 'Hello', ' from', ' fake-anthropic', 3 ms apart).
+ * - with `thinking` enabled: a thinking block `Let me think it over.` (chunks 'Let me think',
+ *   ' it over.', then a signature) before the text or tool block.
  *
  * Usage: input_tokens = fakeInputTokens(body) (see below); output_tokens = number of non-empty
- * chunks sent. Text replies are cut at `max_tokens` chunks (stop_reason max_tokens).
+ * chunks sent, thinking included. Text replies are cut at `max_tokens` chunks (stop_reason max_tokens).
  * Every request is recorded in `seen` (`aborted`: the client left before the response ended).
  */
 import http from 'node:http';
@@ -30,6 +32,7 @@ export type { FakeUpstream, SeenRequest } from './common';
 
 export const FAKE_ANTHROPIC_TEXT = 'Hello from fake-anthropic';
 export const FAKE_ANTHROPIC_TOOL_INPUT = { location: 'Paris' };
+export const FAKE_ANTHROPIC_THINKING = ['Let me think', ' it over.'];
 export const LONG_CHUNKS = 200;
 const CHUNK_DELAY_MS = 3;
 const LONG_DELAY_MS = 5;
@@ -166,7 +169,8 @@ export async function startFakeAnthropic(): Promise<FakeUpstream> {
     }
     const jsonFragments = ['', '{"location":', '"Paris"}'];
     const toolId = `toolu_fake_${counter}`;
-    const outputTokens = kind === 'tool' ? jsonFragments.filter(Boolean).length : textChunks.length;
+    const thinking = body.thinking?.type === 'enabled' ? FAKE_ANTHROPIC_THINKING : [];
+    const outputTokens = thinking.length + (kind === 'tool' ? jsonFragments.filter(Boolean).length : textChunks.length);
     const usageStart = { input_tokens: inputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1 };
 
     if (!stream) {
@@ -174,10 +178,10 @@ export async function startFakeAnthropic(): Promise<FakeUpstream> {
         await sleep(LONG_CHUNKS * LONG_DELAY_MS);
         if (gone()) return;
       }
-      const content =
-        kind === 'tool'
-          ? [{ type: 'tool_use', id: toolId, name: tool!.name, input: FAKE_ANTHROPIC_TOOL_INPUT }]
-          : [{ type: 'text', text: textChunks.join('') }];
+      const content = [
+        ...(thinking.length ? [{ type: 'thinking', thinking: thinking.join(''), signature: 'fake-signature' }] : []),
+        kind === 'tool' ? { type: 'tool_use', id: toolId, name: tool!.name, input: FAKE_ANTHROPIC_TOOL_INPUT } : { type: 'text', text: textChunks.join('') },
+      ];
       const message = JSON.stringify({
         id,
         type: 'message',
@@ -215,19 +219,30 @@ export async function startFakeAnthropic(): Promise<FakeUpstream> {
       return;
     }
 
+    if (thinking.length) {
+      send({ type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '' } });
+      for (const part of thinking) {
+        await sleep(delayMs);
+        if (gone()) return;
+        send({ type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: part } });
+      }
+      send({ type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'fake-signature' } });
+      send({ type: 'content_block_stop', index: 0 });
+    }
+    const index = thinking.length ? 1 : 0;
     if (kind === 'tool') {
-      send({ type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: toolId, name: tool!.name, input: {} } });
+      send({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: toolId, name: tool!.name, input: {} } });
       for (const partial of jsonFragments) {
         await sleep(delayMs);
         if (gone()) return;
-        send({ type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: partial } });
+        send({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: partial } });
       }
     } else {
-      send({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+      send({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
       for (let i = 0; i < textChunks.length; i++) {
         await sleep(delayMs);
         if (gone()) return;
-        send({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: textChunks[i] } });
+        send({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: textChunks[i] } });
         if (model.includes('cut') && i === 1) {
           selfCut = true;
           await sleep(10);
@@ -243,7 +258,7 @@ export async function startFakeAnthropic(): Promise<FakeUpstream> {
         }
       }
     }
-    send({ type: 'content_block_stop', index: 0 });
+    send({ type: 'content_block_stop', index });
     send({ type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } });
     send({ type: 'message_stop' });
     finished = true;

@@ -4,6 +4,8 @@ import { FakeUpstream, knobs, promptTokensOf, SeenRequest, sleep, startJsonServe
 export type { FakeUpstream, SeenRequest } from './common';
 
 const WORDS = ['Hello', ' from', ' fake', '-openai', '.'];
+/** The reasoning the fake returns when the request carries a reasoning_effort other than none. */
+export const FAKE_OPENAI_REASONING = ['Thinking', ' it over.'];
 
 /** The log probability the fake reports for a word, when asked for them. */
 export const fakeLogprob = (token: string) => ({ token, logprob: -0.25, bytes: [...Buffer.from(token)], top_logprobs: [] });
@@ -36,8 +38,10 @@ export interface FakeOpenAiOptions {
  * (time between streamed chunks), `sse-error-<status>-at-<n>` (streams n words, then an error event with
  * that code and no [DONE]), `sse-end-at-<n>` (streams n words, then ends the body without a finish or
  * [DONE]), `stall-<ms>` (waits that long after the role chunk). Tools in the request get a tool call; JSON mode gets
- * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word. Usage: prompt =
- * ceil(characters / 4), completion = chunks sent.
+ * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word. A `reasoning_effort`
+ * other than `none` gets FAKE_OPENAI_REASONING first (`message.reasoning`; streamed as `delta.reasoning`
+ * chunks before any content or error). Usage: prompt = ceil(characters / 4), completion = chunks sent
+ * (reasoning ones included, also as reasoning_tokens).
  */
 export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeUpstream> {
   return startJsonServer('/v1', async (req, res, body, seen: SeenRequest) => {
@@ -77,8 +81,14 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const toolCall = tools
       ? { id: 'call_fake_1', type: 'function', function: { name: body.tools[0].function.name, arguments: '{"location":"Paris"}' } }
       : null;
-    const completionTokens = k.billMax ? Number(body.max_completion_tokens ?? body.max_tokens ?? 0) : toolCall ? 8 : words.length;
-    const usage = { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens };
+    const reasoning = typeof body.reasoning_effort === 'string' && body.reasoning_effort !== 'none' ? FAKE_OPENAI_REASONING : [];
+    const completionTokens = k.billMax ? Number(body.max_completion_tokens ?? body.max_tokens ?? 0) : reasoning.length + (toolCall ? 8 : words.length);
+    const usage = {
+      prompt_tokens: prompt,
+      completion_tokens: completionTokens,
+      total_tokens: prompt + completionTokens,
+      ...(reasoning.length ? { completion_tokens_details: { reasoning_tokens: reasoning.length } } : {}),
+    };
 
     if (!body.stream) {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -91,7 +101,10 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
           choices: [
             {
               index: 0,
-              message: toolCall ? { role: 'assistant', content: null, tool_calls: [toolCall] } : { role: 'assistant', content: words.join('') },
+              message: {
+                ...(toolCall ? { role: 'assistant', content: null, tool_calls: [toolCall] } : { role: 'assistant', content: words.join('') }),
+                ...(reasoning.length ? { reasoning: reasoning.join('') } : {}),
+              },
               finish_reason: toolCall ? 'tool_calls' : 'stop',
               logprobs: body.logprobs && !toolCall ? { content: words.map(fakeLogprob) } : null,
             },
@@ -108,6 +121,10 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       send({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs }] });
     chunk({ role: 'assistant', content: '' });
     if (stall) await sleep(Number(stall[1]));
+    for (const part of reasoning) {
+      if (gap) await sleep(gap);
+      chunk({ reasoning: part });
+    }
     if (toolCall) {
       chunk({ tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.function.name, arguments: '' } }] });
       for (const part of ['{"location"', ':"Paris"}']) {
