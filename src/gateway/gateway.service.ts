@@ -560,7 +560,14 @@ export class GatewayService implements OnModuleDestroy {
     if (!outcome.usage) this.estimateUsage(outcome, promptTokens);
     const cost = this.costFor(outcome, hold, images);
     const r = served.attempt.resolved;
-    const base = { id: genId, created: Math.floor(this.clock.nowMs() / 1000), model: r.model.id, provider: r.provider.name, system_fingerprint: null };
+    const base = {
+      id: genId,
+      created: Math.floor(this.clock.nowMs() / 1000),
+      model: r.model.id,
+      provider: r.provider.name,
+      system_fingerprint: null,
+      ...(result.serviceTier ? { service_tier: result.serviceTier } : {}),
+    };
     const usage = this.usageJson(outcome.usage!, cost);
     if (format === 'text') {
       return { ...base, object: 'text_completion', choices: [{ index: 0, text: result.message.content ?? '', finish_reason: result.finishReason, logprobs: null }], usage };
@@ -583,10 +590,16 @@ export class GatewayService implements OnModuleDestroy {
 
   // ---- streaming -------------------------------------------------------------------------------
 
-  private chunkPrefix(genId: string, format: ResponseFormat, served: Served): string {
+  /** A chunk's JSON up to its choices; the upstream's service_tier as it last reported it (it may come with any chunk). */
+  private chunkPrefix(genId: string, format: ResponseFormat, served: Served): () => string {
     const r = served.attempt.resolved;
     const head = { id: genId, object: format === 'text' ? 'text_completion' : 'chat.completion.chunk', created: Math.floor(this.clock.nowMs() / 1000), model: r.model.id, provider: r.provider.name };
-    return `${JSON.stringify(head).slice(0, -1)},"choices":[`;
+    const open = JSON.stringify(head).slice(0, -1);
+    const translator = served.opened!.translator;
+    return () => {
+      const tier = translator.serviceTier?.();
+      return `${open}${tier ? `,"service_tier":${JSON.stringify(tier)}` : ''},"choices":[`;
+    };
   }
 
   private choiceJson(format: ResponseFormat, d: ChunkDelta): string {
@@ -630,7 +643,7 @@ export class GatewayService implements OnModuleDestroy {
         const visible = excludeReasoning ? withoutReasoning(d) : d;
         if (!visible) continue;
         outcome.firstTokenAt ??= this.clock.nowMs();
-        await writer.data(prefix + this.choiceJson(format, visible) + ']}');
+        await writer.data(prefix() + this.choiceJson(format, visible) + ']}');
       }
     };
     try {
@@ -659,7 +672,7 @@ export class GatewayService implements OnModuleDestroy {
     outcome.usage = translator.usage();
     if (!outcome.usage) this.estimateUsage(outcome, promptTokens);
     const cost = this.costFor(outcome, hold, images);
-    await writer.data(`${prefix}],"usage":${JSON.stringify(this.usageJson(outcome.usage!, cost))}}`);
+    await writer.data(`${prefix()}],"usage":${JSON.stringify(this.usageJson(outcome.usage!, cost))}}`);
     await writer.data('[DONE]');
     writer.end();
   }

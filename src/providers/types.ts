@@ -103,6 +103,8 @@ export interface ChatResult {
   nativeFinishReason: string | null;
   usage: Usage | null;
   logprobs?: Logprobs | null;
+  /** The tier the upstream says served the request (OpenAI's `service_tier`), when it says. */
+  serviceTier?: string | null;
 }
 
 /** One streamed delta, before the gateway wraps it into a `chat.completion.chunk`. */
@@ -134,6 +136,8 @@ export interface StreamTranslator {
   done(): boolean;
   /** An error the upstream sent inside the stream, if any. */
   error(): { message: string; code?: string } | null;
+  /** The tier the upstream says serves the stream (OpenAI's `service_tier`); absent where the API has none. */
+  serviceTier?(): string | null;
 }
 
 export interface EmbeddingsRequest {

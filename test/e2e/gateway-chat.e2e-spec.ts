@@ -161,6 +161,20 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
       expect((await chat({ model: 'test/a-only', service_tier: 'turbo' })).status).toBe(400);
     });
 
+    it('the service_tier the upstream reports comes back in the answer and in every stream chunk', async () => {
+      const messages = [{ role: 'user' as const, content: 'Say hello' }];
+      const tierOf = (x: unknown) => (x as { service_tier?: string }).service_tier;
+      expect(tierOf(await f.client.chat.completions.create({ model: 'test/a-only', messages, service_tier: 'flex' }))).toBe('flex');
+      expect(tierOf(await f.client.chat.completions.create({ model: 'test/a-only', messages, service_tier: 'auto' }))).toBe('default');
+      expect(await f.client.chat.completions.create({ model: 'test/a-only', messages })).not.toHaveProperty('service_tier');
+
+      const stream = await f.client.chat.completions.create({ model: 'test/a-only', messages, service_tier: 'fast' as 'priority', stream: true });
+      const tiers: (string | undefined)[] = [];
+      for await (const chunk of stream) tiers.push(tierOf(chunk));
+      expect(tiers.length).toBeGreaterThan(2); // content chunks and the usage chunk
+      expect(new Set(tiers)).toEqual(new Set(['priority']));
+    });
+
     it('top-level cache_control turns on Anthropic automatic caching', async () => {
       const res = await chat({ model: 'test/claude', cache_control: { type: 'ephemeral', ttl: '1h' }, metadata: { team: 'blue' } });
       expect(res.status).toBe(200);

@@ -65,6 +65,8 @@ const FINISH: Record<string, FinishReason> = {
 const finish = (raw: unknown): FinishReason | null =>
   typeof raw === 'string' ? (FINISH[raw] ?? 'stop') : null;
 
+const serviceTierOf = (raw: unknown): string | null => (typeof raw === 'string' ? raw : null);
+
 const logprobsOf = (raw: unknown): Logprobs | null => (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Logprobs) : null);
 
 function usageFrom(raw: unknown): Usage | null {
@@ -116,7 +118,7 @@ export class OpenAiAdapter implements ProviderAdapter {
   }
 
   parseChatResponse(body: unknown): ChatResult {
-    const b = body as { choices?: { message?: Record<string, unknown>; finish_reason?: unknown; logprobs?: unknown }[]; usage?: unknown };
+    const b = body as { choices?: { message?: Record<string, unknown>; finish_reason?: unknown; logprobs?: unknown }[]; usage?: unknown; service_tier?: unknown };
     const choice = Array.isArray(b?.choices) ? b.choices[0] : undefined;
     if (!choice || typeof choice.message !== 'object' || choice.message === null) {
       throw new AdapterError('response has no choices[0].message');
@@ -137,6 +139,7 @@ export class OpenAiAdapter implements ProviderAdapter {
       nativeFinishReason: typeof choice.finish_reason === 'string' ? choice.finish_reason : null,
       usage: usageFrom(b.usage),
       logprobs: logprobsOf(choice.logprobs),
+      serviceTier: serviceTierOf(b.service_tier),
     };
   }
 
@@ -144,6 +147,7 @@ export class OpenAiAdapter implements ProviderAdapter {
     let usage: Usage | null = null;
     let done = false;
     let error: { message: string; code?: string } | null = null;
+    let serviceTier: string | null = null;
     return {
       push(event: SseEvent): ChunkDelta[] {
         if (event.data === '[DONE]') {
@@ -162,6 +166,7 @@ export class OpenAiAdapter implements ProviderAdapter {
           return [];
         }
         if (chunk.usage) usage = usageFrom(chunk.usage);
+        serviceTier = serviceTierOf(chunk.service_tier) ?? serviceTier;
         const choices = Array.isArray(chunk.choices) ? (chunk.choices as Record<string, unknown>[]) : [];
         const c = choices.find((x) => (x.index ?? 0) === 0);
         if (!c) return [];
@@ -181,6 +186,7 @@ export class OpenAiAdapter implements ProviderAdapter {
       usage: () => usage,
       done: () => done,
       error: () => error,
+      serviceTier: () => serviceTier,
     };
   }
 

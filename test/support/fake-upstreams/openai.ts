@@ -41,7 +41,8 @@ export interface FakeOpenAiOptions {
  * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word. A `reasoning_effort`
  * other than `none` gets FAKE_OPENAI_REASONING first (`message.reasoning`; streamed as `delta.reasoning`
  * chunks before any content or error). Usage: prompt = ceil(characters / 4), completion = chunks sent
- * (reasoning ones included, also as reasoning_tokens).
+ * (reasoning ones included, also as reasoning_tokens). A request's `service_tier` comes back as the
+ * response's (in every chunk when streaming), `auto` as `default`, as OpenAI reports the tier used.
  */
 export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeUpstream> {
   return startJsonServer('/v1', async (req, res, body, seen: SeenRequest) => {
@@ -78,6 +79,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const words = k.long ? Array.from({ length: 200 }, (_, i) => ` w${i}`) : json ? ['{"ok":', 'true}'] : WORDS;
     const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
     const created = Math.floor(Date.now() / 1000);
+    const serviceTier: string | undefined = body.service_tier === 'auto' ? 'default' : body.service_tier;
     const toolCall = tools
       ? { id: 'call_fake_1', type: 'function', function: { name: body.tools[0].function.name, arguments: '{"location":"Paris"}' } }
       : null;
@@ -110,6 +112,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
             },
           ],
           ...(k.noUsage ? {} : { usage }),
+          service_tier: serviceTier,
         }),
       );
       return;
@@ -118,7 +121,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
     const chunk = (delta: unknown, finish: string | null = null, logprobs: unknown = null) =>
-      send({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs }] });
+      send({ id, object: 'chat.completion.chunk', created, model, service_tier: serviceTier, choices: [{ index: 0, delta, finish_reason: finish, logprobs }] });
     chunk({ role: 'assistant', content: '' });
     if (stall) await sleep(Number(stall[1]));
     for (const part of reasoning) {
@@ -154,7 +157,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       }
       chunk({}, 'stop');
     }
-    if (!k.noUsage && body.stream_options?.include_usage) send({ id, object: 'chat.completion.chunk', created, model, choices: [], usage });
+    if (!k.noUsage && body.stream_options?.include_usage) send({ id, object: 'chat.completion.chunk', created, model, service_tier: serviceTier, choices: [], usage });
     res.end('data: [DONE]\n\n');
   });
 }
