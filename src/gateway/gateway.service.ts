@@ -32,7 +32,7 @@ import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { EmbeddingsDto } from './dto/embeddings.dto';
 import { GatewayErrors, upstreamErrorCode } from './gateway.errors';
 import { estimateOutputTokens, estimatePrompt } from './prompt-estimate';
-import { requestParams } from './request-params';
+import { forEndpoint, requestParams } from './request-params';
 import { sizeRequest } from './sizing';
 import { SseWriter } from './sse-writer';
 import { upstreamUser } from './upstream-user';
@@ -408,7 +408,9 @@ export class GatewayService implements OnModuleDestroy {
         if (maxTokens[index] < 1 || attempt.resolved.model.id === skipModel) continue;
         if (signal.aborted) throw GatewayErrors.clientClosed();
         const adapter = this.adapters.for(attempt.resolved.provider.adapter);
-        const spec = adapter.chatRequest({ ...req, max_tokens: maxTokens[index] } as ChatRequest, this.target(attempt), stream);
+        // Per attempt: a fallback endpoint may support other sampling parameters than the first.
+        const sent = { ...forEndpoint(req, attempt.resolved.endpoint.supportedParameters), max_tokens: maxTokens[index] } as ChatRequest;
+        const spec = adapter.chatRequest(sent, this.target(attempt), stream);
         const served = await this.tryOne(attempt, index, adapter, spec, signal, attempts);
         if (served && (!stream || (await this.openStream(served, signal, attempts, excludeReasoning)))) return served;
         const last = attempts[attempts.length - 1];

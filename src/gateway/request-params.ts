@@ -1,5 +1,46 @@
 import { SUPPORTED_PARAMETERS } from '../catalog/catalog-file';
 
+/**
+ * Vocabulary entries that reach an endpoint whether or not it lists them: the gateway always sets
+ * max_tokens, routing already prefers endpoints supporting tools, response_format and verbosity (or
+ * requires them with provider.require_parameters), and adapters translate reasoning themselves.
+ */
+const ALWAYS_SENT = new Set<string>([
+  'max_tokens',
+  'max_completion_tokens',
+  'prediction',
+  'response_format',
+  'structured_outputs',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'include_reasoning',
+  'reasoning',
+  'reasoning_effort',
+  'web_search_options',
+  'verbosity',
+]);
+
+/**
+ * The rest are optional sampling parameters (temperature, top_k, penalties, seed, stop, logprobs, ...),
+ * dropped for an endpoint that does not list them: OpenRouter silently drops what the chosen provider
+ * does not support, and real servers refuse arguments they do not know (OpenAI answers 400 to top_k).
+ */
+const SAMPLING_PARAMS = SUPPORTED_PARAMETERS.filter((p) => !ALWAYS_SENT.has(p));
+
+/**
+ * The request as one endpoint gets it: sampling parameters the endpoint does not list are left out.
+ * An endpoint that lists no parameters at all (the catalog does not say) gets everything.
+ */
+export function forEndpoint<T extends Record<string, unknown>>(req: T, supported: readonly string[]): T {
+  if (supported.length === 0) return req;
+  const unsupported = SAMPLING_PARAMS.filter((p) => req[p] !== undefined && !supported.includes(p));
+  if (unsupported.length === 0) return req;
+  const kept: Record<string, unknown> = { ...req };
+  for (const p of unsupported) delete kept[p];
+  return kept as T;
+}
+
 /** The body fields a client actually sent, in OpenRouter's supported_parameters vocabulary. */
 export function requestParams(body: Record<string, unknown>): string[] {
   const used: string[] = SUPPORTED_PARAMETERS.filter((p) => p !== 'structured_outputs' && body[p] !== undefined && body[p] !== null);

@@ -175,6 +175,29 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
       expect(new Set(tiers)).toEqual(new Set(['priority']));
     });
 
+    it('sampling parameters an endpoint does not list are dropped for it, per attempt; listed ones reach it', async () => {
+      const samplers = { temperature: 0.5, top_k: 5, min_p: 0.1, top_a: 0.2, repetition_penalty: 1.1, frequency_penalty: 0.3 };
+      const before = { a: f.fakes.a.seen.length, b: f.fakes.b.seen.length };
+      const res = await chat({ model: 'test/samplers', provider: { order: ['alpha', 'beta'] }, ...samplers, tools: [tool] });
+      expect(res.status).toBe(200); // alpha fails (500), beta serves
+      const [toAlpha] = f.fakes.a.seen.slice(before.a).map((s) => s.body as Record<string, unknown>);
+      const [toBeta] = f.fakes.b.seen.slice(before.b).map((s) => s.body as Record<string, unknown>);
+      // alpha lists temperature, top_k, min_p (and tools); beta lists temperature but none of the others.
+      expect(toAlpha).toMatchObject({ temperature: 0.5, top_k: 5, min_p: 0.1, tools: [tool] });
+      for (const p of ['top_a', 'repetition_penalty', 'frequency_penalty']) expect(toAlpha).not.toHaveProperty(p);
+      expect(toBeta).toMatchObject({ temperature: 0.5, tools: [tool] });
+      for (const p of ['top_k', 'min_p', 'top_a', 'repetition_penalty', 'frequency_penalty']) expect(toBeta).not.toHaveProperty(p);
+
+      // The catalog says nothing of the endpoint's parameters: everything is forwarded.
+      expect((await chat({ model: 'test/unlisted-params', ...samplers })).status).toBe(200);
+      expect(lastBody(f.fakes.a)).toMatchObject(samplers);
+
+      // provider.require_parameters still filters endpoints instead.
+      const required = await chat({ model: 'test/samplers', provider: { require_parameters: true }, top_a: 0.2 });
+      expect(required.status).toBe(404);
+      expect(required.body.error!.message).toContain('top_a');
+    });
+
     it('top-level cache_control turns on Anthropic automatic caching', async () => {
       const res = await chat({ model: 'test/claude', cache_control: { type: 'ephemeral', ttl: '1h' }, metadata: { team: 'blue' } });
       expect(res.status).toBe(200);

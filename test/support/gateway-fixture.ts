@@ -22,7 +22,7 @@ export interface GatewayFixture {
   close(): Promise<void>;
 }
 
-const params = '[temperature, top_p, max_tokens, stop, seed, tools, tool_choice, response_format, structured_outputs]';
+const params = '[temperature, top_p, max_tokens, stop, seed, logprobs, top_logprobs, tools, tool_choice, response_format, structured_outputs]';
 
 /**
  * A catalog of test models on local fake upstreams. Upstream model names carry the fakes' knobs
@@ -75,6 +75,21 @@ models:${model('test/chat', ep('alpha', 'chat-a', 1, 2) + ep('beta', 'chat-b', 2
         pricing: { prompt: 2, completion: 4 }
         max_completion_tokens: 4096
         supported_parameters: ${params}`,
+  )}${model(
+    'test/samplers',
+    `
+      - provider: alpha
+        upstream_model: fail-500
+        pricing: { prompt: 1, completion: 2 }
+        max_completion_tokens: 4096
+        supported_parameters: [temperature, top_k, min_p, max_tokens, tools]${ep('beta', 'chat-b', 2, 4)}`,
+  )}${model(
+    'test/unlisted-params',
+    `
+      - provider: alpha
+        upstream_model: chat-a
+        pricing: { prompt: 1, completion: 2 }
+        max_completion_tokens: 4096`,
   )}${model('test/stream-error-first', ep('alpha', 'sse-error-503-at-0', 1, 2) + ep('beta', 'chat-b', 2, 4))}${model(
     'test/claude-overloaded-first',
     ep('claude-co', 'claude-overloaded-first', 3, 15) + ep('beta', 'chat-b', 2, 4),

@@ -1,0 +1,40 @@
+import { SUPPORTED_PARAMETERS } from '../catalog/catalog-file';
+import { forEndpoint } from './request-params';
+
+describe('forEndpoint', () => {
+  const req = { messages: [], temperature: 0.5, top_k: 5, min_p: 0.1, top_a: 0.2, repetition_penalty: 1.1, tools: [], reasoning: { effort: 'low' }, verbosity: 'low' };
+
+  it('drops the sampling parameters the endpoint does not list and keeps the rest', () => {
+    expect(forEndpoint(req, ['temperature', 'top_k', 'max_tokens'])).toEqual({ messages: [], temperature: 0.5, top_k: 5, tools: [], reasoning: { effort: 'low' }, verbosity: 'low' });
+  });
+
+  it('drops only sampling parameters: tools, response_format, reasoning and the like always pass', () => {
+    const everything = Object.fromEntries(SUPPORTED_PARAMETERS.map((p) => [p, 1]));
+    expect(Object.keys(forEndpoint(everything, ['max_tokens'])).sort()).toEqual(
+      [
+        'include_reasoning',
+        'max_completion_tokens',
+        'max_tokens',
+        'parallel_tool_calls',
+        'prediction',
+        'reasoning',
+        'reasoning_effort',
+        'response_format',
+        'structured_outputs',
+        'tool_choice',
+        'tools',
+        'verbosity',
+        'web_search_options',
+      ],
+    );
+  });
+
+  it('keeps everything when the catalog lists no parameters for the endpoint', () => {
+    expect(forEndpoint(req, [])).toBe(req);
+  });
+
+  it('leaves the request itself as it was, for the next endpoint', () => {
+    forEndpoint(req, ['max_tokens']);
+    expect(req).toHaveProperty('top_k', 5);
+  });
+});
