@@ -394,9 +394,9 @@ export class StripeEventHandler {
       }
       case 'refund.failed':
         return this.refunds.failed(refundView(object));
+      // charge.refund.updated is refund.updated's name in API versions before 2024-10-28.acacia.
       case 'refund.created':
       case 'refund.updated':
-      // The name of refund.updated in API versions before 2024-10-28.acacia.
       case 'charge.refund.updated': {
         const r = refundView(object);
         return r.status === 'failed' ? this.refunds.failed(r) : this.refunds.apply(r);
