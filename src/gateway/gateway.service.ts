@@ -408,7 +408,7 @@ export class GatewayService implements OnModuleDestroy {
         if (maxTokens[index] < 1 || attempt.resolved.model.id === skipModel) continue;
         if (signal.aborted) throw GatewayErrors.clientClosed();
         const adapter = this.adapters.for(attempt.resolved.provider.adapter);
-        // Per attempt: a fallback endpoint may support other sampling parameters than the first.
+        // Per attempt: a fallback endpoint may support other sampling parameters (or reasoning) than the first.
         const sent = { ...forEndpoint(req, attempt.resolved.endpoint.supportedParameters), max_tokens: maxTokens[index] } as ChatRequest;
         const spec = adapter.chatRequest(sent, this.target(attempt), stream);
         const served = await this.tryOne(attempt, index, adapter, spec, signal, attempts);

@@ -2,8 +2,8 @@ import { SUPPORTED_PARAMETERS } from '../catalog/catalog-file';
 
 /**
  * Vocabulary entries that reach an endpoint whether or not it lists them: the gateway always sets
- * max_tokens, routing already prefers endpoints supporting tools, response_format and verbosity (or
- * requires them with provider.require_parameters), and adapters translate reasoning themselves.
+ * max_tokens, and routing already prefers endpoints supporting tools, response_format and verbosity
+ * (or requires them with provider.require_parameters).
  */
 const ALWAYS_SENT = new Set<string>([
   'max_tokens',
@@ -14,27 +14,33 @@ const ALWAYS_SENT = new Set<string>([
   'tools',
   'tool_choice',
   'parallel_tool_calls',
-  'include_reasoning',
-  'reasoning',
-  'reasoning_effort',
   'web_search_options',
   'verbosity',
 ]);
+
+/**
+ * The reasoning controls, kept or dropped together: an endpoint listing any of them reasons, and
+ * its adapter translates them; a non-reasoning model refuses them (OpenAI answers 400 to reasoning_effort).
+ */
+const REASONING_PARAMS: readonly string[] = ['reasoning', 'reasoning_effort', 'include_reasoning'];
 
 /**
  * The rest are optional sampling parameters (temperature, top_k, penalties, seed, stop, logprobs, ...),
  * dropped for an endpoint that does not list them: OpenRouter silently drops what the chosen provider
  * does not support, and real servers refuse arguments they do not know (OpenAI answers 400 to top_k).
  */
-const SAMPLING_PARAMS = SUPPORTED_PARAMETERS.filter((p) => !ALWAYS_SENT.has(p));
+const SAMPLING_PARAMS = SUPPORTED_PARAMETERS.filter((p) => !ALWAYS_SENT.has(p) && !REASONING_PARAMS.includes(p));
 
 /**
- * The request as one endpoint gets it: sampling parameters the endpoint does not list are left out.
- * An endpoint that lists no parameters at all (the catalog does not say) gets everything.
+ * The request as one endpoint gets it: sampling parameters the endpoint does not list are left out,
+ * and the reasoning controls when it lists none of them. An endpoint that lists no parameters at all
+ * (the catalog does not say) gets everything. Callers read reasoning.exclude from the request itself.
  */
 export function forEndpoint<T extends Record<string, unknown>>(req: T, supported: readonly string[]): T {
   if (supported.length === 0) return req;
-  const unsupported = SAMPLING_PARAMS.filter((p) => req[p] !== undefined && !supported.includes(p));
+  const reasons = REASONING_PARAMS.some((p) => supported.includes(p));
+  const dropped = reasons ? SAMPLING_PARAMS : [...SAMPLING_PARAMS, ...REASONING_PARAMS];
+  const unsupported = dropped.filter((p) => req[p] !== undefined && !supported.includes(p));
   if (unsupported.length === 0) return req;
   const kept: Record<string, unknown> = { ...req };
   for (const p of unsupported) delete kept[p];

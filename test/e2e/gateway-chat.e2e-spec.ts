@@ -198,6 +198,35 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
       expect(required.body.error!.message).toContain('top_a');
     });
 
+    it('reasoning controls reach only endpoints that list reasoning (or list nothing); exclude still applies', async () => {
+      type Answer = { choices: { message: { content: string; reasoning: string | null } }[] };
+      const ask = (body: Record<string, unknown>) =>
+        call<Answer>(f.t, 'POST', '/api/v1/chat/completions', { key: f.key, body: { model: 'test/samplers', provider: { order: ['alpha', 'beta'] }, messages: [{ role: 'user', content: 'Say hello' }], ...body } });
+      const sentBy = async (body: Record<string, unknown>) => {
+        const before = { a: f.fakes.a.seen.length, b: f.fakes.b.seen.length };
+        const res = await ask(body);
+        expect(res.status).toBe(200); // alpha fails (500), beta serves
+        const [toAlpha] = f.fakes.a.seen.slice(before.a).map((s) => s.body as Record<string, unknown>);
+        const [toBeta] = f.fakes.b.seen.slice(before.b).map((s) => s.body as Record<string, unknown>);
+        return { res, toAlpha, toBeta };
+      };
+      // alpha lists no reasoning control (a non-reasoning model, which would refuse reasoning_effort); beta lists reasoning.
+      const shown = await sentBy({ reasoning: { effort: 'low' }, reasoning_effort: 'high', include_reasoning: true });
+      for (const p of ['reasoning', 'reasoning_effort', 'include_reasoning']) expect(shown.toAlpha).not.toHaveProperty(p);
+      expect(shown.toBeta.reasoning_effort).toBe('low');
+      expect(shown.res.body.choices[0].message.reasoning).toBe('Thinking it over.');
+
+      // exclude is read from the request as the client sent it, whatever an endpoint was sent.
+      const hidden = await sentBy({ reasoning: { effort: 'low', exclude: true } });
+      expect(hidden.toAlpha).not.toHaveProperty('reasoning_effort');
+      expect(hidden.toBeta.reasoning_effort).toBe('low');
+      expect(hidden.res.body.choices[0].message).toMatchObject({ content: 'Hello from fake-openai.', reasoning: null });
+
+      // The catalog says nothing of the endpoint's parameters: reasoning is forwarded.
+      expect((await chat({ model: 'test/unlisted-params', reasoning_effort: 'medium' })).status).toBe(200);
+      expect(lastBody(f.fakes.a).reasoning_effort).toBe('medium');
+    });
+
     it('top-level cache_control turns on Anthropic automatic caching', async () => {
       const res = await chat({ model: 'test/claude', cache_control: { type: 'ephemeral', ttl: '1h' }, metadata: { team: 'blue' } });
       expect(res.status).toBe(200);
