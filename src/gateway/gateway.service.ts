@@ -72,6 +72,8 @@ interface OpenedStream {
 
 interface Outcome {
   served: Served | null;
+  /** The endpoint called while none has served yet: a client leaving meanwhile leaves the record naming it. */
+  calling: RouteAttempt | null;
   usage: Usage | null;
   estimated: boolean;
   outputChars: number;
@@ -213,6 +215,7 @@ export class GatewayService implements OnModuleDestroy {
     const attempts: AttemptRecord[] = [];
     const outcome: Outcome = {
       served: null,
+      calling: null,
       usage: null,
       estimated: false,
       outputChars: 0,
@@ -227,7 +230,7 @@ export class GatewayService implements OnModuleDestroy {
     let response: Record<string, unknown> | undefined;
     try {
       if (writer) reply.hijack();
-      outcome.served = await this.callUpstream(plan.attempts, maxTokens, chatRequest, stream, controller.signal, attempts, writer, genId, meta, receivedAt, excludeReasoning);
+      outcome.served = await this.callUpstream(plan.attempts, maxTokens, chatRequest, stream, controller.signal, attempts, outcome, writer, genId, receivedAt, excludeReasoning);
       if (timing) {
         timing.mark('upstream');
         writer?.setHeader('server-timing', timing.header());
@@ -289,7 +292,7 @@ export class GatewayService implements OnModuleDestroy {
     timing?.mark('hold');
 
     const attempts: AttemptRecord[] = [];
-    const outcome: Outcome = { served: null, usage: null, estimated: false, outputChars: 0, outputDeltas: 0, finishReason: null, nativeFinishReason: null, cancelled: false, error: null, firstTokenAt: null };
+    const outcome: Outcome = { served: null, calling: null, usage: null, estimated: false, outputChars: 0, outputDeltas: 0, finishReason: null, nativeFinishReason: null, cancelled: false, error: null, firstTokenAt: null };
     const controller = new AbortController();
     try {
       for (const [index, attempt] of plan.attempts.entries()) {
@@ -388,9 +391,9 @@ export class GatewayService implements OnModuleDestroy {
     stream: boolean,
     signal: AbortSignal,
     attempts: AttemptRecord[],
+    outcome: Outcome,
     writer: SseWriter | null,
     genId: string,
-    meta: RequestMeta,
     receivedAt: number,
     excludeReasoning: boolean,
   ): Promise<Served> {
@@ -411,8 +414,12 @@ export class GatewayService implements OnModuleDestroy {
         // Per attempt: a fallback endpoint may support other sampling parameters (or reasoning) than the first.
         const sent = { ...forEndpoint(req, attempt.resolved.endpoint.supportedParameters), max_tokens: maxTokens[index] } as ChatRequest;
         const spec = adapter.chatRequest(sent, this.target(attempt), stream);
+        outcome.calling = attempt;
         const served = await this.tryOne(attempt, index, adapter, spec, signal, attempts);
         if (served && (!stream || (await this.openStream(served, signal, attempts, excludeReasoning)))) return served;
+        // Left while this endpoint was answering: it stays the one the request was cancelled on.
+        if (signal.aborted) throw GatewayErrors.clientClosed();
+        outcome.calling = null;
         const last = attempts[attempts.length - 1];
         if (last.status !== null && !retryable(last.status)) skipModel = attempt.resolved.model.id;
       }
@@ -769,7 +776,7 @@ export class GatewayService implements OnModuleDestroy {
         if (sessionKey) await this.sticky.remember(principal.userId, r.model.id, sessionKey, r.provider.slug).catch(() => undefined);
       }
     }
-    const r = served?.attempt.resolved;
+    const r = (served?.attempt ?? outcome.calling)?.resolved;
     const usage = outcome.usage;
     await this.usage.record({
       id: genId,

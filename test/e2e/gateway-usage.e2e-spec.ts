@@ -112,6 +112,27 @@ describe('settlement and generation records', () => {
     expect((await f.t.get(CapsService).keyCounters(principal.keyId))!.held).toBe(0n);
   });
 
+  it.each([
+    ['its answer', 'test/slow-first'],
+    ['its first output', 'test/stall'],
+  ])('a stream the client leaves while it waits for %s is recorded with the provider and model it was waiting for', async (_wait, model) => {
+    const controller = new AbortController();
+    const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model, provider: { only: ['alpha'] }, messages: [{ role: 'user', content: 'hi' }], stream: true, max_tokens: 50 }),
+    });
+    // Headers come with the first `: PROCESSING` comment, while the upstream has not produced anything.
+    const genId = res.headers.get('x-generation-id')!;
+    expect(new TextDecoder().decode((await res.body!.getReader().read()).value)).toBe(': PROCESSING\n\n');
+    controller.abort();
+
+    const g = await generation(f, genId);
+    expect(g).toMatchObject({ cancelled: true, streamed: true, model, provider_name: 'Alpha', total_cost: 0 });
+    expect(g.provider_responses).toEqual([expect.objectContaining({ provider_name: 'Alpha', model })]);
+  });
+
   it('a stream without upstream usage is billed from the text relayed, flagged as estimated', async () => {
     const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
       method: 'POST',
