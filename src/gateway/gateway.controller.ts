@@ -42,9 +42,11 @@ export class GatewayController {
   @Post('completions')
   @HttpCode(200)
   async completions(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: CompletionDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const { prompt, ...rest } = body;
+    const { prompt, logprobs, ...rest } = body;
     const chat = Object.assign(new ChatCompletionDto(), rest, {
       messages: [{ role: 'user' as const, content: Array.isArray(prompt) ? prompt[0] : prompt }],
+      // Chat asks for the chosen tokens' log probabilities and the number of alternatives separately.
+      ...(logprobs !== undefined ? { logprobs: true, top_logprobs: logprobs } : {}),
     });
     const result = await this.gateway.chat(principal, chat, metaOf(req), reply, 'text');
     if (result) await reply.send(result);

@@ -31,6 +31,7 @@ import { UsageService } from '../usage/usage.service';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { EmbeddingsDto } from './dto/embeddings.dto';
 import { GatewayErrors, upstreamErrorCode } from './gateway.errors';
+import { legacyLogprobs } from './legacy-logprobs';
 import { estimateOutputTokens, estimatePrompt } from './prompt-estimate';
 import { forEndpoint, requestParams } from './request-params';
 import { sizeRequest } from './sizing';
@@ -579,7 +580,7 @@ export class GatewayService implements OnModuleDestroy {
     };
     const usage = this.usageJson(outcome.usage!, cost);
     if (format === 'text') {
-      return { ...base, object: 'text_completion', choices: [{ index: 0, text: result.message.content ?? '', finish_reason: result.finishReason, logprobs: null }], usage };
+      return { ...base, object: 'text_completion', choices: [{ index: 0, text: result.message.content ?? '', finish_reason: result.finishReason, logprobs: legacyLogprobs(result.logprobs) }], usage };
     }
     return {
       ...base,
@@ -613,7 +614,7 @@ export class GatewayService implements OnModuleDestroy {
 
   private choiceJson(format: ResponseFormat, d: ChunkDelta): string {
     if (format === 'text') {
-      return JSON.stringify({ index: 0, text: d.delta.content ?? '', finish_reason: d.finishReason ?? null, logprobs: null });
+      return JSON.stringify({ index: 0, text: d.delta.content ?? '', finish_reason: d.finishReason ?? null, logprobs: legacyLogprobs(d.logprobs) });
     }
     return JSON.stringify({ index: 0, delta: d.delta, finish_reason: d.finishReason ?? null, native_finish_reason: d.nativeFinishReason ?? null, logprobs: d.logprobs ?? null });
   }

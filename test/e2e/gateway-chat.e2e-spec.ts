@@ -301,7 +301,7 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
 
   it('returns the upstream logprobs, streaming and not, and null when none were asked for', async () => {
     const messages = [{ role: 'user' as const, content: 'Say hello' }];
-    const expected = { content: ['Hello', ' from', ' fake', '-openai', '.'].map(fakeLogprob) };
+    const expected = { content: ['Hello', ' from', ' fake', '-openai', '.'].map((w) => fakeLogprob(w)) };
     const plain = await f.client.chat.completions.create({ model: 'test/a-only', messages, logprobs: true });
     expect(plain.choices[0].logprobs).toEqual(expected);
     const without = await f.client.chat.completions.create({ model: 'test/a-only', messages });
@@ -500,6 +500,38 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
     let text = '';
     for await (const c of stream) text += c.choices[0]?.text ?? '';
     expect(text).toBe('Hello from fake-openai.');
+  });
+
+  it('legacy completions take the integer logprobs and answer with log probabilities in the legacy shape, streaming and not', async () => {
+    const words = ['Hello', ' from', ' fake', '-openai', '.'];
+    const expected = {
+      tokens: words,
+      token_logprobs: words.map(() => -0.25),
+      top_logprobs: words.map((w) => ({ [w]: -0.25, [`${w}~1`]: -2 })),
+    };
+    const before = f.fakes.a.seen.length;
+    const res = await f.client.completions.create({ model: 'test/a-only', prompt: 'Say hello', max_tokens: 20, logprobs: 2 });
+    // Chat's form upstream: the chosen tokens' log probabilities, and 2 alternatives at each position.
+    expect(f.fakes.a.seen[before].body).toMatchObject({ logprobs: true, top_logprobs: 2 });
+    expect(res.choices[0].logprobs).toEqual(expected);
+    expect((await f.client.completions.create({ model: 'test/a-only', prompt: 'Say hello', max_tokens: 20 })).choices[0].logprobs).toBeNull();
+
+    const stream = await f.client.completions.create({ model: 'test/a-only', prompt: 'Say hello', max_tokens: 20, logprobs: 2, stream: true });
+    const streamed = { tokens: [] as string[], token_logprobs: [] as number[], top_logprobs: [] as Record<string, number>[] };
+    for await (const c of stream) {
+      const lp = c.choices[0]?.logprobs;
+      if (!lp) continue;
+      streamed.tokens.push(...lp.tokens!);
+      streamed.token_logprobs.push(...lp.token_logprobs!);
+      streamed.top_logprobs.push(...lp.top_logprobs!);
+    }
+    expect(streamed).toEqual(expected);
+
+    for (const logprobs of [6, -1, 1.5, true]) {
+      const refused = await call<{ error: { message: string } }>(f.t, 'POST', '/api/v1/completions', { key: f.key, body: { model: 'test/a-only', prompt: 'Say hello', logprobs } });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.message).toContain('logprobs');
+    }
   });
 });
 

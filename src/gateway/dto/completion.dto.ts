@@ -1,5 +1,7 @@
+import { IsInt, Max, Min } from 'class-validator';
 import { AcceptsUnknownFields } from '../../common/http/validation.pipe';
 import { Check } from './checks';
+import { Optional } from './optional';
 import { SamplingFieldsDto } from './sampling-fields';
 
 function checkPrompt(v: unknown): string | null {
@@ -14,4 +16,11 @@ function checkPrompt(v: unknown): string | null {
 export class CompletionDto extends SamplingFieldsDto {
   @Check(checkPrompt)
   prompt: string | string[];
+
+  /** The legacy form: log probabilities of the chosen tokens and of this many likeliest ones at each position. */
+  @Optional()
+  @IsInt()
+  @Min(0)
+  @Max(5)
+  logprobs?: number;
 }

@@ -7,8 +7,13 @@ const WORDS = ['Hello', ' from', ' fake', '-openai', '.'];
 /** The reasoning the fake returns when the request carries a reasoning_effort other than none. */
 export const FAKE_OPENAI_REASONING = ['Thinking', ' it over.'];
 
-/** The log probability the fake reports for a word, when asked for them. */
-export const fakeLogprob = (token: string) => ({ token, logprob: -0.25, bytes: [...Buffer.from(token)], top_logprobs: [] });
+/** The log probability the fake reports for a word, when asked for them, with `top` alternatives (the word first). */
+export const fakeLogprob = (token: string, top = 0) => ({
+  token,
+  logprob: -0.25,
+  bytes: [...Buffer.from(token)],
+  top_logprobs: Array.from({ length: top }, (_, i) => (i === 0 ? { token, logprob: -0.25, bytes: [...Buffer.from(token)] } : { token: `${token}~${i}`, logprob: -1 - i, bytes: [] })),
+});
 
 function textsOf(body: { messages?: { content?: unknown }[] }): string[] {
   const out: string[] = [];
@@ -38,7 +43,7 @@ export interface FakeOpenAiOptions {
  * (time between streamed chunks), `sse-error-<status>-at-<n>` (streams n words, then an error event with
  * that code and no [DONE]), `sse-end-at-<n>` (streams n words, then ends the body without a finish or
  * [DONE]), `stall-<ms>` (waits that long after the role chunk). Tools in the request get a tool call; JSON mode gets
- * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word. A `reasoning_effort`
+ * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word (and `top_logprobs` alternatives). A `reasoning_effort`
  * other than `none` gets FAKE_OPENAI_REASONING first (`message.reasoning`; streamed as `delta.reasoning`
  * chunks before any content or error). Usage: prompt = ceil(characters / 4), completion = chunks sent
  * (reasoning ones included, also as reasoning_tokens). A request's `service_tier` comes back as the
@@ -79,6 +84,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const words = k.long ? Array.from({ length: 200 }, (_, i) => ` w${i}`) : json ? ['{"ok":', 'true}'] : WORDS;
     const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
     const created = Math.floor(Date.now() / 1000);
+    const top = Number(body.top_logprobs ?? 0);
     const serviceTier: string | undefined = body.service_tier === 'auto' ? 'default' : body.service_tier;
     const toolCall = tools
       ? { id: 'call_fake_1', type: 'function', function: { name: body.tools[0].function.name, arguments: '{"location":"Paris"}' } }
@@ -108,7 +114,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
                 ...(reasoning.length ? { reasoning: reasoning.join('') } : {}),
               },
               finish_reason: toolCall ? 'tool_calls' : 'stop',
-              logprobs: body.logprobs && !toolCall ? { content: words.map(fakeLogprob) } : null,
+              logprobs: body.logprobs && !toolCall ? { content: words.map((w) => fakeLogprob(w, top)) } : null,
             },
           ],
           ...(k.noUsage ? {} : { usage }),
@@ -153,7 +159,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
           return;
         }
         if (gap) await sleep(gap);
-        chunk({ content: words[i] }, null, body.logprobs ? { content: [fakeLogprob(words[i])] } : null);
+        chunk({ content: words[i] }, null, body.logprobs ? { content: [fakeLogprob(words[i], top)] } : null);
       }
       chunk({}, 'stop');
     }
