@@ -3,6 +3,7 @@ import { usdToNanos } from '../common/money/money';
 import { UsersService } from '../users/users.service';
 import { CreditsService } from './credits.service';
 import { LedgerService } from './ledger.service';
+import { stripeReconcileCommand } from './topups/topups.commands';
 
 export const creditsGrantCommand: CliCommand = {
   name: 'credits:grant',
@@ -36,4 +37,4 @@ export const ledgerCheckCommand: CliCommand = {
   },
 };
 
-export const CREDITS_COMMANDS = [creditsGrantCommand, ledgerCheckCommand];
+export const CREDITS_COMMANDS = [creditsGrantCommand, ledgerCheckCommand, stripeReconcileCommand];

@@ -10,30 +10,29 @@ import { StripeEventsService } from '../../src/credits/topups/stripe-events.serv
 import { StripeClient } from '../../src/credits/topups/stripe.client';
 import { TopupsWorkerModule } from '../../src/credits/topups/topups-worker.module';
 import { TopupsModule } from '../../src/credits/topups/topups.module';
-import { call, signUp, SignedUpUser } from '../support/factories';
-import { FakeStripe, signedEvent, SignedEvent, startFakeStripe } from '../support/fake-stripe';
+import { call, signUp } from '../support/factories';
+import { FakeStripe, signedEvent, startFakeStripe } from '../support/fake-stripe';
+import { stripeWebhooks } from '../support/stripe-webhooks';
 import { createTestApp, TestApp } from '../support/test-app';
 import { testRedisPrefix } from '../support/test-env';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 const SECRET = 'whsec_test';
+type Webhooks = ReturnType<typeof stripeWebhooks>;
 const usd = (n: number) => BigInt(Math.round(n * 100)) * 10_000_000n;
-
-interface CheckoutData {
-  id: string;
-  url: string;
-  amount: number;
-  fee: number;
-  total: number;
-  currency: string;
-}
 
 describe('card top-ups through Stripe Checkout', () => {
   let fake: FakeStripe;
   let t: TestApp;
   let db: DataSource;
   let ledger: LedgerService;
+  let deliver: Webhooks['deliver'];
+  let deliverOk: Webhooks['deliverOk'];
+  let processed: Webhooks['processed'];
+  let checkout: Webhooks['checkout'];
+  let sessionEvent: Webhooks['sessionEvent'];
+  let topUp: Webhooks['topUp'];
 
   beforeAll(async () => {
     fake = await startFakeStripe();
@@ -44,6 +43,7 @@ describe('card top-ups through Stripe Checkout', () => {
     });
     db = t.get(DataSource);
     ledger = t.get(LedgerService);
+    ({ deliver, deliverOk, processed, checkout, sessionEvent, topUp } = stripeWebhooks(t, fake, SECRET));
   });
   afterAll(async () => {
     await t?.close();
@@ -55,51 +55,6 @@ describe('card top-ups through Stripe Checkout', () => {
   });
 
   // --- helpers ---
-
-  const deliver = (ev: { payload: string; header?: string | null }) =>
-    fetch(`${t.url}/api/v1/webhooks/stripe`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json; charset=utf-8', ...(ev.header ? { 'stripe-signature': ev.header } : {}) },
-      body: ev.payload,
-    });
-
-  const deliverOk = async (ev: SignedEvent) => {
-    const res = await deliver(ev);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ received: true });
-  };
-
-  /** Waits until Bull has processed every one of these events. */
-  async function processed(...ids: string[]): Promise<void> {
-    const until = Date.now() + 20_000;
-    let rows: { id: string; processed_at: Date | null; last_error: string | null }[] = [];
-    while (Date.now() < until) {
-      rows = await db.query(`SELECT id, processed_at, last_error FROM stripe_events WHERE id = ANY($1)`, [ids]);
-      if (rows.length === new Set(ids).size && rows.every((r) => r.processed_at)) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`events not processed: ${JSON.stringify(rows)}`);
-  }
-
-  async function checkout(user: SignedUpUser, amount: number): Promise<CheckoutData & { session: string }> {
-    const res = await call<{ data: CheckoutData }>(t, 'POST', '/api/v1/credits/checkout', { cookie: user.cookie, body: { amount } });
-    expect(res.status).toBe(201);
-    const rows: { checkout_session_id: string }[] = await db.query(`SELECT checkout_session_id FROM topups WHERE id = $1`, [res.body.data.id]);
-    return { ...res.body.data, session: rows[0].checkout_session_id };
-  }
-
-  const sessionEvent = (type: string, session: string, secret = SECRET, opts: { timestamp?: number } = {}) =>
-    signedEvent(type, fake.sessions.get(session)!, secret, opts);
-
-  /** Checkout, pay, deliver `checkout.session.completed`, wait: a credited top-up. */
-  async function topUp(user: SignedUpUser, amount: number) {
-    const c = await checkout(user, amount);
-    fake.markPaid(c.session);
-    const ev = sessionEvent('checkout.session.completed', c.session);
-    await deliverOk(ev);
-    await processed(ev.id);
-    return { ...c, charge: fake.chargeFor(c.session) };
-  }
 
   /** The journal's entries summed by account code (user ids replaced by `user`). */
   async function journal(key: string): Promise<Record<string, bigint>> {

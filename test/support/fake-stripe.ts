@@ -20,9 +20,13 @@ export interface FakeStripeRequest {
 
 /**
  * Stripe's API as far as Switchyard uses it, on a loopback port: Checkout Sessions (create,
- * retrieve), charges and refunds (retrieve, list). Honours Idempotency-Key like Stripe (same key
- * and parameters -> the first response again; other parameters -> 400). Tests change the stored
- * objects directly.
+ * retrieve), charges and refunds (retrieve, list), disputes (retrieve) and balance transactions
+ * (list by type and `created`, cursor pages, `expand[]=data.source`). Paying, refunding and
+ * disputing move the balance as Stripe does: a charge (with Stripe's 2.9% + 30c fee), a refund,
+ * a refund_failure when it fails, an adjustment (with the 15.00 dispute fee) when a dispute
+ * withdraws funds and another when a won dispute reinstates them. Honours Idempotency-Key like
+ * Stripe (same key and parameters -> the first response again; other parameters -> 400). Tests
+ * change the stored objects directly.
  */
 export interface FakeStripe {
   url: string;
@@ -30,6 +34,9 @@ export interface FakeStripe {
   sessions: Map<string, Json>;
   charges: Map<string, Json>;
   refunds: Map<string, Json>;
+  disputes: Map<string, Json>;
+  /** Oldest first; the list endpoint serves them newest first. */
+  balanceTransactions: Map<string, Json>;
   /** Answer every API call with this status (an outage), without asking the client to retry. */
   failWith: number | null;
   /** Marks a session paid (Checkout completed); overrides change what Stripe would report. */
@@ -37,6 +44,12 @@ export interface FakeStripe {
   /** The charge that pays a session (created with it). */
   chargeFor(sessionId: string): Json;
   addRefund(chargeId: string, amount: number, status?: string): Json;
+  /** A refund that failed after it was made: Stripe returns its amount to the balance. */
+  failRefund(refundId: string): Json;
+  /** A dispute on a charge (its whole amount by default), its funds and fee withdrawn. */
+  addDispute(chargeId: string, amount?: number): Json;
+  /** Won reinstates the disputed funds (the fee stays taken, as in the US); lost keeps them. */
+  closeDispute(disputeId: string, outcome: 'won' | 'lost'): Json;
   close(): Promise<void>;
 }
 
@@ -65,11 +78,16 @@ export function parseStripeForm(body: string): Json {
 
 const list = (url: string, data: Json[]) => ({ object: 'list', url, has_more: false, data });
 
+const now = () => Math.floor(Date.now() / 1000);
+const DISPUTE_FEE = 1500;
+
 export async function startFakeStripe(): Promise<FakeStripe> {
   const requests: FakeStripeRequest[] = [];
   const sessions = new Map<string, Json>();
   const charges = new Map<string, Json>();
   const refunds = new Map<string, Json>();
+  const disputes = new Map<string, Json>();
+  const balanceTransactions = new Map<string, Json>();
   const idempotent = new Map<string, { params: string; status: number; body: Json }>();
   const sockets = new Set<Socket>();
 
@@ -79,13 +97,18 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     sessions,
     charges,
     refunds,
+    disputes,
+    balanceTransactions,
     failWith: null,
     markPaid(sessionId, overrides = {}) {
       const s = sessions.get(sessionId);
       if (!s) throw new Error(`no session ${sessionId}`);
       Object.assign(s, { payment_status: 'paid', status: 'complete' }, overrides);
       const charge = charges.get(s._charge as string);
-      if (charge) Object.assign(charge, { paid: true, status: 'succeeded' });
+      if (charge && !charge.paid) {
+        Object.assign(charge, { paid: true, status: 'succeeded' });
+        charge.balance_transaction = move('charge', charge.id, charge.amount, Math.round(charge.amount * 0.029) + 30, charge.currency, 'charge').id;
+      }
       return s;
     },
     chargeFor(sessionId) {
@@ -105,17 +128,100 @@ export async function startFakeStripe(): Promise<FakeStripe> {
         payment_intent: charge.payment_intent,
         status,
         metadata: {},
-        created: Math.floor(Date.now() / 1000),
+        created: now(),
+        balance_transaction: move('refund', null, -amount, 0, charge.currency, 'refund').id,
+        failure_balance_transaction: null as string | null,
       };
       refunds.set(refund.id, refund);
-      charge.amount_refunded = [...refunds.values()].filter((r) => r.charge === chargeId && r.status === 'succeeded').reduce((s, r) => s + r.amount, 0);
-      charge.refunded = charge.amount_refunded >= charge.amount;
+      balanceTransactions.get(refund.balance_transaction)!.source = refund.id;
+      if (status === 'failed') fake.failRefund(refund.id);
+      refreshRefunded(charge);
       return refund;
+    },
+    failRefund(refundId) {
+      const refund = refunds.get(refundId);
+      if (!refund) throw new Error(`no refund ${refundId}`);
+      refund.status = 'failed';
+      refund.failure_reason ??= 'expired_or_canceled_card';
+      refund.failure_balance_transaction ??= move('refund_failure', refund.id, refund.amount, 0, refund.currency, 'refund_failure').id;
+      refreshRefunded(charges.get(refund.charge)!);
+      return refund;
+    },
+    addDispute(chargeId, amount) {
+      const charge = charges.get(chargeId);
+      if (!charge) throw new Error(`no charge ${chargeId}`);
+      const disputed = amount ?? charge.amount;
+      const dispute = {
+        id: id('dp'),
+        object: 'dispute',
+        amount: disputed,
+        currency: charge.currency,
+        charge: chargeId,
+        payment_intent: charge.payment_intent,
+        status: 'needs_response',
+        reason: 'fraudulent',
+        created: now(),
+        is_charge_refundable: false,
+        balance_transactions: [] as Json[],
+      };
+      disputes.set(dispute.id, dispute);
+      dispute.balance_transactions.push(move('adjustment', dispute.id, -disputed, DISPUTE_FEE, charge.currency, 'dispute'));
+      charge.disputed = true;
+      return dispute;
+    },
+    closeDispute(disputeId, outcome) {
+      const dispute = disputes.get(disputeId);
+      if (!dispute) throw new Error(`no dispute ${disputeId}`);
+      dispute.status = outcome;
+      if (outcome === 'won') dispute.balance_transactions.push(move('adjustment', dispute.id, dispute.amount, 0, dispute.currency, 'dispute_reversal'));
+      return dispute;
     },
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+
+  /** A movement of the account's balance, as Stripe records it. */
+  const move = (type: string, source: string | null, amount: number, fee: number, currency: string, category: string): Json => {
+    const tx = {
+      id: id('txn'),
+      object: 'balance_transaction',
+      amount,
+      available_on: now() + 2 * 86_400,
+      created: now(),
+      currency,
+      description: null,
+      exchange_rate: null,
+      fee,
+      fee_details: fee ? [{ amount: fee, application: null, currency, description: category === 'dispute' ? 'Dispute fee' : 'Stripe processing fees', type: 'stripe_fee' }] : [],
+      net: amount - fee,
+      reporting_category: category,
+      source,
+      status: 'pending',
+      type,
+    };
+    balanceTransactions.set(tx.id, tx);
+    return tx;
+  };
+
+  const refreshRefunded = (charge: Json) => {
+    charge.amount_refunded = [...refunds.values()].filter((r) => r.charge === charge.id && r.status === 'succeeded').reduce((s, r) => s + r.amount, 0);
+    charge.refunded = charge.amount_refunded >= charge.amount;
+  };
+
+  /** `GET /v1/balance_transactions`: newest first, `limit` per page, the next page after `starting_after`. */
+  const listBalanceTransactions = (query: Record<string, string>): { status: number; body: Json } => {
+    const q = parseStripeForm(new URLSearchParams(query).toString());
+    const gte = q.created?.gte !== undefined ? Number(q.created.gte) : -Infinity;
+    const limit = Math.min(Math.max(Number(q.limit ?? 10), 1), 100);
+    const all = [...balanceTransactions.values()].reverse().filter((t) => (!q.type || t.type === q.type) && t.created >= gte);
+    const start = q.starting_after ? all.findIndex((t) => t.id === q.starting_after) + 1 : 0;
+    if (q.starting_after && start === 0) return { status: 400, body: { error: { type: 'invalid_request_error', message: `No such balance_transaction: '${q.starting_after}'` } } };
+    const expand = ([] as string[]).concat(q.expand ?? []).includes('data.source');
+    const sourceOf = (sid: string | null) => (sid && (charges.get(sid) ?? refunds.get(sid) ?? disputes.get(sid))) || sid;
+    const data = all.slice(start, start + limit).map((t) => (expand ? { ...t, source: sourceOf(t.source) } : t));
+    return { status: 200, body: { ...list('/v1/balance_transactions', data), has_more: start + limit < all.length } };
   };
 
   const createSession = (p: Json): Json => {
@@ -134,6 +240,8 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       refunded: false,
       status: 'pending',
       payment_intent: paymentIntent,
+      balance_transaction: null,
+      created: now(),
       // Stripe copies the PaymentIntent's metadata onto its charges.
       metadata: { ...(p.payment_intent_data?.metadata ?? {}) },
     };
@@ -151,6 +259,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       client_reference_id: p.client_reference_id ?? null,
       metadata: p.metadata ?? {},
       payment_intent: paymentIntent,
+      created: now(),
       success_url: p.success_url,
       cancel_url: p.cancel_url,
       _line_items: items,
@@ -180,6 +289,12 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       const r = refunds.get(m[1]);
       return r ? { status: 200, body: r } : notFound('refund');
     }
+    m = /^\/v1\/disputes\/([^/]+)$/.exec(path);
+    if (method === 'GET' && m) {
+      const d = disputes.get(m[1]);
+      return d ? { status: 200, body: d } : notFound('dispute');
+    }
+    if (method === 'GET' && path === '/v1/balance_transactions') return listBalanceTransactions(query);
     if (method === 'GET' && path === '/v1/refunds') {
       const data = [...refunds.values()].filter((r) => !query.charge || r.charge === query.charge).reverse();
       return { status: 200, body: list('/v1/refunds', data) };

@@ -255,7 +255,7 @@ export class RefundHandler {
 export type DisputeOutcome = 'opened' | 'won' | 'lost' | 'opened_and_won' | 'opened_and_lost' | 'no_change' | 'not_ours' | 'currency_mismatch';
 
 /** Won in the user's favour: `won`; an inquiry closed or a dispute prevented cost nothing either. */
-const WON = new Set(['won', 'warning_closed', 'prevented']);
+export const WON_DISPUTE_STATUSES = new Set(['won', 'warning_closed', 'prevented']);
 
 /**
  * Disputes: while open, the user is frozen (no new holds) and the disputed credit is set aside;
@@ -283,7 +283,7 @@ export class DisputeHandler {
       return 'currency_mismatch';
     }
     const topup = await this.locator.credited(found);
-    const final = d.status === 'lost' ? 'lost' : d.status && WON.has(d.status) ? 'won' : null;
+    const final = d.status === 'lost' ? 'lost' : d.status && WON_DISPUTE_STATUSES.has(d.status) ? 'won' : null;
     return withLedgerRetry(() =>
       this.ledger.transaction(async (em) => {
         await this.repo.lockUserDisputes(em, topup.userId);

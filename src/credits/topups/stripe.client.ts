@@ -19,6 +19,8 @@ export interface CheckoutSessionView {
   currency: string | null;
   paymentIntentId: string | null;
   url: string | null;
+  /** Unix seconds. */
+  created: number;
 }
 
 export interface RefundView {
@@ -28,6 +30,8 @@ export interface RefundView {
   status: string | null;
   chargeId: string | null;
   paymentIntentId: string | null;
+  /** Unix seconds. */
+  created: number;
 }
 
 export interface ChargeView {
@@ -40,6 +44,36 @@ export interface ChargeView {
 export interface DisputeView extends RefundView {
   /** Stripe's dispute fees, net of fees returned, in cents (from the balance transactions). */
   feeCents: number;
+}
+
+/** A movement of our Stripe balance, with the object that caused it when it was expanded. */
+export interface BalanceTransactionView {
+  id: string;
+  type: string;
+  /** Gross, in cents: negative for money leaving the balance. */
+  amount: number;
+  fee: number;
+  net: number;
+  currency: string | null;
+  created: number;
+  sourceId: string | null;
+  /** The charge, refund or dispute, when listed with `expand: ['data.source']`. */
+  source: Json | null;
+}
+
+export function balanceTransactionView(o: Json): BalanceTransactionView {
+  const source = o.source && typeof o.source === 'object' ? obj(o.source) : null;
+  return {
+    id: str(o, 'id') ?? '',
+    type: str(o, 'type') ?? '',
+    amount: num(o, 'amount') ?? 0,
+    fee: num(o, 'fee') ?? 0,
+    net: num(o, 'net') ?? 0,
+    currency: str(o, 'currency'),
+    created: num(o, 'created') ?? 0,
+    sourceId: ref(o, 'source'),
+    source,
+  };
 }
 
 export interface VerifiedEvent {
@@ -73,6 +107,7 @@ export function sessionView(o: Json): CheckoutSessionView {
     currency: str(o, 'currency'),
     paymentIntentId: ref(o, 'payment_intent'),
     url: str(o, 'url'),
+    created: num(o, 'created') ?? 0,
   };
 }
 
@@ -84,6 +119,7 @@ export function refundView(o: Json): RefundView {
     status: str(o, 'status'),
     chargeId: ref(o, 'charge'),
     paymentIntentId: ref(o, 'payment_intent'),
+    created: num(o, 'created') ?? 0,
   };
 }
 
@@ -191,6 +227,21 @@ export class StripeClient {
     return this.call(async () => {
       const out: RefundView[] = [];
       for await (const r of this.client().refunds.list({ charge: chargeId, limit: 100 })) out.push(refundView(r as unknown as Json));
+      return out;
+    });
+  }
+
+  async retrieveDispute(id: string): Promise<DisputeView> {
+    const dispute = await this.call(() => this.client().disputes.retrieve(id));
+    return disputeView(dispute as unknown as Json);
+  }
+
+  /** Balance transactions of one type created at or after `since` (all pages), with their sources. */
+  async listBalanceTransactions(type: string, since: Date, pageSize = 100): Promise<BalanceTransactionView[]> {
+    return this.call(async () => {
+      const out: BalanceTransactionView[] = [];
+      const params = { type, created: { gte: Math.floor(since.getTime() / 1000) }, limit: pageSize, expand: ['data.source'] };
+      for await (const t of this.client().balanceTransactions.list(params)) out.push(balanceTransactionView(t as unknown as Json));
       return out;
     });
   }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { KeysModule } from '../../keys/keys.module';
 import { UsersModule } from '../../users/users.module';
+import { ReconciliationService } from './reconciliation.service';
 import { CheckoutFulfilment } from './stripe-event-handler';
 import { StripeEventsService } from './stripe-events.service';
 import { StripeWebhookController } from './stripe-webhook.controller';
@@ -17,7 +18,7 @@ import { TopupsService } from './topups.service';
   // Both for AccountGuard: KeysService (management keys) and SessionsService (signed-in users).
   imports: [KeysModule, UsersModule],
   controllers: [TopupsController, StripeWebhookController],
-  providers: [StripeClient, TopupsRepository, TopupsService, StripeEventsService, CheckoutFulfilment],
-  exports: [TopupsService, CheckoutFulfilment],
+  providers: [StripeClient, TopupsRepository, TopupsService, StripeEventsService, CheckoutFulfilment, ReconciliationService],
+  exports: [TopupsService, CheckoutFulfilment, ReconciliationService],
 })
 export class TopupsModule {}

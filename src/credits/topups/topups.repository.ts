@@ -41,6 +41,13 @@ export interface StoredEvent {
   attempts: number;
 }
 
+export interface CardJournal {
+  key: string;
+  createdAt: Date;
+  /** The journal's net on `stripe_clearing` (negative = cash received). */
+  clearing: Nanos;
+}
+
 const TOPUP_COLUMNS = `id, user_id, amount_cents, fee_cents, currency, status, checkout_session_id, payment_intent_id,
   refunded_nanos::text AS refunded_nanos, created_at, credited_at`;
 
@@ -132,6 +139,19 @@ export class TopupsRepository {
     return rows[0] ? toTopup(rows[0]) : null;
   }
 
+  async findByIds(ids: string[]): Promise<TopupRow[]> {
+    const valid = ids.filter(isTopupId);
+    if (valid.length === 0) return [];
+    const rows = await queryRows<RawTopup>(this.dataSource, `SELECT ${TOPUP_COLUMNS} FROM topups WHERE id = ANY($1::uuid[])`, [valid]);
+    return rows.map(toTopup);
+  }
+
+  async findByPaymentIntents(ids: string[]): Promise<TopupRow[]> {
+    if (ids.length === 0) return [];
+    const rows = await queryRows<RawTopup>(this.dataSource, `SELECT ${TOPUP_COLUMNS} FROM topups WHERE payment_intent_id = ANY($1::text[])`, [ids]);
+    return rows.map(toTopup);
+  }
+
   /** Locks the row for the rest of the transaction (refunds and disputes of one top-up take turns). */
   async lock(em: EntityManager, id: string): Promise<TopupRow> {
     const rows = await queryRows<RawTopup>(em, `SELECT ${TOPUP_COLUMNS} FROM topups WHERE id = $1 FOR UPDATE`, [id]);
@@ -200,6 +220,24 @@ export class TopupsRepository {
     const by = new Map(rows.map((r) => [r.kind, BigInt(r.amount)]));
     const taken = (kind: string) => -(by.get(kind) ?? 0n);
     return { refund: by.get('stripe_clearing') ?? 0n, fromAvailable: taken('available'), fromReceivable: taken('receivable'), fromFees: taken('fee_revenue') };
+  }
+
+  /**
+   * Card-money journals (top-ups, refunds, disputes) named in `keys` or created since `since`, each
+   * with what it moved on `stripe_clearing` (0 for a journal without entries).
+   */
+  async cardJournals(keys: string[], since: Date): Promise<CardJournal[]> {
+    const rows = await queryRows<{ key: string; created_at: Date; clearing: string }>(
+      this.dataSource,
+      `SELECT j.idempotency_key AS key, j.created_at,
+         COALESCE(SUM(e.amount) FILTER (WHERE a.kind = 'stripe_clearing'), 0)::text AS clearing
+       FROM ledger_journals j LEFT JOIN ledger_entries e ON e.journal_id = j.id LEFT JOIN ledger_accounts a ON a.id = e.account_id
+       WHERE j.idempotency_key = ANY($1::text[])
+          OR (j.created_at >= $2 AND j.idempotency_key ~ '^(topup|refund|refund-failed|dispute):')
+       GROUP BY j.id`,
+      [keys, since],
+    );
+    return rows.map((r) => ({ key: r.key, createdAt: new Date(r.created_at), clearing: BigInt(r.clearing) }));
   }
 
   // --- disputes ---
