@@ -97,18 +97,6 @@ describe('card top-ups through Stripe Checkout', () => {
 
   const shuffle = <T>(xs: T[]): T[] => xs.map((x) => ({ x, k: Math.random() })).sort((a, b) => a.k - b.k).map((p) => p.x);
 
-  const disputeObject = (charge: any, dp: string, status: string, amount: number, balanceTransactions: { amount: number; fee: number }[] = []) => ({
-    id: dp,
-    object: 'dispute',
-    amount,
-    currency: 'usd',
-    charge: charge.id,
-    payment_intent: charge.payment_intent,
-    status,
-    reason: 'fraudulent',
-    balance_transactions: balanceTransactions.map((b, i) => ({ id: `txn_${dp}_${i}`, object: 'balance_transaction', ...b })),
-  });
-
   // --- checkout ---
 
   it('a full top-up: checkout, signed checkout.session.completed, credited with the chosen amount and the fee booked apart', async () => {
@@ -473,6 +461,8 @@ describe('card top-ups through Stripe Checkout', () => {
   });
 
   // --- disputes ---
+  // Stripe's dispute is the fake's stored object (the handler asks for it); each event carries a
+  // copy of it taken when the event is signed.
 
   it('a dispute freezes the user and sets the credit aside; won restores it exactly; another, lost, debits it and books the fee', async () => {
     const user = await signUp(t, 'dispute');
@@ -481,9 +471,9 @@ describe('card top-ups through Stripe Checkout', () => {
     const before = await ledger.balances(user.id);
     expect(before).toMatchObject({ available: usd(15), receivable: 0n, disputed: 0n, frozen: false });
 
-    const dp1 = `dp_test_${randomUUID().replace(/-/g, '')}`;
-    const opened = signedEvent('charge.dispute.created', disputeObject(first.charge, dp1, 'needs_response', 2110), SECRET);
-    const withdrawn = signedEvent('charge.dispute.funds_withdrawn', disputeObject(first.charge, dp1, 'needs_response', 2110, [{ amount: -2110, fee: 1500 }]), SECRET);
+    const dp1 = fake.addDispute(first.charge.id).id;
+    const opened = signedEvent('charge.dispute.created', fake.disputes.get(dp1)!, SECRET);
+    const withdrawn = signedEvent('charge.dispute.funds_withdrawn', fake.disputes.get(dp1)!, SECRET);
     await Promise.all([opened, opened, withdrawn, opened].map(deliverOk));
     await processed(opened.id, withdrawn.id);
 
@@ -491,31 +481,31 @@ describe('card top-ups through Stripe Checkout', () => {
     expect(b).toMatchObject({ available: 0n, receivable: -usd(5), disputed: usd(20), frozen: true });
     expect(await journal(`dispute:${dp1}:open`)).toEqual({ 'user:available': -usd(15), 'user:receivable': -usd(5), 'user:disputed': usd(20) });
 
-    const won = signedEvent(
-      'charge.dispute.closed',
-      disputeObject(first.charge, dp1, 'won', 2110, [
-        { amount: -2110, fee: 1500 },
-        { amount: 2110, fee: -1500 },
-      ]),
-      SECRET,
-    );
+    // Won: the funds come back, the 15.00 dispute fee stays with Stripe.
+    const won = signedEvent('charge.dispute.closed', fake.closeDispute(dp1, 'won'), SECRET);
     await Promise.all([won, won, opened].map(deliverOk));
     await processed(won.id);
     b = await ledger.balances(user.id);
     expect(b).toEqual(before);
-    expect(await journal(`dispute:${dp1}:won`)).toEqual({ 'user:available': usd(15), 'user:receivable': usd(5), 'user:disputed': -usd(20) });
+    expect(await journal(`dispute:${dp1}:won`)).toEqual({
+      'user:available': usd(15),
+      'user:receivable': usd(5),
+      'user:disputed': -usd(20),
+      'platform:stripe_clearing': usd(15),
+      'platform:dispute_expense': -usd(15),
+    });
     expect((await db.query(`SELECT status FROM disputes WHERE id = $1`, [dp1]))[0].status).toBe('won');
 
     // A second top-up, disputed and lost.
     const second = await topUp(user, 10);
     expect((await ledger.balances(user.id)).available).toBe(usd(25));
-    const dp2 = `dp_test_${randomUUID().replace(/-/g, '')}`;
-    const opened2 = signedEvent('charge.dispute.created', disputeObject(second.charge, dp2, 'needs_response', 1080), SECRET);
+    const dp2 = fake.addDispute(second.charge.id).id;
+    const opened2 = signedEvent('charge.dispute.created', fake.disputes.get(dp2)!, SECRET);
     await deliverOk(opened2);
     await processed(opened2.id);
     expect(await ledger.balances(user.id)).toMatchObject({ available: usd(15), disputed: usd(10), frozen: true });
 
-    const lost = signedEvent('charge.dispute.closed', disputeObject(second.charge, dp2, 'lost', 1080, [{ amount: -2580, fee: 1500 }]), SECRET);
+    const lost = signedEvent('charge.dispute.closed', fake.closeDispute(dp2, 'lost'), SECRET);
     await Promise.all([lost, lost, opened2].map(deliverOk));
     await processed(lost.id);
     expect(await ledger.balances(user.id)).toEqual({ available: usd(15), held: 0n, disputed: 0n, receivable: 0n, frozen: false });
@@ -532,22 +522,23 @@ describe('card top-ups through Stripe Checkout', () => {
     const user = await signUp(t, 'dispute-two');
     const a = await topUp(user, 10);
     const b = await topUp(user, 10);
-    const dpA = `dp_test_${randomUUID().replace(/-/g, '')}`;
-    const dpB = `dp_test_${randomUUID().replace(/-/g, '')}`;
-    const openA = signedEvent('charge.dispute.created', disputeObject(a.charge, dpA, 'needs_response', 1080), SECRET);
-    const openB = signedEvent('charge.dispute.created', disputeObject(b.charge, dpB, 'warning_needs_response', 1080), SECRET);
+    const dpA = fake.addDispute(a.charge.id).id;
+    const dpB = fake.addDispute(b.charge.id).id;
+    fake.disputes.get(dpB)!.status = 'warning_needs_response';
+    const openA = signedEvent('charge.dispute.created', fake.disputes.get(dpA)!, SECRET);
+    const openB = signedEvent('charge.dispute.created', fake.disputes.get(dpB)!, SECRET);
     await Promise.all([openA, openB].map(deliverOk));
     await processed(openA.id, openB.id);
     expect(await ledger.balances(user.id)).toMatchObject({ available: 0n, disputed: usd(20), frozen: true });
 
-    const wonA = signedEvent('charge.dispute.closed', disputeObject(a.charge, dpA, 'won', 1080), SECRET);
+    const wonA = signedEvent('charge.dispute.closed', fake.closeDispute(dpA, 'won'), SECRET);
     await deliverOk(wonA);
     await processed(wonA.id);
     expect(await ledger.balances(user.id)).toMatchObject({ available: usd(10), disputed: usd(10), frozen: true });
 
     // B's closing arrives, then a stale "created" for it: closed once, and the stale one changes nothing.
-    const lostB = signedEvent('charge.dispute.closed', disputeObject(b.charge, dpB, 'lost', 1080), SECRET);
-    const staleOpenB = signedEvent('charge.dispute.created', disputeObject(b.charge, dpB, 'needs_response', 1080), SECRET);
+    const staleOpenB = signedEvent('charge.dispute.created', fake.disputes.get(dpB)!, SECRET);
+    const lostB = signedEvent('charge.dispute.closed', fake.closeDispute(dpB, 'lost'), SECRET);
     await deliverOk(lostB);
     await processed(lostB.id);
     await deliverOk(staleOpenB);
@@ -559,15 +550,55 @@ describe('card top-ups through Stripe Checkout', () => {
   it('a dispute closed before its "created" event was seen opens and closes in one go', async () => {
     const user = await signUp(t, 'dispute-late');
     const c = await topUp(user, 10);
-    const dp = `dp_test_${randomUUID().replace(/-/g, '')}`;
-    const lost = signedEvent('charge.dispute.closed', disputeObject(c.charge, dp, 'lost', 1080, [{ amount: -2580, fee: 1500 }]), SECRET);
-    const created = signedEvent('charge.dispute.created', disputeObject(c.charge, dp, 'needs_response', 1080), SECRET);
+    const dp = fake.addDispute(c.charge.id).id;
+    const created = signedEvent('charge.dispute.created', fake.disputes.get(dp)!, SECRET);
+    const lost = signedEvent('charge.dispute.closed', fake.closeDispute(dp, 'lost'), SECRET);
     await deliverOk(lost);
     await processed(lost.id);
     await deliverOk(created);
     await processed(created.id);
     expect(await ledger.balances(user.id)).toEqual({ available: 0n, held: 0n, disputed: 0n, receivable: 0n, frozen: false });
     expect(await journalCount(`dispute:${dp}:%`)).toBe(2);
+  });
+
+  it('dispute events are applied as Stripe shows the dispute now, not as their outdated snapshots say: outcome and fee booked once', async () => {
+    const user = await signUp(t, 'dispute-stale');
+    const a = await topUp(user, 10);
+    const b = await topUp(user, 10);
+    // Copies of both disputes taken before Stripe withdrew their funds and fee.
+    const early = (dp: string) => ({ ...fake.disputes.get(dp)!, balance_transactions: [] });
+    const dpA = fake.addDispute(a.charge.id).id;
+    const dpB = fake.addDispute(b.charge.id).id;
+    const earlyA = early(dpA);
+    const earlyB = early(dpB);
+    fake.closeDispute(dpA, 'lost');
+    fake.closeDispute(dpB, 'lost');
+
+    // A: the closing event still shows it needing a response; "created" and "updated" come after it.
+    const closedA = signedEvent('charge.dispute.closed', earlyA, SECRET);
+    await Promise.all([closedA, closedA].map(deliverOk));
+    await processed(closedA.id);
+    const createdA = signedEvent('charge.dispute.created', earlyA, SECRET);
+    const updatedA = signedEvent('charge.dispute.updated', { ...earlyA, status: 'under_review' }, SECRET);
+    await Promise.all([createdA, updatedA].map(deliverOk));
+    await processed(createdA.id, updatedA.id);
+    // B: the closing event says lost, but without the 15.00 fee Stripe took.
+    const closedB = signedEvent('charge.dispute.closed', { ...earlyB, status: 'lost' }, SECRET);
+    await deliverOk(closedB);
+    await processed(closedB.id);
+
+    expect(await ledger.balances(user.id)).toEqual({ available: 0n, held: 0n, disputed: 0n, receivable: 0n, frozen: false });
+    const rows: { id: string; status: string }[] = await db.query(`SELECT id, status FROM disputes WHERE id = ANY($1) ORDER BY id`, [[dpA, dpB]]);
+    expect(rows.map((r) => r.status)).toEqual(['lost', 'lost']);
+    for (const dp of [dpA, dpB]) {
+      expect(await journalCount(`dispute:${dp}:%`)).toBe(2);
+      expect(await journal(`dispute:${dp}:lost`)).toEqual({
+        'user:disputed': -usd(10),
+        'platform:stripe_clearing': usd(10.8) + usd(15),
+        'platform:fee_revenue': -usd(0.8),
+        'platform:dispute_expense': -usd(15),
+      });
+    }
   });
 
   // --- edges of the API ---

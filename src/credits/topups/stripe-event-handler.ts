@@ -267,6 +267,7 @@ export class DisputeHandler {
 
   constructor(
     private readonly repo: TopupsRepository,
+    private readonly stripe: StripeClient,
     private readonly ledger: LedgerService,
     private readonly locator: TopupLocator,
     logger: AppLogger,
@@ -274,8 +275,16 @@ export class DisputeHandler {
     this.log = logger.child({ component: 'topups' });
   }
 
-  /** Any dispute event: opens the dispute if new, and closes it if the object says it is over. */
-  async apply(d: DisputeView): Promise<DisputeOutcome> {
+  /**
+   * Any dispute event: the dispute as Stripe shows it now, not the event's snapshot. Events come in
+   * any order and a dispute closes once, so an outdated status or fee would be booked for good.
+   */
+  async applyEvent(snapshot: DisputeView): Promise<DisputeOutcome> {
+    return this.apply(await this.stripe.retrieveDispute(snapshot.id));
+  }
+
+  /** Opens the dispute if new, and closes it if Stripe says it is over. */
+  private async apply(d: DisputeView): Promise<DisputeOutcome> {
     const found = await this.locator.find({ paymentIntentId: d.paymentIntentId, chargeId: d.chargeId });
     if (!found) return 'not_ours';
     if (d.currency !== found.currency) {
@@ -408,7 +417,7 @@ export class StripeEventHandler {
       case 'charge.dispute.funds_withdrawn':
       case 'charge.dispute.funds_reinstated':
       case 'charge.dispute.closed':
-        return this.disputes.apply(disputeView(object));
+        return this.disputes.applyEvent(disputeView(object));
       default:
         // checkout.session.async_payment_failed and anything we do not use: nothing to do.
         return 'ignored';
