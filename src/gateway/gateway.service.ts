@@ -490,14 +490,15 @@ export class GatewayService implements OnModuleDestroy {
     try {
       for (;;) {
         opened.pending.push(...(await this.nextDeltas(opened)));
-        if (opened.pending.some((d) => hasOutput(d, excludeReasoning)) || translator.done()) {
-          served.opened = opened;
-          return true;
-        }
+        // The error first: one before the first output failed unseen, even when [DONE] came after it in the same read.
         const upstreamError = translator.error();
         if (upstreamError) {
           failure = { status: streamErrorStatus(upstreamError.code), message: upstreamError.message };
           break;
+        }
+        if (opened.pending.some((d) => hasOutput(d, excludeReasoning)) || translator.done()) {
+          served.opened = opened;
+          return true;
         }
         if (opened.ended) {
           failure = { status: null, message: 'the provider ended the stream before any output' };

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { HoldsService } from '../../src/credits/holds.service';
 import { LedgerService } from '../../src/credits/ledger.service';
+import { EndpointHealthService } from '../../src/routing/endpoint-health.service';
 import { call, createKey } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
 
@@ -130,6 +131,31 @@ describe('routing and fallbacks', () => {
       expect(settled).toHaveLength(1);
       expect(settled[0][1]).toBeGreaterThan(0n);
       expect(settled[0][2]).toBe('completed');
+    });
+
+    it('an error event with [DONE] after it, before any content, is a failed attempt: the next provider serves', async () => {
+      const health = f.t.get(EndpointHealthService);
+      const failures = jest.spyOn(health, 'recordFailure');
+      const before = upstreamsHit();
+      const { res, chunks } = await stream('test/stream-error-done-first');
+      expect(res.status).toBe(200);
+      expect(chunks.some((c) => c.error || c.choices[0]?.finish_reason === 'error')).toBe(false);
+      expect(chunks.every((c) => c.provider === 'Beta')).toBe(true);
+      expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Hello from fake-openai.');
+      expect(delta(before)).toEqual({ a: 1, b: 1 });
+      expect(failures.mock.calls.map(([e, kind]) => [e.provider.slug, kind])).toEqual([['alpha', 'server_error']]);
+      failures.mockRestore();
+      const genId = res.headers.get('x-generation-id')!;
+      expect(await settledFor(genId)).toHaveLength(1);
+      let record: { status: number; body: { data: { provider_responses: Body[] } } } | undefined;
+      const until = Date.now() + 5000;
+      while ((record = await call<{ data: { provider_responses: Body[] } }>(f.t, 'GET', `/api/v1/generation?id=${genId}`, { key: f.key })).status !== 200 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(record!.body.data.provider_responses).toEqual([
+        expect.objectContaining({ provider_name: 'Alpha', status: 503, error: 'fake stream error 503' }),
+        expect.objectContaining({ provider_name: 'Beta', status: 200, error: null }),
+      ]);
     });
 
     it.each([

@@ -94,7 +94,7 @@ models:${model('test/chat', ep('alpha', 'chat-a', 1, 2) + ep('beta', 'chat-b', 2
   )}${model('test/stream-error-first', ep('alpha', 'sse-error-503-at-0', 1, 2) + ep('beta', 'chat-b', 2, 4))}${model(
     'test/claude-overloaded-first',
     ep('claude-co', 'claude-overloaded-first', 3, 15) + ep('beta', 'chat-b', 2, 4),
-  )}${model('test/stream-ends-first', ep('alpha', 'sse-end-at-0', 1, 2) + ep('beta', 'chat-b', 2, 4))}${model(
+  )}${model('test/stream-error-done-first', ep('alpha', 'sse-error-503-at-0-done', 1, 2) + ep('beta', 'chat-b', 2, 4))}${model('test/stream-ends-first', ep('alpha', 'sse-end-at-0', 1, 2) + ep('beta', 'chat-b', 2, 4))}${model(
     'test/stream-error-only',
     ep('alpha', 'sse-error-503-at-0', 1, 2),
   )}${model('test/stream-limited-only', ep('alpha', 'sse-error-429-at-0', 1, 2))}${model(

@@ -41,7 +41,7 @@ export interface FakeOpenAiOptions {
  * `fail-<status>`, `slow-<ms>`, `cut` (two chunks then the socket dies), `long` (200 chunks),
  * `no-usage` (no usage in the response), `bill-max` (usage claims max_tokens output tokens), `gap-<ms>`
  * (time between streamed chunks), `sse-error-<status>-at-<n>` (streams n words, then an error event with
- * that code and no [DONE]), `sse-end-at-<n>` (streams n words, then ends the body without a finish or
+ * that code and no [DONE]; `sse-error-<status>-at-<n>-done`: the error event and [DONE] in one write), `sse-end-at-<n>` (streams n words, then ends the body without a finish or
  * [DONE]), `stall-<ms>` (waits that long after the role chunk). Tools in the request get a tool call; JSON mode gets
  * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word (and `top_logprobs` alternatives). A `reasoning_effort`
  * other than `none` gets FAKE_OPENAI_REASONING first (`message.reasoning`; streamed as `delta.reasoning`
@@ -55,7 +55,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const path = (req.url ?? '').split('?')[0];
     const model: string = typeof body?.model === 'string' ? body.model : '';
     const k = knobs(model);
-    const sseError = /sse-error-(\d{3})-at-(\d+)/.exec(model);
+    const sseError = /sse-error-(\d{3})-at-(\d+)(-done)?/.exec(model);
     const sseEnd = /sse-end-at-(\d+)/.exec(model);
     const stall = /stall-(\d+)/.exec(model);
     const gap = k.gapMs ?? options.chunkGapMs ?? 2;
@@ -145,8 +145,8 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       for (let i = 0; i < words.length; i++) {
         if (seen.aborted || res.destroyed) return;
         if (sseError && i === Number(sseError[2])) {
-          send({ error: { message: `fake stream error ${sseError[1]}`, code: Number(sseError[1]) } });
-          res.end();
+          // With -done, [DONE] follows in the same write, as vLLM ends a stream it failed.
+          res.end(`data: ${JSON.stringify({ error: { message: `fake stream error ${sseError[1]}`, code: Number(sseError[1]) } })}\n\n${sseError[3] ? 'data: [DONE]\n\n' : ''}`);
           return;
         }
         if (sseEnd && i === Number(sseEnd[1])) {
