@@ -8,8 +8,12 @@ import { CreditsSummaryDto, LedgerLineDto } from './dto/credits.dto';
 import { JournalEntryInput } from './ledger';
 import { LedgerService } from './ledger.service';
 
-/** Journal kinds that add credit to a user, or take it back. */
-const CREDIT_KINDS = ['topup', 'grant', 'refund'];
+/**
+ * Journal kinds that add credit to a user, or take it back. Summed over every account of the user
+ * (a dispute moves credit aside and a lost one takes it from there), so total_credits - total_usage
+ * is what the user holds in all of them.
+ */
+const CREDIT_KINDS = ['topup', 'grant', 'refund', 'refund_failed', 'dispute'];
 
 @Injectable()
 export class CreditsService {
@@ -51,7 +55,7 @@ export class CreditsService {
         `SELECT
            (SELECT COALESCE(SUM(e.amount), 0) FROM ledger_journals j JOIN ledger_entries e ON e.journal_id = j.id
               JOIN ledger_accounts a ON a.id = e.account_id
-             WHERE j.user_id = $1 AND j.kind = ANY($2) AND a.user_id = $1 AND a.kind IN ('available', 'receivable'))::text AS credits,
+             WHERE j.user_id = $1 AND j.kind = ANY($2) AND a.user_id = $1)::text AS credits,
            (SELECT COALESCE(SUM(actual), 0) FROM credit_holds WHERE user_id = $1 AND status = 'settled')::text AS usage`,
         [userId, CREDIT_KINDS],
       ),

@@ -33,6 +33,7 @@ describe('card top-ups through Stripe Checkout', () => {
   let checkout: Webhooks['checkout'];
   let sessionEvent: Webhooks['sessionEvent'];
   let topUp: Webhooks['topUp'];
+  let send: Webhooks['send'];
 
   beforeAll(async () => {
     fake = await startFakeStripe();
@@ -43,7 +44,7 @@ describe('card top-ups through Stripe Checkout', () => {
     });
     db = t.get(DataSource);
     ledger = t.get(LedgerService);
-    ({ deliver, deliverOk, processed, checkout, sessionEvent, topUp } = stripeWebhooks(t, fake, SECRET));
+    ({ deliver, deliverOk, processed, checkout, sessionEvent, topUp, send } = stripeWebhooks(t, fake, SECRET));
   });
   afterAll(async () => {
     await t?.close();
@@ -403,6 +404,25 @@ describe('card top-ups through Stripe Checkout', () => {
     expect((await ledger.balances(user.id)).available).toBe(usd(20));
     expect(await journalCount(`refund-failed:${re.id}`)).toBe(1);
     expect(await journalCount(`refund:${re.id}`)).toBe(1);
+  });
+
+  it('GET /credits counts failed refunds and lost disputes: total_credits - total_usage is what the user holds', async () => {
+    const user = await signUp(t, 'credits-totals');
+    const totals = async () => (await call<{ data: any }>(t, 'GET', '/api/v1/credits', { cookie: user.cookie })).body.data;
+    const c = await topUp(user, 10);
+    const re = fake.addRefund(c.charge.id, 500);
+    await send('refund.created', re);
+    expect(await totals()).toMatchObject({ total_credits: 5, total_usage: 0, balance: 5 });
+    await send('refund.failed', fake.failRefund(re.id));
+    expect(await totals()).toMatchObject({ total_credits: 10, total_usage: 0, balance: 10 });
+
+    // A second top-up, disputed: set aside it still counts; lost, it is taken back.
+    const d = await topUp(user, 10);
+    const dp = fake.addDispute(d.charge.id).id;
+    await send('charge.dispute.created', fake.disputes.get(dp)!);
+    expect(await totals()).toMatchObject({ total_credits: 20, balance: 10, disputed: 10 });
+    await send('charge.dispute.closed', fake.closeDispute(dp, 'lost'));
+    expect(await totals()).toMatchObject({ total_credits: 10, total_usage: 0, balance: 10, disputed: 0 });
   });
 
   it('a failed refund announced 3x as refund.failed, refund.updated and charge.refund.updated at once is reversed by one journal, fee and owed parts included', async () => {
