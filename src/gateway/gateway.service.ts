@@ -417,7 +417,7 @@ export class GatewayService implements OnModuleDestroy {
         const spec = adapter.chatRequest(sent, this.target(attempt), stream);
         outcome.calling = attempt;
         const served = await this.tryOne(attempt, index, adapter, spec, signal, attempts);
-        if (served && (!stream || (await this.openStream(served, signal, attempts, excludeReasoning)))) return served;
+        if (served && (!stream || (await this.openStream(served, signal, attempts, excludeReasoning, outcome, genId)))) return served;
         // Left while this endpoint was answering: it stays the one the request was cancelled on.
         if (signal.aborted) throw GatewayErrors.clientClosed();
         outcome.calling = null;
@@ -473,9 +473,10 @@ export class GatewayService implements OnModuleDestroy {
    * Reads a 2xx stream up to its first output (content, reasoning, a tool call) or its normal end,
    * sending nothing: a failure before that is one the client never saw, so the next endpoint may
    * still serve. Excluded reasoning is not output: the client would see nothing of it, so a failure
-   * after it still falls back. False, with the attempt's record amended, when the stream failed that way.
+   * after it still falls back, but it is counted (and reported as the hold's progress) as it comes.
+   * False, with the attempt's record amended and its count dropped, when the stream failed that way.
    */
-  private async openStream(served: Served, signal: AbortSignal, attempts: AttemptRecord[], excludeReasoning: boolean): Promise<boolean> {
+  private async openStream(served: Served, signal: AbortSignal, attempts: AttemptRecord[], excludeReasoning: boolean, outcome: Outcome, genId: string): Promise<boolean> {
     const r = served.attempt.resolved;
     const opened: OpenedStream = {
       chunks: served.res.body[Symbol.asyncIterator](),
@@ -489,14 +490,17 @@ export class GatewayService implements OnModuleDestroy {
     let failure: { status: number | null; message: string; timeout?: boolean };
     try {
       for (;;) {
-        opened.pending.push(...(await this.nextDeltas(opened)));
+        const fresh = await this.nextDeltas(opened);
+        opened.pending.push(...fresh);
+        for (const d of fresh) this.countOutput(outcome, genId, d);
         // The error first: one before the first output failed unseen, even when [DONE] came after it in the same read.
         const upstreamError = translator.error();
         if (upstreamError) {
           failure = { status: streamErrorStatus(upstreamError.code), message: upstreamError.message };
           break;
         }
-        if (opened.pending.some((d) => hasOutput(d, excludeReasoning)) || translator.done()) {
+        // Only this read's deltas: the earlier ones were looked at when they came (long excluded reasoning is many reads).
+        if (fresh.some((d) => hasOutput(d, excludeReasoning)) || translator.done()) {
           served.opened = opened;
           return true;
         }
@@ -514,6 +518,10 @@ export class GatewayService implements OnModuleDestroy {
       failure = { status: null, message: e.message, timeout: e.failure === 'timeout' };
     }
     served.res.body.destroy();
+    // What a failed endpoint produced is not billed: the endpoint that serves is (README, reasoning.exclude).
+    outcome.outputChars = 0;
+    outcome.outputDeltas = 0;
+    this.holds.progress(genId, 0);
     if (failure.status !== null) this.recordErrorStatus(r, failure.status);
     else this.health.recordFailure(r, failure.timeout ? 'timeout' : 'server_error');
     Object.assign(attempts[attempts.length - 1], { status: failure.status, error: failure.message, latency_ms: this.clock.nowMs() - served.sentAt });
@@ -639,18 +647,14 @@ export class GatewayService implements OnModuleDestroy {
     // For a stream the overhead we can report in headers is what came before the upstream call.
     writer.start({ 'x-generation-id': genId, 'x-switchyard-overhead-ms': String(served.sentAt - receivedAt) });
     const prefix = this.chunkPrefix(genId, format, served);
-    const relay = async (deltas: ChunkDelta[]) => {
+    // The deltas openStream read were counted there.
+    const relay = async (deltas: ChunkDelta[], counted: boolean) => {
       for (const d of deltas) {
-        if (d.delta.content) outcome.outputChars += d.delta.content.length;
-        if (d.delta.reasoning) outcome.outputChars += d.delta.reasoning.length;
-        if (d.delta.tool_calls) for (const t of d.delta.tool_calls) outcome.outputChars += (t.function?.arguments?.length ?? 0) + (t.function?.name?.length ?? 0);
-        if (d.delta.content || d.delta.reasoning || d.delta.tool_calls) outcome.outputDeltas++;
+        if (!counted) this.countOutput(outcome, genId, d);
         if (d.finishReason) {
           outcome.finishReason = d.finishReason;
           outcome.nativeFinishReason = d.nativeFinishReason ?? null;
         }
-        // Excluded reasoning still counts toward the estimate and the hold's progress: it is billed.
-        this.holds.progress(genId, estimateOutputTokens(outcome.outputChars, outcome.outputDeltas));
         const visible = excludeReasoning ? withoutReasoning(d) : d;
         if (!visible) continue;
         outcome.firstTokenAt ??= this.clock.nowMs();
@@ -658,8 +662,8 @@ export class GatewayService implements OnModuleDestroy {
       }
     };
     try {
-      await relay(opened.pending);
-      while (!opened.ended && !translator.error() && !translator.done() && !writer.closed) await relay(await this.nextDeltas(opened));
+      await relay(opened.pending, true);
+      while (!opened.ended && !translator.error() && !translator.done() && !writer.closed) await relay(await this.nextDeltas(opened), false);
     } catch (err) {
       const e = UpstreamClient.classify(err);
       if (signal.aborted || e.failure === 'aborted') {
@@ -686,6 +690,16 @@ export class GatewayService implements OnModuleDestroy {
     await writer.data(`${prefix()}],"usage":${JSON.stringify(this.usageJson(outcome.usage!, cost))}}`);
     await writer.data('[DONE]');
     writer.end();
+  }
+
+  /** Adds a delta's output to the estimate and reports it as the hold's progress (what the sweeper bills if we die). */
+  private countOutput(outcome: Outcome, genId: string, d: ChunkDelta): void {
+    if (d.delta.content) outcome.outputChars += d.delta.content.length;
+    // Excluded reasoning counts too: the provider produced it and bills it.
+    if (d.delta.reasoning) outcome.outputChars += d.delta.reasoning.length;
+    if (d.delta.tool_calls) for (const t of d.delta.tool_calls) outcome.outputChars += (t.function?.arguments?.length ?? 0) + (t.function?.name?.length ?? 0);
+    if (d.delta.content || d.delta.reasoning || d.delta.tool_calls) outcome.outputDeltas++;
+    this.holds.progress(genId, estimateOutputTokens(outcome.outputChars, outcome.outputDeltas));
   }
 
   /** A stream that already started ends with an error chunk (finish_reason "error"), never silently. */

@@ -1,6 +1,7 @@
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { QueueName } from '../../src/common/queue/queue-names';
+import { HoldsService } from '../../src/credits/holds.service';
 import { LedgerService } from '../../src/credits/ledger.service';
 import { KeysService } from '../../src/keys/keys.service';
 import type { KeyPrincipal } from '../../src/keys/principal';
@@ -131,6 +132,44 @@ describe('settlement and generation records', () => {
     const g = await generation(f, genId);
     expect(g).toMatchObject({ cancelled: true, streamed: true, model, provider_name: 'Alpha', total_cost: 0 });
     expect(g.provider_responses).toEqual([expect.objectContaining({ provider_name: 'Alpha', model })]);
+  });
+
+  describe('a stream that buffers excluded reasoning before its first output', () => {
+    const progress = jest.fn();
+    beforeAll(() => {
+      const holds = f.t.get(HoldsService);
+      const report = holds.progress.bind(holds);
+      jest.spyOn(holds, 'progress').mockImplementation((...args) => {
+        progress(...args);
+        report(...args);
+      });
+    });
+    afterAll(() => jest.restoreAllMocks());
+    /** The largest output the request reported as its hold's progress (what the sweeper would bill). */
+    const reported = (genId: string) => Math.max(0, ...progress.mock.calls.filter((c) => c[0] === genId).map((c) => c[1] as number));
+    /** Opens a stream of 300 excluded reasoning chunks (~3 s) and waits until it reported some progress. */
+    const openThinking = async (controller: AbortController) => {
+      const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
+        method: 'POST',
+        signal: controller.signal,
+        headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'test/long-think', messages: [{ role: 'user', content: 'hi' }], stream: true, max_tokens: 2000, reasoning: { effort: 'low', exclude: true } }),
+      });
+      const genId = res.headers.get('x-generation-id')!;
+      const until = Date.now() + 2000;
+      while (reported(genId) < 30 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      return { genId, reader: res.body!.getReader() };
+    };
+
+    it("reports the reasoning read so far as the hold's progress while nothing is sent yet", async () => {
+      const controller = new AbortController();
+      const { genId, reader } = await openThinking(controller);
+      expect(reported(genId)).toBeGreaterThanOrEqual(30);
+      // Still buffering: the client has had keep-alive comments only.
+      expect(new TextDecoder().decode((await reader.read()).value)).not.toContain('data:');
+      controller.abort();
+      await generation(f, genId);
+    });
   });
 
   it('a stream without upstream usage is billed from the text relayed, flagged as estimated', async () => {

@@ -42,7 +42,7 @@ export interface FakeOpenAiOptions {
  * `no-usage` (no usage in the response), `bill-max` (usage claims max_tokens output tokens), `gap-<ms>`
  * (time between streamed chunks), `sse-error-<status>-at-<n>` (streams n words, then an error event with
  * that code and no [DONE]; `sse-error-<status>-at-<n>-done`: the error event and [DONE] in one write), `sse-end-at-<n>` (streams n words, then ends the body without a finish or
- * [DONE]), `stall-<ms>` (waits that long after the role chunk). Tools in the request get a tool call; JSON mode gets
+ * [DONE]), `stall-<ms>` (waits that long after the role chunk), `think-<n>` (n reasoning chunks instead of FAKE_OPENAI_REASONING). Tools in the request get a tool call; JSON mode gets
  * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word (and `top_logprobs` alternatives). A `reasoning_effort`
  * other than `none` gets FAKE_OPENAI_REASONING first (`message.reasoning`; streamed as `delta.reasoning`
  * chunks before any content or error). Usage: prompt = ceil(characters / 4), completion = chunks sent
@@ -89,7 +89,9 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const toolCall = tools
       ? { id: 'call_fake_1', type: 'function', function: { name: body.tools[0].function.name, arguments: '{"location":"Paris"}' } }
       : null;
-    const reasoning = typeof body.reasoning_effort === 'string' && body.reasoning_effort !== 'none' ? FAKE_OPENAI_REASONING : [];
+    const think = /think-(\d+)/.exec(model);
+    const reasoning =
+      typeof body.reasoning_effort === 'string' && body.reasoning_effort !== 'none' ? (think ? Array.from({ length: Number(think[1]) }, (_, i) => ` thought ${i}.`) : FAKE_OPENAI_REASONING) : [];
     const completionTokens = k.billMax ? Number(body.max_completion_tokens ?? body.max_tokens ?? 0) : reasoning.length + (toolCall ? 8 : words.length);
     const usage = {
       prompt_tokens: prompt,
