@@ -730,7 +730,8 @@ export class GatewayService implements OnModuleDestroy {
   /** Usage when the upstream gave none: the prompt estimate and the text we relayed, flagged as estimated. */
   private estimateUsage(outcome: Outcome, promptTokens: number): void {
     const completion = estimateOutputTokens(outcome.outputChars, outcome.outputDeltas);
-    outcome.usage = { prompt_tokens: outcome.served ? promptTokens : 0, completion_tokens: completion, total_tokens: (outcome.served ? promptTokens : 0) + completion };
+    const prompt = this.billedAttempt(outcome) ? promptTokens : 0;
+    outcome.usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
     outcome.estimated = true;
   }
 
@@ -739,11 +740,20 @@ export class GatewayService implements OnModuleDestroy {
    * when no completion tokens were produced and the request ended in an error or without a reason.
    */
   private costFor(outcome: Outcome, hold: bigint, images: number): bigint {
-    if (!outcome.served || !outcome.usage) return 0n;
+    const billed = this.billedAttempt(outcome);
+    if (!billed || !outcome.usage) return 0n;
     const noOutput = outcome.usage.completion_tokens === 0 && (outcome.finishReason === null || outcome.finishReason === 'error');
     if (noOutput) return 0n;
-    const cost = costOf(outcome.usage, outcome.served.attempt.resolved.endpoint.pricing, images);
+    const cost = costOf(outcome.usage, billed.resolved.endpoint.pricing, images);
     return cost < hold ? cost : hold;
+  }
+
+  /**
+   * The endpoint whose output is billed: the one that served, or the one being called when the
+   * request ended while it buffered output (excluded reasoning) the provider bills all the same.
+   */
+  private billedAttempt(outcome: Outcome): RouteAttempt | null {
+    return outcome.served?.attempt ?? (outcome.outputDeltas > 0 ? outcome.calling : null);
   }
 
   private usageJson(usage: Usage, cost: bigint): Record<string, unknown> {
@@ -770,7 +780,7 @@ export class GatewayService implements OnModuleDestroy {
     apiType: 'completions' | 'embeddings' = 'completions',
   ): Promise<void> {
     const served = outcome.served;
-    if (served && !outcome.usage && (outcome.cancelled || outcome.error)) this.estimateUsage(outcome, prompt.tokens);
+    if (this.billedAttempt(outcome) && !outcome.usage && (outcome.cancelled || outcome.error)) this.estimateUsage(outcome, prompt.tokens);
     const cost = this.costFor(outcome, hold, prompt.images);
     const reason = outcome.cancelled ? 'cancelled' : outcome.error ? 'error' : 'completed';
     try {

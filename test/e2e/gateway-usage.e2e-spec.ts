@@ -170,6 +170,24 @@ describe('settlement and generation records', () => {
       controller.abort();
       await generation(f, genId);
     });
+
+    it('a client that leaves meanwhile is billed the reasoning produced, within the hold, and recorded with the provider', async () => {
+      const controller = new AbortController();
+      const { genId } = await openThinking(controller);
+      const produced = reported(genId);
+      expect(produced).toBeGreaterThanOrEqual(30);
+      controller.abort();
+
+      const g = await generation(f, genId);
+      expect(g).toMatchObject({ cancelled: true, streamed: true, model: 'test/long-think', provider_name: 'Alpha', usage_estimated: true });
+      expect(g.tokens_completion as number).toBeGreaterThanOrEqual(produced);
+      const [h] = await sql<{ status: string; reason: string; actual: string; amount: string }>(`SELECT status, reason, actual::text, amount::text FROM credit_holds WHERE id = $1`, [genId]);
+      expect(h).toMatchObject({ status: 'settled', reason: 'cancelled' });
+      // test/long-think costs 20 USD per million output tokens: 20,000 nanos a token.
+      expect(BigInt(h.actual)).toBeGreaterThanOrEqual(BigInt(produced) * 20_000n);
+      expect(BigInt(h.actual)).toBeLessThanOrEqual(BigInt(h.amount));
+      expect(g.total_cost).toBe(Number(h.actual) / 1e9);
+    });
   });
 
   it('a stream without upstream usage is billed from the text relayed, flagged as estimated', async () => {
