@@ -96,6 +96,14 @@ describe('card top-ups through Stripe Checkout', () => {
     );
   }
 
+  /** `dispute:<dp>:lost` of a whole 10.00 top-up (10.80 charged) that set aside its 10 of credit; Stripe's fee is 15.00. */
+  const lostWhole10 = {
+    'user:disputed': -usd(10),
+    'platform:stripe_clearing': usd(10.8) + usd(15),
+    'platform:fee_revenue': -usd(0.8),
+    'platform:dispute_expense': -usd(15),
+  };
+
   const shuffle = <T>(xs: T[]): T[] => xs.map((x) => ({ x, k: Math.random() })).sort((a, b) => a.k - b.k).map((p) => p.x);
 
   // --- checkout ---
@@ -529,12 +537,7 @@ describe('card top-ups through Stripe Checkout', () => {
     await Promise.all([lost, lost, opened2].map(deliverOk));
     await processed(lost.id);
     expect(await ledger.balances(user.id)).toEqual({ available: usd(15), held: 0n, disputed: 0n, receivable: 0n, frozen: false });
-    expect(await journal(`dispute:${dp2}:lost`)).toEqual({
-      'user:disputed': -usd(10),
-      'platform:stripe_clearing': usd(10.8) + usd(15),
-      'platform:fee_revenue': -usd(0.8),
-      'platform:dispute_expense': -usd(15),
-    });
+    expect(await journal(`dispute:${dp2}:lost`)).toEqual(lostWhole10);
     expect((await topupRow(second.id)).refunded).toBe(usd(10).toString());
   });
 
@@ -612,13 +615,75 @@ describe('card top-ups through Stripe Checkout', () => {
     expect(rows.map((r) => r.status)).toEqual(['lost', 'lost']);
     for (const dp of [dpA, dpB]) {
       expect(await journalCount(`dispute:${dp}:%`)).toBe(2);
-      expect(await journal(`dispute:${dp}:lost`)).toEqual({
-        'user:disputed': -usd(10),
-        'platform:stripe_clearing': usd(10.8) + usd(15),
-        'platform:fee_revenue': -usd(0.8),
-        'platform:dispute_expense': -usd(15),
-      });
+      expect(await journal(`dispute:${dp}:lost`)).toEqual(lostWhole10);
     }
+  });
+
+  // --- a refund that fails while a dispute is open ---
+  // The refund took the credit first, so the dispute found nothing to set aside; when the refund
+  // fails, the credit goes to the dispute, where it would have been without the refund.
+
+  /** A refund of the whole credit, then a dispute of the charge (opened while nothing remains), then the refund fails. */
+  async function refundDisputeFail(user: Parameters<Webhooks['topUp']>[0], amount: number, spent = 0n) {
+    const c = await topUp(user, amount);
+    if (spent > 0n) await spend(user.id, spent);
+    const re = fake.addRefund(c.charge.id, amount * 100);
+    const created = signedEvent('refund.created', re, SECRET);
+    await Promise.all([created, created].map(deliverOk));
+    await processed(created.id);
+
+    const dp = fake.addDispute(c.charge.id).id;
+    const opened = signedEvent('charge.dispute.created', fake.disputes.get(dp)!, SECRET);
+    await Promise.all([opened, opened].map(deliverOk));
+    await processed(opened.id);
+    expect(await journal(`dispute:${dp}:open`)).toEqual({});
+    expect((await ledger.balances(user.id)).frozen).toBe(true);
+
+    fake.failRefund(re.id);
+    const failed = signedEvent('refund.failed', re, SECRET);
+    const updated = signedEvent('charge.refund.updated', re, SECRET);
+    const staleOpen = signedEvent('charge.dispute.updated', fake.disputes.get(dp)!, SECRET);
+    await Promise.all(shuffle([failed, failed, updated, updated, staleOpen]).map(deliverOk));
+    await processed(failed.id, updated.id, staleOpen.id);
+    expect(await journalCount(`refund-failed:${re.id}`)).toBe(1);
+    expect((await topupRow(c.id)).refunded).toBe('0');
+    return { c, re, dp, opened };
+  }
+
+  const disputeRow = async (dp: string) =>
+    (await db.query(`SELECT status, from_available::text AS from_available, from_receivable::text AS from_receivable FROM disputes WHERE id = $1`, [dp]))[0];
+
+  it('refunded, then disputed, then the refund fails: the credit goes to the dispute, and a lost dispute takes it back', async () => {
+    const user = await signUp(t, 'refund-fails-disputed');
+    const { c, re, dp, opened } = await refundDisputeFail(user, 10);
+    expect(await journal(`refund-failed:${re.id}`)).toEqual({ 'platform:stripe_clearing': -usd(10), 'user:disputed': usd(10) });
+    expect(await ledger.balances(user.id)).toEqual({ available: 0n, held: 0n, disputed: usd(10), receivable: 0n, frozen: true });
+    expect(await disputeRow(dp)).toEqual({ status: 'open', from_available: usd(10).toString(), from_receivable: '0' });
+
+    const lost = signedEvent('charge.dispute.closed', fake.closeDispute(dp, 'lost'), SECRET);
+    await Promise.all(shuffle([lost, lost, opened]).map(deliverOk));
+    await processed(lost.id);
+    // The user does not keep the 10 they never paid for; only the top-up fee comes out of fee revenue.
+    expect(await ledger.balances(user.id)).toEqual({ available: 0n, held: 0n, disputed: 0n, receivable: 0n, frozen: false });
+    expect(await journal(`dispute:${dp}:lost`)).toEqual(lostWhole10);
+    expect((await topupRow(c.id)).refunded).toBe(usd(10).toString());
+  });
+
+  it('refunded after spending, then disputed, then the refund fails: the dispute holds the credit and the owed part, and a won dispute gives both back', async () => {
+    const user = await signUp(t, 'refund-fails-disputed-won');
+    // 5 of the 20 spent before the refund: the refund took the 15 available and booked 5 as owed.
+    const { re, dp, opened } = await refundDisputeFail(user, 20, usd(5));
+    expect(await journal(`refund-failed:${re.id}`)).toEqual({ 'platform:stripe_clearing': -usd(20), 'user:disputed': usd(20) });
+    // As if the dispute had opened without the refund: 15 set aside from available, the 5 spent owed.
+    expect(await ledger.balances(user.id)).toEqual({ available: 0n, held: 0n, disputed: usd(20), receivable: -usd(5), frozen: true });
+    expect(await disputeRow(dp)).toEqual({ status: 'open', from_available: usd(15).toString(), from_receivable: usd(5).toString() });
+
+    const won = signedEvent('charge.dispute.closed', fake.closeDispute(dp, 'won'), SECRET);
+    await Promise.all(shuffle([won, won, opened]).map(deliverOk));
+    await processed(won.id);
+    expect(await ledger.balances(user.id)).toEqual({ available: usd(15), held: 0n, disputed: 0n, receivable: 0n, frozen: false });
+    expect(await journalCount(`dispute:${dp}:%`)).toBe(2);
+    expect(await journal(`dispute:${dp}:won`)).toMatchObject({ 'user:available': usd(15), 'user:receivable': usd(5), 'user:disputed': -usd(20) });
   });
 
   // --- edges of the API ---

@@ -239,12 +239,26 @@ export class RefundHandler {
     if (refund.currency !== found.currency) return 'currency_mismatch';
     return withLedgerRetry(() =>
       this.ledger.transaction(async (em) => {
+        // The user's dispute lock before the top-up row, in DisputeHandler's order: an open dispute
+        // of the top-up may receive the credit, and must not close meanwhile.
+        await this.repo.lockUserDisputes(em, found.userId);
         const row = await this.repo.lock(em, found.id);
         const debit = await this.repo.refundDebit(em, refund.id);
+        const dispute = await this.repo.openDisputeOf(em, row.id);
         const { receivable } = await this.ledger.balances(row.userId, em);
-        const { journal, creditRestored } = refundFailedJournal({ refundId: refund.id, topupId: row.id, userId: row.userId, debit, owed: owedFrom(receivable) });
+        const { journal, creditRestored, setAside } = refundFailedJournal({
+          refundId: refund.id,
+          topupId: row.id,
+          userId: row.userId,
+          debit,
+          owed: owedFrom(receivable),
+          disputeRoom: dispute ? dispute.amountNanos - dispute.fromAvailable - dispute.fromReceivable : 0n,
+        });
         if (!(await this.ledger.post(em, journal))) return 'already_failed' as const;
         if (creditRestored > 0n) await this.repo.addRefunded(em, row.id, -creditRestored);
+        if (dispute && setAside.fromAvailable + setAside.fromReceivable > 0n) {
+          await this.repo.addSetAside(em, dispute.id, setAside.fromAvailable, setAside.fromReceivable);
+        }
         this.log.info({ refund: refund.id, topup: row.id, user: row.userId, debited: debit !== null }, 'refund failed');
         return debit ? ('reversed' as const) : ('never_debited' as const);
       }),

@@ -64,7 +64,7 @@ describe('refundJournal', () => {
 });
 
 describe('refundFailedJournal', () => {
-  const base = { refundId: 're_1', topupId: 't1', userId: U };
+  const base = { refundId: 're_1', topupId: 't1', userId: U, disputeRoom: 0n };
   const debit = { refund: usd(16.1), fromAvailable: usd(3), fromReceivable: usd(12), fromFees: usd(1.1) };
 
   it('reverses each part of the debit: cash, available credit, owed credit and fee', () => {
@@ -90,6 +90,21 @@ describe('refundFailedJournal', () => {
     const r = refundFailedJournal({ ...base, debit: null, owed: usd(5) });
     expect(r.creditRestored).toBe(0n);
     expect(view(r.journal)).toEqual({});
+  });
+
+  it('with a dispute of the top-up open, the credit goes to the set-aside up to the dispute amount, available part first', () => {
+    const r = refundFailedJournal({ ...base, debit, owed: usd(12), disputeRoom: usd(10) });
+    expect(r.creditRestored).toBe(usd(15));
+    expect(r.setAside).toEqual({ fromAvailable: usd(3), fromReceivable: usd(7) });
+    expect(view(r.journal)).toEqual({
+      'platform:stripe_clearing': -usd(16.1),
+      [`user:${U}:receivable`]: usd(5),
+      [`user:${U}:disputed`]: usd(10),
+      'platform:fee_revenue': usd(1.1),
+    });
+    const all = refundFailedJournal({ ...base, debit, owed: usd(12), disputeRoom: usd(50) });
+    expect(all.setAside).toEqual({ fromAvailable: usd(3), fromReceivable: usd(12) });
+    expect(view(all.journal)).toEqual({ 'platform:stripe_clearing': -usd(16.1), [`user:${U}:disputed`]: usd(15), 'platform:fee_revenue': usd(1.1) });
   });
 });
 

@@ -98,12 +98,16 @@ export interface RefundFailureInput {
   debit: RefundDebit | null;
   /** What the user owes now (minus their receivable balance, >= 0). */
   owed: Nanos;
+  /** What an open dispute of the top-up could still set aside (its amount beyond what it holds); 0 without one. */
+  disputeRoom: Nanos;
 }
 
 export interface RefundReversal {
   journal: JournalInput;
   /** Credit given back (to take off the top-up's refunded total). */
   creditRestored: Nanos;
+  /** The part of it set aside for the open dispute, to add to the dispute's own parts. */
+  setAside: { fromAvailable: Nanos; fromReceivable: Nanos };
 }
 
 /**
@@ -122,11 +126,20 @@ const creditBack = (userId: string, fromAvailable: Nanos, fromReceivable: Nanos,
  * A refund that failed: Stripe put the cash back on our balance, so each part of its debit is
  * reversed. Never debited: a journal without entries, whose key keeps a late "succeeded" event
  * for the refund from debiting it.
+ *
+ * While a dispute of the top-up is open, the credit it could not set aside because the refund had
+ * taken it is set aside now, as the dispute would have done without the refund (available part
+ * first); otherwise a lost dispute would find nothing to take back and the user would keep it.
  */
 export function refundFailedJournal(f: RefundFailureInput): RefundReversal {
   const d = f.debit ?? { refund: 0n, fromAvailable: 0n, fromReceivable: 0n, fromFees: 0n };
+  const [toAvailable, toReceivable] = creditBack(f.userId, d.fromAvailable, d.fromReceivable, f.owed);
+  const room = nonNeg(f.disputeRoom);
+  const asideAvailable = min(toAvailable.amount, room);
+  const asideReceivable = min(toReceivable.amount, room - asideAvailable);
   return {
     creditRestored: d.fromAvailable + d.fromReceivable,
+    setAside: { fromAvailable: asideAvailable, fromReceivable: asideReceivable },
     journal: {
       key: refundFailedKey(f.refundId),
       kind: 'refund_failed',
@@ -134,7 +147,9 @@ export function refundFailedJournal(f: RefundFailureInput): RefundReversal {
       memo: `Refund ${f.refundId} of top-up ${f.topupId} failed`,
       entries: [
         { account: { platform: 'stripe_clearing' }, amount: -d.refund },
-        ...creditBack(f.userId, d.fromAvailable, d.fromReceivable, f.owed),
+        { account: toAvailable.account, amount: toAvailable.amount - asideAvailable },
+        { account: toReceivable.account, amount: toReceivable.amount - asideReceivable },
+        { account: { user: f.userId, kind: 'disputed' }, amount: asideAvailable + asideReceivable },
         { account: { platform: 'fee_revenue' }, amount: d.fromFees },
       ],
     },

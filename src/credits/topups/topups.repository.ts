@@ -273,6 +273,27 @@ export class TopupsRepository {
     return rows[0] ? toDispute(rows[0]) : null;
   }
 
+  /** The top-up's open dispute (Stripe allows one per charge), if any. */
+  async openDisputeOf(em: EntityManager, topupId: string): Promise<DisputeRow | null> {
+    const rows = await queryRows<RawDispute>(
+      em,
+      `SELECT ${DISPUTE_COLUMNS} FROM disputes WHERE topup_id = $1 AND status = 'open' ORDER BY created_at, id LIMIT 1`,
+      [topupId],
+    );
+    return rows[0] ? toDispute(rows[0]) : null;
+  }
+
+  /** Grows what an open dispute set aside (so won or lost releases or takes exactly that). */
+  async addSetAside(em: EntityManager, id: string, fromAvailable: Nanos, fromReceivable: Nanos): Promise<void> {
+    const rows = await queryRows(
+      em,
+      `UPDATE disputes SET from_available = from_available + $2, from_receivable = from_receivable + $3
+       WHERE id = $1 AND status = 'open' RETURNING id`,
+      [id, fromAvailable.toString(), fromReceivable.toString()],
+    );
+    if (rows.length !== 1) throw new Error(`dispute ${id} is no longer open`);
+  }
+
   async hasOpenDispute(em: EntityManager, userId: string): Promise<boolean> {
     const rows = await queryRows(em, `SELECT 1 FROM disputes WHERE user_id = $1 AND status = 'open' LIMIT 1`, [userId]);
     return rows.length > 0;
