@@ -78,7 +78,7 @@ interface Outcome {
   usage: Usage | null;
   estimated: boolean;
   outputChars: number;
-  /** Deltas with output relayed to the client. */
+  /** Deltas with output read from the endpoint being billed, excluded reasoning included (it is billed too). */
   outputDeltas: number;
   finishReason: FinishReason | null;
   nativeFinishReason: string | null;

@@ -4,7 +4,8 @@ export type ErrorMetadata = Record<string, unknown>;
 
 /**
  * The one error type domain code throws. The message is shown to clients, so it must never carry
- * secrets or internals; `metadata` is serialised into `error.metadata`.
+ * secrets or internals; `metadata` is serialised into `error.metadata` (an `availability` key goes
+ * next to it, as `error.availability`: see error-envelope.ts).
  */
 export class AppError extends Error {
   readonly status: number;
