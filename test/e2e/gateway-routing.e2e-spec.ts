@@ -95,15 +95,12 @@ describe('routing and fallbacks', () => {
       const data = text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
       return { res, text, chunks: data.filter((d) => d !== '[DONE]').map((d) => JSON.parse(d) as Chunk) };
     };
-    const settlements = jest.fn();
+    // A spy records the calls and still settles.
+    let settlements: jest.SpiedFunction<HoldsService['settle']>;
     beforeAll(() => {
-      const holds = f.t.get(HoldsService);
-      const settle = holds.settle.bind(holds);
-      jest.spyOn(holds, 'settle').mockImplementation((...args) => {
-        settlements(...args);
-        return settle(...args);
-      });
+      settlements = jest.spyOn(f.t.get(HoldsService), 'settle');
     });
+    afterAll(() => settlements.mockRestore());
     afterAll(() => jest.restoreAllMocks());
     const settledFor = async (genId: string) => {
       const until = Date.now() + 3000;

@@ -135,16 +135,13 @@ describe('settlement and generation records', () => {
   });
 
   describe('a stream that buffers excluded reasoning before its first output', () => {
-    const progress = jest.fn();
+    // A spy records the reports and still passes them on.
+    let progress: jest.SpiedFunction<HoldsService['progress']>;
     beforeAll(() => {
-      const holds = f.t.get(HoldsService);
-      const report = holds.progress.bind(holds);
-      jest.spyOn(holds, 'progress').mockImplementation((...args) => {
-        progress(...args);
-        report(...args);
-      });
+      progress = jest.spyOn(f.t.get(HoldsService), 'progress');
     });
-    afterAll(() => jest.restoreAllMocks());
+    afterAll(() => progress.mockRestore());
+
     /** The largest output the request reported as its hold's progress (what the sweeper would bill). */
     const reported = (genId: string) => Math.max(0, ...progress.mock.calls.filter((c) => c[0] === genId).map((c) => c[1] as number));
     /** Opens a stream of 300 excluded reasoning chunks (~3 s) and waits until it reported some progress. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Nanos, nanosToUsd } from '../../common/money/money';
 import { WON_DISPUTE_STATUSES } from './stripe-event-handler';
 import { BalanceTransactionView, chargeView, disputeView, refundView, StripeClient } from './stripe.client';
-import { refundFailedKey, refundKey } from './topup-journals';
+import { disputeKeys, refundFailedKey, refundKey, topupKey } from './topup-journals';
 import { centsToNanos } from './topup-pricing';
 import { StripeApiError } from './topups.errors';
 import { CardJournal, isTopupId, TopupRow, TopupsRepository } from './topups.repository';
@@ -104,7 +104,6 @@ const groupBySource = (txs: BalanceTransactionView[]): Group[] => {
 
 const sum = (txs: BalanceTransactionView[], pick: (t: BalanceTransactionView) => number) => txs.reduce((s, t) => s + pick(t), 0);
 const money = (n: Nanos) => nanosToUsd(n).toFixed(2);
-const disputeKeys = (id: string) => ({ open: `dispute:${id}:open`, won: `dispute:${id}:won`, lost: `dispute:${id}:lost` });
 
 @Injectable()
 export class ReconciliationService {
@@ -173,7 +172,7 @@ class Run {
     const wanted = [...this.chargeTopups.values()].filter((id): id is string => isTopupId(id) && !this.topups.has(id));
     for (const t of await this.repo.findByIds(wanted)) this.topups.set(t.id, t);
     const keys = [
-      ...[...this.topups.keys()].map((id) => `topup:${id}`),
+      ...[...this.topups.keys()].map(topupKey),
       ...refunds.flatMap((g) => [refundKey(g.id), refundFailedKey(g.id)]),
       ...disputes.flatMap((g) => Object.values(disputeKeys(g.id))),
     ];
@@ -194,7 +193,7 @@ class Run {
     totals.charges++;
     totals.charged += centsToNanos(amount);
     totals.processingFees += centsToNanos(sum(g.txs, (t) => t.fee));
-    const key = `topup:${topupId}`;
+    const key = topupKey(topupId);
     this.explained.add(key);
     const diff = this.differ(g.id, topupId, key);
     const row = this.topups.get(topupId);

@@ -22,11 +22,15 @@ export interface TopupCredit {
   owed: Nanos;
 }
 
+/** The journal keys of card money: what the journals are written under and reconciled by. */
+export const topupKey = (topupId: string) => `topup:${topupId}`;
+export const disputeKeys = (disputeId: string) => ({ open: `dispute:${disputeId}:open`, won: `dispute:${disputeId}:won`, lost: `dispute:${disputeId}:lost` });
+
 /** Cash in for credit plus fee; the credit repays what the user owes before it becomes available. */
 export function topupJournal(t: TopupCredit): JournalInput {
   const repay = min(t.credit, nonNeg(t.owed));
   return {
-    key: `topup:${t.topupId}`,
+    key: topupKey(t.topupId),
     kind: 'topup',
     userId: t.userId,
     memo: `Card top-up ${t.topupId}`,
@@ -181,7 +185,7 @@ export function disputeOpenJournal(d: DisputeOpenInput): DisputeOpening {
     fromAvailable,
     fromReceivable,
     journal: {
-      key: `dispute:${d.disputeId}:open`,
+      key: disputeKeys(d.disputeId).open,
       kind: 'dispute',
       userId: d.userId,
       memo: `Dispute ${d.disputeId} on top-up ${d.topupId} opened`,
@@ -215,7 +219,7 @@ const feeEntries = (fee: Nanos) =>
 /** Won: what was set aside goes back where it came from. */
 export function disputeWonJournal(d: DisputeCloseInput & { owed: Nanos }): JournalInput {
   return {
-    key: `dispute:${d.disputeId}:won`,
+    key: disputeKeys(d.disputeId).won,
     kind: 'dispute',
     userId: d.userId,
     memo: `Dispute ${d.disputeId} won`,
@@ -232,7 +236,7 @@ export function disputeLostJournal(d: DisputeCloseInput): JournalInput {
   const setAside = d.fromAvailable + d.fromReceivable;
   const fromFees = nonNeg(d.amount - setAside);
   return {
-    key: `dispute:${d.disputeId}:lost`,
+    key: disputeKeys(d.disputeId).lost,
     kind: 'dispute',
     userId: d.userId,
     memo: `Dispute ${d.disputeId} lost`,
