@@ -34,7 +34,7 @@ import { GatewayErrors, upstreamErrorCode } from './gateway.errors';
 import { legacyLogprobs } from './legacy-logprobs';
 import { estimateOutputTokens, estimatePrompt } from './prompt-estimate';
 import { forEndpoint, requestParams } from './request-params';
-import { sizeRequest } from './sizing';
+import { embeddingHold, isPriced, sizeRequest } from './sizing';
 import { SseWriter } from './sse-writer';
 import { upstreamUser } from './upstream-user';
 
@@ -285,11 +285,10 @@ export class GatewayService implements OnModuleDestroy {
       Math.random,
     );
     if (!plan.ok) throw plan.error;
-    const sized = sizeRequest(plan.attempts.map((a) => a.resolved), promptTokens, 0, 1, null);
-    const hold = sized.ok ? sized.sizing.hold : 0n;
+    const hold = embeddingHold(plan.attempts.map((a) => a.resolved), promptTokens);
     const genId = newGenerationId();
     timing?.mark('route');
-    await this.admit(genId, principal, hold, 1, { tokens: promptTokens, images: 0 }, plan.attempts);
+    await this.admit(genId, principal, hold, undefined, { tokens: promptTokens, images: 0 }, plan.attempts);
     timing?.mark('hold');
 
     const attempts: AttemptRecord[] = [];
@@ -353,6 +352,11 @@ export class GatewayService implements OnModuleDestroy {
     attempts: RouteAttempt[],
   ): Promise<void> {
     const pricing = attempts[0].resolved.endpoint.pricing;
+    // A priced endpoint on a hold of 0 would be served for nothing: a sizing bug, never a free request.
+    if (hold === 0n && isPriced(attempts[0].resolved)) {
+      this.log.error({ generation: genId, model: attempts[0].resolved.model.id }, 'refused a priced request sized at 0');
+      throw GatewayErrors.internal();
+    }
     try {
       await this.holds.hold({
         id: genId,

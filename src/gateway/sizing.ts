@@ -46,3 +46,20 @@ export function sizeRequest(
   }, 0n);
   return { ok: true, sizing: { maxTokens, hold } };
 }
+
+/**
+ * What to hold for an embeddings request: its input at the dearest planned endpoint's prices (an
+ * embedding has no output tokens, so there is nothing to size).
+ */
+export function embeddingHold(endpoints: ResolvedEndpoint[], promptTokens: number): bigint {
+  return endpoints.reduce((max, r) => {
+    const c = maxCostOf(promptTokens, 0, r.endpoint.pricing);
+    return c > max ? c : max;
+  }, 0n);
+}
+
+/** Whether an endpoint charges anything at all: one that does is never called on a hold of 0. */
+export function isPriced(r: ResolvedEndpoint): boolean {
+  const p = r.endpoint.pricing;
+  return p.prompt > 0n || p.completion > 0n || p.request > 0n || p.image > 0n;
+}
