@@ -30,7 +30,7 @@ import type { AttemptRecord } from '../usage/entities/generation.entity';
 import { UsageService } from '../usage/usage.service';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { EmbeddingsDto } from './dto/embeddings.dto';
-import { GatewayErrors, upstreamErrorCode } from './gateway.errors';
+import { GatewayErrors, isLimitSource, upstreamErrorCode, withTokens } from './gateway.errors';
 import { legacyLogprobs } from './legacy-logprobs';
 import { estimateOutputTokens, estimatePrompt } from './prompt-estimate';
 import { forEndpoint, requestParams } from './request-params';
@@ -195,7 +195,12 @@ export class GatewayService implements OnModuleDestroy {
     const budget = clientMax === undefined ? await this.holds.budget(principal.keyId, principal.userId, principal.limit) : null;
     const sized = sizeRequest(plan.attempts.map((a) => a.resolved), prompt.tokens, prompt.images, clientMax, budget?.room ?? null);
     if (!sized.ok) {
-      throw budget?.room === 0n ? await this.holds.exhausted(principal.userId, budget.source) : GatewayErrors.cannotAfford(sized.requested, sized.affordable);
+      // Only a budget (no max_tokens) can refuse here. A cap that limits it is a 403 naming the cap, never "more credits".
+      if (budget && (budget.source !== 'balance' || budget.room === 0n)) {
+        const needed = maxCostOf(prompt.tokens, 1, plan.attempts[0].resolved.endpoint.pricing, prompt.images);
+        throw withTokens(await this.holds.exhausted(principal.userId, budget, needed), sized.requested, sized.affordable);
+      }
+      throw GatewayErrors.cannotAfford(sized.requested, sized.affordable);
     }
     const { maxTokens, hold } = sized.sizing;
     const genId = newGenerationId();
@@ -370,9 +375,12 @@ export class GatewayService implements OnModuleDestroy {
       const refusal = err instanceof AppError && (err.code === 'permission_denied' || err.code === 'payment_required');
       if (!refusal || clientMax === undefined || err.metadata.limit_source === 'dispute') throw err;
       const budget = await this.holds.budget(principal.keyId, principal.userId, principal.limit);
+      const sized = budget.room === null ? null : sizeRequest([attempts[0].resolved], prompt.tokens, prompt.images, clientMax, budget.room);
+      const affordable = !sized || sized.ok ? clientMax : sized.affordable;
+      // A cap refused: it stays the 403 naming the cap (the balance may cover the request), with the tokens it allows.
+      if (isLimitSource(err.metadata.limit_source)) throw withTokens(err, clientMax, affordable);
       if (budget.room === null || budget.room === 0n) throw err;
-      const sized = sizeRequest([attempts[0].resolved], prompt.tokens, prompt.images, clientMax, budget.room);
-      throw GatewayErrors.cannotAfford(clientMax, sized.ok ? clientMax : sized.affordable);
+      throw GatewayErrors.cannotAfford(clientMax, affordable);
     }
   }
 
