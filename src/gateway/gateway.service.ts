@@ -34,7 +34,7 @@ import { GatewayErrors, isLimitSource, upstreamErrorCode, withTokens } from './g
 import { legacyLogprobs } from './legacy-logprobs';
 import { estimateOutputTokens, estimatePrompt } from './prompt-estimate';
 import { forEndpoint, requestParams } from './request-params';
-import { embeddingHold, isPriced, sizeRequest } from './sizing';
+import { embeddingHold, isPriced, sizeRequest, SizingRequest } from './sizing';
 import { SseWriter } from './sse-writer';
 import { upstreamUser } from './upstream-user';
 
@@ -85,6 +85,8 @@ interface Outcome {
   cancelled: boolean;
   error: AppError | null;
   firstTokenAt: number | null;
+  /** The service tier a non-streaming answer says served it (a stream's translator tells its own). */
+  serviceTier?: string | null;
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -193,11 +195,12 @@ export class GatewayService implements OnModuleDestroy {
     if (!plan.ok) throw plan.error;
 
     const budget = clientMax === undefined ? await this.holds.budget(principal.keyId, principal.userId, principal.limit) : null;
-    const sized = sizeRequest(plan.attempts.map((a) => a.resolved), prompt.tokens, prompt.images, clientMax, budget?.room ?? null);
+    const sizing = { promptTokens: prompt.tokens, images: prompt.images, clientMax, serviceTier: body.service_tier };
+    const sized = sizeRequest(plan.attempts.map((a) => a.resolved), sizing, budget?.room ?? null);
     if (!sized.ok) {
       // Only a budget (no max_tokens) can refuse here. A cap that limits it is a 403 naming the cap, never "more credits".
       if (budget && (budget.source !== 'balance' || budget.room === 0n)) {
-        const needed = maxCostOf(prompt.tokens, 1, plan.attempts[0].resolved.endpoint.pricing, prompt.images);
+        const needed = maxCostOf(prompt.tokens, 1, plan.attempts[0].resolved.endpoint.pricing, prompt.images, body.service_tier);
         throw withTokens(await this.holds.exhausted(principal.userId, budget, needed), sized.requested, sized.affordable);
       }
       throw GatewayErrors.cannotAfford(sized.requested, sized.affordable);
@@ -205,7 +208,7 @@ export class GatewayService implements OnModuleDestroy {
     const { maxTokens, hold } = sized.sizing;
     const genId = newGenerationId();
     timing?.mark('route');
-    await this.admit(genId, principal, hold, clientMax, prompt, plan.attempts);
+    await this.admit(genId, principal, hold, sizing, plan.attempts);
     timing?.mark('hold');
 
     const stream = body.stream === true;
@@ -293,7 +296,7 @@ export class GatewayService implements OnModuleDestroy {
     const hold = embeddingHold(plan.attempts.map((a) => a.resolved), promptTokens);
     const genId = newGenerationId();
     timing?.mark('route');
-    await this.admit(genId, principal, hold, undefined, { tokens: promptTokens, images: 0 }, plan.attempts);
+    await this.admit(genId, principal, hold, { promptTokens, images: 0, clientMax: undefined }, plan.attempts);
     timing?.mark('hold');
 
     const attempts: AttemptRecord[] = [];
@@ -352,10 +355,10 @@ export class GatewayService implements OnModuleDestroy {
     genId: string,
     principal: KeyPrincipal,
     hold: bigint,
-    clientMax: number | undefined,
-    prompt: { tokens: number; images: number },
+    sizing: SizingRequest,
     attempts: RouteAttempt[],
   ): Promise<void> {
+    const { clientMax } = sizing;
     const pricing = attempts[0].resolved.endpoint.pricing;
     // A priced endpoint on a hold of 0 would be served for nothing: a sizing bug, never a free request.
     if (hold === 0n && isPriced(attempts[0].resolved)) {
@@ -368,14 +371,14 @@ export class GatewayService implements OnModuleDestroy {
         userId: principal.userId,
         keyId: principal.keyId,
         amount: hold,
-        promptCost: maxCostOf(prompt.tokens, 0, pricing, prompt.images),
+        promptCost: maxCostOf(sizing.promptTokens, 0, pricing, sizing.images, sizing.serviceTier),
         completionPrice: pricing.completion,
       });
     } catch (err) {
       const refusal = err instanceof AppError && (err.code === 'permission_denied' || err.code === 'payment_required');
       if (!refusal || clientMax === undefined || err.metadata.limit_source === 'dispute') throw err;
       const budget = await this.holds.budget(principal.keyId, principal.userId, principal.limit);
-      const sized = budget.room === null ? null : sizeRequest([attempts[0].resolved], prompt.tokens, prompt.images, clientMax, budget.room);
+      const sized = budget.room === null ? null : sizeRequest([attempts[0].resolved], sizing, budget.room);
       const affordable = !sized || sized.ok ? clientMax : sized.affordable;
       // A cap refused: it stays the 403 naming the cap (the balance may cover the request), with the tokens it allows.
       if (isLimitSource(err.metadata.limit_source)) throw withTokens(err, clientMax, affordable);
@@ -588,6 +591,7 @@ export class GatewayService implements OnModuleDestroy {
     outcome.nativeFinishReason = result.nativeFinishReason;
     outcome.outputChars = (result.message.content?.length ?? 0) + (result.message.reasoning?.length ?? 0) + JSON.stringify(result.message.tool_calls ?? []).length - 2;
     outcome.usage = result.usage;
+    outcome.serviceTier = result.serviceTier ?? null;
     if (!outcome.usage) this.estimateUsage(outcome, promptTokens);
     const cost = this.costFor(outcome, hold, images);
     const r = served.attempt.resolved;
@@ -756,7 +760,9 @@ export class GatewayService implements OnModuleDestroy {
     if (!billed || !outcome.usage) return 0n;
     const noOutput = outcome.usage.completion_tokens === 0 && (outcome.finishReason === null || outcome.finishReason === 'error');
     if (noOutput) return 0n;
-    const cost = costOf(outcome.usage, billed.resolved.endpoint.pricing, images);
+    // Billed at the prices of the service tier the provider says it used (priority, flex), where the endpoint prices it apart.
+    const tier = outcome.served?.opened?.translator.serviceTier?.() ?? outcome.serviceTier ?? null;
+    const cost = costOf(outcome.usage, billed.resolved.endpoint.pricing, images, tier);
     return cost < hold ? cost : hold;
   }
 

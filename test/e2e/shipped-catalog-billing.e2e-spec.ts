@@ -67,6 +67,66 @@ describe('billing on the shipped catalog', () => {
     });
   });
 
+  describe('prices the base ones cannot express, billed and held', () => {
+    type Answer = { usage: { prompt_tokens: number; completion_tokens: number; cost: number; prompt_tokens_details?: Record<string, number> }; service_tier?: string };
+    const chatCall = (key: string, body: Record<string, unknown>) => call<Answer>(s.t, 'POST', '/api/v1/chat/completions', { key, body });
+    /** ceil(tokens x USD per million) in nanodollars: the catalog's one rounding rule. */
+    const part = (tokens: number, usdPerMillion: number) => (BigInt(tokens) * usdToNanos(usdPerMillion) + 999_999n) / 1_000_000n;
+
+    it('Gemini 2.5 Pro above 200k prompt tokens: the long-context prices', async () => {
+      const { user, key } = await s.payer(5);
+      const res = await chatCall(key, { model: 'google/gemini-2.5-pro', messages: [{ role: 'user', content: 'abcd'.repeat(210_000) }], max_tokens: 200 });
+      expect(res.status).toBe(200);
+      const { prompt_tokens: prompt, completion_tokens: completion } = res.body.usage;
+      expect(prompt).toBeGreaterThan(200_000);
+      const expected = part(prompt, 2.5) + part(completion, 15);
+      expect(res.body.usage.cost).toBe(nanosToUsd(expected));
+      await settled(user.id);
+      expect(BigInt((await holdsOf(user.id))[0].actual!)).toBe(expected);
+    });
+
+    it.each([
+      ['1h', 6.0],
+      ['5m', 3.75],
+    ])('Claude Sonnet 4 cache writes with ttl %s: that cache price', async (ttl, price) => {
+      const { user, key } = await s.payer(5);
+      const res = await chatCall(key, {
+        model: 'anthropic/claude-sonnet-4',
+        messages: [{ role: 'user', content: 'context '.repeat(5000) }],
+        max_tokens: 100,
+        cache_control: { type: 'ephemeral', ttl },
+      });
+      expect(res.status).toBe(200);
+      const { prompt_tokens: prompt, completion_tokens: completion, prompt_tokens_details: details } = res.body.usage;
+      expect(details?.cache_write_tokens).toBe(prompt);
+      const expected = part(prompt, price) + part(completion, 15);
+      expect(res.body.usage.cost).toBe(nanosToUsd(expected));
+      await settled(user.id);
+      expect(BigInt((await holdsOf(user.id))[0].actual!)).toBe(expected);
+    });
+
+    it.each([false, true])('GPT-4.1 on the priority service tier: priority prices (stream: %s)', async (stream) => {
+      const { user, key } = await s.payer(5);
+      const body = { model: 'openai/gpt-4.1', messages: [{ role: 'user', content: 'word '.repeat(2000) }], max_tokens: 100, service_tier: 'priority', stream, stream_options: stream ? { include_usage: true } : undefined };
+      let usage: Answer['usage'];
+      if (stream) {
+        const res = await fetch(`${s.t.url}/api/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const chunks = (await res.text()).split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)) as { usage?: Answer['usage']; service_tier?: string });
+        expect(chunks[0].service_tier).toBe('priority');
+        usage = chunks.find((c) => c.usage)!.usage!;
+      } else {
+        const res = await chatCall(key, body);
+        expect(res.status).toBe(200);
+        expect(res.body.service_tier).toBe('priority');
+        usage = res.body.usage;
+      }
+      const expected = part(usage.prompt_tokens, 3.5) + part(usage.completion_tokens, 14);
+      expect(usage.cost).toBe(nanosToUsd(expected));
+      await settled(user.id);
+      expect(BigInt((await holdsOf(user.id))[0].actual!)).toBe(expected);
+    });
+  });
+
   describe('a frozen or owing user is refused on every paid endpoint, and on free ones too', () => {
     const chat = (key: string, model: string) =>
       call(s.t, 'POST', '/api/v1/chat/completions', { key, body: { model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 16 } });
