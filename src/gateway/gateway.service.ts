@@ -172,7 +172,7 @@ export class GatewayService implements OnModuleDestroy {
       await this.freeLimits.check(principal.userId, await this.purchases.purchasedNanos(principal.userId));
     }
 
-    const prompt = estimatePrompt(body.messages, body.tools);
+    const prompt = estimatePrompt(body);
     const sessionKey = sessionKeyFrom(body as unknown as Record<string, unknown>, { 'x-session-id': meta.sessionHeader ?? undefined });
     const baseModel = parseModelSlug(models[0]).modelId;
     const remembered = sessionKey ? await this.sticky.get(principal.userId, baseModel, sessionKey) : null;
@@ -195,7 +195,7 @@ export class GatewayService implements OnModuleDestroy {
     if (!plan.ok) throw plan.error;
 
     const budget = clientMax === undefined ? await this.holds.budget(principal.keyId, principal.userId, principal.limit) : null;
-    const sizing = { promptTokens: prompt.tokens, images: prompt.images, clientMax, serviceTier: body.service_tier };
+    const sizing = { promptTokens: prompt.tokens, images: prompt.images, clientMax, serviceTier: body.service_tier, extraCompletionTokens: prompt.predictionTokens };
     const sized = sizeRequest(plan.attempts.map((a) => a.resolved), sizing, budget?.room ?? null);
     if (!sized.ok) {
       // Only a budget (no max_tokens) can refuse here. A cap that limits it is a 403 naming the cap, never "more credits".

@@ -21,6 +21,8 @@ export interface SizingRequest {
   clientMax: number | undefined;
   /** The service tier asked of the provider (`service_tier`), priced apart where the endpoint says so. */
   serviceTier?: string | null;
+  /** Completion tokens the provider may bill beyond max_tokens (rejected predicted output). */
+  extraCompletionTokens?: number;
 }
 
 /**
@@ -31,10 +33,15 @@ export interface SizingRequest {
  */
 export function sizeRequest(endpoints: ResolvedEndpoint[], req: SizingRequest, budget: bigint | null): SizingResult {
   const { promptTokens, images, clientMax, serviceTier } = req;
+  const extra = req.extraCompletionTokens ?? 0;
   const limits = endpoints.map((r) => Math.max(0, Math.min(r.endpoint.maxCompletionTokens, r.endpoint.contextLength - promptTokens)));
   let maxTokens = limits.map((limit) => Math.min(clientMax ?? limit, limit));
   if (budget !== null) {
-    const affordable = endpoints.map((r) => affordableTokens(budget, promptTokens, r.endpoint.pricing, images, serviceTier));
+    // What the budget pays for beyond the extra completion tokens the request may be billed anyway.
+    const affordable = endpoints.map((r) => {
+      const a = affordableTokens(budget, promptTokens, r.endpoint.pricing, images, serviceTier);
+      return a === null ? null : Math.max(0, a - extra);
+    });
     if (clientMax !== undefined) {
       const firstAffordable = affordable[0] ?? 0;
       if (firstAffordable !== null && firstAffordable < maxTokens[0]) {
@@ -48,7 +55,7 @@ export function sizeRequest(endpoints: ResolvedEndpoint[], req: SizingRequest, b
     }
   }
   const hold = endpoints.reduce((max, r, i) => {
-    const c = maxTokens[i] >= 1 ? maxCostOf(promptTokens, maxTokens[i], r.endpoint.pricing, images, serviceTier) : 0n;
+    const c = maxTokens[i] >= 1 ? maxCostOf(promptTokens, maxTokens[i] + extra, r.endpoint.pricing, images, serviceTier) : 0n;
     return c > max ? c : max;
   }, 0n);
   return { ok: true, sizing: { maxTokens, hold } };

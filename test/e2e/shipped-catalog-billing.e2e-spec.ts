@@ -127,6 +127,44 @@ describe('billing on the shipped catalog', () => {
     });
   });
 
+  describe('the hold covers what the provider bills for every kind of input', () => {
+    /** A PNG as far as its size goes (signature and IHDR): what a provider reads to price an image. */
+    const png = (width: number, height: number) => {
+      const ihdr = Buffer.alloc(25);
+      ihdr.writeUInt32BE(13, 0);
+      ihdr.write('IHDR', 4, 'latin1');
+      ihdr.writeUInt32BE(width, 8);
+      ihdr.writeUInt32BE(height, 12);
+      ihdr.set([8, 2, 0, 0, 0], 16);
+      return `data:image/png;base64,${Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr]).toString('base64')}`;
+    };
+    const user = (content: unknown) => [{ role: 'user', content }];
+    const cases: [string, Record<string, unknown>][] = [
+      ['a response_format schema', { messages: user('hi'), response_format: { type: 'json_schema', json_schema: { name: 'big', schema: { type: 'object', description: 'x'.repeat(40_000) } } } }],
+      ['tools', { messages: user('hi'), tools: [{ type: 'function', function: { name: 'f', description: 'y'.repeat(40_000), parameters: { type: 'object' } } }] }],
+      ['high-detail images', { messages: user([{ type: 'text', text: 'compare' }, ...Array.from({ length: 4 }, () => ({ type: 'image_url', image_url: { url: png(2048, 768), detail: 'high' } }))]) }],
+      ['a predicted output', { messages: user('hi'), prediction: { type: 'content', content: 'z'.repeat(40_000) } }],
+    ];
+
+    it.each(cases)('%s', async (_name, extra) => {
+      const { user: payer, key } = await s.payer(5);
+      const res = await call<{ usage: { prompt_tokens: number; completion_tokens: number; cost: number } }>(s.t, 'POST', '/api/v1/chat/completions', {
+        key,
+        body: { model: 'openai/gpt-4.1', max_tokens: 20, ...extra },
+      });
+      expect(res.status).toBe(200);
+      const { prompt_tokens: prompt, completion_tokens: completion } = res.body.usage;
+      const part = (tokens: number, usdPerMillion: number) => (BigInt(tokens) * usdToNanos(usdPerMillion) + 999_999n) / 1_000_000n;
+      const billed = part(prompt, 2) + part(completion, 8);
+      // The provider's bill, not the hold it would otherwise be capped at.
+      expect(res.body.usage.cost).toBe(nanosToUsd(billed));
+      await settled(payer.id);
+      const [hold] = await holdsOf(payer.id);
+      expect(BigInt(hold.amount)).toBeGreaterThanOrEqual(billed);
+      expect(BigInt(hold.actual!)).toBe(billed);
+    });
+  });
+
   describe('a frozen or owing user is refused on every paid endpoint, and on free ones too', () => {
     const chat = (key: string, model: string) =>
       call(s.t, 'POST', '/api/v1/chat/completions', { key, body: { model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 16 } });
