@@ -2,7 +2,7 @@ import { TextDecoder } from 'node:util';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CatalogService } from '../catalog/catalog.service';
-import { costOf, maxCostOf } from '../catalog/pricing';
+import { costOf, maxCostOf, tokenPricesFor } from '../catalog/pricing';
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
 import { randomIdBytes } from '../common/crypto/tokens';
@@ -372,7 +372,8 @@ export class GatewayService implements OnModuleDestroy {
         keyId: principal.keyId,
         amount: hold,
         promptCost: maxCostOf(sizing.promptTokens, 0, pricing, sizing.images, sizing.serviceTier),
-        completionPrice: pricing.completion,
+        // What the sweeper bills relayed output at, should this process die: the price this request pays.
+        completionPrice: tokenPricesFor(pricing, sizing.promptTokens, sizing.serviceTier).completion,
       });
     } catch (err) {
       const refusal = err instanceof AppError && (err.code === 'permission_denied' || err.code === 'payment_required');
