@@ -80,13 +80,13 @@ interface Outcome {
   outputChars: number;
   /** Deltas with output read from the endpoint being billed, excluded reasoning included (it is billed too). */
   outputDeltas: number;
+  /** The service tier a non-streaming answer says served it (a stream's translator tells its own). */
+  serviceTier?: string | null;
   finishReason: FinishReason | null;
   nativeFinishReason: string | null;
   cancelled: boolean;
   error: AppError | null;
   firstTokenAt: number | null;
-  /** The service tier a non-streaming answer says served it (a stream's translator tells its own). */
-  serviceTier?: string | null;
 }
 
 const MAX_ERROR_BODY = 64 * 1024;

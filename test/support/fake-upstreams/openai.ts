@@ -112,7 +112,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     // Billed as OpenAI bills: the messages' text, the tools and response_format schema, and images by size.
     const schemas = [body.tools, body.response_format].filter((v) => v !== undefined).map((v) => JSON.stringify(v));
     const prompt = promptTokensOf([...textsOf(body), ...schemas]) + imageTokensOf(body);
-    // A predicted output's tokens that the answer did not use are billed as completion tokens (all of them here).
+    // A predicted output's tokens that the answer did not use are billed as completion tokens (all of them here, below).
     const predicted = typeof body.prediction?.content === 'string' ? promptTokensOf([body.prediction.content]) : 0;
     const tools = Array.isArray(body.tools) && body.tools.length > 0;
     const json = body.response_format?.type === 'json_object' || body.response_format?.type === 'json_schema';
@@ -127,7 +127,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const think = /think-(\d+)/.exec(model);
     const reasoning =
       typeof body.reasoning_effort === 'string' && body.reasoning_effort !== 'none' ? (think ? Array.from({ length: Number(think[1]) }, (_, i) => ` thought ${i}.`) : FAKE_OPENAI_REASONING) : [];
-    const completionTokens = (k.billMax ? Number(body.max_completion_tokens ?? body.max_tokens ?? 0) : reasoning.length + (toolCall ? 8 : words.length)) + predicted;
+    const completionTokens = k.billMax ? Number(body.max_completion_tokens ?? body.max_tokens ?? 0) : reasoning.length + (toolCall ? 8 : words.length);
     const usage = {
       prompt_tokens: prompt,
       completion_tokens: completionTokens,
@@ -135,6 +135,8 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       ...(reasoning.length ? { completion_tokens_details: { reasoning_tokens: reasoning.length } } : {}),
     };
 
+    usage.completion_tokens += predicted;
+    usage.total_tokens += predicted;
     if (!body.stream) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
