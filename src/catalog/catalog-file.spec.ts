@@ -96,7 +96,7 @@ describe('catalog file', () => {
       providerSlug: 'openai',
       upstreamModel: 'gpt-4o-2024-08-06',
       variant: null,
-      pricing: { prompt: 2_500_000_000n, completion: 10_000_000_000n, request: 0n, image: 0n, cacheRead: 1_250_000_000n, cacheWrite: null },
+      pricing: { prompt: 2_500_000_000n, completion: 10_000_000_000n, request: 0n, image: 0n, cacheRead: 1_250_000_000n, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} },
       contextLength: 128000,
       maxCompletionTokens: 16384,
       supportedParameters: ['temperature', 'tools'],
@@ -105,7 +105,7 @@ describe('catalog file', () => {
     // A free endpoint needs no pricing; limits default to the model's context.
     expect(c.endpoints[1]).toMatchObject({
       variant: 'free',
-      pricing: { prompt: 0n, completion: 0n, request: 0n, image: 0n, cacheRead: null, cacheWrite: null },
+      pricing: { prompt: 0n, completion: 0n, request: 0n, image: 0n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} },
       contextLength: 128000,
       maxCompletionTokens: 128000,
       supportedParameters: [],
@@ -121,7 +121,7 @@ describe('catalog file', () => {
   });
 
   const cases: [string, (d: Doc) => void, string, RegExp][] = [
-    ['unknown top-level key', (d) => (d.extra = 1), 'extra', /unknown key \(allowed: providers, models\)/],
+    ['unknown top-level key', (d) => (d.extra = 1), 'extra', /unknown key \(allowed: providers, models, prices_as_of\)/],
     ['missing providers', (d) => delete d.providers, 'providers', /is required/],
     ['providers not a list', (d) => (d.providers = { openai: {} }), 'providers', /must be a list \(got a mapping\)/],
     ['unknown provider key', (d) => (d.providers[0].apikey = 'x'), 'providers[0].apikey', /unknown key/],
@@ -161,7 +161,7 @@ describe('catalog file', () => {
     ['price with a dollar sign', (d) => (d.models[0].endpoints[0].pricing.prompt = '$2.50'), 'models[0].endpoints[0].pricing.prompt', /must be a number of USD/],
     ['price below a nanodollar', (d) => (d.models[0].endpoints[0].pricing.prompt = 0.0000000001), 'models[0].endpoints[0].pricing.prompt', /more than 9 decimal places/],
     ['absurd price', (d) => (d.models[0].endpoints[0].pricing.prompt = 2_500_000), 'models[0].endpoints[0].pricing.prompt', /at most 1000000 USD/],
-    ['unknown price key', (d) => (d.models[0].endpoints[0].pricing.input = 1), 'models[0].endpoints[0].pricing.input', /unknown key \(allowed: prompt, completion, request, image, cache_read, cache_write\)/],
+    ['unknown price key', (d) => (d.models[0].endpoints[0].pricing.input = 1), 'models[0].endpoints[0].pricing.input', /unknown key \(allowed: prompt, completion, cache_read, cache_write, cache_write_1h, request, image, tiers, service_tiers\)/],
     ['priced free endpoint', (d) => (d.models[0].endpoints[1].pricing = { prompt: 0.1 }), 'models[0].endpoints[1].pricing.prompt', /must be 0 on a free endpoint/],
     ['bad variant', (d) => (d.models[0].endpoints[1].variant = 'nitro'), 'models[0].endpoints[1].variant', /must be one of free/],
     ['duplicate endpoint', (d) => d.models[0].endpoints.push({ ...d.models[0].endpoints[0] }), 'models[0].endpoints[2]', /duplicate endpoint openai \(already at models\[0\]\.endpoints\[0\]\)/],
@@ -207,7 +207,7 @@ describe('catalog file', () => {
   });
 
   it('accepts an empty catalog', () => {
-    expect(parseCatalog('providers: []\nmodels: []\n', FILE)).toEqual({ providers: [], models: [], endpoints: [] });
+    expect(parseCatalog('providers: []\nmodels: []\n', FILE)).toEqual({ providers: [], models: [], endpoints: [], pricesAsOf: null });
   });
 });
 
@@ -291,10 +291,15 @@ describe('the shipped default catalog', () => {
     for (const e of c.endpoints) {
       expect(slugs.has(e.providerSlug)).toBe(true);
       expect(models.has(e.modelId)).toBe(true);
-      for (const price of Object.values(e.pricing)) {
-        if (price === null) continue;
-        expect(typeof price).toBe('bigint');
-        expect(price >= 0n).toBe(true);
+      // Every price, the prompt-length tiers' and the service tiers' included.
+      const { tiers, serviceTiers, ...flat } = e.pricing;
+      const nested = [...tiers, ...Object.values(serviceTiers).flatMap(({ tiers: t, ...rest }) => [rest, ...t])];
+      for (const set of [flat, ...nested]) {
+        for (const [key, price] of Object.entries(set)) {
+          if (price === null || key === 'abovePromptTokens') continue;
+          expect(typeof price).toBe('bigint');
+          expect((price as bigint) >= 0n).toBe(true);
+        }
       }
       if (e.variant === 'free') expect(e.pricing.prompt + e.pricing.completion).toBe(0n);
       expect(e.maxCompletionTokens).toBeLessThanOrEqual(e.contextLength);
@@ -312,5 +317,66 @@ describe('the shipped default catalog', () => {
     expect(providersOf('deepseek/deepseek-chat')).toEqual(['deepseek', 'together', 'fireworks']);
     expect(providersOf('meta-llama/llama-3.3-70b-instruct')).toEqual(['groq', 'together', 'fireworks']);
     expect(c.endpoints.filter((e) => e.modelId === 'meta-llama/llama-3.1-8b-instruct' && e.variant === 'free')).toHaveLength(1);
+  });
+
+  it('dates its prices and carries the prices the base ones cannot express', () => {
+    expect(c.pricesAsOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const ep = (model: string, provider: string) => c.endpoints.find((e) => e.modelId === model && e.providerSlug === provider && !e.variant)!;
+    expect(ep('google/gemini-2.5-pro', 'google-ai-studio').pricing.tiers).toEqual([
+      { abovePromptTokens: 200_000, prompt: 2_500_000_000n, completion: 15_000_000_000n, cacheRead: 625_000_000n, cacheWrite: null, cacheWrite1h: null },
+    ]);
+    expect(ep('anthropic/claude-sonnet-4', 'anthropic').pricing).toMatchObject({ cacheWrite: 3_750_000_000n, cacheWrite1h: 6_000_000_000n });
+    expect(ep('openai/gpt-4.1', 'openai').pricing.serviceTiers.priority).toMatchObject({ prompt: 3_500_000_000n, completion: 14_000_000_000n });
+  });
+});
+
+describe('tiered, 1-hour cache and service tier prices', () => {
+  const withPricing = (pricing: Doc) => {
+    const d = valid();
+    d.models[0].endpoints[0].pricing = pricing;
+    return stringify(d);
+  };
+  const problem = (pricing: Doc) => {
+    try {
+      parseCatalog(withPricing(pricing), FILE);
+    } catch (err) {
+      return `${(err as CatalogFileError).path}: ${(err as CatalogFileError).problem}`;
+    }
+    return null;
+  };
+
+  it('parses them into nanodollars per million', () => {
+    const c = parseCatalog(
+      withPricing({
+        prompt: 1,
+        completion: 2,
+        cache_write: 1.25,
+        cache_write_1h: 2,
+        tiers: [{ above_prompt_tokens: 1000, prompt: 2, completion: 3 }],
+        service_tiers: { flex: { prompt: 0.5, completion: 1 }, priority: { prompt: 2, completion: 4, tiers: [{ above_prompt_tokens: 1000, prompt: 3, completion: 5 }] } },
+      }),
+      FILE,
+    );
+    const p = c.endpoints[0].pricing;
+    expect(p).toMatchObject({ cacheWrite: 1_250_000_000n, cacheWrite1h: 2_000_000_000n });
+    expect(p.tiers).toEqual([{ abovePromptTokens: 1000, prompt: 2_000_000_000n, completion: 3_000_000_000n, cacheRead: null, cacheWrite: null, cacheWrite1h: null }]);
+    expect(p.serviceTiers.flex).toEqual({ prompt: 500_000_000n, completion: 1_000_000_000n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [] });
+    expect(p.serviceTiers.priority.tiers[0]).toMatchObject({ abovePromptTokens: 1000, prompt: 3_000_000_000n });
+  });
+
+  it('refuses tiers out of order, cheaper than shorter prompts, or without prices', () => {
+    expect(problem({ prompt: 1, completion: 2, tiers: [{ above_prompt_tokens: 1000, prompt: 0.5, completion: 3 }] })).toBe(
+      'models[0].endpoints[0].pricing.tiers[0]: prompt must not be lower than for shorter prompts',
+    );
+    expect(
+      problem({ prompt: 1, completion: 2, tiers: [{ above_prompt_tokens: 1000, prompt: 2, completion: 3 }, { above_prompt_tokens: 500, prompt: 3, completion: 4 }] }),
+    ).toBe("models[0].endpoints[0].pricing.tiers[1].above_prompt_tokens: must be above the previous tier's 1000");
+    expect(problem({ prompt: 1, completion: 2, tiers: [{ above_prompt_tokens: 1000, prompt: 2 }] })).toBe('models[0].endpoints[0].pricing.tiers[0].completion: is required');
+    expect(problem({ prompt: 1, completion: 2, service_tiers: { Priority: { prompt: 2, completion: 4 } } })).toMatch(/^models\[0\]\.endpoints\[0\]\.pricing\.service_tiers\.Priority: must be a service tier name/);
+  });
+
+  it('dates the prices with prices_as_of', () => {
+    expect(parseCatalog('prices_as_of: 2025-09-15\nproviders: []\nmodels: []\n', FILE).pricesAsOf).toBe('2025-09-15');
+    expect(() => parseCatalog('prices_as_of: last week\nproviders: []\nmodels: []\n', FILE)).toThrow(/prices_as_of: must be a date, YYYY-MM-DD/);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { ENV_DOCS } from '../common/config/env.schema';
 import { usdToNanos } from '../common/money/money';
-import type { AdapterKind, EndpointDef, EndpointPricing, ModelDef, ProviderDef } from './catalog.types';
+import type { AdapterKind, EndpointDef, EndpointPricing, ModelDef, PromptTier, ProviderDef, TokenPrices } from './catalog.types';
 
 /**
  * The catalog file: YAML text in, validated typed catalog out. Pure (no Nest, no environment), so
@@ -16,6 +16,8 @@ export interface CatalogData {
   models: ModelDef[];
   /** Every endpoint of every model, in file order. */
   endpoints: EndpointDef[];
+  /** When the prices were last checked against the providers' lists (YYYY-MM-DD), if the file says. */
+  pricesAsOf: string | null;
 }
 
 export class CatalogFileError extends Error {
@@ -235,30 +237,74 @@ function parseProvider(v: unknown, at: Seg[]): ProviderDef {
   };
 }
 
-const PRICE_KEYS = ['prompt', 'completion', 'request', 'image', 'cache_read', 'cache_write'] as const;
+const TOKEN_PRICE_KEYS = ['prompt', 'completion', 'cache_read', 'cache_write', 'cache_write_1h'] as const;
+const PRICE_KEYS = [...TOKEN_PRICE_KEYS, 'request', 'image', 'tiers', 'service_tiers'] as const;
+const SERVICE_TIER = /^[a-z][a-z0-9_-]*$/;
+
+/** prompt, completion and cache prices of a mapping (prompt and completion as `need` says). */
+function tokenPrices(o: Record<string, unknown>, at: Seg[], need: (key: string) => bigint): TokenPrices {
+  const price = (key: string) => (o[key] !== undefined && o[key] !== null ? priceToNanos(o[key], [...at, key]) : null);
+  return { prompt: need('prompt'), completion: need('completion'), cacheRead: price('cache_read'), cacheWrite: price('cache_write'), cacheWrite1h: price('cache_write_1h') };
+}
+
+/**
+ * Prompt-length tiers, ascending. A longer prompt never costs less per token: the hold is sized at
+ * the tier of the (deliberately high) prompt estimate, which must cover the tier the provider bills.
+ */
+function parseTiers(v: unknown, at: Seg[], base: TokenPrices): PromptTier[] {
+  if (v === undefined || v === null) return [];
+  let previous: TokenPrices & { abovePromptTokens: number } = { ...base, abovePromptTokens: 0 };
+  return list(v, at).map((item, i) => {
+    const tierAt = [...at, i];
+    const o = mapping(item, tierAt, ['above_prompt_tokens', ...TOKEN_PRICE_KEYS]);
+    const above = integer(required(o, 'above_prompt_tokens', tierAt), [...tierAt, 'above_prompt_tokens'], 1);
+    if (above <= previous.abovePromptTokens) fail([...tierAt, 'above_prompt_tokens'], `must be above the previous tier's ${previous.abovePromptTokens}`);
+    const tier = { abovePromptTokens: above, ...tokenPrices(o, tierAt, (key) => priceToNanos(required(o, key, tierAt), [...tierAt, key])) };
+    for (const key of ['prompt', 'completion', 'cacheRead', 'cacheWrite', 'cacheWrite1h'] as const) {
+      const was = previous[key] ?? previous.prompt;
+      if ((tier[key] ?? tier.prompt) < was) fail(tierAt, `${key} must not be lower than for shorter prompts`);
+    }
+    previous = tier;
+    return tier;
+  });
+}
 
 function parsePricing(v: unknown, at: Seg[], kind: ModelDef['kind'], free: boolean): EndpointPricing {
   const o = mapping(v, at, PRICE_KEYS);
   const given = (key: string) => o[key] !== undefined && o[key] !== null;
   const price = (key: string, fallback: bigint | null) => (given(key) ? priceToNanos(o[key], [...at, key]) : fallback);
-  const need = (key: string) => priceToNanos(required(o, key, at), [...at, key]);
+  const need = (key: string) =>
+    // Embedding models have no output tokens, so their completion price may be left out.
+    free || (key === 'completion' && kind === 'embedding') ? price(key, 0n)! : priceToNanos(required(o, key, at), [...at, key]);
   if (free) {
-    for (const key of PRICE_KEYS) {
+    for (const key of [...TOKEN_PRICE_KEYS, 'request', 'image']) {
       if (given(key) && priceToNanos(o[key], [...at, key]) !== 0n) fail([...at, key], 'must be 0 on a free endpoint');
+    }
+    for (const key of ['tiers', 'service_tiers']) if (given(key)) fail([...at, key], 'a free endpoint has no other prices');
+  }
+  const base = tokenPrices(o, at, need);
+  const serviceTiers: EndpointPricing['serviceTiers'] = {};
+  if (given('service_tiers')) {
+    const tiersAt = [...at, 'service_tiers'];
+    const named = mapping(o.service_tiers, tiersAt, Object.keys(o.service_tiers as object));
+    for (const [name, value] of Object.entries(named)) {
+      const tierAt = [...tiersAt, name];
+      if (!SERVICE_TIER.test(name)) fail(tierAt, 'must be a service tier name as the provider reports it (lowercase, e.g. priority, flex)');
+      const t = mapping(value, tierAt, [...TOKEN_PRICE_KEYS, 'tiers']);
+      const prices = tokenPrices(t, tierAt, (key) => priceToNanos(required(t, key, tierAt), [...tierAt, key]));
+      serviceTiers[name] = { ...prices, tiers: parseTiers(t.tiers, [...tierAt, 'tiers'], prices) };
     }
   }
   return {
-    prompt: free ? price('prompt', 0n)! : need('prompt'),
-    // Embedding models have no output tokens, so their completion price may be left out.
-    completion: free || kind === 'embedding' ? price('completion', 0n)! : need('completion'),
+    ...base,
     request: price('request', 0n)!,
     image: price('image', 0n)!,
-    cacheRead: price('cache_read', null),
-    cacheWrite: price('cache_write', null),
+    tiers: parseTiers(o.tiers, [...at, 'tiers'], base),
+    serviceTiers,
   };
 }
 
-const ZERO_PRICING: EndpointPricing = { prompt: 0n, completion: 0n, request: 0n, image: 0n, cacheRead: null, cacheWrite: null };
+const ZERO_PRICING: EndpointPricing = { prompt: 0n, completion: 0n, request: 0n, image: 0n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} };
 
 function parseEndpoint(v: unknown, at: Seg[], model: ModelDef, providers: Map<string, ProviderDef>): EndpointDef {
   const o = mapping(v, at, [
@@ -372,7 +418,8 @@ function parseModel(
 /** Validates an already-parsed document; throws Problem. */
 function validate(doc: unknown): CatalogData {
   if (doc === null || doc === undefined) fail([], 'the file is empty: it needs `providers` and `models`');
-  const root = mapping(doc, [], ['providers', 'models'], true);
+  const root = mapping(doc, [], ['providers', 'models', 'prices_as_of'], true);
+  const pricesAsOf = root.prices_as_of === undefined || root.prices_as_of === null ? null : parseDate(root.prices_as_of, ['prices_as_of']);
 
   const providers = new Map<string, ProviderDef>();
   list(required(root, 'providers', []), ['providers']).forEach((p, i) => {
@@ -391,7 +438,14 @@ function validate(doc: unknown): CatalogData {
     models.push(parsed.model);
     endpoints.push(...parsed.endpoints);
   });
-  return { providers: [...providers.values()], models, endpoints };
+  return { providers: [...providers.values()], models, endpoints, pricesAsOf };
+}
+
+/** A calendar date, YYYY-MM-DD (YAML may have read it as a Date already). */
+function parseDate(v: unknown, at: Seg[]): string {
+  const s = v instanceof Date ? v.toISOString().slice(0, 10) : text(v, at, /^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD');
+  if (Number.isNaN(Date.parse(`${s}T00:00:00Z`))) fail(at, `must be a real date (got ${JSON.stringify(s)})`);
+  return s;
 }
 
 /**

@@ -30,7 +30,7 @@ function ep(slug: string, o: Partial<EndpointDef> & { routable?: boolean } = {})
     providerSlug: slug,
     upstreamModel: 'llama',
     variant: null,
-    pricing: { prompt: M, completion: M, request: 0n, image: 0n, cacheRead: null, cacheWrite: null },
+    pricing: { prompt: M, completion: M, request: 0n, image: 0n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} },
     contextLength: 131072,
     maxCompletionTokens: 8192,
     supportedParameters: ['temperature'],
@@ -40,7 +40,7 @@ function ep(slug: string, o: Partial<EndpointDef> & { routable?: boolean } = {})
   return { endpoint, model, provider: provider(slug), routable };
 }
 
-const priced = (prompt: bigint, completion: bigint) => ({ prompt, completion, request: 0n, image: 0n, cacheRead: null, cacheWrite: null });
+const priced = (prompt: bigint, completion: bigint) => ({ prompt, completion, request: 0n, image: 0n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} });
 
 describe('catalog presenter', () => {
   it('lists a model with paid endpoints, and its :free variant separately', () => {
@@ -77,7 +77,7 @@ describe('catalog presenter', () => {
   it('unions supported parameters in OpenRouter order and formats per-token prices', () => {
     const dto = presentModel(
       entriesOf(model, [
-        ep('a', { supportedParameters: ['tools', 'temperature'], pricing: { ...priced(2_500_000_000n, 10n * M), cacheRead: 1_250_000_000n, cacheWrite: null } }),
+        ep('a', { supportedParameters: ['tools', 'temperature'], pricing: { ...priced(2_500_000_000n, 10n * M), cacheRead: 1_250_000_000n, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} } }),
         ep('b', { supportedParameters: ['seed', 'temperature'], pricing: priced(5n * M, 20n * M) }),
       ])[0],
     );
@@ -91,7 +91,7 @@ describe('catalog presenter', () => {
     expect(presentEndpoint(entry, ep('a')).status).toBe(0);
     expect(presentEndpoint(entry, ep('a', { routable: false })).status).toBe(-10);
     const cached = (cacheWrite: bigint | null) =>
-      presentEndpoint(entry, ep('a', { pricing: { ...priced(M, M), cacheRead: M / 10n, cacheWrite } })).supports_implicit_caching;
+      presentEndpoint(entry, ep('a', { pricing: { ...priced(M, M), cacheRead: M / 10n, cacheWrite, cacheWrite1h: null, tiers: [], serviceTiers: {} } })).supports_implicit_caching;
     expect(cached(null)).toBe(true);
     expect(cached(M)).toBe(false);
     expect(presentEndpoint(entry, ep('a')).supports_implicit_caching).toBe(false);

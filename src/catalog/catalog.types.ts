@@ -32,17 +32,35 @@ export interface ModelDef {
   kind: 'chat' | 'embedding';
 }
 
-export interface EndpointPricing {
+/** Per-token prices, nanodollars per million tokens. */
+export interface TokenPrices {
   prompt: bigint;
   completion: bigint;
+  /** Cached prompt tokens read; null = billed as prompt tokens. */
+  cacheRead: bigint | null;
+  /** Prompt tokens written to the cache (Anthropic: the 5-minute cache); null = billed as prompt tokens. */
+  cacheWrite: bigint | null;
+  /** Prompt tokens written to the 1-hour cache (Anthropic); null = billed at `cacheWrite`. */
+  cacheWrite1h: bigint | null;
+}
+
+/** Token prices that apply instead once a request's prompt is longer than `abovePromptTokens` (Gemini 2.5 Pro above 200k). */
+export interface PromptTier extends TokenPrices {
+  abovePromptTokens: number;
+}
+
+export interface EndpointPricing extends TokenPrices {
   /** Per request. */
   request: bigint;
   /** Per input image. */
   image: bigint;
-  /** Cached prompt tokens read; null = billed as prompt tokens. */
-  cacheRead: bigint | null;
-  /** Prompt tokens written to the cache; null = billed as prompt tokens. */
-  cacheWrite: bigint | null;
+  /** By prompt length, ascending; the last one the prompt is longer than applies. */
+  tiers: PromptTier[];
+  /**
+   * Prices of the provider's service tiers (OpenAI `priority`, `flex`) that differ from the base
+   * ones, by the tier name the provider reports; each replaces the token prices, prompt tiers included.
+   */
+  serviceTiers: Record<string, TokenPrices & { tiers: PromptTier[] }>;
 }
 
 export interface EndpointDef {

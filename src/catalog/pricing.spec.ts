@@ -10,6 +10,9 @@ const p = (o: Partial<EndpointPricing> = {}): EndpointPricing => ({
   image: 0n,
   cacheRead: null,
   cacheWrite: null,
+  cacheWrite1h: null,
+  tiers: [],
+  serviceTiers: {},
   ...o,
 });
 
@@ -48,5 +51,32 @@ describe('pricing', () => {
     expect(maxCostOf(1000, m + 1, pricing)).toBeGreaterThan(budget);
     expect(affordableTokens(1000n, 1_000_000, pricing)).toBe(0);
     expect(affordableTokens(budget, 10, p({ completion: 0n }))).toBeNull();
+  });
+});
+
+describe('prices the base ones cannot express', () => {
+  const tiered = p({ prompt: perM(1.25), completion: perM(10), cacheRead: perM(0.31), tiers: [{ abovePromptTokens: 200_000, prompt: perM(2.5), completion: perM(15), cacheRead: perM(0.625), cacheWrite: null, cacheWrite1h: null }] });
+  const usage = (prompt: number, completion: number, details?: Record<string, number>) => ({ prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: details });
+
+  it('bills a prompt above a tier threshold at that tier, prompt and completion', () => {
+    expect(costOf(usage(200_000, 1000), tiered)).toBe(usdToNanos('0.25') + usdToNanos('0.01'));
+    expect(costOf(usage(200_001, 1000), tiered)).toBe(usdToNanos('0.5000025') + usdToNanos('0.015'));
+    expect(maxCostOf(250_000, 1000, tiered)).toBe(usdToNanos('0.625') + usdToNanos('0.015'));
+  });
+
+  it('bills 1-hour cache writes at their price and 5-minute ones at theirs', () => {
+    const anthropic = p({ prompt: perM(3), completion: perM(15), cacheRead: perM(0.3), cacheWrite: perM(3.75), cacheWrite1h: perM(6) });
+    // 1000 written, 600 of them to the 1-hour cache; 100 plain.
+    expect(costOf(usage(1100, 0, { cache_write_tokens: 1000, cache_write_1h_tokens: 600 }), anthropic)).toBe(300_000n + 1_500_000n + 3_600_000n);
+    // The hold prices every prompt token at the dearest a prompt token can cost.
+    expect(maxCostOf(1000, 0, anthropic)).toBe(6_000_000n);
+  });
+
+  it('bills the service tier the provider reports, and holds for the one asked for', () => {
+    const openai = p({ prompt: perM(2), completion: perM(8), serviceTiers: { priority: { prompt: perM(3.5), completion: perM(14), cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [] } } });
+    expect(costOf(usage(1000, 1000), openai, 0, 'priority')).toBe(3_500_000n + 14_000_000n);
+    expect(costOf(usage(1000, 1000), openai, 0, 'default')).toBe(2_000_000n + 8_000_000n);
+    expect(maxCostOf(1000, 1000, openai, 0, 'priority')).toBe(17_500_000n);
+    expect(affordableTokens(17_500_000n, 1000, openai, 0, 'priority')).toBe(1000);
   });
 });

@@ -1,41 +1,65 @@
 import { ceilDiv } from '../common/money/money';
 import type { Usage } from '../providers/types';
-import type { EndpointPricing } from './catalog.types';
+import type { EndpointPricing, TokenPrices } from './catalog.types';
 
 const MILLION = 1_000_000n;
 
 /** The one rounding rule: each component is ceil(tokens x price per million / 1e6) nanodollars. */
 const part = (tokens: number, perMillion: bigint): bigint => ceilDiv(BigInt(tokens) * perMillion, MILLION);
 
+const max = (...values: (bigint | null)[]): bigint => values.reduce<bigint>((m, v) => (v !== null && v > m ? v : m), 0n);
+
 /**
- * What a request cost, in nanodollars: uncached prompt, cached prompt (read and write prices where
- * the endpoint has them), completion, plus per-request and per-image prices.
+ * The token prices of a request: those of its service tier when the endpoint prices that tier
+ * apart (else the base ones), at the prompt-length tier its prompt falls in.
  */
-export function costOf(usage: Usage, pricing: EndpointPricing, images = 0): bigint {
+export function tokenPricesFor(pricing: EndpointPricing, promptTokens: number, serviceTier?: string | null): TokenPrices {
+  const chosen = (serviceTier && Object.hasOwn(pricing.serviceTiers, serviceTier) ? pricing.serviceTiers[serviceTier] : null) ?? pricing;
+  let prices: TokenPrices = chosen;
+  for (const tier of chosen.tiers) if (promptTokens > tier.abovePromptTokens) prices = tier;
+  return prices;
+}
+
+/**
+ * What a request cost, in nanodollars: uncached prompt, cached prompt read, prompt written to the
+ * cache (the 1-hour cache at its own price), completion, plus per-request and per-image prices;
+ * at the prices of the service tier the provider reports and of the prompt's length.
+ */
+export function costOf(usage: Usage, pricing: EndpointPricing, images = 0, serviceTier?: string | null): bigint {
+  const t = tokenPricesFor(pricing, usage.prompt_tokens, serviceTier);
   const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
   const written = usage.prompt_tokens_details?.cache_write_tokens ?? 0;
+  const writtenHour = Math.min(written, usage.prompt_tokens_details?.cache_write_1h_tokens ?? 0);
   const plain = Math.max(0, usage.prompt_tokens - cached - written);
   return (
-    part(plain, pricing.prompt) +
-    part(cached, pricing.cacheRead ?? pricing.prompt) +
-    part(written, pricing.cacheWrite ?? pricing.prompt) +
-    part(usage.completion_tokens, pricing.completion) +
+    part(plain, t.prompt) +
+    part(cached, t.cacheRead ?? t.prompt) +
+    part(written - writtenHour, t.cacheWrite ?? t.prompt) +
+    part(writtenHour, t.cacheWrite1h ?? t.cacheWrite ?? t.prompt) +
+    part(usage.completion_tokens, t.completion) +
     pricing.request +
     BigInt(images) * pricing.image
   );
 }
 
-/** The most a request can cost: every prompt token at the full prompt price and every allowed output token. */
-export function maxCostOf(promptTokens: number, maxTokens: number, pricing: EndpointPricing, images = 0): bigint {
-  return part(promptTokens, pricing.prompt) + part(maxTokens, pricing.completion) + pricing.request + BigInt(images) * pricing.image;
+/**
+ * The most a request can cost: every prompt token at the dearest price a prompt token can have
+ * (a cache write may cost more than a plain prompt token) and every allowed output token, at the
+ * prompt-length tier of `promptTokens` and the service tier asked for.
+ */
+export function maxCostOf(promptTokens: number, maxTokens: number, pricing: EndpointPricing, images = 0, serviceTier?: string | null): bigint {
+  const t = tokenPricesFor(pricing, promptTokens, serviceTier);
+  const prompt = max(t.prompt, t.cacheRead, t.cacheWrite, t.cacheWrite1h);
+  return part(promptTokens, prompt) + part(maxTokens, t.completion) + pricing.request + BigInt(images) * pricing.image;
 }
 
 /** How many output tokens `budget` pays for after the prompt (null: unlimited, as the completion is free). */
-export function affordableTokens(budget: bigint, promptTokens: number, pricing: EndpointPricing, images = 0): number | null {
-  const fixed = maxCostOf(promptTokens, 0, pricing, images);
-  if (pricing.completion === 0n) return budget >= fixed ? null : 0;
+export function affordableTokens(budget: bigint, promptTokens: number, pricing: EndpointPricing, images = 0, serviceTier?: string | null): number | null {
+  const fixed = maxCostOf(promptTokens, 0, pricing, images, serviceTier);
+  const completion = tokenPricesFor(pricing, promptTokens, serviceTier).completion;
+  if (completion === 0n) return budget >= fixed ? null : 0;
   if (budget <= fixed) return 0;
   // The largest m with ceil(m x price / 1e6) <= budget - fixed.
-  const tokens = ((budget - fixed) * MILLION) / pricing.completion;
+  const tokens = ((budget - fixed) * MILLION) / completion;
   return tokens > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(tokens);
 }

@@ -18,6 +18,8 @@ export interface Budget {
   /** The most a request may hold now; null when nothing limits it. */
   room: bigint | null;
   source: BudgetSource | null;
+  /** The amount of the cap that sets `room` (null when the balance or nothing does). */
+  limit: bigint | null;
 }
 
 const HEARTBEAT_EVERY_MS = 5000;
@@ -60,13 +62,19 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
   async budget(keyId: string, userId: string, limit: KeyLimit): Promise<Budget> {
     const [caps, b] = await Promise.all([this.caps.headroom(keyId, userId, limit), this.ledger.balances(userId)]);
     const balanceRoom = b.frozen || b.receivable < 0n ? 0n : b.available;
-    if (caps.room !== null && caps.room < balanceRoom) return { room: caps.room, source: caps.source };
-    return { room: balanceRoom, source: 'balance' };
+    if (caps.room !== null && caps.room < balanceRoom) return { room: caps.room, source: caps.source, limit: caps.limit };
+    return { room: balanceRoom, source: 'balance', limit: null };
   }
 
-  /** The error for a budget of zero, by what caused it. */
-  async exhausted(userId: string, source: BudgetSource | null): Promise<Error> {
-    if (source !== 'balance') return this.caps.limitError(source);
+  /**
+   * The error for a request its budget cannot pay `needed` for, by what sets the budget: a cap
+   * (403 naming it, and by how much), or the balance (402, or 403 frozen).
+   */
+  async exhausted(userId: string, budget: Budget, needed: bigint): Promise<Error> {
+    if (budget.source !== 'balance') {
+      const shortfall = budget.limit !== null && budget.room !== null ? { limit: budget.limit, remaining: budget.room, needed } : undefined;
+      return this.caps.limitError(budget.source, shortfall);
+    }
     return this.balanceError(userId);
   }
 
@@ -83,7 +91,7 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
     } catch (err) {
       const e = err as { code?: string; message?: string };
       if (e.code === 'P0001' && e.message === 'sy:user_cap') throw await this.caps.explainUserRefusal(h.userId, h.amount);
-      if (e.code === 'P0001' && e.message === 'sy:key') throw await this.caps.explainKeyRefusal(h.keyId);
+      if (e.code === 'P0001' && e.message === 'sy:key') throw await this.caps.explainKeyRefusal(h.keyId, h.amount);
       if (e.code === 'P0001' && e.message === 'sy:balance') throw await this.balanceError(h.userId);
       throw err;
     }

@@ -1,7 +1,17 @@
 import { AppError } from '../common/errors/app-error';
 import { ERROR_STATUS, ErrorCode } from '../common/errors/error-codes';
 import type { LimitSource } from '../keys/keys.errors';
-import { KeysErrors } from '../keys/keys.errors';
+import { KeysErrors, LIMIT_SOURCES } from '../keys/keys.errors';
+
+export const isLimitSource = (v: unknown): v is LimitSource => LIMIT_SOURCES.includes(v as LimitSource);
+
+/** A cap's refusal also says how many output tokens the request asked for and how many the cap allows. */
+export function withTokens(err: Error, requested: number, affordable: number): Error {
+  if (err instanceof AppError && isLimitSource(err.metadata.limit_source)) {
+    Object.assign(err.metadata, { requested_tokens: requested, affordable_tokens: affordable });
+  }
+  return err;
+}
 
 /** Our code for an error status a provider answered (or, inside a stream, stood for). */
 export function upstreamErrorCode(status: number): ErrorCode {

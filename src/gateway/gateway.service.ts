@@ -2,7 +2,7 @@ import { TextDecoder } from 'node:util';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CatalogService } from '../catalog/catalog.service';
-import { costOf, maxCostOf } from '../catalog/pricing';
+import { costOf, maxCostOf, tokenPricesFor } from '../catalog/pricing';
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
 import { randomIdBytes } from '../common/crypto/tokens';
@@ -30,11 +30,11 @@ import type { AttemptRecord } from '../usage/entities/generation.entity';
 import { UsageService } from '../usage/usage.service';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { EmbeddingsDto } from './dto/embeddings.dto';
-import { GatewayErrors, upstreamErrorCode } from './gateway.errors';
+import { GatewayErrors, isLimitSource, upstreamErrorCode, withTokens } from './gateway.errors';
 import { legacyLogprobs } from './legacy-logprobs';
 import { estimateOutputTokens, estimatePrompt } from './prompt-estimate';
 import { forEndpoint, requestParams } from './request-params';
-import { sizeRequest } from './sizing';
+import { embeddingHold, isPriced, sizeRequest, SizingRequest } from './sizing';
 import { SseWriter } from './sse-writer';
 import { upstreamUser } from './upstream-user';
 
@@ -80,6 +80,8 @@ interface Outcome {
   outputChars: number;
   /** Deltas with output read from the endpoint being billed, excluded reasoning included (it is billed too). */
   outputDeltas: number;
+  /** The service tier a non-streaming answer says served it (a stream's translator tells its own). */
+  serviceTier?: string | null;
   finishReason: FinishReason | null;
   nativeFinishReason: string | null;
   cancelled: boolean;
@@ -170,7 +172,7 @@ export class GatewayService implements OnModuleDestroy {
       await this.freeLimits.check(principal.userId, await this.purchases.purchasedNanos(principal.userId));
     }
 
-    const prompt = estimatePrompt(body.messages, body.tools);
+    const prompt = estimatePrompt(body);
     const sessionKey = sessionKeyFrom(body as unknown as Record<string, unknown>, { 'x-session-id': meta.sessionHeader ?? undefined });
     const baseModel = parseModelSlug(models[0]).modelId;
     const remembered = sessionKey ? await this.sticky.get(principal.userId, baseModel, sessionKey) : null;
@@ -193,14 +195,20 @@ export class GatewayService implements OnModuleDestroy {
     if (!plan.ok) throw plan.error;
 
     const budget = clientMax === undefined ? await this.holds.budget(principal.keyId, principal.userId, principal.limit) : null;
-    const sized = sizeRequest(plan.attempts.map((a) => a.resolved), prompt.tokens, prompt.images, clientMax, budget?.room ?? null);
+    const sizing = { promptTokens: prompt.tokens, images: prompt.images, clientMax, serviceTier: body.service_tier, extraCompletionTokens: prompt.predictionTokens };
+    const sized = sizeRequest(plan.attempts.map((a) => a.resolved), sizing, budget?.room ?? null);
     if (!sized.ok) {
-      throw budget?.room === 0n ? await this.holds.exhausted(principal.userId, budget.source) : GatewayErrors.cannotAfford(sized.requested, sized.affordable);
+      // Only a budget (no max_tokens) can refuse here. A cap that limits it is a 403 naming the cap, never "more credits".
+      if (budget && (budget.source !== 'balance' || budget.room === 0n)) {
+        const needed = maxCostOf(prompt.tokens, 1, plan.attempts[0].resolved.endpoint.pricing, prompt.images, body.service_tier);
+        throw withTokens(await this.holds.exhausted(principal.userId, budget, needed), sized.requested, sized.affordable);
+      }
+      throw GatewayErrors.cannotAfford(sized.requested, sized.affordable);
     }
     const { maxTokens, hold } = sized.sizing;
     const genId = newGenerationId();
     timing?.mark('route');
-    await this.admit(genId, principal, hold, clientMax, prompt, plan.attempts);
+    await this.admit(genId, principal, hold, sizing, plan.attempts);
     timing?.mark('hold');
 
     const stream = body.stream === true;
@@ -285,11 +293,10 @@ export class GatewayService implements OnModuleDestroy {
       Math.random,
     );
     if (!plan.ok) throw plan.error;
-    const sized = sizeRequest(plan.attempts.map((a) => a.resolved), promptTokens, 0, 1, null);
-    const hold = sized.ok ? sized.sizing.hold : 0n;
+    const hold = embeddingHold(plan.attempts.map((a) => a.resolved), promptTokens);
     const genId = newGenerationId();
     timing?.mark('route');
-    await this.admit(genId, principal, hold, 1, { tokens: promptTokens, images: 0 }, plan.attempts);
+    await this.admit(genId, principal, hold, { promptTokens, images: 0, clientMax: undefined }, plan.attempts);
     timing?.mark('hold');
 
     const attempts: AttemptRecord[] = [];
@@ -348,27 +355,36 @@ export class GatewayService implements OnModuleDestroy {
     genId: string,
     principal: KeyPrincipal,
     hold: bigint,
-    clientMax: number | undefined,
-    prompt: { tokens: number; images: number },
+    sizing: SizingRequest,
     attempts: RouteAttempt[],
   ): Promise<void> {
+    const { clientMax } = sizing;
     const pricing = attempts[0].resolved.endpoint.pricing;
+    // A priced endpoint on a hold of 0 would be served for nothing: a sizing bug, never a free request.
+    if (hold === 0n && isPriced(attempts[0].resolved)) {
+      this.log.error({ generation: genId, model: attempts[0].resolved.model.id }, 'refused a priced request sized at 0');
+      throw GatewayErrors.internal();
+    }
     try {
       await this.holds.hold({
         id: genId,
         userId: principal.userId,
         keyId: principal.keyId,
         amount: hold,
-        promptCost: maxCostOf(prompt.tokens, 0, pricing, prompt.images),
-        completionPrice: pricing.completion,
+        promptCost: maxCostOf(sizing.promptTokens, 0, pricing, sizing.images, sizing.serviceTier),
+        // What the sweeper bills relayed output at, should this process die: the price this request pays.
+        completionPrice: tokenPricesFor(pricing, sizing.promptTokens, sizing.serviceTier).completion,
       });
     } catch (err) {
       const refusal = err instanceof AppError && (err.code === 'permission_denied' || err.code === 'payment_required');
       if (!refusal || clientMax === undefined || err.metadata.limit_source === 'dispute') throw err;
       const budget = await this.holds.budget(principal.keyId, principal.userId, principal.limit);
+      const sized = budget.room === null ? null : sizeRequest([attempts[0].resolved], sizing, budget.room);
+      const affordable = !sized || sized.ok ? clientMax : sized.affordable;
+      // A cap refused: it stays the 403 naming the cap (the balance may cover the request), with the tokens it allows.
+      if (isLimitSource(err.metadata.limit_source)) throw withTokens(err, clientMax, affordable);
       if (budget.room === null || budget.room === 0n) throw err;
-      const sized = sizeRequest([attempts[0].resolved], prompt.tokens, prompt.images, clientMax, budget.room);
-      throw GatewayErrors.cannotAfford(clientMax, sized.ok ? clientMax : sized.affordable);
+      throw GatewayErrors.cannotAfford(clientMax, affordable);
     }
   }
 
@@ -576,6 +592,7 @@ export class GatewayService implements OnModuleDestroy {
     outcome.nativeFinishReason = result.nativeFinishReason;
     outcome.outputChars = (result.message.content?.length ?? 0) + (result.message.reasoning?.length ?? 0) + JSON.stringify(result.message.tool_calls ?? []).length - 2;
     outcome.usage = result.usage;
+    outcome.serviceTier = result.serviceTier ?? null;
     if (!outcome.usage) this.estimateUsage(outcome, promptTokens);
     const cost = this.costFor(outcome, hold, images);
     const r = served.attempt.resolved;
@@ -744,7 +761,9 @@ export class GatewayService implements OnModuleDestroy {
     if (!billed || !outcome.usage) return 0n;
     const noOutput = outcome.usage.completion_tokens === 0 && (outcome.finishReason === null || outcome.finishReason === 'error');
     if (noOutput) return 0n;
-    const cost = costOf(outcome.usage, billed.resolved.endpoint.pricing, images);
+    // Billed at the prices of the service tier the provider says it used (priority, flex), where the endpoint prices it apart.
+    const tier = outcome.served?.opened?.translator.serviceTier?.() ?? outcome.serviceTier ?? null;
+    const cost = costOf(outcome.usage, billed.resolved.endpoint.pricing, images, tier);
     return cost < hold ? cost : hold;
   }
 

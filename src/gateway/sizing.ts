@@ -12,22 +12,36 @@ export type SizingResult =
   | { ok: true; sizing: Sizing }
   | { ok: false; requested: number; affordable: number };
 
+/** What sizing needs to know of a request. */
+export interface SizingRequest {
+  /** The prompt estimate (deliberately high) and its images. */
+  promptTokens: number;
+  images: number;
+  /** The client's max_tokens, if it set one. */
+  clientMax: number | undefined;
+  /** The service tier asked of the provider (`service_tier`), priced apart where the endpoint says so. */
+  serviceTier?: string | null;
+  /** Completion tokens the provider may bill beyond max_tokens (rejected predicted output). */
+  extraCompletionTokens?: number;
+}
+
 /**
  * How many tokens each planned endpoint may generate and what to hold for the request. With the
  * client's max_tokens: that, within each endpoint's output limit. Without: the endpoint's limit,
  * lowered to what the caller can afford (`budget`, null = no limit), so a hold never exceeds it.
+ * Prices are those of the prompt's length tier and the service tier asked for.
  */
-export function sizeRequest(
-  endpoints: ResolvedEndpoint[],
-  promptTokens: number,
-  images: number,
-  clientMax: number | undefined,
-  budget: bigint | null,
-): SizingResult {
+export function sizeRequest(endpoints: ResolvedEndpoint[], req: SizingRequest, budget: bigint | null): SizingResult {
+  const { promptTokens, images, clientMax, serviceTier } = req;
+  const extra = req.extraCompletionTokens ?? 0;
   const limits = endpoints.map((r) => Math.max(0, Math.min(r.endpoint.maxCompletionTokens, r.endpoint.contextLength - promptTokens)));
   let maxTokens = limits.map((limit) => Math.min(clientMax ?? limit, limit));
   if (budget !== null) {
-    const affordable = endpoints.map((r) => affordableTokens(budget, promptTokens, r.endpoint.pricing, images));
+    // What the budget pays for beyond the extra completion tokens the request may be billed anyway.
+    const affordable = endpoints.map((r) => {
+      const a = affordableTokens(budget, promptTokens, r.endpoint.pricing, images, serviceTier);
+      return a === null ? null : Math.max(0, a - extra);
+    });
     if (clientMax !== undefined) {
       const firstAffordable = affordable[0] ?? 0;
       if (firstAffordable !== null && firstAffordable < maxTokens[0]) {
@@ -41,8 +55,25 @@ export function sizeRequest(
     }
   }
   const hold = endpoints.reduce((max, r, i) => {
-    const c = maxTokens[i] >= 1 ? maxCostOf(promptTokens, maxTokens[i], r.endpoint.pricing, images) : 0n;
+    const c = maxTokens[i] >= 1 ? maxCostOf(promptTokens, maxTokens[i] + extra, r.endpoint.pricing, images, serviceTier) : 0n;
     return c > max ? c : max;
   }, 0n);
   return { ok: true, sizing: { maxTokens, hold } };
+}
+
+/**
+ * What to hold for an embeddings request: its input at the dearest planned endpoint's prices (an
+ * embedding has no output tokens, so there is nothing to size).
+ */
+export function embeddingHold(endpoints: ResolvedEndpoint[], promptTokens: number): bigint {
+  return endpoints.reduce((max, r) => {
+    const c = maxCostOf(promptTokens, 0, r.endpoint.pricing);
+    return c > max ? c : max;
+  }, 0n);
+}
+
+/** Whether an endpoint charges anything at all: one that does is never called on a hold of 0. */
+export function isPriced(r: ResolvedEndpoint): boolean {
+  const p = r.endpoint.pricing;
+  return p.prompt > 0n || p.completion > 0n || p.request > 0n || p.image > 0n;
 }

@@ -4,7 +4,7 @@ import { Clock } from '../common/clock/clock';
 import { queryRows } from '../common/database/sql';
 import { AppError } from '../common/errors/app-error';
 import { CapsRepository, CounterRow } from './caps.repository';
-import { KeysErrors, LimitSource } from './keys.errors';
+import { KeysErrors, LimitShortfall, LimitSource } from './keys.errors';
 import { LimitReset, periodStarts, PeriodStarts } from './periods';
 
 export interface KeyLimit {
@@ -17,8 +17,31 @@ export function spendInPeriod(c: CounterRow, reset: LimitReset | null): bigint {
   return reset === 'daily' ? c.day : reset === 'weekly' ? c.week : reset === 'monthly' ? c.month : c.total;
 }
 
-const remaining = (cap: bigint | null, spent: bigint, held: bigint): bigint | null =>
-  cap === null ? null : cap - spent - held > 0n ? cap - spent - held : 0n;
+/** A cap that applies to a request: its amount and what is left of it now (held money counts as spent). */
+export interface CapRoom {
+  source: LimitSource;
+  limit: bigint;
+  room: bigint;
+}
+
+const capRoom = (source: LimitSource, limit: bigint | null, spent: bigint, held: bigint): CapRoom[] =>
+  limit === null ? [] : [{ source, limit, room: limit - spent - held > 0n ? limit - spent - held : 0n }];
+
+const keySource = (reset: LimitReset | null): LimitSource => (reset ? (`key_${reset}` as LimitSource) : 'key');
+
+/** The user's caps, daily first (the order a refusal names them in when several are short). */
+function userCaps(u: NonNullable<Awaited<ReturnType<CapsRepository['userCounters']>>>): CapRoom[] {
+  return [
+    ...capRoom('user_daily', u.caps.daily, u.day, u.held),
+    ...capRoom('user_weekly', u.caps.weekly, u.week, u.held),
+    ...capRoom('user_monthly', u.caps.monthly, u.month, u.held),
+  ];
+}
+
+/** The cap that refuses `amount`: the first one short of it, else (it was read after others settled) the tightest. */
+function refusingCap(caps: CapRoom[], amount: bigint): CapRoom | null {
+  return caps.find((c) => c.room < amount) ?? caps.reduce<CapRoom | null>((best, c) => (best === null || c.room < best.room ? c : best), null);
+}
 
 /**
  * Spending caps per key and per user. `reserve` holds an amount against every cap that applies, in
@@ -46,7 +69,7 @@ export class CapsService {
         throw KeysErrors.limitExceeded(await this.userLimitSource(tx, userId, amount, p));
       }
       if (!(await this.repo.reserveKey(tx, keyId, amount, now, p))) {
-        throw await this.keyFailure(tx, keyId, now);
+        throw await this.keyFailure(tx, keyId, now, amount);
       }
     });
   }
@@ -70,27 +93,20 @@ export class CapsService {
    * The most that can be reserved right now for this key and user, and which cap sets it
    * (room null: no cap applies).
    */
-  async headroom(keyId: string, userId: string, key: KeyLimit): Promise<{ room: bigint | null; source: LimitSource | null }> {
+  async headroom(keyId: string, userId: string, key: KeyLimit): Promise<{ room: bigint | null; source: LimitSource | null; limit: bigint | null }> {
     const p = periodStarts(this.clock.now());
     const [k, u] = await Promise.all([this.repo.keyCounters(keyId, p), this.repo.userCounters(userId, p)]);
-    const candidates: [bigint | null, LimitSource][] = [
-      [k ? remaining(key.limit, spendInPeriod(k, key.reset), k.held) : null, key.reset ? (`key_${key.reset}` as LimitSource) : 'key'],
-    ];
-    if (u) {
-      candidates.push([remaining(u.caps.daily, u.day, u.held), 'user_daily']);
-      candidates.push([remaining(u.caps.weekly, u.week, u.held), 'user_weekly']);
-      candidates.push([remaining(u.caps.monthly, u.month, u.held), 'user_monthly']);
-    }
-    let best: { room: bigint | null; source: LimitSource | null } = { room: null, source: null };
-    for (const [room, source] of candidates) {
-      if (room !== null && (best.room === null || room < best.room)) best = { room, source };
+    const caps = [...(k ? capRoom(keySource(key.reset), key.limit, spendInPeriod(k, key.reset), k.held) : []), ...(u ? userCaps(u) : [])];
+    let best: { room: bigint | null; source: LimitSource | null; limit: bigint | null } = { room: null, source: null, limit: null };
+    for (const c of caps) {
+      if (best.room === null || c.room < best.room) best = { room: c.room, source: c.source, limit: c.limit };
     }
     return best;
   }
 
-  /** The 403 for a cap that has no room left. */
-  limitError(source: LimitSource | null): AppError {
-    return KeysErrors.limitExceeded(source ?? 'key');
+  /** The 403 for a cap that refused a request, with by how much when known. */
+  limitError(source: LimitSource | null, shortfall?: LimitShortfall): AppError {
+    return KeysErrors.limitExceeded(source ?? 'key', shortfall);
   }
 
   keyCounters(keyId: string): Promise<CounterRow | null> {
@@ -116,30 +132,41 @@ export class CapsService {
 
   /** Why the user's caps refused `amount` (a 403 naming the cap), read after the refusal. */
   async explainUserRefusal(userId: string, amount: bigint, em?: EntityManager): Promise<AppError> {
-    return KeysErrors.limitExceeded(await this.userLimitSource(em ?? this.repo.dataSource.manager, userId, amount, periodStarts(this.clock.now())));
+    const cap = await this.userRefusal(em ?? this.repo.dataSource.manager, userId, amount, periodStarts(this.clock.now()));
+    return cap ? KeysErrors.limitExceeded(cap.source, { limit: cap.limit, remaining: cap.room, needed: amount }) : KeysErrors.limitExceeded('user_monthly');
   }
 
-  /** Why the key refused a reservation: gone, disabled, expired (401) or its limit (403). */
-  explainKeyRefusal(keyId: string, em?: EntityManager): Promise<AppError> {
-    return this.keyFailure(em ?? this.repo.dataSource.manager, keyId, this.clock.now());
+  /** Why the key refused a reservation of `amount`: gone, disabled, expired (401) or its limit (403). */
+  explainKeyRefusal(keyId: string, amount?: bigint, em?: EntityManager): Promise<AppError> {
+    return this.keyFailure(em ?? this.repo.dataSource.manager, keyId, this.clock.now(), amount);
+  }
+
+  /**
+   * The user cap that refused `amount`, read after the refusal. Only caps that are set are named:
+   * when requests settled meanwhile and none is short any more, the tightest one is.
+   */
+  private async userRefusal(tx: EntityManager, userId: string, amount: bigint, p: PeriodStarts): Promise<CapRoom | null> {
+    const u = await this.repo.userCounters(userId, p, tx);
+    return u ? refusingCap(userCaps(u), amount) : null;
   }
 
   private async userLimitSource(tx: EntityManager, userId: string, amount: bigint, p: PeriodStarts): Promise<LimitSource> {
-    const u = await this.repo.userCounters(userId, p, tx);
-    if (u?.caps.daily != null && u.day + u.held + amount > u.caps.daily) return 'user_daily';
-    if (u?.caps.weekly != null && u.week + u.held + amount > u.caps.weekly) return 'user_weekly';
-    return 'user_monthly';
+    return (await this.userRefusal(tx, userId, amount, p))?.source ?? 'user_monthly';
   }
 
-  private async keyFailure(em: EntityManager, keyId: string, now: Date): Promise<AppError> {
+  private async keyFailure(em: EntityManager, keyId: string, now: Date, amount?: bigint): Promise<AppError> {
     const rows = (await queryRows(em,
-      `SELECT disabled, deleted_at, expires_at, limit_reset FROM api_keys WHERE id = $1`,
+      `SELECT disabled, deleted_at, expires_at, limit_reset, limit_nanos::text AS limit_nanos FROM api_keys WHERE id = $1`,
       [keyId],
-    )) as { disabled: boolean; deleted_at: Date | null; expires_at: Date | null; limit_reset: LimitReset | null }[];
+    )) as { disabled: boolean; deleted_at: Date | null; expires_at: Date | null; limit_reset: LimitReset | null; limit_nanos: string | null }[];
     const key = rows[0];
     if (!key || key.deleted_at) return KeysErrors.invalidKey();
     if (key.disabled) return KeysErrors.disabledKey();
     if (key.expires_at && key.expires_at <= now) return KeysErrors.expiredKey();
-    return KeysErrors.limitExceeded(key.limit_reset ? (`key_${key.limit_reset}` as LimitSource) : 'key');
+    const source = keySource(key.limit_reset);
+    const counters = amount !== undefined && key.limit_nanos !== null ? await this.repo.keyCounters(keyId, periodStarts(now), em) : null;
+    if (!counters) return KeysErrors.limitExceeded(source);
+    const [cap] = capRoom(source, BigInt(key.limit_nanos!), spendInPeriod(counters, key.limit_reset), counters.held);
+    return KeysErrors.limitExceeded(source, { limit: cap.limit, remaining: cap.room, needed: amount! });
   }
 }

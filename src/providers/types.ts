@@ -81,7 +81,8 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
-  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number };
+  /** cache_write_1h_tokens: the part of cache_write_tokens written to Anthropic's 1-hour cache (priced apart). */
+  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number; cache_write_1h_tokens?: number };
   completion_tokens_details?: { reasoning_tokens?: number };
 }
 

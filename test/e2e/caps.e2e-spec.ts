@@ -3,8 +3,11 @@ import { Clock, ManualClock } from '../../src/common/clock/clock';
 import { usdToNanos } from '../../src/common/money/money';
 import { CapsService } from '../../src/keys/caps.service';
 import { FreeModelLimits } from '../../src/keys/free-model-limits';
+import { CreditsService } from '../../src/credits/credits.service';
+import { LedgerService } from '../../src/credits/ledger.service';
 import { KeysService } from '../../src/keys/keys.service';
 import { call, createKey, signUp } from '../support/factories';
+import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
 import { createTestApp, TestApp } from '../support/test-app';
 
 const usd = (v: number) => usdToNanos(v);
@@ -227,5 +230,73 @@ describe('limit resets at UTC boundaries', () => {
     expect(await run(1, usd(10))).toEqual([true]); // a buyer's own, larger daily window
     clock.set('2026-11-25T00:00:00Z');
     expect(await run(1)).toEqual([true]);
+  });
+});
+
+describe('a cap, not the balance, refusing a request says which and by how much (403)', () => {
+  let f: GatewayFixture;
+  beforeAll(async () => {
+    f = await startGatewayFixture({ env: { DATABASE_POOL_MAX: '30' } });
+  });
+  afterEach(async () => {
+    expect(await f.t.get(LedgerService).check()).toEqual([]);
+  });
+  afterAll(() => f.close());
+
+  type Refusal = { error: { message: string; metadata: Record<string, unknown> } };
+  /** A user with $10 and a key (with `keyBody`'s limit). */
+  const rich = async (keyBody: Record<string, unknown> = {}) => {
+    const u = await signUp(f.t, 'capped');
+    await f.t.get(CreditsService).grant(u.id, usd(10), 'test');
+    return { u, key: (await createKey(f.t, { cookie: u.cookie }, keyBody)).key };
+  };
+  // Up to $0.02: no prompt price, 1000 output tokens at $20 per million (and the upstream bills all of them).
+  const pricey = (extra: Record<string, unknown> = { max_tokens: 1000 }) => ({ model: 'test/pricey-full', messages: [{ role: 'user', content: 'hi' }], ...extra });
+  const chat = (key: string, body: Record<string, unknown>) => call<Refusal>(f.t, 'POST', '/api/v1/chat/completions', { key, body });
+
+  it.each([
+    [{ limit: 0.01 }, 'key', /^Key limit exceeded \(total limit\): this request needs up to \$0.02 and \$0.01 of the \$0.01 limit is left$/],
+    [{ limit: 0.01, limit_reset: 'daily' }, 'key_daily', /^Key limit exceeded \(daily limit\)/],
+  ])('a key limit %j below the cost, on an account with $10: 403 %s', async (keyBody, source, message) => {
+    const { key } = await rich(keyBody);
+    const seen = f.fakes.a.seen.length;
+    const res = await chat(key, pricey());
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toMatch(message);
+    expect(res.body.error.metadata).toMatchObject({ limit_source: source, limit: 0.01, limit_remaining: 0.01, request_cost: 0.02, requested_tokens: 1000, affordable_tokens: 500 });
+    expect(f.fakes.a.seen.length).toBe(seen);
+  });
+
+  it.each([
+    ['daily', 'user_daily'],
+    ['weekly', 'user_weekly'],
+    ['monthly', 'user_monthly'],
+  ])('a user %s cap below the cost: 403 %s, with what is left', async (period, source) => {
+    const { u, key } = await rich();
+    expect((await call(f.t, 'PATCH', '/api/v1/limits', { cookie: u.cookie, body: { [period]: 0.005 } })).status).toBe(200);
+    const res = await chat(key, pricey());
+    expect(res.status).toBe(403);
+    expect(res.body.error.metadata).toMatchObject({ limit_source: source, limit: 0.005, limit_remaining: 0.005, request_cost: 0.02, affordable_tokens: 250 });
+  });
+
+  it('a key limit below the prompt cost, without max_tokens: 403 key, not "more credits"', async () => {
+    const { key } = await rich({ limit: 0.000000002 }); // 2 nanodollars; the prompt costs more at $1 per million
+    const res = await chat(key, { model: 'test/chat', messages: [{ role: 'user', content: 'word '.repeat(100) }] });
+    expect(res.status).toBe(403);
+    expect(res.body.error.metadata).toMatchObject({ limit_source: 'key', limit: 0.000000002, limit_remaining: 0.000000002, affordable_tokens: 0 });
+  });
+
+  it('with only a $0.30 daily cap, every refusal of a burst names user_daily', async () => {
+    const { u, key } = await rich();
+    await call(f.t, 'PATCH', '/api/v1/limits', { cookie: u.cookie, body: { daily: 0.3 } });
+    // Each holds $0.02 and is billed far less (200 tokens), so refusals are explained while others settle.
+    const long = (extra: Record<string, unknown>) => ({ ...pricey(extra), model: 'test/pricey-long' });
+    const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => chat(key, long(i % 2 ? { max_tokens: 1000 } : {}))));
+    const refused = replies.filter((r) => r.status !== 200);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.map((r) => [r.status, r.body.error.metadata.limit_source])).toEqual(refused.map(() => [403, 'user_daily']));
+    const until = Date.now() + 10_000;
+    while ((await f.t.get(CapsService).userCounters(u.id))!.held > 0n && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect((await f.t.get(CapsService).userCounters(u.id))!.day).toBeLessThanOrEqual(usd(0.3));
   });
 });

@@ -149,6 +149,7 @@ interface Counts {
   output?: number;
   cacheRead?: number;
   cacheWrite?: number;
+  cacheWrite1h?: number;
 }
 
 /** Merges the usage fields present in an Anthropic usage object into `prev`. */
@@ -159,6 +160,8 @@ function usageCounts(prev: Counts, u: Json): Counts {
     output: num(u.output_tokens) ?? prev.output,
     cacheRead: num(u.cache_read_input_tokens) ?? prev.cacheRead,
     cacheWrite: num(u.cache_creation_input_tokens) ?? prev.cacheWrite,
+    // Of which written to the 1-hour cache, billed at its own (higher) price.
+    cacheWrite1h: num((u.cache_creation as Json | undefined)?.ephemeral_1h_input_tokens) ?? prev.cacheWrite1h,
   };
 }
 
@@ -172,7 +175,11 @@ function toUsage(c: Counts): Usage {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: prompt + completion,
-    prompt_tokens_details: { cached_tokens: cached, cache_write_tokens: written },
+    prompt_tokens_details: {
+      cached_tokens: cached,
+      cache_write_tokens: written,
+      ...(c.cacheWrite1h ? { cache_write_1h_tokens: Math.min(Math.max(0, Math.floor(c.cacheWrite1h)), written) } : {}),
+    },
   };
 }
 

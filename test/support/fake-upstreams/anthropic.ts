@@ -20,7 +20,9 @@
  *   ' it over.', then a signature) before the text or tool block.
  *
  * Usage: input_tokens = fakeInputTokens(body) (see below); output_tokens = number of non-empty
- * chunks sent, thinking included. Text replies are cut at `max_tokens` chunks (stop_reason max_tokens).
+ * chunks sent, thinking included. A request with a `cache_control` (top level, or on a system,
+ * message or tool block) writes its whole input to the cache: cache_creation_input_tokens, split in
+ * `cache_creation` by the first cache_control's ttl (`1h`, else 5 minutes), and input_tokens 0. Text replies are cut at `max_tokens` chunks (stop_reason max_tokens).
  * Every request is recorded in `seen` (`aborted`: the client left before the response ended).
  */
 import http from 'node:http';
@@ -55,6 +57,13 @@ const ERROR_TYPES: Record<number, string> = {
  * prompt (string or text blocks), string message content, text blocks, tool_result content (string
  * or text blocks) and tool_use inputs as JSON.
  */
+/** The ttl of the request's first cache_control (`5m` when it names none), or null without one. */
+function cacheTtl(body: any): string | null { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const blocks = [body, ...(Array.isArray(body.system) ? body.system : []), ...(body.tools ?? []), ...(body.messages ?? []).flatMap((m: { content: unknown }) => (Array.isArray(m.content) ? m.content : []))];
+  const marked = blocks.find((b) => b && typeof b === 'object' && b.cache_control);
+  return marked ? (marked.cache_control.ttl ?? '5m') : null;
+}
+
 export function fakeInputTokens(body: any): number { // eslint-disable-line @typescript-eslint/no-explicit-any
   let chars = 0;
   const textOf = (content: unknown): void => {
@@ -171,7 +180,16 @@ export async function startFakeAnthropic(): Promise<FakeUpstream> {
     const toolId = `toolu_fake_${counter}`;
     const thinking = body.thinking?.type === 'enabled' ? FAKE_ANTHROPIC_THINKING : [];
     const outputTokens = thinking.length + (kind === 'tool' ? jsonFragments.filter(Boolean).length : textChunks.length);
-    const usageStart = { input_tokens: inputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1 };
+    const ttl = cacheTtl(body);
+    const usageStart = ttl
+      ? {
+          input_tokens: 0,
+          cache_creation_input_tokens: inputTokens,
+          cache_creation: { ephemeral_5m_input_tokens: ttl === '1h' ? 0 : inputTokens, ephemeral_1h_input_tokens: ttl === '1h' ? inputTokens : 0 },
+          cache_read_input_tokens: 0,
+          output_tokens: 1,
+        }
+      : { input_tokens: inputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1 };
 
     if (!stream) {
       if (model.includes('long')) {

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { imageSize } from 'image-size';
 import { FakeUpstream, knobs, promptTokensOf, SeenRequest, sleep, startJsonServer } from './common';
 
 export type { FakeUpstream, SeenRequest } from './common';
@@ -24,6 +25,34 @@ function textsOf(body: { messages?: { content?: unknown }[] }): string[] {
   return out;
 }
 
+/** OpenAI's tile-based image tokens (gpt-4o): 85 + 170 a 512px tile after fitting 2048 and shortest side 768; 765 when the size is unknown. */
+function imageTokensOf(body: { messages?: { content?: unknown }[] }): number {
+  let tokens = 0;
+  for (const m of body.messages ?? []) {
+    if (!Array.isArray(m.content)) continue;
+    for (const p of m.content) {
+      if (p?.type !== 'image_url') continue;
+      const url: string = p.image_url?.url ?? '';
+      const b64 = /^data:[^,]*;base64,(.*)$/s.exec(url)?.[1];
+      let size: { width?: number; height?: number } = {};
+      try {
+        size = b64 ? imageSize(Buffer.from(b64, 'base64')) : {};
+      } catch {
+        size = {};
+      }
+      const [w, h] = [size.width ?? 0, size.height ?? 0];
+      if (p.image_url?.detail === 'low') tokens += 85;
+      else if (!w || !h) tokens += 765;
+      else {
+        let s = Math.min(1, 2048 / Math.max(w, h));
+        s *= Math.min(1, 768 / Math.min(w * s, h * s));
+        tokens += 85 + 170 * Math.ceil((w * s) / 512) * Math.ceil((h * s) / 512);
+      }
+    }
+  }
+  return tokens;
+}
+
 function error(res: http.ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: { message, type: 'fake_error', code: String(status) } }));
@@ -45,8 +74,10 @@ export interface FakeOpenAiOptions {
  * [DONE]), `stall-<ms>` (waits that long after the role chunk), `think-<n>` (n reasoning chunks instead of FAKE_OPENAI_REASONING). Tools in the request get a tool call; JSON mode gets
  * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word (and `top_logprobs` alternatives). A `reasoning_effort`
  * other than `none` gets FAKE_OPENAI_REASONING first (`message.reasoning`; streamed as `delta.reasoning`
- * chunks before any content or error). Usage: prompt = ceil(characters / 4), completion = chunks sent
- * (reasoning ones included, also as reasoning_tokens). A request's `service_tier` comes back as the
+ * chunks before any content or error). Usage: prompt = ceil(characters of the messages' text, the
+ * tools and the response_format / 4) plus images as gpt-4o bills them (by size and detail, from a
+ * data URL; 765 when unknown), completion = chunks sent (reasoning ones included, also as
+ * reasoning_tokens) plus a `prediction`'s tokens (billed as if all rejected). A request's `service_tier` comes back as the
  * response's (in every chunk when streaming), `auto` as `default`, as OpenAI reports the tier used.
  */
 export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeUpstream> {
@@ -78,7 +109,11 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     }
     if (path !== '/v1/chat/completions') return error(res, 404, `no route ${path}`);
 
-    const prompt = promptTokensOf(textsOf(body));
+    // Billed as OpenAI bills: the messages' text, the tools and response_format schema, and images by size.
+    const schemas = [body.tools, body.response_format].filter((v) => v !== undefined).map((v) => JSON.stringify(v));
+    const prompt = promptTokensOf([...textsOf(body), ...schemas]) + imageTokensOf(body);
+    // A predicted output's tokens that the answer did not use are billed as completion tokens (all of them here, below).
+    const predicted = typeof body.prediction?.content === 'string' ? promptTokensOf([body.prediction.content]) : 0;
     const tools = Array.isArray(body.tools) && body.tools.length > 0;
     const json = body.response_format?.type === 'json_object' || body.response_format?.type === 'json_schema';
     const words = k.long ? Array.from({ length: 200 }, (_, i) => ` w${i}`) : json ? ['{"ok":', 'true}'] : WORDS;
@@ -100,6 +135,8 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       ...(reasoning.length ? { completion_tokens_details: { reasoning_tokens: reasoning.length } } : {}),
     };
 
+    usage.completion_tokens += predicted;
+    usage.total_tokens += predicted;
     if (!body.stream) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
