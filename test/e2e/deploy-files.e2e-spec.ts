@@ -15,6 +15,7 @@ import type { IService } from 'kubernetes-models/v1/Service';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/common/config/app-config';
 import { ENV_DOCS } from '../../src/common/config/env.schema';
+import { unknownFields } from '../support/k8s-fields';
 import { K8sObject, Rendered, renderKustomization } from '../support/kustomize';
 import { buildOnce, freePort, runEntrypoint, Spawned, waitForStatus } from '../support/processes';
 import { TcpProxy, viaProxy } from '../support/tcp-proxy';
@@ -187,6 +188,26 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   it.each(renders)('%s: every object is valid against the Kubernetes schemas', (_, r) => {
     expect(r.objects.length).toBeGreaterThan(0);
     expect(schemaProblems(r.objects)).toEqual([]);
+  });
+
+  it('every field is one the Kubernetes API knows, and a misspelt one is caught', () => {
+    expect(unknownFields(overlay.objects)).toEqual([]);
+    const typo = structuredClone(find<K8sObject>(overlay.objects, 'Deployment', 'switchyard-gateway'));
+    const pod = (typo.spec as IDeployment['spec'])!.template.spec!;
+    Object.assign(pod, { terminationGracePeriod: 50 });
+    Object.assign(pod.containers[0], { readinesProbe: {} });
+    Object.assign(pod.containers[0].lifecycle!.preStop!.sleep!, { second: 10 });
+    pod.containers[0].env!.push({ name: 'X', valeu: '1' } as unknown as { name: string });
+    // Labels and resource quantities are maps: any key goes.
+    typo.metadata.labels!.tier = 'edge';
+    expect(unknownFields([typo]).sort()).toEqual(
+      [
+        'Deployment switchyard-gateway.spec.template.spec.terminationGracePeriod',
+        'Deployment switchyard-gateway.spec.template.spec.containers[0].readinesProbe',
+        'Deployment switchyard-gateway.spec.template.spec.containers[0].lifecycle.preStop.sleep.second',
+        'Deployment switchyard-gateway.spec.template.spec.containers[0].env[1].valeu',
+      ].sort(),
+    );
   });
 
   it('the example overlay patches what it means to, on top of the base', () => {
