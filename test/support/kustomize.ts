@@ -130,11 +130,13 @@ export function renderKustomization(dir: string, root = dir): Rendered {
   for (const { path } of k.patches ?? []) {
     const patchFile = join(dir, path);
     files.push(relative(root, patchFile));
-    for (const patch of readYamlDocuments(patchFile) as K8sObject[]) {
-      const at = objects.findIndex((o) => sameResource(o, patch));
-      if (at < 0) throw new Error(`${patchFile}: no ${patch.kind} ${patch.metadata.name} to patch`);
-      objects[at] = strategicMerge(objects[at], patch) as K8sObject;
-    }
+    // One patch per file: kustomize versions differ on several documents in a `patches` file.
+    const docs = readYamlDocuments(patchFile) as K8sObject[];
+    if (docs.length !== 1) throw new Error(`${patchFile}: one patch per file, not ${docs.length}`);
+    const [patch] = docs;
+    const at = objects.findIndex((o) => sameResource(o, patch));
+    if (at < 0) throw new Error(`${patchFile}: no ${patch.kind} ${patch.metadata.name} to patch`);
+    objects[at] = strategicMerge(objects[at], patch) as K8sObject;
   }
 
   objects = objects.map((o) => structuredClone(o));
