@@ -127,8 +127,9 @@ export function renderKustomization(dir: string, root = dir): Rendered {
     if (twins.length > 1) throw new Error(`${obj.kind} ${obj.metadata.name} is defined ${twins.length} times`);
   }
 
-  for (const { path } of k.patches ?? []) {
-    const patchFile = join(dir, path);
+  for (const entry of k.patches ?? []) {
+    if (Object.keys(entry).join() !== 'path') throw new Error(`${file}: only patches given by path are supported`);
+    const patchFile = join(dir, entry.path);
     files.push(relative(root, patchFile));
     // One patch per file: kustomize versions differ on several documents in a `patches` file.
     const docs = readYamlDocuments(patchFile) as K8sObject[];
