@@ -85,6 +85,8 @@ interface Outcome {
   cancelled: boolean;
   error: AppError | null;
   firstTokenAt: number | null;
+  /** What the sweeper needs to record the request if this process dies (see HoldsService.started). */
+  holdContext?: Record<string, unknown>;
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -226,6 +228,17 @@ export class GatewayService implements OnModuleDestroy {
       cancelled: false,
       error: null,
       firstTokenAt: null,
+      holdContext: {
+        userId: principal.userId,
+        keyId: principal.keyId,
+        appId: principal.appId,
+        requestId: meta.requestId,
+        apiType: 'completions',
+        requestedModel: models[0],
+        streamed: stream,
+        tokensPrompt: prompt.tokens,
+        createdAt: new Date(receivedAt).toISOString(),
+      },
     };
     const writer = stream ? new SseWriter(reply.raw, { 'x-request-id': meta.requestId, ...(timing ? { 'server-timing': timing.header() } : {}) }) : null;
     let response: Record<string, unknown> | undefined;
@@ -683,7 +696,10 @@ export class GatewayService implements OnModuleDestroy {
     if (upstreamError) {
       throw GatewayErrors.streamError(served.attempt.resolved.provider.name, streamErrorStatus(upstreamError.code), trimRaw(upstreamError.message), upstreamError.code);
     }
-    if (!translator.done()) throw GatewayErrors.streamCut(served.attempt.resolved.provider.name, 'the provider ended the stream early');
+    // A body that ends cleanly after the finish reason or the usage is complete: several providers
+    // close without the [DONE] sentinel, and every SDK accepts that.
+    const complete = translator.done() || (opened.ended && (outcome.finishReason !== null || translator.usage() !== null));
+    if (!complete) throw GatewayErrors.streamCut(served.attempt.resolved.provider.name, 'the provider ended the stream early');
     outcome.usage = translator.usage();
     if (!outcome.usage) this.estimateUsage(outcome, promptTokens);
     const cost = this.costFor(outcome, hold, images);
@@ -698,8 +714,17 @@ export class GatewayService implements OnModuleDestroy {
     // Excluded reasoning counts too: the provider produced it and bills it.
     if (d.delta.reasoning) outcome.outputChars += d.delta.reasoning.length;
     if (d.delta.tool_calls) for (const t of d.delta.tool_calls) outcome.outputChars += (t.function?.arguments?.length ?? 0) + (t.function?.name?.length ?? 0);
+    const first = outcome.outputDeltas === 0 && Boolean(d.delta.content || d.delta.reasoning || d.delta.tool_calls);
     if (d.delta.content || d.delta.reasoning || d.delta.tool_calls) outcome.outputDeltas++;
-    this.holds.progress(genId, estimateOutputTokens(outcome.outputChars, outcome.outputDeltas));
+    const tokens = estimateOutputTokens(outcome.outputChars, outcome.outputDeltas);
+    const r = outcome.calling?.resolved;
+    if (first && r) {
+      // The first output is written at once: a process killed right after still leaves it to the sweeper.
+      const context = { ...outcome.holdContext, model: r.model.id, providerSlug: r.provider.slug, providerName: r.provider.name, upstreamModel: r.endpoint.upstreamModel };
+      void this.holds.started(genId, tokens, context);
+    } else {
+      this.holds.progress(genId, tokens);
+    }
   }
 
   /** A stream that already started ends with an error chunk (finish_reason "error"), never silently. */
@@ -784,10 +809,10 @@ export class GatewayService implements OnModuleDestroy {
     const cost = this.costFor(outcome, hold, prompt.images);
     const reason = outcome.cancelled ? 'cancelled' : outcome.error ? 'error' : 'completed';
     try {
-      await this.holds.settle(genId, cost, reason);
+      await this.holds.settleReliably(genId, cost, reason);
     } catch (err) {
-      // The hold stays open; the sweeper settles it once its heartbeat is gone.
-      this.log.error({ err, generation: genId, hold: hold.toString(), cost: cost.toString() }, 'settlement failed');
+      // Retried and still failing: the cost is handed over, and the sweeper books it once the heartbeat is gone.
+      this.log.error({ err, generation: genId, hold: hold.toString(), cost: cost.toString() }, 'settlement failed, handed over to the sweeper');
     }
     const now = this.clock.nowMs();
     if (served) {

@@ -42,7 +42,7 @@ export interface FakeOpenAiOptions {
  * `no-usage` (no usage in the response), `bill-max` (usage claims max_tokens output tokens), `gap-<ms>`
  * (time between streamed chunks), `sse-error-<status>-at-<n>` (streams n words, then an error event with
  * that code and no [DONE]; `sse-error-<status>-at-<n>-done`: the error event and [DONE] in one write), `sse-end-at-<n>` (streams n words, then ends the body without a finish or
- * [DONE]), `stall-<ms>` (waits that long after the role chunk), `think-<n>` (n reasoning chunks instead of FAKE_OPENAI_REASONING). Tools in the request get a tool call; JSON mode gets
+ * [DONE]), `stall-<ms>` (waits that long after the role chunk), `think-<n>` (n reasoning chunks instead of FAKE_OPENAI_REASONING), `no-done` (a complete stream, finish reason and usage included, whose body ends without `data: [DONE]`). Tools in the request get a tool call; JSON mode gets
  * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word (and `top_logprobs` alternatives). A `reasoning_effort`
  * other than `none` gets FAKE_OPENAI_REASONING first (`message.reasoning`; streamed as `delta.reasoning`
  * chunks before any content or error). Usage: prompt = ceil(characters / 4), completion = chunks sent
@@ -166,6 +166,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       chunk({}, 'stop');
     }
     if (!k.noUsage && body.stream_options?.include_usage) send({ id, object: 'chat.completion.chunk', created, model, service_tier: serviceTier, choices: [], usage });
-    res.end('data: [DONE]\n\n');
+    // Some providers close a complete stream without the [DONE] sentinel.
+    res.end(model.includes('no-done') ? '' : 'data: [DONE]\n\n');
   });
 }
