@@ -12,7 +12,7 @@ import { HoldsService, SweptHold } from './holds.service';
 export const SWEEP_HOLDS_JOB = 'sweep-holds';
 
 /** The fields of a generation record the gateway hands over at a request's first output. */
-type SweptContext = Partial<Pick<GenerationRecord, 'tokensPrompt' | 'requestId' | 'apiType' | 'requestedModel' | 'model' | 'providerSlug' | 'providerName' | 'upstreamModel' | 'streamed' | 'userId' | 'keyId' | 'appId' | 'createdAt'>>;
+type SweptContext = Partial<Pick<GenerationRecord, 'tokensPrompt' | 'tokensCompletion' | 'requestId' | 'apiType' | 'requestedModel' | 'model' | 'providerSlug' | 'providerName' | 'upstreamModel' | 'streamed' | 'userId' | 'keyId' | 'appId' | 'createdAt'>>;
 
 /**
  * The record of a request the sweeper settled: every billed request has one. Its tokens are the
@@ -39,7 +39,7 @@ export function sweptRecord(s: SweptHold, now: Date): GenerationRecord | null {
     finishReason: 'error',
     nativeFinishReason: null,
     tokensPrompt: c.tokensPrompt ?? 0,
-    tokensCompletion: s.tokens,
+    tokensCompletion: s.handedOver ? (c.tokensCompletion ?? s.tokens) : s.tokens,
     tokensCached: 0,
     tokensReasoning: 0,
     usageEstimated: !s.handedOver,

@@ -158,7 +158,7 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
    * first failure on, the exact cost is handed over in Redis, where the sweeper finds it if the
    * retries run out or the process dies. False when the hold was settled already.
    */
-  async settleReliably(id: string, actual: bigint, reason: 'completed' | 'cancelled' | 'error'): Promise<boolean> {
+  async settleReliably(id: string, actual: bigint, reason: 'completed' | 'cancelled' | 'error', context: HoldContext): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
         const ok = await this.settleOnce(id, actual, reason);
@@ -166,7 +166,7 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
         if (attempt > 0) await this.redis.client.del(`hold:due:${id}`).catch(() => undefined);
         return ok;
       } catch (err) {
-        if (attempt === 0) await this.handOver(id, actual);
+        if (attempt === 0) await this.handOver(id, actual, context);
         if (attempt >= SETTLE_RETRY_MS.length) {
           // The hold's heartbeat now expires and the sweeper books the handed-over cost.
           this.live.delete(id);
@@ -178,9 +178,12 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private async handOver(id: string, actual: bigint): Promise<void> {
+  private async handOver(id: string, actual: bigint, context: HoldContext): Promise<void> {
     await this.redis.client
+      .pipeline()
+      .set(`hold:ctx:${id}`, JSON.stringify(context), 'PX', HANDOVER_TTL_MS)
       .set(`hold:due:${id}`, actual.toString(), 'PX', HANDOVER_TTL_MS)
+      .exec()
       .catch((err: Error) => this.log.error({ err: err.message, hold: id, cost: actual.toString() }, 'settlement cost not handed over'));
   }
 
@@ -250,7 +253,7 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
       const cost = handedOver ? BigInt(due[i]!) : c.promptCost + ceilDiv(BigInt(tokens) * c.completionPrice, 1_000_000n);
       const billed = cost < c.amount ? cost : c.amount;
       if (!(await this.settle(c.id, billed, 'swept'))) continue;
-      if (handedOver) await this.redis.client.del(`hold:due:${c.id}`).catch(() => undefined);
+      if (handedOver) await this.redis.client.del(`hold:due:${c.id}`, `hold:ctx:${c.id}`).catch(() => undefined);
       swept.push({ id: c.id, cost: billed, amount: c.amount, tokens, handedOver, context: parseContext(contexts[i]) });
     }
     return swept;

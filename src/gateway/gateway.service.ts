@@ -809,7 +809,20 @@ export class GatewayService implements OnModuleDestroy {
     const cost = this.costFor(outcome, hold, prompt.images);
     const reason = outcome.cancelled ? 'cancelled' : outcome.error ? 'error' : 'completed';
     try {
-      await this.holds.settleReliably(genId, cost, reason);
+      const billed = (served?.attempt ?? outcome.calling)?.resolved;
+      await this.holds.settleReliably(genId, cost, reason, {
+        userId: principal.userId,
+        keyId: principal.keyId,
+        appId: principal.appId,
+        requestId: meta.requestId,
+        apiType,
+        requestedModel,
+        streamed,
+        createdAt: new Date(receivedAt).toISOString(),
+        ...(billed ? { model: billed.model.id, providerSlug: billed.provider.slug, providerName: billed.provider.name, upstreamModel: billed.endpoint.upstreamModel } : {}),
+        tokensPrompt: outcome.usage?.prompt_tokens ?? 0,
+        tokensCompletion: outcome.usage?.completion_tokens ?? 0,
+      });
     } catch (err) {
       // Retried and still failing: the cost is handed over, and the sweeper books it once the heartbeat is gone.
       this.log.error({ err, generation: genId, hold: hold.toString(), cost: cost.toString() }, 'settlement failed, handed over to the sweeper');

@@ -4,8 +4,12 @@ import { CreditsService } from '../../src/credits/credits.service';
 import { HoldsService } from '../../src/credits/holds.service';
 import { LedgerService } from '../../src/credits/ledger.service';
 import { KeysService } from '../../src/keys/keys.service';
+import { GenerationsRepository } from '../../src/usage/generations.repository';
 import { createKey, signUp } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
+import { buildOnce, freePort, runEntrypoint, Spawned, waitForStatus } from '../support/processes';
+import { TcpProxy, viaProxy } from '../support/tcp-proxy';
+import { testDatabaseUrl, testRedisPrefix } from '../support/test-env';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -24,6 +28,37 @@ async function streamChat(f: GatewayFixture, key: string, body: Record<string, u
     .map((l) => l.slice(6))
     .map((d) => (d === '[DONE]' ? d : (JSON.parse(d) as Record<string, unknown>)));
   return { gen: res.headers.get('x-generation-id')!, events };
+}
+
+async function newUser(f: GatewayFixture, credits: number): Promise<{ userId: string; key: string; keyId: string }> {
+  const user = await signUp(f.t, 'payer');
+  if (credits > 0) await f.t.get(CreditsService).grant(user.id, usdToNanos(credits), 'test');
+  const { key } = await createKey(f.t, { cookie: user.cookie });
+  return { userId: user.id, key, keyId: (await f.t.get(KeysService).authenticate(`Bearer ${key}`)).keyId };
+}
+
+/** Sweeps until none of the user's holds is open (the sweeper leaves live ones alone). */
+async function sweepUntilSettled(f: GatewayFixture, userId: string, timeoutMs = 20_000): Promise<void> {
+  const ds = f.t.get(LedgerService).dataSource;
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    await f.t.get(HoldsService).sweep();
+    const [{ n }] = await queryRows<{ n: string }>(ds, `SELECT count(*)::text AS n FROM credit_holds WHERE user_id = $1 AND status = 'open'`, [userId]);
+    if (n === '0') return;
+    if (Date.now() > until) throw new Error(`${n} holds still open`);
+    await sleep(250);
+  }
+}
+
+/** Waits until the generation records of these requests are written (they go through a queue). */
+async function recordsOf(f: GatewayFixture, ids: string[]): Promise<Map<string, bigint>> {
+  const ds = f.t.get(LedgerService).dataSource;
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const rows = await queryRows<{ id: string; cost: string }>(ds, `SELECT id, cost_nanos::text AS cost FROM generations WHERE id = ANY($1)`, [ids]);
+    if (rows.length === ids.length || Date.now() > until) return new Map(rows.map((r) => [r.id, BigInt(r.cost)]));
+    await sleep(100);
+  }
 }
 
 async function holdRow(f: GatewayFixture, id: string): Promise<{ status: string; actual: string | null; reason: string | null }> {
@@ -81,5 +116,148 @@ describe('what a request costs, however it ends', () => {
     const open = await queryRows<{ n: string }>(ds, `SELECT count(*)::text AS n FROM credit_holds WHERE id = ANY($1) AND status = 'open'`, [live]);
     expect(open[0].n).toBe(String(live.length));
     for (const id of live) await holds.settle(id, 10n, 'completed');
+  });
+});
+
+describe('billing that survives failed settlements and killed processes', () => {
+  let f: GatewayFixture;
+  const gateways: Spawned[] = [];
+  const proxies: TcpProxy[] = [];
+  const prefix = `${testRedisPrefix()}-billing-outcomes`;
+
+  beforeAll(async () => {
+    buildOnce();
+    f = await startGatewayFixture({ env: { REDIS_KEY_PREFIX: prefix, HOLD_TTL_MS: '1500', HOLD_SWEEP_INTERVAL_MS: '3600000', DATABASE_POOL_MAX: '10' } });
+  });
+  afterAll(async () => {
+    for (const g of gateways) g.child.kill('SIGKILL');
+    for (const p of proxies) await p.stop();
+    await f.close();
+  });
+  afterEach(async () => {
+    expect(await f.t.get(LedgerService).check()).toEqual([]);
+  });
+
+  /** A gateway process whose Postgres connection goes through a proxy the test can cut. */
+  async function startGateway(extra: Record<string, string> = {}): Promise<{ url: string; proc: Spawned; pg: TcpProxy }> {
+    const port = await freePort();
+    const pg = await new TcpProxy('127.0.0.1', 5432).start();
+    proxies.push(pg);
+    const proc = runEntrypoint('main', {
+      ...f.env,
+      DATABASE_URL: viaProxy(testDatabaseUrl(), pg),
+      DATABASE_AUTO_CREATE: 'false',
+      MIGRATIONS_RUN: 'false',
+      REDIS_KEY_PREFIX: prefix,
+      PORT: String(port),
+      LOG_LEVEL: 'error',
+      DATABASE_POOL_MAX: '4',
+      // The test app sweeps and writes the records; these only serve.
+      WORKERS_ENABLED: 'false',
+      HOLD_TTL_MS: '15000',
+      ...extra,
+    });
+    gateways.push(proc);
+    await waitForStatus(`http://127.0.0.1:${port}/health`, 200, proc);
+    return { url: `http://127.0.0.1:${port}`, proc, pg };
+  }
+
+  const pricey = { model: 'test/pricey-full', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1000 };
+
+  it('300 requests over 3 processes on $1.00 while Postgres drops every connection: each of the 50 served is booked $0.02 exactly once', async () => {
+    const procs = await Promise.all([startGateway(), startGateway(), startGateway()]);
+    const { userId, key } = await newUser(f, 1);
+    const seenBefore = f.fakes.a.seen.length;
+    const replies = Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const res = await fetch(`${procs[i % 3].url}/api/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(pricey),
+        });
+        await res.arrayBuffer();
+        return { status: res.status, gen: res.headers.get('x-generation-id') };
+      }),
+    );
+    // Once every admitted request is at the provider (it answers after 300 ms), Postgres goes away
+    // for every gateway, so all their settlements fail at first.
+    const until = Date.now() + 10_000;
+    while (f.fakes.a.seen.length - seenBefore < 50 && Date.now() < until) await sleep(10);
+    for (const p of procs) p.pg.down();
+    await sleep(1500);
+    for (const p of procs) p.pg.up();
+    const done = await replies;
+    const served = done.filter((r) => r.status === 200);
+    expect(served).toHaveLength(50);
+    await sweepUntilSettled(f, userId);
+    const ds = f.t.get(LedgerService).dataSource;
+    const booked = await queryRows<{ id: string; actual: string; reason: string }>(ds, `SELECT id, actual::text, reason FROM credit_holds WHERE user_id = $1`, [userId]);
+    expect(booked).toHaveLength(50);
+    expect(booked.filter((h) => h.actual !== String(usdToNanos(0.02)))).toEqual([]);
+    const b = await f.t.get(LedgerService).balances(userId);
+    expect(b).toMatchObject({ available: 0n, held: 0n });
+    const records = await recordsOf(f, served.map((r) => r.gen!));
+    expect([...records.values()].filter((c) => c !== usdToNanos(0.02))).toEqual([]);
+    expect(records.size).toBe(50);
+    for (const p of procs) p.proc.child.kill('SIGTERM');
+    await Promise.all(procs.map((p) => p.proc.exited));
+  });
+
+  it('a process killed while its settlement fails hands the exact cost to the sweeper', async () => {
+    const gw = await startGateway();
+    const { userId, key } = await newUser(f, 1);
+    const seenBefore = f.fakes.a.seen.length;
+    const reply = fetch(`${gw.url}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(pricey),
+    }).then(async (res) => ({ status: res.status, body: (await res.json()) as { id: string; usage: { cost: number } } }));
+    while (f.fakes.a.seen.length === seenBefore) await sleep(10);
+    gw.pg.down();
+    const { status, body } = await reply;
+    expect(status).toBe(200);
+    expect(body.usage.cost).toBe(0.02);
+    await sleep(300); // the settlement failed and is being retried
+    gw.proc.child.kill('SIGKILL');
+    await gw.proc.exited;
+    gw.pg.up();
+    await sweepUntilSettled(f, userId);
+    const [h] = await queryRows<{ actual: string; reason: string }>(f.t.get(LedgerService).dataSource, `SELECT actual::text, reason FROM credit_holds WHERE id = $1`, [body.id]);
+    expect(h).toEqual({ actual: String(usdToNanos(0.02)), reason: 'swept' });
+    expect((await recordsOf(f, [body.id])).get(body.id)).toBe(usdToNanos(0.02));
+  });
+
+  it('16 streams killed with their process half a second in are billed what they relayed, and each has a generation record', async () => {
+    const gw = await startGateway();
+    const { userId, key } = await newUser(f, 5);
+    const streams = await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        const res = await fetch(`${gw.url}/api/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'test/pricey-long-slow', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1000, stream: true }),
+        });
+        const reader = res.body!.getReader();
+        let text = '';
+        while ((text.match(/"content":" w/g) ?? []).length < 5) text += new TextDecoder().decode((await reader.read()).value);
+        return { gen: res.headers.get('x-generation-id')!, reader };
+      }),
+    );
+    await sleep(500);
+    gw.proc.child.kill('SIGKILL');
+    await gw.proc.exited;
+    for (const s of streams) await s.reader.cancel().catch(() => undefined);
+    await sweepUntilSettled(f, userId);
+    const ds = f.t.get(LedgerService).dataSource;
+    const holds = await queryRows<{ id: string; actual: string }>(ds, `SELECT id, actual::text FROM credit_holds WHERE user_id = $1`, [userId]);
+    // At least the 5 chunks each had relayed (one token each, $20 per million output tokens).
+    expect(holds.filter((h) => BigInt(h.actual) < 5n * 20_000n)).toEqual([]);
+    const records = await recordsOf(f, holds.map((h) => h.id));
+    expect(records.size).toBe(16);
+    for (const h of holds) expect(records.get(h.id)).toBe(BigInt(h.actual));
+    for (const s of streams) {
+      const res = await fetch(`${f.t.url}/api/v1/generation?id=${s.gen}`, { headers: { authorization: `Bearer ${key}` } });
+      expect(res.status).toBe(200);
+    }
   });
 });
