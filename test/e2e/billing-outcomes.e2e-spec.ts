@@ -1,6 +1,7 @@
 import { queryRows } from '../../src/common/database/sql';
 import { usdToNanos } from '../../src/common/money/money';
 import { CreditsService } from '../../src/credits/credits.service';
+import { sweptRecord } from '../../src/credits/hold-sweeper.processor';
 import { HoldsService } from '../../src/credits/holds.service';
 import { LedgerService } from '../../src/credits/ledger.service';
 import { KeysService } from '../../src/keys/keys.service';
@@ -95,6 +96,21 @@ describe('what a request costs, however it ends', () => {
     expect(usage.cost).toBeCloseTo((3 * 1 + 5 * 2) / 1e6, 12);
     const h = await holdRow(f, gen);
     expect(h).toMatchObject({ status: 'settled', reason: 'completed', actual: String(3_000n + 10_000n) });
+  });
+
+  it('ledger:check reports a generation whose cost differs from what its settlement booked', async () => {
+    const { userId, keyId } = await newUser(f, 1);
+    const holds = f.t.get(HoldsService);
+    const id = `gen-told-${Date.now()}`;
+    await holds.hold({ id, userId, keyId, amount: 1000n, promptCost: 0n, completionPrice: 0n });
+    await holds.settle(id, 400n, 'completed');
+    const record = sweptRecord({ id, cost: 300n, amount: 1000n, tokens: 1, handedOver: true, context: { userId, keyId, requestedModel: 'test/a-only' } }, new Date());
+    await f.t.get(GenerationsRepository).insert([record!]);
+    try {
+      expect(await f.t.get(LedgerService).check()).toEqual([`generation ${id} records a cost of 300 but its settlement booked 400`]);
+    } finally {
+      await f.t.get(LedgerService).dataSource.query(`DELETE FROM generations WHERE id = $1`, [id]);
+    }
   });
 
   it('the sweeper reaches a dead hold behind more than a batch of live long holds', async () => {
