@@ -98,6 +98,62 @@ describe('what a request costs, however it ends', () => {
     expect(h).toMatchObject({ status: 'settled', reason: 'completed', actual: String(3_000n + 10_000n) });
   });
 
+  it('a client that hangs up right after the visible answer of a hidden-reasoning model pays the reasoning the provider bills', async () => {
+    const { userId, key } = await newUser(f, 1);
+    const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'test/hidden-think', messages: [{ role: 'user', content: 'hello there' }], stream: true }),
+    });
+    const gen = res.headers.get('x-generation-id')!;
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('"finish_reason":"stop"')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const h = await holdRow(f, gen);
+    // The provider bills 3 prompt tokens at $1 and 2005 completion tokens (2000 of them hidden reasoning) at $20 per million.
+    expect(h).toMatchObject({ status: 'settled', reason: 'cancelled', actual: String(3n * 1000n + 2005n * 20_000n) });
+    const [g] = await recordsOf(f, [gen]).then((m) => [...m.values()]);
+    expect(g).toBe(3n * 1000n + 2005n * 20_000n);
+    await sweepUntilSettled(f, userId);
+  });
+
+  it('a non-streamed request abandoned before any output is billed what the provider completed', async () => {
+    const { userId, key } = await newUser(f, 1);
+    const before = f.fakes.a.seen.length;
+    const abort = new AbortController();
+    const reply = fetch(`${f.t.url}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'test/slow-complete', messages: [{ role: 'user', content: 'x'.repeat(4000) }] }),
+      signal: abort.signal,
+    });
+    while (f.fakes.a.seen.length === before) await sleep(10);
+    await sleep(300);
+    abort.abort();
+    await expect(reply).rejects.toThrow();
+    const [{ id }] = await queryRows<{ id: string }>(f.t.get(LedgerService).dataSource, `SELECT id FROM credit_holds WHERE user_id = $1`, [userId]);
+    const h = await holdRow(f, id);
+    // 1000 prompt tokens at $1 and the 5 completed tokens at $20 per million.
+    expect(h).toMatchObject({ status: 'settled', reason: 'cancelled', actual: String(1000n * 1000n + 5n * 20_000n) });
+  });
+
+  it('a stream abandoned before its first output is billed what the provider went on to produce', async () => {
+    const { key } = await newUser(f, 1);
+    const abort = new AbortController();
+    const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'test/stall-short', messages: [{ role: 'user', content: 'x'.repeat(4000) }], stream: true }),
+      signal: abort.signal,
+    });
+    // The first bytes are `: PROCESSING` comments; the provider's first output comes after 800 ms.
+    const gen = res.headers.get('x-generation-id')!;
+    abort.abort();
+    const h = await holdRow(f, gen);
+    expect(h).toMatchObject({ status: 'settled', reason: 'cancelled', actual: String(1000n * 1000n + 5n * 20_000n) });
+  });
+
   it('ledger:check reports a generation whose cost differs from what its settlement booked', async () => {
     const { userId, keyId } = await newUser(f, 1);
     const holds = f.t.get(HoldsService);
