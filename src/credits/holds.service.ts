@@ -161,8 +161,7 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
   async settleReliably(id: string, actual: bigint, reason: 'completed' | 'cancelled' | 'error', context: HoldContext): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const ok = await this.settleOnce(id, actual, reason);
-        this.live.delete(id);
+        const ok = await this.settle(id, actual, reason);
         if (attempt > 0) await this.redis.client.del(`hold:due:${id}`).catch(() => undefined);
         return ok;
       } catch (err) {
@@ -190,16 +189,13 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
   /**
    * Books `actual` (capped at the hold) and releases the rest, exactly once, in one round trip
    * (`sy_settle`). False when the hold was already settled (by the sweeper, or a duplicate call):
-   * nothing changes then. One attempt: the hold is no longer this process's to keep alive.
+   * nothing changes then. One attempt; a live hold stays alive when it fails (settleReliably tries again).
    */
   async settle(id: string, actual: bigint, reason: 'completed' | 'cancelled' | 'error' | 'swept'): Promise<boolean> {
-    this.live.delete(id);
-    return this.settleOnce(id, actual, reason);
-  }
-
-  private settleOnce(id: string, actual: bigint, reason: string): Promise<boolean> {
     const p = periodStarts(this.clock.now());
-    return this.holds.settle(id, actual < 0n ? 0n : actual, reason, p, accountCode(usageShardFor(id)));
+    const ok = await this.holds.settle(id, actual < 0n ? 0n : actual, reason, p, accountCode(usageShardFor(id)));
+    this.live.delete(id);
+    return ok;
   }
 
   /**

@@ -91,6 +91,8 @@ interface Outcome {
   clientLeft?: boolean;
   /** The drain ran out before the provider's answer ended. */
   drainTimedOut?: boolean;
+  /** The endpoint being called failed by itself after the client left: named in the record, not billed. */
+  callingFailed?: boolean;
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -450,7 +452,7 @@ export class GatewayService implements OnModuleDestroy {
         // unless it failed by itself during the drain (a provider bills no request it failed).
         if (signal.aborted) throw GatewayErrors.clientClosed();
         if (outcome.clientLeft) {
-          outcome.calling = null;
+          outcome.callingFailed = true;
           throw GatewayErrors.clientClosed();
         }
         outcome.calling = null;
@@ -806,7 +808,7 @@ export class GatewayService implements OnModuleDestroy {
    * when the client left after the request reached it (the provider processed the prompt).
    */
   private billedAttempt(outcome: Outcome): RouteAttempt | null {
-    return outcome.served?.attempt ?? (outcome.outputDeltas > 0 || outcome.cancelled ? outcome.calling : null);
+    return outcome.served?.attempt ?? (outcome.outputDeltas > 0 || (outcome.cancelled && !outcome.callingFailed) ? outcome.calling : null);
   }
 
   private usageJson(usage: Usage, cost: bigint): Record<string, unknown> {

@@ -270,7 +270,7 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   UPSTREAM_FIRST_BYTE_TIMEOUT_MS: 'Time for a provider to start answering before falling back to the next one.',
   UPSTREAM_IDLE_TIMEOUT_MS: 'Longest silence inside a provider response before it is treated as cut.',
   UPSTREAM_DRAIN_TIMEOUT_MS:
-    "How long the gateway keeps reading a provider's response after the client left, to learn what the provider bills for it. When it runs out first, the request is billed on the gateway's own count (the hold, for a model whose reasoning the gateway cannot see).",
+    "How long the gateway keeps reading a provider's answer after the client left, to learn what the provider bills for it. If it runs out before the usage is known, the request is billed its hold.",
   STREAM_PROCESSING_AFTER_MS: 'A stream whose provider has not answered by then starts (HTTP 200) and sends `: PROCESSING` comments while it waits; earlier failures are plain HTTP errors.',
   HOLD_TTL_MS: 'A request hold with no sign of life for this long (its process died) is settled by the sweeper.',
   HOLD_SWEEP_INTERVAL_MS: 'How often the sweeper looks for such holds.',
