@@ -156,13 +156,16 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
    * Settles a request's hold, whatever it takes: a failed call is tried again with backoff while
    * this process keeps the hold alive (the sweeper never settles a live request's hold). From the
    * first failure on, the exact cost is handed over in Redis, where the sweeper finds it if the
-   * retries run out or the process dies. False when the hold was settled already.
+   * retries run out or the process dies. False when the hold was settled already: by the sweeper,
+   * if this process stalled past the TTL, and then what the sweeper booked short of `actual` is
+   * booked now (`sy_settle_late`, once, owed if the balance cannot cover it).
    */
   async settleReliably(id: string, actual: bigint, reason: 'completed' | 'cancelled' | 'error', context: HoldContext): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
         const ok = await this.settle(id, actual, reason);
         if (attempt > 0) await this.redis.client.del(`hold:due:${id}`).catch(() => undefined);
+        if (!ok) await this.settleLate(id, actual);
         return ok;
       } catch (err) {
         if (attempt === 0) await this.handOver(id, actual, context);
@@ -175,6 +178,14 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
         await new Promise((r) => setTimeout(r, SETTLE_RETRY_MS[attempt]));
       }
     }
+  }
+
+  /** Books what a settlement that came after the sweeper's knows beyond it; the amount booked. */
+  async settleLate(id: string, actual: bigint): Promise<bigint> {
+    const p = periodStarts(this.clock.now());
+    const booked = await this.holds.settleLate(id, actual, p, accountCode(usageShardFor(id)));
+    if (booked > 0n) this.log.warn({ hold: id, booked: booked.toString() }, 'settlement after the sweeper: difference booked');
+    return booked;
   }
 
   private async handOver(id: string, actual: bigint, context: HoldContext): Promise<void> {

@@ -169,6 +169,33 @@ describe('what a request costs, however it ends', () => {
     }
   });
 
+  it('a settlement that arrives after the sweeper books the difference once, owed when the balance cannot cover it', async () => {
+    const { userId, keyId } = await newUser(f, 0.00001); // 10,000 nanodollars
+    const holds = f.t.get(HoldsService);
+    const ledger = f.t.get(LedgerService);
+    const id = `gen-late-${Date.now()}`;
+    // Its process stalled: no heartbeat, so the sweeper settles it on the prompt cost alone.
+    await ledger.dataSource.query(`SELECT sy_hold($1, $2, $3, 10000, 1000, 0, now(), current_date, current_date, current_date)`, [id, userId, keyId]);
+    await sleep(1700);
+    await holds.sweep();
+    expect(await holdRow(f, id)).toMatchObject({ status: 'settled', reason: 'swept', actual: '1000' });
+    // Meanwhile the user holds the rest of the balance for another request.
+    const other = `gen-other-${Date.now()}`;
+    await holds.hold({ id: other, userId, keyId, amount: 9000n, promptCost: 0n, completionPrice: 0n });
+    // The stalled process comes back with the exact cost: the whole hold.
+    expect(await holds.settleReliably(id, 10_000n, 'completed', {})).toBe(false);
+    expect(await holds.settleReliably(id, 10_000n, 'completed', {})).toBe(false);
+    await holds.settle(other, 0n, 'completed');
+    expect(await holdRow(f, id)).toMatchObject({ actual: '10000' });
+    const b = await ledger.balances(userId);
+    // 9,000 more were due and none was available: owed, and repaid by the next top-up.
+    expect(b).toMatchObject({ available: 9000n, held: 0n, receivable: -9000n });
+    const journals = await queryRows<{ n: string }>(ledger.dataSource, `SELECT count(*)::text AS n FROM ledger_journals WHERE idempotency_key = $1`, [`settle-late:${id}`]);
+    expect(journals[0].n).toBe('1');
+    const [spend] = await queryRows<{ usage: string }>(ledger.dataSource, `SELECT usage_nanos::text AS usage FROM user_spend WHERE user_id = $1`, [userId]);
+    expect(spend.usage).toBe('10000');
+  });
+
   it('the sweeper reaches a dead hold behind more than a batch of live long holds', async () => {
     const user = await signUp(f.t, 'sweep');
     await f.t.get(CreditsService).grant(user.id, usdToNanos(10), 'test');
