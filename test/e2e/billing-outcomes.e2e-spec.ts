@@ -227,7 +227,7 @@ describe('billing that survives failed settlements and killed processes', () => 
   beforeAll(async () => {
     buildOnce();
     f = await startGatewayFixture({ env: { REDIS_KEY_PREFIX: prefix, HOLD_TTL_MS: '1500', HOLD_SWEEP_INTERVAL_MS: '3600000', DATABASE_POOL_MAX: '10' } });
-  });
+  }, 180_000);
   afterAll(async () => {
     for (const g of gateways) g.child.kill('SIGKILL');
     for (const p of proxies) await p.stop();
@@ -257,7 +257,8 @@ describe('billing that survives failed settlements and killed processes', () => 
       ...extra,
     });
     gateways.push(proc);
-    await waitForStatus(`http://127.0.0.1:${port}/health`, 200, proc);
+    // Booting three processes at once on a busy machine can take a while.
+    await waitForStatus(`http://127.0.0.1:${port}/health`, 200, proc, 60_000);
     return { url: `http://127.0.0.1:${port}`, proc, pg };
   }
 
@@ -300,7 +301,7 @@ describe('billing that survives failed settlements and killed processes', () => 
     expect(records.size).toBe(50);
     for (const p of procs) p.proc.child.kill('SIGTERM');
     await Promise.all(procs.map((p) => p.proc.exited));
-  });
+  }, 120_000);
 
   it('a process killed while its settlement fails hands the exact cost to the sweeper', async () => {
     const gw = await startGateway();
