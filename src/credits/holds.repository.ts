@@ -18,11 +18,16 @@ export interface OpenHold {
   amount: bigint;
   promptCost: bigint;
   completionPrice: bigint;
+  /** Postgres's own text of the timestamp: a JS Date would drop its microseconds, and the cursor with them. */
+  createdAt: string;
 }
+
+export type HoldCursor = Pick<OpenHold, 'id' | 'createdAt'>;
 
 const HOLD = prepared('sy_hold_async', 'SELECT sy_hold_async($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)');
 // sy_settle in a procedure that unlocks its rows before the WAL flush and returns after it.
 const SETTLE = prepared('sy_settle_unlocked', 'CALL sy_settle_unlocked($1, $2, $3, $4, $5, $6, $7, NULL)');
+const SETTLE_LATE = prepared('sy_settle_late', 'SELECT sy_settle_late($1, $2, $3, $4, $5, $6)::text AS booked');
 
 /** Request holds: created and settled by the sy_hold / sy_settle routines, one round trip each. */
 @Injectable()
@@ -40,13 +45,30 @@ export class HoldsRepository {
     return rows[0]?.ok === true;
   }
 
-  async openOlderThan(em: Pick<EntityManager, 'query'>, before: Date, limit: number): Promise<OpenHold[]> {
-    const rows = await queryRows<{ id: string; amount: string; prompt_cost: string; completion_price: string }>(
+  /**
+   * Open holds created before `before`, oldest first, from after `after` (the last one of the
+   * previous page): live long requests at the head cannot hide the ones behind them.
+   */
+  /** What a settlement arriving after the sweeper adds to the sweeper's (`sy_settle_late`): 0 when nothing. */
+  async settleLate(id: string, actual: bigint, p: PeriodStarts, revenueAccount: string): Promise<bigint> {
+    const rows = await this.sql.rows<{ booked: string }>(SETTLE_LATE, [id, actual.toString(), p.day, p.week, p.month, revenueAccount]);
+    return BigInt(rows[0]?.booked ?? '0');
+  }
+
+  async openOlderThan(em: Pick<EntityManager, 'query'>, before: Date, limit: number, after: HoldCursor | null = null): Promise<OpenHold[]> {
+    const rows = await queryRows<{ id: string; amount: string; prompt_cost: string; completion_price: string; created_at: string }>(
       em,
-      `SELECT id, amount::text, prompt_cost::text, completion_price::text FROM credit_holds
-       WHERE status = 'open' AND created_at < $1 ORDER BY created_at LIMIT $2`,
-      [before, limit],
+      `SELECT id, amount::text, prompt_cost::text, completion_price::text, created_at::text FROM credit_holds
+       WHERE status = 'open' AND created_at < $1 AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4))
+       ORDER BY created_at, id LIMIT $2`,
+      [before, limit, after?.createdAt ?? null, after?.id ?? ''],
     );
-    return rows.map((r) => ({ id: r.id, amount: BigInt(r.amount), promptCost: BigInt(r.prompt_cost), completionPrice: BigInt(r.completion_price) }));
+    return rows.map((r) => ({
+      id: r.id,
+      amount: BigInt(r.amount),
+      promptCost: BigInt(r.prompt_cost),
+      completionPrice: BigInt(r.completion_price),
+      createdAt: r.created_at,
+    }));
   }
 }

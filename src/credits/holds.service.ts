@@ -8,7 +8,7 @@ import { CapsService, KeyLimit } from '../keys/caps.service';
 import type { LimitSource } from '../keys/keys.errors';
 import { CreditsErrors } from './credits.errors';
 import { periodStarts } from '../keys/periods';
-import { NewHold, HoldsRepository } from './holds.repository';
+import { HoldCursor, NewHold, HoldsRepository, OpenHold } from './holds.repository';
 import { accountCode, usageShardFor } from './ledger';
 import { LedgerService } from './ledger.service';
 
@@ -23,6 +23,29 @@ export interface Budget {
 }
 
 const HEARTBEAT_EVERY_MS = 5000;
+/** How often relayed progress is written for the sweeper, after the first output (written at once). */
+const PROGRESS_EVERY_MS = 250;
+/** Holds the sweeper reads per page (Redis MGET and Postgres page size). */
+const SWEEP_PAGE = 500;
+/** A failed settlement is tried again after these pauses, the hold kept alive meanwhile. */
+const SETTLE_RETRY_MS = [100, 300, 1000, 3000, 10_000];
+/** How long a cost handed over to the sweeper is kept (far beyond any hold TTL). */
+const HANDOVER_TTL_MS = 7 * 24 * 3600 * 1000;
+
+/** What the sweeper needs to record a request it settles: given by the caller, stored as is. */
+export type HoldContext = Record<string, unknown>;
+
+/** A hold the sweeper settled: what it billed, for the request's record. */
+export interface SweptHold {
+  id: string;
+  cost: bigint;
+  amount: bigint;
+  /** Output tokens the request had reported relaying. */
+  tokens: number;
+  /** The exact cost its process handed over when its own settlement failed. */
+  handedOver: boolean;
+  context: HoldContext | null;
+}
 
 /**
  * Request billing on the ledger: a hold reserves a request's maximum cost on the user's balance,
@@ -35,7 +58,11 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
   private readonly log: AppLogger;
   /** In-flight holds of this process and the output tokens they have relayed (estimated). */
   private readonly live = new Map<string, number>();
+  /** Holds whose progress changed since it was last written. */
+  private readonly dirty = new Set<string>();
   private timer?: NodeJS.Timeout;
+  private progressTimer?: NodeJS.Timeout;
+  private readonly sweptListeners: ((swept: SweptHold[]) => Promise<void>)[] = [];
 
   constructor(
     private readonly ledger: LedgerService,
@@ -52,10 +79,18 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     this.timer = setInterval(() => void this.beat(), Math.min(HEARTBEAT_EVERY_MS, this.config.holds.ttlMs / 3));
     this.timer.unref();
+    this.progressTimer = setInterval(() => void this.flushProgress(), PROGRESS_EVERY_MS);
+    this.progressTimer.unref();
   }
 
   onApplicationShutdown(): void {
     clearInterval(this.timer);
+    clearInterval(this.progressTimer);
+  }
+
+  /** Called with the holds each sweep settled (to record their requests). */
+  onSwept(listener: (swept: SweptHold[]) => Promise<void>): void {
+    this.sweptListeners.push(listener);
   }
 
   /** What the caller can spend now: the lowest of the caps' room and the available balance. */
@@ -102,50 +137,140 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
 
   /** The request has relayed about this many output tokens so far (what the sweeper bills if we die). */
   progress(id: string, tokens: number): void {
-    if (this.live.has(id)) this.live.set(id, tokens);
+    if (!this.live.has(id)) return;
+    this.live.set(id, tokens);
+    this.dirty.add(id);
+  }
+
+  /**
+   * The request's first output: its progress and what the sweeper needs to record it are written
+   * now, not at the next heartbeat, so a process killed right after still leaves both. Failing to
+   * write is logged; the next progress write tries again.
+   */
+  async started(id: string, tokens: number, context: HoldContext): Promise<void> {
+    if (!this.live.has(id)) return;
+    this.live.set(id, tokens);
+    this.dirty.delete(id);
+    const ttl = this.config.holds.ttlMs * 4;
+    await this.redis.client
+      .pipeline()
+      .set(`hold:progress:${id}`, String(tokens), 'PX', ttl)
+      .set(`hold:ctx:${id}`, JSON.stringify(context), 'PX', ttl)
+      .exec()
+      .catch((err: Error) => this.log.warn({ err: err.message, hold: id }, 'hold progress not written'));
+  }
+
+  /**
+   * Settles a request's hold, whatever it takes: a failed call is tried again with backoff while
+   * this process keeps the hold alive (the sweeper never settles a live request's hold). From the
+   * first failure on, the exact cost is handed over in Redis, where the sweeper finds it if the
+   * retries run out or the process dies. False when the hold was settled already: by the sweeper,
+   * if this process stalled past the TTL, and then what the sweeper booked short of `actual` is
+   * booked now (`sy_settle_late`, once, owed if the balance cannot cover it).
+   */
+  async settleReliably(id: string, actual: bigint, reason: 'completed' | 'cancelled' | 'error', context: HoldContext): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const ok = await this.settle(id, actual, reason);
+        if (attempt > 0) await this.redis.client.del(`hold:due:${id}`).catch(() => undefined);
+        if (!ok) await this.settleLate(id, actual);
+        return ok;
+      } catch (err) {
+        if (attempt === 0) await this.handOver(id, actual, context);
+        if (attempt >= SETTLE_RETRY_MS.length) {
+          // The hold's heartbeat now expires and the sweeper books the handed-over cost.
+          this.live.delete(id);
+          throw err;
+        }
+        this.log.warn({ err: (err as Error).message, hold: id, cost: actual.toString(), attempt: attempt + 1 }, 'settlement failed, trying again');
+        await new Promise((r) => setTimeout(r, SETTLE_RETRY_MS[attempt]));
+      }
+    }
+  }
+
+  /** Books what a settlement that came after the sweeper's knows beyond it; the amount booked. */
+  async settleLate(id: string, actual: bigint): Promise<bigint> {
+    const p = periodStarts(this.clock.now());
+    const booked = await this.holds.settleLate(id, actual, p, accountCode(usageShardFor(id)));
+    if (booked > 0n) this.log.warn({ hold: id, booked: booked.toString() }, 'settlement after the sweeper: difference booked');
+    return booked;
+  }
+
+  private async handOver(id: string, actual: bigint, context: HoldContext): Promise<void> {
+    await this.redis.client
+      .pipeline()
+      .set(`hold:ctx:${id}`, JSON.stringify(context), 'PX', HANDOVER_TTL_MS)
+      .set(`hold:due:${id}`, actual.toString(), 'PX', HANDOVER_TTL_MS)
+      .exec()
+      .catch((err: Error) => this.log.error({ err: err.message, hold: id, cost: actual.toString() }, 'settlement cost not handed over'));
   }
 
   /**
    * Books `actual` (capped at the hold) and releases the rest, exactly once, in one round trip
    * (`sy_settle`). False when the hold was already settled (by the sweeper, or a duplicate call):
-   * nothing changes then.
+   * nothing changes then. One attempt; a live hold stays alive when it fails (settleReliably tries again).
    */
   async settle(id: string, actual: bigint, reason: 'completed' | 'cancelled' | 'error' | 'swept'): Promise<boolean> {
-    // Whatever happens, this process stops vouching for the hold: if settling fails, the sweeper
-    // takes it over once the heartbeat expires (the keys expire by themselves).
-    this.live.delete(id);
     const p = periodStarts(this.clock.now());
-    return this.holds.settle(id, actual < 0n ? 0n : actual, reason, p, accountCode(usageShardFor(id)));
+    const ok = await this.holds.settle(id, actual < 0n ? 0n : actual, reason, p, accountCode(usageShardFor(id)));
+    this.live.delete(id);
+    return ok;
   }
 
   /**
-   * Settles holds whose process died: older than the TTL with no heartbeat. They are billed by
-   * the same rule as a cut stream: the prompt, plus the text relayed before the last heartbeat,
-   * never above the hold. While Redis is unreachable nothing is swept (a live request's
-   * heartbeat cannot be seen).
+   * Settles holds whose process died: older than the TTL with no heartbeat, page by page so live
+   * long requests at the head cannot starve the rest. Billed the cost their process handed over
+   * when its own settlement failed; otherwise by the same rule as a cut stream: the prompt, plus
+   * the output relayed as last reported, never above the hold. While Redis is unreachable nothing
+   * is swept (a live request's heartbeat cannot be seen).
    */
-  async sweep(limit = 500): Promise<number> {
+  async sweep(): Promise<number> {
     const before = new Date(this.clock.nowMs() - this.config.holds.ttlMs);
-    const candidates = await this.holds.openOlderThan(this.ledger.dataSource, before, limit);
-    if (candidates.length === 0) return 0;
+    const swept: SweptHold[] = [];
+    for (let cursor: HoldCursor | null = null; ; ) {
+      const page = await this.holds.openOlderThan(this.ledger.dataSource, before, SWEEP_PAGE, cursor);
+      if (page.length === 0) break;
+      cursor = page[page.length - 1];
+      const settled = await this.sweepPage(page);
+      if (settled === null) break;
+      swept.push(...settled);
+      if (page.length < SWEEP_PAGE) break;
+    }
+    if (swept.length === 0) return 0;
+    this.log.warn({ swept: swept.length }, 'settled holds left by a process that stopped');
+    for (const listener of this.sweptListeners) await listener(swept).catch((err: Error) => this.log.error({ err: err.message }, 'recording swept holds failed'));
+    return swept.length;
+  }
+
+  /** Null when Redis cannot tell which holds are alive. */
+  private async sweepPage(candidates: OpenHold[]): Promise<SweptHold[] | null> {
+    const keys = (kind: string) => candidates.map((c) => `hold:${kind}:${c.id}`);
     let alive: (string | null)[];
     let progress: (string | null)[];
+    let due: (string | null)[];
+    let contexts: (string | null)[];
     try {
-      alive = await this.redis.client.mget(...candidates.map((c) => `hold:hb:${c.id}`));
-      progress = await this.redis.client.mget(...candidates.map((c) => `hold:progress:${c.id}`));
+      [alive, progress, due, contexts] = await Promise.all([
+        this.redis.client.mget(...keys('hb')),
+        this.redis.client.mget(...keys('progress')),
+        this.redis.client.mget(...keys('due')),
+        this.redis.client.mget(...keys('ctx')),
+      ]);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'hold sweep skipped: Redis unavailable');
-      return 0;
+      return null;
     }
-    let swept = 0;
+    const swept: SweptHold[] = [];
     for (const [i, c] of candidates.entries()) {
       if (alive[i] !== null) continue;
       const tokens = Math.max(0, Math.floor(Number(progress[i] ?? '0') || 0));
-      const completion = ceilDiv(BigInt(tokens) * c.completionPrice, 1_000_000n);
-      const cost = c.promptCost + completion;
-      if (await this.settle(c.id, cost < c.amount ? cost : c.amount, 'swept')) swept++;
+      const handedOver = due[i] !== null && /^\d+$/.test(due[i]!);
+      const cost = handedOver ? BigInt(due[i]!) : c.promptCost + ceilDiv(BigInt(tokens) * c.completionPrice, 1_000_000n);
+      const billed = cost < c.amount ? cost : c.amount;
+      if (!(await this.settle(c.id, billed, 'swept'))) continue;
+      if (handedOver) await this.redis.client.del(`hold:due:${c.id}`, `hold:ctx:${c.id}`).catch(() => undefined);
+      swept.push({ id: c.id, cost: billed, amount: c.amount, tokens, handedOver, context: parseContext(contexts[i]) });
     }
-    if (swept) this.log.warn({ swept }, 'settled holds left by a process that stopped');
     return swept;
   }
 
@@ -165,6 +290,30 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
       pipeline.set(`hold:hb:${id}`, String(tokens), 'PX', ttl);
       pipeline.set(`hold:progress:${id}`, String(tokens), 'PX', ttl * 4);
     }
+    this.dirty.clear();
     await pipeline.exec().catch(() => undefined);
+  }
+
+  /** Writes the progress that changed since the last write (between heartbeats). */
+  private async flushProgress(): Promise<void> {
+    if (this.dirty.size === 0) return;
+    const ttl = this.config.holds.ttlMs * 4;
+    const pipeline = this.redis.client.pipeline();
+    for (const id of this.dirty) {
+      const tokens = this.live.get(id);
+      if (tokens !== undefined) pipeline.set(`hold:progress:${id}`, String(tokens), 'PX', ttl);
+    }
+    this.dirty.clear();
+    await pipeline.exec().catch(() => undefined);
+  }
+}
+
+function parseContext(text: string | null): HoldContext | null {
+  if (!text) return null;
+  try {
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === 'object' ? (v as HoldContext) : null;
+  } catch {
+    return null;
   }
 }

@@ -122,6 +122,22 @@ export class LedgerRepository {
        WHERE a.kind = 'held' GROUP BY a.id HAVING a.balance <> COALESCE(SUM(h.amount), 0) LIMIT 20`,
     );
     for (const r of heldSums) out.push(`user ${r.user_id} holds ${r.held} but its open holds add up to ${r.open}`);
+    // What clients were told against what was booked: a request's record and its settlement agree.
+    const told = await queryRows<{ id: string; told: string; booked: string }>(
+      db,
+      `SELECT g.id, g.cost_nanos::text AS told, h.actual::text AS booked
+       FROM generations g JOIN credit_holds h ON h.id = g.id
+       WHERE h.status = 'settled' AND g.cost_nanos <> h.actual LIMIT 20`,
+    );
+    for (const r of told) out.push(`generation ${r.id} records a cost of ${r.told} but its settlement booked ${r.booked}`);
+    const unrecorded = await queryRows<{ id: string; booked: string }>(
+      db,
+      `SELECT h.id, h.actual::text AS booked FROM credit_holds h
+       WHERE h.status = 'settled' AND h.actual > 0 AND h.settled_at < $1
+         AND NOT EXISTS (SELECT 1 FROM generations g WHERE g.id = h.id) LIMIT 20`,
+      [holdStaleBefore],
+    );
+    for (const r of unrecorded) out.push(`hold ${r.id} booked ${r.booked} but no generation records it`);
     const stale = await queryRows<{ n: string }>(db, `SELECT count(*)::text AS n FROM credit_holds WHERE status = 'open' AND created_at < $1`, [holdStaleBefore]);
     if (stale[0] && stale[0].n !== '0') out.push(`${stale[0].n} open holds older than the hold TTL plus the sweep interval`);
     return out;

@@ -87,6 +87,14 @@ interface Outcome {
   cancelled: boolean;
   error: AppError | null;
   firstTokenAt: number | null;
+  /** What the sweeper needs to record the request if this process dies (see HoldsService.started). */
+  holdContext?: Record<string, unknown>;
+  /** The client went away; the provider's answer is still read (drained) to learn its bill. */
+  clientLeft?: boolean;
+  /** The drain ran out before the provider's answer ended. */
+  drainTimedOut?: boolean;
+  /** The endpoint being called failed by itself after the client left: named in the record, not billed. */
+  callingFailed?: boolean;
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -215,12 +223,9 @@ export class GatewayService implements OnModuleDestroy {
     const chatRequest = this.toChatRequest(body, principal.userId);
     // Gemini leaves excluded thoughts out itself; other upstreams return them and the gateway drops them.
     const excludeReasoning = resolveReasoning(chatRequest).exclude;
+    // Aborts the upstream call: not when the client leaves, but when the drain after that runs out.
     const controller = new AbortController();
-    const onClose = () => {
-      if (!reply.raw.writableFinished) controller.abort();
-    };
-    reply.raw.on('close', onClose);
-
+    let drainTimer: NodeJS.Timeout | undefined;
     const attempts: AttemptRecord[] = [];
     const outcome: Outcome = {
       served: null,
@@ -234,7 +239,29 @@ export class GatewayService implements OnModuleDestroy {
       cancelled: false,
       error: null,
       firstTokenAt: null,
+      holdContext: {
+        userId: principal.userId,
+        keyId: principal.keyId,
+        appId: principal.appId,
+        requestId: meta.requestId,
+        apiType: 'completions',
+        requestedModel: models[0],
+        streamed: stream,
+        tokensPrompt: prompt.tokens,
+        createdAt: new Date(receivedAt).toISOString(),
+      },
     };
+    const onClose = () => {
+      if (reply.raw.writableFinished || outcome.clientLeft) return;
+      // The provider bills the request whether or not the client stays: keep reading its answer,
+      // relaying nothing, until its usage is known or the drain timeout.
+      outcome.clientLeft = true;
+      drainTimer = setTimeout(() => {
+        outcome.drainTimedOut = true;
+        controller.abort();
+      }, this.config.upstream.drainTimeoutMs);
+    };
+    reply.raw.on('close', onClose);
     const writer = stream ? new SseWriter(reply.raw, { 'x-request-id': meta.requestId, ...(timing ? { 'server-timing': timing.header() } : {}) }) : null;
     let response: Record<string, unknown> | undefined;
     try {
@@ -248,6 +275,8 @@ export class GatewayService implements OnModuleDestroy {
         await this.pumpStream(outcome, writer, genId, format, hold, prompt.tokens, prompt.images, controller.signal, receivedAt, excludeReasoning);
       } else {
         response = await this.readResult(outcome, genId, format, hold, prompt.tokens, prompt.images, excludeReasoning);
+        // Read to its end after the client left: billed on the provider's usage, recorded as cancelled.
+        if (outcome.clientLeft) outcome.cancelled = true;
         reply.header('x-generation-id', genId);
         reply.header('x-switchyard-overhead-ms', this.overhead(receivedAt, outcome.served));
         if (timing) {
@@ -258,7 +287,7 @@ export class GatewayService implements OnModuleDestroy {
     } catch (err) {
       outcome.error = err instanceof AppError ? err : GatewayErrors.internal();
       if (!(err instanceof AppError)) this.log.error({ err, generation: genId }, 'request failed');
-      outcome.cancelled ||= controller.signal.aborted;
+      outcome.cancelled ||= controller.signal.aborted || outcome.clientLeft === true;
       if (writer) {
         if (!writer.headersSent && !writer.closed) {
           // Nothing reached the client yet: answer with a plain HTTP error.
@@ -273,6 +302,7 @@ export class GatewayService implements OnModuleDestroy {
       }
     } finally {
       reply.raw.off('close', onClose);
+      clearTimeout(drainTimer);
       this.track(this.finish(principal, body, meta, genId, models[0], hold, prompt, outcome, attempts, receivedAt, stream, sessionKey));
     }
     return response;
@@ -426,7 +456,7 @@ export class GatewayService implements OnModuleDestroy {
     try {
       for (const [index, attempt] of plan.entries()) {
         if (maxTokens[index] < 1 || attempt.resolved.model.id === skipModel) continue;
-        if (signal.aborted) throw GatewayErrors.clientClosed();
+        if (signal.aborted || outcome.clientLeft) throw GatewayErrors.clientClosed();
         const adapter = this.adapters.for(attempt.resolved.provider.adapter);
         // Per attempt: a fallback endpoint may support other sampling parameters (or reasoning) than the first.
         const sent = { ...forEndpoint(req, attempt.resolved.endpoint.supportedParameters), max_tokens: maxTokens[index] } as ChatRequest;
@@ -434,13 +464,18 @@ export class GatewayService implements OnModuleDestroy {
         outcome.calling = attempt;
         const served = await this.tryOne(attempt, index, adapter, spec, signal, attempts);
         if (served && (!stream || (await this.openStream(served, signal, attempts, excludeReasoning, outcome, genId)))) return served;
-        // Left while this endpoint was answering: it stays the one the request was cancelled on.
+        // Left while this endpoint was answering: it stays the one the request was cancelled on,
+        // unless it failed by itself during the drain (a provider bills no request it failed).
         if (signal.aborted) throw GatewayErrors.clientClosed();
+        if (outcome.clientLeft) {
+          outcome.callingFailed = true;
+          throw GatewayErrors.clientClosed();
+        }
         outcome.calling = null;
         const last = attempts[attempts.length - 1];
         if (last.status !== null && !retryable(last.status)) skipModel = attempt.resolved.model.id;
       }
-      if (signal.aborted) throw GatewayErrors.clientClosed();
+      if (signal.aborted || outcome.clientLeft) throw GatewayErrors.clientClosed();
       throw this.exhausted(attempts);
     } finally {
       clearTimeout(processing);
@@ -680,11 +715,13 @@ export class GatewayService implements OnModuleDestroy {
     };
     try {
       await relay(opened.pending, true);
-      while (!opened.ended && !translator.error() && !translator.done() && !writer.closed) await relay(await this.nextDeltas(opened), false);
+      // A closed writer drops what it is given: after the client left, the rest is read for its usage only.
+      while (!opened.ended && !translator.error() && !translator.done()) await relay(await this.nextDeltas(opened), false);
     } catch (err) {
       const e = UpstreamClient.classify(err);
       if (signal.aborted || e.failure === 'aborted') {
         outcome.cancelled = true;
+        outcome.usage = translator.usage();
         throw GatewayErrors.clientClosed();
       }
       this.health.recordFailure(served.attempt.resolved, e.failure === 'timeout' ? 'timeout' : 'server_error');
@@ -694,13 +731,17 @@ export class GatewayService implements OnModuleDestroy {
     }
     if (writer.closed) {
       outcome.cancelled = true;
+      outcome.usage = translator.usage();
       throw GatewayErrors.clientClosed();
     }
     const upstreamError = translator.error();
     if (upstreamError) {
       throw GatewayErrors.streamError(served.attempt.resolved.provider.name, streamErrorStatus(upstreamError.code), trimRaw(upstreamError.message), upstreamError.code);
     }
-    if (!translator.done()) throw GatewayErrors.streamCut(served.attempt.resolved.provider.name, 'the provider ended the stream early');
+    // A body that ends cleanly after the finish reason or the usage is complete: several providers
+    // close without the [DONE] sentinel, and every SDK accepts that.
+    const complete = translator.done() || (opened.ended && (outcome.finishReason !== null || translator.usage() !== null));
+    if (!complete) throw GatewayErrors.streamCut(served.attempt.resolved.provider.name, 'the provider ended the stream early');
     outcome.usage = translator.usage();
     if (!outcome.usage) this.estimateUsage(outcome, promptTokens);
     const cost = this.costFor(outcome, hold, images);
@@ -715,8 +756,17 @@ export class GatewayService implements OnModuleDestroy {
     // Excluded reasoning counts too: the provider produced it and bills it.
     if (d.delta.reasoning) outcome.outputChars += d.delta.reasoning.length;
     if (d.delta.tool_calls) for (const t of d.delta.tool_calls) outcome.outputChars += (t.function?.arguments?.length ?? 0) + (t.function?.name?.length ?? 0);
+    const first = outcome.outputDeltas === 0 && Boolean(d.delta.content || d.delta.reasoning || d.delta.tool_calls);
     if (d.delta.content || d.delta.reasoning || d.delta.tool_calls) outcome.outputDeltas++;
-    this.holds.progress(genId, estimateOutputTokens(outcome.outputChars, outcome.outputDeltas));
+    const tokens = estimateOutputTokens(outcome.outputChars, outcome.outputDeltas);
+    const r = outcome.calling?.resolved;
+    if (first && r) {
+      // The first output is written at once: a process killed right after still leaves it to the sweeper.
+      const context = { ...outcome.holdContext, model: r.model.id, providerSlug: r.provider.slug, providerName: r.provider.name, upstreamModel: r.endpoint.upstreamModel };
+      void this.holds.started(genId, tokens, context);
+    } else {
+      this.holds.progress(genId, tokens);
+    }
   }
 
   /** A stream that already started ends with an error chunk (finish_reason "error"), never silently. */
@@ -759,7 +809,11 @@ export class GatewayService implements OnModuleDestroy {
   private costFor(outcome: Outcome, hold: bigint, images: number): bigint {
     const billed = this.billedAttempt(outcome);
     if (!billed || !outcome.usage) return 0n;
-    const noOutput = outcome.usage.completion_tokens === 0 && (outcome.finishReason === null || outcome.finishReason === 'error');
+    // The provider kept going after the client left and the drain ran out before its bill came:
+    // an outcome that unknown (hidden reasoning included) is billed the hold, never near zero.
+    if (outcome.drainTimedOut && outcome.estimated) return hold;
+    // A provider bills no output for a request it failed; one the client left was processed all the same.
+    const noOutput = outcome.usage.completion_tokens === 0 && (outcome.finishReason === null || outcome.finishReason === 'error') && !outcome.cancelled;
     if (noOutput) return 0n;
     // Billed at the prices of the service tier the provider says it used (priority, flex), where the endpoint prices it apart.
     const tier = outcome.served?.opened?.translator.serviceTier?.() ?? outcome.serviceTier ?? null;
@@ -769,10 +823,11 @@ export class GatewayService implements OnModuleDestroy {
 
   /**
    * The endpoint whose output is billed: the one that served, or the one being called when the
-   * request ended while it buffered output (excluded reasoning) the provider bills all the same.
+   * request ended while it buffered output (excluded reasoning) the provider bills all the same, or
+   * when the client left after the request reached it (the provider processed the prompt).
    */
   private billedAttempt(outcome: Outcome): RouteAttempt | null {
-    return outcome.served?.attempt ?? (outcome.outputDeltas > 0 ? outcome.calling : null);
+    return outcome.served?.attempt ?? (outcome.outputDeltas > 0 || (outcome.cancelled && !outcome.callingFailed) ? outcome.calling : null);
   }
 
   private usageJson(usage: Usage, cost: bigint): Record<string, unknown> {
@@ -803,10 +858,23 @@ export class GatewayService implements OnModuleDestroy {
     const cost = this.costFor(outcome, hold, prompt.images);
     const reason = outcome.cancelled ? 'cancelled' : outcome.error ? 'error' : 'completed';
     try {
-      await this.holds.settle(genId, cost, reason);
+      const billed = (served?.attempt ?? outcome.calling)?.resolved;
+      await this.holds.settleReliably(genId, cost, reason, {
+        userId: principal.userId,
+        keyId: principal.keyId,
+        appId: principal.appId,
+        requestId: meta.requestId,
+        apiType,
+        requestedModel,
+        streamed,
+        createdAt: new Date(receivedAt).toISOString(),
+        ...(billed ? { model: billed.model.id, providerSlug: billed.provider.slug, providerName: billed.provider.name, upstreamModel: billed.endpoint.upstreamModel } : {}),
+        tokensPrompt: outcome.usage?.prompt_tokens ?? 0,
+        tokensCompletion: outcome.usage?.completion_tokens ?? 0,
+      });
     } catch (err) {
-      // The hold stays open; the sweeper settles it once its heartbeat is gone.
-      this.log.error({ err, generation: genId, hold: hold.toString(), cost: cost.toString() }, 'settlement failed');
+      // Retried and still failing: the cost is handed over, and the sweeper books it once the heartbeat is gone.
+      this.log.error({ err, generation: genId, hold: hold.toString(), cost: cost.toString() }, 'settlement failed, handed over to the sweeper');
     }
     const now = this.clock.nowMs();
     if (served) {

@@ -11,13 +11,20 @@ export class GenerationsRepository {
 
   /**
    * Inserts each record once, in one statement with one parameter (the batch as JSON, unpacked by
-   * Postgres): a retried or duplicated job is a no-op. Columns come from the entity, so the two
+   * Postgres): a retried or duplicated job is a no-op (a record that bills more replaces the one stored). Columns come from the entity, so the two
    * cannot drift apart. A record Postgres refuses as data (SQLSTATE class 22) must not sink the
    * rest of its batch: the batch is then written record by record, and the ids of the records
    * that still fail come back. Other failures (the connection) throw, for the queue to retry.
    */
   async insert(records: GenerationRecord[]): Promise<{ refused: string[] }> {
     if (records.length === 0) return { refused: [] };
+    // One row per id in a statement (an upsert cannot touch a row twice): the one that bills most.
+    const byId = new Map<string, GenerationRecord>();
+    for (const r of records) {
+      const seen = byId.get(r.id);
+      if (!seen || BigInt(seen.costNanos) < BigInt(r.costNanos)) byId.set(r.id, r);
+    }
+    records = [...byId.values()];
     const columns = this.generations.metadata.columns;
     const rows = records.map((r) => {
       const row: Record<string, unknown> = {};
@@ -45,9 +52,14 @@ export class GenerationsRepository {
   private async insertRows(rows: Record<string, unknown>[]): Promise<void> {
     const columns = this.generations.metadata.columns;
     const names = columns.map((c) => `"${c.databaseName}"`).join(', ');
+    const rest = columns.filter((c) => c.databaseName !== 'id').map((c) => `"${c.databaseName}"`);
     const table = this.generations.metadata.tablePath;
+    // A record written again is a no-op, unless it bills more: the request's own record, settled
+    // after the sweeper had recorded what it knew, replaces the sweeper's.
     await this.generations.query(
-      `INSERT INTO ${table} (${names}) SELECT ${names} FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO ${table} AS g (${names}) SELECT ${names} FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb)
+       ON CONFLICT (id) DO UPDATE SET (${rest.join(', ')}) = ROW(${rest.map((n) => `EXCLUDED.${n}`).join(', ')})
+       WHERE g.cost_nanos < EXCLUDED.cost_nanos`,
       [JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'string' ? storableText(value) : value))],
     );
   }

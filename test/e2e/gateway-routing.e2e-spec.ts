@@ -187,7 +187,7 @@ describe('routing and fallbacks', () => {
       expect(await settledFor(res.headers.get('x-generation-id')!)).toHaveLength(1);
     });
 
-    it('a client that leaves while the stream waits for its first output aborts the upstream and settles once', async () => {
+    it('a client that leaves while the stream waits for its first output is billed what the provider went on to produce, settled once', async () => {
       const before = { calls: settlements.mock.calls.length, seen: f.fakes.a.seen.length };
       const controller = new AbortController();
       const pending = fetch(`${f.t.url}/api/v1/chat/completions`, {
@@ -202,13 +202,15 @@ describe('routing and fallbacks', () => {
       controller.abort();
       await expect(pending).rejects.toThrow();
       const upstream = f.fakes.a.seen[before.seen];
-      const gone = Date.now() + 3000;
-      while ((!upstream.aborted || settlements.mock.calls.length === before.calls) && Date.now() < gone) await new Promise((r) => setTimeout(r, 20));
+      // The upstream stalls 5 s before its output; it is read to its end for its usage.
+      const gone = Date.now() + 8000;
+      while (settlements.mock.calls.length === before.calls && Date.now() < gone) await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 100));
-      expect(upstream.aborted).toBe(true);
+      expect(upstream.aborted).toBeFalsy();
       const settled = settlements.mock.calls.slice(before.calls);
       expect(settled).toHaveLength(1);
-      expect(settled[0].slice(1)).toEqual([0n, 'cancelled']);
+      expect(settled[0][2]).toBe('cancelled');
+      expect(settled[0][1]).toBeGreaterThan(0n);
     });
   });
 

@@ -31,7 +31,7 @@ export class AppConfig {
   readonly sessions: { ttlMs: number; secureCookie: boolean };
   readonly rateLimits: { keyRpm: number };
   readonly catalog: { file: string | null };
-  readonly upstream: { connectTimeoutMs: number; firstByteTimeoutMs: number; idleTimeoutMs: number; processingAfterMs: number };
+  readonly upstream: { connectTimeoutMs: number; firstByteTimeoutMs: number; idleTimeoutMs: number; processingAfterMs: number; drainTimeoutMs: number };
   readonly holds: { ttlMs: number; sweepIntervalMs: number };
   readonly stripe: { secretKey: string; webhookSecret: string; apiBase: string | null } | null;
   readonly topups: { feeBps: number; feeMinCents: number; minCents: number; maxCents: number };
@@ -72,6 +72,7 @@ export class AppConfig {
       connectTimeoutMs: vars.UPSTREAM_CONNECT_TIMEOUT_MS,
       firstByteTimeoutMs: vars.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
       idleTimeoutMs: vars.UPSTREAM_IDLE_TIMEOUT_MS,
+      drainTimeoutMs: vars.UPSTREAM_DRAIN_TIMEOUT_MS,
       processingAfterMs: vars.STREAM_PROCESSING_AFTER_MS,
     };
     this.holds = { ttlMs: vars.HOLD_TTL_MS, sweepIntervalMs: vars.HOLD_SWEEP_INTERVAL_MS };

@@ -172,6 +172,12 @@ export class EnvVars {
 
   @IsInt()
   @Min(0)
+  @Max(600000)
+  @Transform(toInt)
+  UPSTREAM_DRAIN_TIMEOUT_MS = 60000;
+
+  @IsInt()
+  @Min(0)
   @Max(60000)
   @Transform(toInt)
   STREAM_PROCESSING_AFTER_MS = 1000;
@@ -263,6 +269,8 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   UPSTREAM_CONNECT_TIMEOUT_MS: 'Time to connect to a provider before falling back to the next one.',
   UPSTREAM_FIRST_BYTE_TIMEOUT_MS: 'Time for a provider to start answering before falling back to the next one.',
   UPSTREAM_IDLE_TIMEOUT_MS: 'Longest silence inside a provider response before it is treated as cut.',
+  UPSTREAM_DRAIN_TIMEOUT_MS:
+    "How long the gateway keeps reading a provider's answer after the client left, to learn what the provider bills for it. If it runs out before the usage is known, the request is billed its hold.",
   STREAM_PROCESSING_AFTER_MS: 'A stream whose provider has not answered by then starts (HTTP 200) and sends `: PROCESSING` comments while it waits; earlier failures are plain HTTP errors.',
   HOLD_TTL_MS: 'A request hold with no sign of life for this long (its process died) is settled by the sweeper.',
   HOLD_SWEEP_INTERVAL_MS: 'How often the sweeper looks for such holds.',

@@ -71,7 +71,7 @@ export interface FakeOpenAiOptions {
  * `no-usage` (no usage in the response), `bill-max` (usage claims max_tokens output tokens), `gap-<ms>`
  * (time between streamed chunks), `sse-error-<status>-at-<n>` (streams n words, then an error event with
  * that code and no [DONE]; `sse-error-<status>-at-<n>-done`: the error event and [DONE] in one write), `sse-end-at-<n>` (streams n words, then ends the body without a finish or
- * [DONE]), `stall-<ms>` (waits that long after the role chunk), `think-<n>` (n reasoning chunks instead of FAKE_OPENAI_REASONING). Tools in the request get a tool call; JSON mode gets
+ * [DONE]), `stall-<ms>` (waits that long after the role chunk), `think-<n>` (n reasoning chunks instead of FAKE_OPENAI_REASONING), `hidden-<n>` (n reasoning tokens billed in the usage but never sent; o-series model names `o<digit>…` get 512 and a 300 ms usage delay), `usage-delay-<ms>` (the usage chunk comes that long after the finish reason), `no-done` (a complete stream, finish reason and usage included, whose body ends without `data: [DONE]`). Tools in the request get a tool call; JSON mode gets
  * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word (and `top_logprobs` alternatives). A `reasoning_effort`
  * other than `none` gets FAKE_OPENAI_REASONING first (`message.reasoning`; streamed as `delta.reasoning`
  * chunks before any content or error). Usage: prompt = ceil(characters of the messages' text, the
@@ -127,12 +127,18 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const think = /think-(\d+)/.exec(model);
     const reasoning =
       typeof body.reasoning_effort === 'string' && body.reasoning_effort !== 'none' ? (think ? Array.from({ length: Number(think[1]) }, (_, i) => ` thought ${i}.`) : FAKE_OPENAI_REASONING) : [];
-    const completionTokens = k.billMax ? Number(body.max_completion_tokens ?? body.max_tokens ?? 0) : reasoning.length + (toolCall ? 8 : words.length);
+    // Reasoning the provider bills but never shows. OpenAI's o-series (o1, o3-mini, ...) always
+    // reason this way over chat completions, and send the usage chunk a moment after the answer.
+    const oSeries = /^o\d/.test(model);
+    const hidden = Number(/hidden-(\d+)/.exec(model)?.[1] ?? (oSeries ? 512 : 0));
+    const usageDelay = Number(/usage-delay-(\d+)/.exec(model)?.[1] ?? (oSeries ? 300 : 0));
+    const reasoningTokens = reasoning.length + hidden;
+    const completionTokens = k.billMax ? Number(body.max_completion_tokens ?? body.max_tokens ?? 0) : reasoningTokens + (toolCall ? 8 : words.length);
     const usage = {
       prompt_tokens: prompt,
       completion_tokens: completionTokens,
       total_tokens: prompt + completionTokens,
-      ...(reasoning.length ? { completion_tokens_details: { reasoning_tokens: reasoning.length } } : {}),
+      ...(reasoningTokens ? { completion_tokens_details: { reasoning_tokens: reasoningTokens } } : {}),
     };
 
     usage.completion_tokens += predicted;
@@ -202,7 +208,9 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       }
       chunk({}, 'stop');
     }
+    if (usageDelay) await sleep(usageDelay);
     if (!k.noUsage && body.stream_options?.include_usage) send({ id, object: 'chat.completion.chunk', created, model, service_tier: serviceTier, choices: [], usage });
-    res.end('data: [DONE]\n\n');
+    // Some providers close a complete stream without the [DONE] sentinel.
+    res.end(model.includes('no-done') ? '' : 'data: [DONE]\n\n');
   });
 }
