@@ -24,7 +24,10 @@ const HOLD = prepared('sy_hold_async', 'SELECT sy_hold_async($1, $2, $3, $4, $5,
 // sy_settle in a procedure that unlocks its rows before the WAL flush and returns after it.
 const SETTLE = prepared('sy_settle_unlocked', 'CALL sy_settle_unlocked($1, $2, $3, $4, $5, $6, $7, NULL)');
 
-/** Request holds: created and settled by the sy_hold / sy_settle routines, one round trip each. */
+/**
+ * Request holds: created and settled by the sy_hold / sy_settle routines, one round trip each.
+ * Their current definitions, and the rules they keep, are in sql/money-routines.sql.
+ */
 @Injectable()
 export class HoldsRepository {
   constructor(private readonly sql: PreparedSql) {}
