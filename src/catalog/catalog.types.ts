@@ -32,6 +32,16 @@ export interface ModelDef {
   kind: 'chat' | 'embedding';
 }
 
+/**
+ * The token counts a price applies to (the canonical usage's fields, OpenAI-shaped): what the
+ * catalog prices, declared here so that pricing depends on no upstream adapter's types.
+ */
+export interface TokenCounts {
+  prompt_tokens: number;
+  completion_tokens: number;
+  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number };
+}
+
 export interface EndpointPricing {
   prompt: bigint;
   completion: bigint;

@@ -1,25 +1,22 @@
-import { ceilDiv } from '../common/money/money';
-import type { Usage } from '../providers/types';
-import type { EndpointPricing } from './catalog.types';
+import { tokenCost } from '../common/money/money';
+import type { EndpointPricing, TokenCounts } from './catalog.types';
 
 const MILLION = 1_000_000n;
 
-/** The one rounding rule: each component is ceil(tokens x price per million / 1e6) nanodollars. */
-const part = (tokens: number, perMillion: bigint): bigint => ceilDiv(BigInt(tokens) * perMillion, MILLION);
-
 /**
  * What a request cost, in nanodollars: uncached prompt, cached prompt (read and write prices where
- * the endpoint has them), completion, plus per-request and per-image prices.
+ * the endpoint has them), completion, plus per-request and per-image prices. Each token component is
+ * rounded up by the one rule, `tokenCost`.
  */
-export function costOf(usage: Usage, pricing: EndpointPricing, images = 0): bigint {
+export function costOf(usage: TokenCounts, pricing: EndpointPricing, images = 0): bigint {
   const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
   const written = usage.prompt_tokens_details?.cache_write_tokens ?? 0;
   const plain = Math.max(0, usage.prompt_tokens - cached - written);
   return (
-    part(plain, pricing.prompt) +
-    part(cached, pricing.cacheRead ?? pricing.prompt) +
-    part(written, pricing.cacheWrite ?? pricing.prompt) +
-    part(usage.completion_tokens, pricing.completion) +
+    tokenCost(plain, pricing.prompt) +
+    tokenCost(cached, pricing.cacheRead ?? pricing.prompt) +
+    tokenCost(written, pricing.cacheWrite ?? pricing.prompt) +
+    tokenCost(usage.completion_tokens, pricing.completion) +
     pricing.request +
     BigInt(images) * pricing.image
   );
@@ -27,7 +24,7 @@ export function costOf(usage: Usage, pricing: EndpointPricing, images = 0): bigi
 
 /** The most a request can cost: every prompt token at the full prompt price and every allowed output token. */
 export function maxCostOf(promptTokens: number, maxTokens: number, pricing: EndpointPricing, images = 0): bigint {
-  return part(promptTokens, pricing.prompt) + part(maxTokens, pricing.completion) + pricing.request + BigInt(images) * pricing.image;
+  return tokenCost(promptTokens, pricing.prompt) + tokenCost(maxTokens, pricing.completion) + pricing.request + BigInt(images) * pricing.image;
 }
 
 /** How many output tokens `budget` pays for after the prompt (null: unlimited, as the completion is free). */

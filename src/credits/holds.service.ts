@@ -2,7 +2,7 @@ import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common'
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
 import { AppLogger } from '../common/logging/app-logger';
-import { ceilDiv } from '../common/money/money';
+import { tokenCost } from '../common/money/money';
 import { RedisService } from '../common/redis/redis.service';
 import { CapsService, KeyLimit } from '../keys/caps.service';
 import type { LimitSource } from '../keys/keys.errors';
@@ -133,7 +133,7 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
     for (const [i, c] of candidates.entries()) {
       if (alive[i] !== null) continue;
       const tokens = Math.max(0, Math.floor(Number(progress[i] ?? '0') || 0));
-      const completion = ceilDiv(BigInt(tokens) * c.completionPrice, 1_000_000n);
+      const completion = tokenCost(tokens, c.completionPrice);
       const cost = c.promptCost + completion;
       if (await this.settle(c.id, cost < c.amount ? cost : c.amount, 'swept')) swept++;
     }

@@ -3,7 +3,7 @@
  * API speaks it. Adapters translate between these and each upstream API. Fields not listed are
  * kept as they are (index signatures) so OpenAI-compatible upstreams see what the client sent.
  */
-import type { AdapterKind } from '../catalog/catalog.types';
+import type { AdapterKind, TokenCounts } from '../catalog/catalog.types';
 
 export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
 
@@ -77,11 +77,9 @@ export interface ChatRequest {
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';
 
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
+/** Token usage as the API reports it; the counts the catalog prices, plus totals and details. */
+export interface Usage extends TokenCounts {
   total_tokens: number;
-  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number };
   completion_tokens_details?: { reasoning_tokens?: number };
 }
 
