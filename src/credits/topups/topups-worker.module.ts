@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CreditsModule } from '../credits.module';
 import { CheckoutFulfilment, DisputeHandler, RefundHandler, StripeEventHandler, TopupLocator } from './stripe-event-handler';
 import { StripeEventsProcessor } from './stripe-events.processor';
 import { StripeEventsService } from './stripe-events.service';
@@ -7,6 +8,7 @@ import { TopupsRepository } from './topups.repository';
 
 /** Applies stored Stripe events (top-ups, refunds, disputes) and re-enqueues any that missed their job. */
 @Module({
+  imports: [CreditsModule],
   providers: [
     StripeClient,
     TopupsRepository,
