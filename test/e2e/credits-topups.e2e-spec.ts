@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { QueueName } from '../../src/common/queue/queue-names';
 import { usageShardFor } from '../../src/credits/ledger';
 import { LedgerService } from '../../src/credits/ledger.service';
-import { CheckoutFulfilment } from '../../src/credits/topups/stripe-event-handler';
+import { CheckoutFulfilment } from '../../src/credits/topups/events/checkout-fulfilment';
 import { StripeEventsService } from '../../src/credits/topups/stripe-events.service';
 import { StripeClient } from '../../src/credits/topups/stripe.client';
 import { TopupsWorkerModule } from '../../src/credits/topups/topups-worker.module';

@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { CreditsModule } from '../credits.module';
-import { CheckoutFulfilment, DisputeHandler, RefundHandler, StripeEventHandler, TopupLocator } from './stripe-event-handler';
+import { CheckoutFulfilment } from './events/checkout-fulfilment';
+import { DisputeHandler } from './events/dispute-handler';
+import { RefundHandler } from './events/refund-handler';
+import { StripeEventHandler } from './events/stripe-event-handler';
+import { TopupLocator } from './events/topup-locator';
 import { StripeEventsProcessor } from './stripe-events.processor';
 import { StripeEventsService } from './stripe-events.service';
 import { StripeClient } from './stripe.client';

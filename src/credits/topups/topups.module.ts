@@ -3,7 +3,7 @@ import { KeysModule } from '../../keys/keys.module';
 import { UsersModule } from '../../users/users.module';
 import { CreditsModule } from '../credits.module';
 import { ReconciliationService } from './reconciliation.service';
-import { CheckoutFulfilment } from './stripe-event-handler';
+import { CheckoutFulfilment } from './events/checkout-fulfilment';
 import { StripeEventsService } from './stripe-events.service';
 import { StripeWebhookController } from './stripe-webhook.controller';
 import { StripeClient } from './stripe.client';
