@@ -7,11 +7,14 @@ import { HealthModule } from './common/health/health.module';
 import { createValidationPipe } from './common/http/validation.pipe';
 import { AppLogger } from './common/logging/app-logger';
 import { MetricsModule } from './common/metrics/metrics.module';
+import { PortsModule } from './common/ports/ports.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { CreditsModule } from './credits/credits.module';
+import { Purchases } from './credits/purchases.service';
 import { TopupsModule } from './credits/topups/topups.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { KeysModule } from './keys/keys.module';
+import { PurchaseHistory } from './keys/purchase-history';
 import { OAuthModule } from './oauth/oauth.module';
 import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
@@ -26,6 +29,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config, logger),
+        // Ports a lower module declares and a higher one implements: keys asks what a user bought.
+        PortsModule.forRoot([{ provide: PurchaseHistory, useClass: Purchases }]),
         MetricsModule,
         HealthModule,
         UsersModule,

@@ -32,6 +32,17 @@ export interface ModelDef {
   kind: 'chat' | 'embedding';
 }
 
+/**
+ * The token counts a price applies to (the canonical usage's fields, OpenAI-shaped): what the
+ * catalog prices, declared here so that pricing depends on no upstream adapter's types.
+ */
+export interface TokenCounts {
+  prompt_tokens: number;
+  completion_tokens: number;
+  /** cache_write_1h_tokens: the part of cache_write_tokens written to Anthropic's 1-hour cache (priced apart). */
+  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number; cache_write_1h_tokens?: number };
+}
+
 /** Per-token prices, nanodollars per million tokens. */
 export interface TokenPrices {
   prompt: bigint;

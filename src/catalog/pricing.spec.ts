@@ -19,15 +19,15 @@ const p = (o: Partial<EndpointPricing> = {}): EndpointPricing => ({
 describe('pricing', () => {
   it('prices each component and rounds each up to a whole nanodollar', () => {
     // 1000 prompt tokens at $2.50/M = $0.0025; 500 completion at $10/M = $0.005
-    expect(costOf({ prompt_tokens: 1000, completion_tokens: 500, total_tokens: 1500 }, p())).toBe(usdToNanos('0.0075'));
+    expect(costOf({ prompt_tokens: 1000, completion_tokens: 500}, p())).toBe(usdToNanos('0.0075'));
     // 1 token at $0.0001/M = 0.1 nanodollars: rounds up to 1; 11 tokens = 1.1 -> 2
-    expect(costOf({ prompt_tokens: 1, completion_tokens: 0, total_tokens: 1 }, p({ prompt: perM(0.0001) }))).toBe(1n);
-    expect(costOf({ prompt_tokens: 11, completion_tokens: 0, total_tokens: 11 }, p({ prompt: perM(0.0001) }))).toBe(2n);
-    expect(costOf({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, p())).toBe(0n);
+    expect(costOf({ prompt_tokens: 1, completion_tokens: 0}, p({ prompt: perM(0.0001) }))).toBe(1n);
+    expect(costOf({ prompt_tokens: 11, completion_tokens: 0}, p({ prompt: perM(0.0001) }))).toBe(2n);
+    expect(costOf({ prompt_tokens: 0, completion_tokens: 0}, p())).toBe(0n);
   });
 
   it('bills cached prompt tokens at the cache price, and adds per-request and per-image prices', () => {
-    const u = { prompt_tokens: 1000, completion_tokens: 0, total_tokens: 1000, prompt_tokens_details: { cached_tokens: 600, cache_write_tokens: 100 } };
+    const u = { prompt_tokens: 1000, completion_tokens: 0, prompt_tokens_details: { cached_tokens: 600, cache_write_tokens: 100 } };
     const pricing = p({ cacheRead: perM(1.25), cacheWrite: perM(3.75), request: 1000n, image: 5000n });
     // 300 plain x 2500 + 600 x 1250 + 100 x 3750 nanodollars per token, + 1000 per request + 2 x 5000 per image
     expect(costOf(u, pricing, 2)).toBe(750_000n + 750_000n + 375_000n + 1000n + 10_000n);
@@ -38,7 +38,7 @@ describe('pricing', () => {
     for (let prompt = 0; prompt < 50; prompt += 7) {
       for (let out = 0; out <= 40; out += 5) {
         const max = maxCostOf(prompt, 40, pricing);
-        expect(costOf({ prompt_tokens: prompt, completion_tokens: out, total_tokens: prompt + out, prompt_tokens_details: { cached_tokens: Math.floor(prompt / 2) } }, pricing)).toBeLessThanOrEqual(max);
+        expect(costOf({ prompt_tokens: prompt, completion_tokens: out, prompt_tokens_details: { cached_tokens: Math.floor(prompt / 2) } }, pricing)).toBeLessThanOrEqual(max);
       }
     }
   });

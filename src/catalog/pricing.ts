@@ -1,11 +1,7 @@
-import { ceilDiv } from '../common/money/money';
-import type { Usage } from '../providers/types';
-import type { EndpointPricing, TokenPrices } from './catalog.types';
+import { tokenCost } from '../common/money/money';
+import type { EndpointPricing, TokenCounts, TokenPrices } from './catalog.types';
 
 const MILLION = 1_000_000n;
-
-/** The one rounding rule: each component is ceil(tokens x price per million / 1e6) nanodollars. */
-const part = (tokens: number, perMillion: bigint): bigint => ceilDiv(BigInt(tokens) * perMillion, MILLION);
 
 const max = (...values: (bigint | null)[]): bigint => values.reduce<bigint>((m, v) => (v !== null && v > m ? v : m), 0n);
 
@@ -23,20 +19,21 @@ export function tokenPricesFor(pricing: EndpointPricing, promptTokens: number, s
 /**
  * What a request cost, in nanodollars: uncached prompt, cached prompt read, prompt written to the
  * cache (the 1-hour cache at its own price), completion, plus per-request and per-image prices;
- * at the prices of the service tier the provider reports and of the prompt's length.
+ * at the prices of the service tier the provider reports and of the prompt's length. Each token
+ * component is rounded up by the one rule, `tokenCost`.
  */
-export function costOf(usage: Usage, pricing: EndpointPricing, images = 0, serviceTier?: string | null): bigint {
+export function costOf(usage: TokenCounts, pricing: EndpointPricing, images = 0, serviceTier?: string | null): bigint {
   const t = tokenPricesFor(pricing, usage.prompt_tokens, serviceTier);
   const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
   const written = usage.prompt_tokens_details?.cache_write_tokens ?? 0;
   const writtenHour = Math.min(written, usage.prompt_tokens_details?.cache_write_1h_tokens ?? 0);
   const plain = Math.max(0, usage.prompt_tokens - cached - written);
   return (
-    part(plain, t.prompt) +
-    part(cached, t.cacheRead ?? t.prompt) +
-    part(written - writtenHour, t.cacheWrite ?? t.prompt) +
-    part(writtenHour, t.cacheWrite1h ?? t.cacheWrite ?? t.prompt) +
-    part(usage.completion_tokens, t.completion) +
+    tokenCost(plain, t.prompt) +
+    tokenCost(cached, t.cacheRead ?? t.prompt) +
+    tokenCost(written - writtenHour, t.cacheWrite ?? t.prompt) +
+    tokenCost(writtenHour, t.cacheWrite1h ?? t.cacheWrite ?? t.prompt) +
+    tokenCost(usage.completion_tokens, t.completion) +
     pricing.request +
     BigInt(images) * pricing.image
   );
@@ -50,7 +47,7 @@ export function costOf(usage: Usage, pricing: EndpointPricing, images = 0, servi
 export function maxCostOf(promptTokens: number, maxTokens: number, pricing: EndpointPricing, images = 0, serviceTier?: string | null): bigint {
   const t = tokenPricesFor(pricing, promptTokens, serviceTier);
   const prompt = max(t.prompt, t.cacheRead, t.cacheWrite, t.cacheWrite1h);
-  return part(promptTokens, prompt) + part(maxTokens, t.completion) + pricing.request + BigInt(images) * pricing.image;
+  return tokenCost(promptTokens, prompt) + tokenCost(maxTokens, t.completion) + pricing.request + BigInt(images) * pricing.image;
 }
 
 /** How many output tokens `budget` pays for after the prompt (null: unlimited, as the completion is free). */

@@ -1,8 +1,7 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { KeysModule } from '../keys/keys.module';
 import { UsersModule } from '../users/users.module';
-import { PurchaseHistory } from '../keys/purchase-history';
 import { CreditHoldEntity } from './entities/credit-hold.entity';
 import { DisputeEntity } from './entities/dispute.entity';
 import { LedgerAccountEntity } from './entities/ledger-account.entity';
@@ -16,13 +15,11 @@ import { HoldsRepository } from './holds.repository';
 import { HoldsService } from './holds.service';
 import { LedgerRepository } from './ledger.repository';
 import { LedgerService } from './ledger.service';
-import { Purchases } from './purchases.service';
 
 /**
- * Credits: the ledger, request holds, top-ups. Global so the keys module can see PurchaseHistory
- * (keys cannot import credits: credits builds on keys).
+ * Credits: the ledger, request holds, top-ups. Its Purchases implements keys' PurchaseHistory port,
+ * bound at the composition root (AppModule), since keys cannot import credits (credits builds on keys).
  */
-@Global()
 @Module({
   imports: [
     KeysModule,
@@ -30,7 +27,7 @@ import { Purchases } from './purchases.service';
     TypeOrmModule.forFeature([LedgerAccountEntity, LedgerJournalEntity, LedgerEntryEntity, CreditHoldEntity, TopupEntity, StripeEventEntity, DisputeEntity]),
   ],
   controllers: [CreditsController],
-  providers: [LedgerRepository, LedgerService, HoldsRepository, HoldsService, CreditsService, { provide: PurchaseHistory, useClass: Purchases }],
-  exports: [LedgerService, HoldsService, CreditsService, PurchaseHistory],
+  providers: [LedgerRepository, LedgerService, HoldsRepository, HoldsService, CreditsService],
+  exports: [LedgerService, HoldsService, CreditsService],
 })
 export class CreditsModule {}

@@ -29,7 +29,10 @@ const HOLD = prepared('sy_hold_async', 'SELECT sy_hold_async($1, $2, $3, $4, $5,
 const SETTLE = prepared('sy_settle_unlocked', 'CALL sy_settle_unlocked($1, $2, $3, $4, $5, $6, $7, NULL)');
 const SETTLE_LATE = prepared('sy_settle_late', 'SELECT sy_settle_late($1, $2, $3, $4, $5, $6)::text AS booked');
 
-/** Request holds: created and settled by the sy_hold / sy_settle routines, one round trip each. */
+/**
+ * Request holds: created and settled by the sy_hold / sy_settle routines, one round trip each.
+ * Their current definitions, and the rules they keep, are in sql/money-routines.sql.
+ */
 @Injectable()
 export class HoldsRepository {
   constructor(private readonly sql: PreparedSql) {}

@@ -2,7 +2,7 @@ import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common'
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
 import { AppLogger } from '../common/logging/app-logger';
-import { ceilDiv } from '../common/money/money';
+import { tokenCost } from '../common/money/money';
 import { RedisService } from '../common/redis/redis.service';
 import { CapsService, KeyLimit } from '../keys/caps.service';
 import type { LimitSource } from '../keys/keys.errors';
@@ -265,7 +265,7 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
       if (alive[i] !== null) continue;
       const tokens = Math.max(0, Math.floor(Number(progress[i] ?? '0') || 0));
       const handedOver = due[i] !== null && /^\d+$/.test(due[i]!);
-      const cost = handedOver ? BigInt(due[i]!) : c.promptCost + ceilDiv(BigInt(tokens) * c.completionPrice, 1_000_000n);
+      const cost = handedOver ? BigInt(due[i]!) : c.promptCost + tokenCost(tokens, c.completionPrice);
       const billed = cost < c.amount ? cost : c.amount;
       if (!(await this.settle(c.id, billed, 'swept'))) continue;
       if (handedOver) await this.redis.client.del(`hold:due:${c.id}`, `hold:ctx:${c.id}`).catch(() => undefined);

@@ -16,6 +16,9 @@ export class InsufficientBalanceError extends Error {
 /**
  * The append-only double-entry ledger. Every movement is a journal whose entries sum to zero,
  * posted once per idempotency key, with the cached balances updated in the same transaction.
+ * This class posts top-ups, grants, refunds and disputes; the hold and settle journals of requests
+ * are posted by the sy_hold / sy_settle routines (sql/money-routines.sql) by the same rules, in one
+ * round trip each.
  */
 @Injectable()
 export class LedgerService {

@@ -3,38 +3,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../common/database/sql';
 import type { PeriodStarts } from './periods';
 
-/** The current period's usage of a counter, given the period start in parameter $n. */
+/** The current period's usage of a counter, given the period start in parameter $n (as the money routines compute it). */
 const usage = (period: 'day' | 'week' | 'month', param: string) =>
   `(CASE WHEN usage_${period}_start >= ${param}::date THEN usage_${period}_nanos ELSE 0 END)`;
-
-/**
- * Adds `actual` to every period (rolling a period over when it changed) and releases `held`.
- * A start date later than ours (a process with a slow clock) counts as the current period.
- */
-const SETTLE_SET = `
-  held_nanos = held_nanos - $1,
-  usage_nanos = usage_nanos + $2,
-  usage_day_nanos = ${usage('day', '$4')} + $2, usage_day_start = GREATEST(usage_day_start, $4::date),
-  usage_week_nanos = ${usage('week', '$5')} + $2, usage_week_start = GREATEST(usage_week_start, $5::date),
-  usage_month_nanos = ${usage('month', '$6')} + $2, usage_month_start = GREATEST(usage_month_start, $6::date)`;
-
-const RESERVE_USER = `
-  UPDATE user_spend SET held_nanos = held_nanos + $1
-  WHERE user_id = $2
-    AND (cap_daily_nanos IS NULL OR ${usage('day', '$3')} + held_nanos + $1 <= cap_daily_nanos)
-    AND (cap_weekly_nanos IS NULL OR ${usage('week', '$4')} + held_nanos + $1 <= cap_weekly_nanos)
-    AND (cap_monthly_nanos IS NULL OR ${usage('month', '$5')} + held_nanos + $1 <= cap_monthly_nanos)
-  RETURNING user_id`;
-
-const RESERVE_KEY = `
-  UPDATE api_keys SET held_nanos = held_nanos + $1
-  WHERE id = $2 AND disabled = false AND deleted_at IS NULL AND (expires_at IS NULL OR expires_at > $3)
-    AND (limit_nanos IS NULL OR
-         (CASE limit_reset WHEN 'daily' THEN ${usage('day', '$4')}
-                           WHEN 'weekly' THEN ${usage('week', '$5')}
-                           WHEN 'monthly' THEN ${usage('month', '$6')}
-                           ELSE usage_nanos END) + held_nanos + $1 <= limit_nanos)
-  RETURNING id`;
 
 export interface CounterRow {
   held: bigint;
@@ -57,55 +28,13 @@ const toCounters = (r: Record<string, string>): CounterRow => ({
 });
 
 /**
- * The conditional UPDATEs behind spending caps. Every method takes the EntityManager of the caller's
- * transaction, so a hold on caps and a hold on the balance commit or roll back together.
- * Lock order, everywhere: the user's row, then the key's row.
+ * Spending-cap counters and settings. What holds and settles them is sy_hold / sy_settle
+ * (credits/sql/money-routines.sql), whose "current period's usage" expression `usage` mirrors.
+ * Methods that take an EntityManager read or write inside the caller's transaction.
  */
 @Injectable()
 export class CapsRepository {
   constructor(readonly dataSource: DataSource) {}
-
-  async reserveUser(em: EntityManager, userId: string, amount: bigint, p: PeriodStarts): Promise<boolean> {
-    let rows = (await queryRows(em, RESERVE_USER, [amount.toString(), userId, p.day, p.week, p.month])) as unknown[];
-    if (rows.length === 0 && (await this.ensureUserRow(em, userId))) {
-      rows = (await queryRows(em, RESERVE_USER, [amount.toString(), userId, p.day, p.week, p.month])) as unknown[];
-    }
-    return rows.length === 1;
-  }
-
-  async reserveKey(em: EntityManager, keyId: string, amount: bigint, now: Date, p: PeriodStarts): Promise<boolean> {
-    const rows = (await queryRows(em, RESERVE_KEY, [amount.toString(), keyId, now, p.day, p.week, p.month])) as unknown[];
-    return rows.length === 1;
-  }
-
-  /** Releases `held` and books `actual`; false when the row holds less than `held` (a double settle). */
-  settleUser(em: EntityManager, userId: string, held: bigint, actual: bigint, p: PeriodStarts): Promise<boolean> {
-    return this.settle(em, 'user_spend', 'user_id', userId, held, actual, p);
-  }
-
-  settleKey(em: EntityManager, keyId: string, held: bigint, actual: bigint, p: PeriodStarts): Promise<boolean> {
-    return this.settle(em, 'api_keys', 'id', keyId, held, actual, p);
-  }
-
-  private async settle(
-    em: EntityManager,
-    table: 'user_spend' | 'api_keys',
-    idColumn: 'user_id' | 'id',
-    id: string,
-    held: bigint,
-    actual: bigint,
-    p: PeriodStarts,
-  ): Promise<boolean> {
-    const rows = await queryRows(em, `UPDATE ${table} SET ${SETTLE_SET} WHERE ${idColumn} = $3 AND held_nanos >= $1 RETURNING 1`, [
-      held.toString(),
-      actual.toString(),
-      id,
-      p.day,
-      p.week,
-      p.month,
-    ]);
-    return rows.length === 1;
-  }
 
   /** Creates the user's counter row if missing; true when it created one. */
   async ensureUserRow(em: EntityManager, userId: string): Promise<boolean> {

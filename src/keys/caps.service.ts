@@ -44,9 +44,10 @@ function refusingCap(caps: CapRoom[], amount: bigint): CapRoom | null {
 }
 
 /**
- * Spending caps per key and per user. `reserve` holds an amount against every cap that applies, in
- * Postgres, with conditional UPDATEs in one transaction; `settle` books what was really spent and
- * frees the rest. Correct across any number of processes: Postgres decides, nothing is cached.
+ * Spending caps per key and per user: their settings, what they leave room for, and why one refused.
+ * Holding and settling against them is the money routines' work (sy_hold / sy_settle, see
+ * credits/sql/money-routines.sql), in the same transaction as the balance: Postgres decides, with
+ * conditional UPDATEs, so they hold across any number of processes; nothing is cached.
  */
 @Injectable()
 export class CapsService {
@@ -54,40 +55,6 @@ export class CapsService {
     private readonly repo: CapsRepository,
     private readonly clock: Clock,
   ) {}
-
-  /**
-   * Holds `amount` on the user's caps and the key's limit. Throws (403 with `limit_source`, or 401
-   * when the key stopped being usable) without holding anything; inside a caller's transaction the
-   * caller must let the error roll its transaction back.
-   */
-  async reserve(keyId: string, userId: string, amount: bigint, em?: EntityManager): Promise<void> {
-    if (amount < 0n) throw new RangeError('reserve amount must be >= 0');
-    const now = this.clock.now();
-    const p = periodStarts(now);
-    await this.inTransaction(em, async (tx) => {
-      if (!(await this.repo.reserveUser(tx, userId, amount, p))) {
-        throw KeysErrors.limitExceeded(await this.userLimitSource(tx, userId, amount, p));
-      }
-      if (!(await this.repo.reserveKey(tx, keyId, amount, now, p))) {
-        throw await this.keyFailure(tx, keyId, now, amount);
-      }
-    });
-  }
-
-  /** Books `actual` (0 <= actual <= held) as spent and releases the whole hold, exactly as reserved. */
-  async settle(keyId: string, userId: string, held: bigint, actual: bigint, em?: EntityManager): Promise<void> {
-    if (actual < 0n || actual > held) throw new RangeError(`settle: actual ${actual} outside [0, ${held}]`);
-    const p = periodStarts(this.clock.now());
-    await this.inTransaction(em, async (tx) => {
-      const ok = (await this.repo.settleUser(tx, userId, held, actual, p)) && (await this.repo.settleKey(tx, keyId, held, actual, p));
-      // Settling more than is held means a hold was settled twice: refuse and roll back.
-      if (!ok) throw new Error(`settle: key ${keyId} / user ${userId} hold less than ${held}`);
-    });
-  }
-
-  release(keyId: string, userId: string, held: bigint, em?: EntityManager): Promise<void> {
-    return this.settle(keyId, userId, held, 0n, em);
-  }
 
   /**
    * The most that can be reserved right now for this key and user, and which cap sets it

@@ -3,7 +3,7 @@
  * API speaks it. Adapters translate between these and each upstream API. Fields not listed are
  * kept as they are (index signatures) so OpenAI-compatible upstreams see what the client sent.
  */
-import type { AdapterKind } from '../catalog/catalog.types';
+import type { AdapterKind, TokenCounts } from '../catalog/catalog.types';
 
 export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
 
@@ -77,12 +77,9 @@ export interface ChatRequest {
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';
 
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
+/** Token usage as the API reports it; the counts the catalog prices, plus totals and details. */
+export interface Usage extends TokenCounts {
   total_tokens: number;
-  /** cache_write_1h_tokens: the part of cache_write_tokens written to Anthropic's 1-hour cache (priced apart). */
-  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number; cache_write_1h_tokens?: number };
   completion_tokens_details?: { reasoning_tokens?: number };
 }
 

@@ -1,12 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { AppError } from '../../src/common/errors/app-error';
 import { Clock, ManualClock } from '../../src/common/clock/clock';
 import { usdToNanos } from '../../src/common/money/money';
+import { CreditsService } from '../../src/credits/credits.service';
+import { HoldsService } from '../../src/credits/holds.service';
 import { CapsService } from '../../src/keys/caps.service';
 import { FreeModelLimits } from '../../src/keys/free-model-limits';
-import { CreditsService } from '../../src/credits/credits.service';
 import { LedgerService } from '../../src/credits/ledger.service';
 import { KeysService } from '../../src/keys/keys.service';
-import { call, createKey, signUp } from '../support/factories';
+import { call, createKey, signUp, SignedUpUser } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
 import { createTestApp, TestApp } from '../support/test-app';
 
@@ -14,18 +16,33 @@ const usd = (v: number) => usdToNanos(v);
 
 interface Outcome {
   ok: boolean;
+  /** The hold's id when it was admitted. */
+  id?: string;
   status?: number;
   source?: string;
 }
 
-async function attempt(caps: CapsService, keyId: string, userId: string, amount: bigint): Promise<Outcome> {
+/**
+ * One hold of `amount` on the key's and user's caps, through the path every request takes
+ * (HoldsService.hold, the sy_hold routine). The users these tests create have far more balance
+ * than any cap, so only caps and keys refuse.
+ */
+async function attempt(holds: HoldsService, keyId: string, userId: string, amount: bigint): Promise<Outcome> {
+  const id = `caps-${randomUUID().replace(/-/g, '')}`;
   try {
-    await caps.reserve(keyId, userId, amount);
-    return { ok: true };
+    await holds.hold({ id, userId, keyId, amount, promptCost: 0n, completionPrice: 0n });
+    return { ok: true, id };
   } catch (err) {
     if (err instanceof AppError) return { ok: false, status: err.status, source: err.metadata.limit_source as string };
     throw err; // a deadlock or any other database error fails the test
   }
+}
+
+/** A signed-up user with $100 of credit, far above every cap used here. */
+async function funded(t: TestApp): Promise<SignedUpUser> {
+  const u = await signUp(t);
+  await t.get(CreditsService).grant(u.id, usd(100), 'test');
+  return u;
 }
 
 /** The key id and user id behind a key, through the same authentication the API uses. */
@@ -40,21 +57,23 @@ describe('spending caps under concurrency', () => {
   });
   afterAll(() => t.close());
 
-  it('200 concurrent reserves of $0.02 against a $1.00 key cap admit exactly 50', async () => {
-    const u = await signUp(t);
+  it('200 concurrent holds of $0.02 against a $1.00 key cap admit exactly 50', async () => {
+    const u = await funded(t);
     const k = await principalOf(t, (await createKey(t, { cookie: u.cookie }, { limit: 1 })).key);
     const caps = t.get(CapsService);
-    const outcomes = await Promise.all(Array.from({ length: 200 }, () => attempt(caps, k.keyId, k.userId, usd(0.02))));
+    const holds = t.get(HoldsService);
+    const outcomes = await Promise.all(Array.from({ length: 200 }, () => attempt(holds, k.keyId, k.userId, usd(0.02))));
     expect(outcomes.filter((o) => o.ok)).toHaveLength(50);
     const rejected = outcomes.filter((o) => !o.ok);
     expect(rejected.every((o) => o.status === 403 && o.source === 'key')).toBe(true);
     expect((await caps.keyCounters(k.keyId))!.held).toBe(usd(1));
 
     // Settling all 50 at half their hold frees the rest: exactly 25 more fit.
-    await Promise.all(Array.from({ length: 50 }, () => caps.settle(k.keyId, k.userId, usd(0.02), usd(0.01))));
+    const settled = await Promise.all(outcomes.filter((o) => o.ok).map((o) => holds.settle(o.id!, usd(0.01), 'completed')));
+    expect(settled.every(Boolean)).toBe(true);
     const c = (await caps.keyCounters(k.keyId))!;
     expect(c).toMatchObject({ held: 0n, total: usd(0.5) });
-    const more = await Promise.all(Array.from({ length: 60 }, () => attempt(caps, k.keyId, k.userId, usd(0.02))));
+    const more = await Promise.all(Array.from({ length: 60 }, () => attempt(holds, k.keyId, k.userId, usd(0.02))));
     expect(more.filter((o) => o.ok)).toHaveLength(25);
   });
 
@@ -62,10 +81,10 @@ describe('spending caps under concurrency', () => {
     const others = [await createTestApp(), await createTestApp()];
     try {
       const apps = [t, ...others];
-      const u = await signUp(t);
+      const u = await funded(t);
       const k = await principalOf(t, (await createKey(t, { cookie: u.cookie }, { limit: 1 })).key);
       const outcomes = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => attempt(apps[i % 3].get(CapsService), k.keyId, k.userId, usd(0.02))),
+        Array.from({ length: 200 }, (_, i) => attempt(apps[i % 3].get(HoldsService), k.keyId, k.userId, usd(0.02))),
       );
       expect(outcomes.filter((o) => o.ok)).toHaveLength(50);
       expect(outcomes.filter((o) => !o.ok).every((o) => o.status === 403)).toBe(true);
@@ -75,28 +94,28 @@ describe('spending caps under concurrency', () => {
   });
 
   it('a user cap binds across two keys', async () => {
-    const u = await signUp(t);
+    const u = await funded(t);
     const patched = await call<{ data: { daily: { cap: number } } }>(t, 'PATCH', '/api/v1/limits', { cookie: u.cookie, body: { daily: 1 } });
     expect(patched.status).toBe(200);
     expect(patched.body.data.daily.cap).toBe(1);
     const a = await principalOf(t, (await createKey(t, { cookie: u.cookie })).key);
     const b = await principalOf(t, (await createKey(t, { cookie: u.cookie })).key);
-    const caps = t.get(CapsService);
+    const holds = t.get(HoldsService);
     const outcomes = await Promise.all(
-      Array.from({ length: 120 }, (_, i) => attempt(caps, (i % 2 ? a : b).keyId, u.id, usd(0.02))),
+      Array.from({ length: 120 }, (_, i) => attempt(holds, (i % 2 ? a : b).keyId, u.id, usd(0.02))),
     );
     expect(outcomes.filter((o) => o.ok)).toHaveLength(50);
     expect(outcomes.filter((o) => !o.ok).every((o) => o.status === 403 && o.source === 'user_daily')).toBe(true);
   });
 
-  it('nested caps: key A $2, key B $4, user $5 a month; 300 concurrent reserves', async () => {
-    const u = await signUp(t);
+  it('nested caps: key A $2, key B $4, user $5 a month; 300 concurrent holds', async () => {
+    const u = await funded(t);
     await call(t, 'PATCH', '/api/v1/limits', { cookie: u.cookie, body: { monthly: 5 } });
     const a = await principalOf(t, (await createKey(t, { cookie: u.cookie }, { limit: 2 })).key);
     const b = await principalOf(t, (await createKey(t, { cookie: u.cookie }, { limit: 4 })).key);
     const caps = t.get(CapsService);
     const picks = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? a : b));
-    const outcomes = await Promise.all(picks.map((k) => attempt(caps, k.keyId, u.id, usd(0.02))));
+    const outcomes = await Promise.all(picks.map((k) => attempt(t.get(HoldsService), k.keyId, u.id, usd(0.02))));
     const heldA = (await caps.keyCounters(a.keyId))!.held;
     const heldB = (await caps.keyCounters(b.keyId))!.held;
     expect(heldA).toBeLessThanOrEqual(usd(2));
@@ -107,24 +126,28 @@ describe('spending caps under concurrency', () => {
     expect((await caps.userCounters(u.id))!.held).toBe(heldA + heldB);
   });
 
-  it('settling more than is held is refused and changes nothing', async () => {
-    const u = await signUp(t);
+  it('a hold settles once, and never books more than it holds', async () => {
+    const u = await funded(t);
     const k = await principalOf(t, (await createKey(t, { cookie: u.cookie })).key);
     const caps = t.get(CapsService);
-    await caps.reserve(k.keyId, k.userId, usd(0.1));
-    await caps.settle(k.keyId, k.userId, usd(0.1), usd(0.05));
-    await expect(caps.settle(k.keyId, k.userId, usd(0.1), usd(0.05))).rejects.toThrow(/hold less than/);
+    const holds = t.get(HoldsService);
+    const first = await attempt(holds, k.keyId, k.userId, usd(0.1));
+    expect(await holds.settle(first.id!, usd(0.05), 'completed')).toBe(true);
+    expect(await holds.settle(first.id!, usd(0.05), 'completed')).toBe(false);
     expect(await caps.keyCounters(k.keyId)).toMatchObject({ held: 0n, total: usd(0.05) });
     expect(await caps.userCounters(k.userId)).toMatchObject({ held: 0n, total: usd(0.05) });
-    await expect(caps.settle(k.keyId, k.userId, usd(0.1), usd(0.2))).rejects.toThrow(RangeError);
+    const second = await attempt(holds, k.keyId, k.userId, usd(0.1));
+    expect(await holds.settle(second.id!, usd(0.2), 'completed')).toBe(true);
+    expect(await caps.keyCounters(k.keyId)).toMatchObject({ held: 0n, total: usd(0.15) });
+    expect(await caps.userCounters(k.userId)).toMatchObject({ held: 0n, total: usd(0.15) });
   });
 
-  it('a key disabled after authentication cannot reserve', async () => {
-    const u = await signUp(t);
+  it('a key disabled after authentication cannot hold', async () => {
+    const u = await funded(t);
     const created = await createKey(t, { cookie: u.cookie });
     const k = await principalOf(t, created.key);
     await call(t, 'PATCH', `/api/v1/keys/${created.hash}`, { cookie: u.cookie, body: { disabled: true } });
-    const o = await attempt(t.get(CapsService), k.keyId, k.userId, usd(0.01));
+    const o = await attempt(t.get(HoldsService), k.keyId, k.userId, usd(0.01));
     expect(o).toEqual({ ok: false, status: 401, source: undefined });
   });
 });
@@ -137,25 +160,25 @@ describe('limit resets at UTC boundaries', () => {
   });
   afterAll(() => t.close());
 
-  const spend = async (caps: CapsService, k: { keyId: string; userId: string }, amount: bigint) => {
-    await caps.reserve(k.keyId, k.userId, amount);
-    await caps.settle(k.keyId, k.userId, amount, amount);
+  const spend = async (holds: HoldsService, k: { keyId: string; userId: string }, amount: bigint) => {
+    const o = await attempt(holds, k.keyId, k.userId, amount);
+    expect(o.ok && (await holds.settle(o.id!, amount, 'completed'))).toBe(true);
   };
 
   it('daily, weekly and monthly key limits reset at midnight, on Monday and on the 1st', async () => {
     clock.set('2026-11-22T23:59:59Z');
-    const u = await signUp(t);
-    const caps = t.get(CapsService);
+    const u = await funded(t);
+    const holds = t.get(HoldsService);
     const daily = await createKey(t, { cookie: u.cookie }, { limit: 1, limit_reset: 'daily' });
     const weekly = await createKey(t, { cookie: u.cookie }, { limit: 1, limit_reset: 'weekly' });
     const monthly = await createKey(t, { cookie: u.cookie }, { limit: 1, limit_reset: 'monthly' });
     const total = await createKey(t, { cookie: u.cookie }, { limit: 1 });
     const ks = await Promise.all([daily, weekly, monthly, total].map((k) => principalOf(t, k.key)));
-    for (const k of ks) await spend(caps, k, usd(1));
-    for (const k of ks) expect((await attempt(caps, k.keyId, k.userId, usd(0.01))).ok).toBe(false);
+    for (const k of ks) await spend(holds, k, usd(1));
+    for (const k of ks) expect((await attempt(holds, k.keyId, k.userId, usd(0.01))).ok).toBe(false);
 
     clock.set('2026-11-23T00:00:00Z'); // Monday: a new day and a new week, same month
-    const afterMidnight = await Promise.all(ks.map((k) => attempt(caps, k.keyId, k.userId, usd(0.01))));
+    const afterMidnight = await Promise.all(ks.map((k) => attempt(holds, k.keyId, k.userId, usd(0.01))));
     expect(afterMidnight.map((o) => o.ok)).toEqual([true, true, false, false]);
     const me = await call<{ data: { usage: number; usage_daily: number; usage_weekly: number; usage_monthly: number; limit_remaining: number } }>(
       t, 'GET', '/api/v1/key', { key: daily.key },
@@ -164,32 +187,32 @@ describe('limit resets at UTC boundaries', () => {
     expect(me.body.data.limit_remaining).toBeCloseTo(0.99, 9); // $0.01 is held
 
     clock.set('2026-12-01T00:00:00Z'); // a Tuesday: a new month, same week as Monday the 30th? no: new month only
-    const monthStart = await attempt(caps, ks[2].keyId, ks[2].userId, usd(0.01));
+    const monthStart = await attempt(holds, ks[2].keyId, ks[2].userId, usd(0.01));
     expect(monthStart.ok).toBe(true);
-    expect((await attempt(caps, ks[3].keyId, ks[3].userId, usd(0.01))).ok).toBe(false); // a total limit never resets
+    expect((await attempt(holds, ks[3].keyId, ks[3].userId, usd(0.01))).ok).toBe(false); // a total limit never resets
   });
 
   it('user caps reset by period too, and GET /limits shows the current period', async () => {
     clock.set('2026-11-29T12:00:00Z'); // Sunday
-    const u = await signUp(t);
+    const u = await funded(t);
     await call(t, 'PATCH', '/api/v1/limits', { cookie: u.cookie, body: { daily: 0.5, weekly: 1, monthly: 3 } });
     const k = await principalOf(t, (await createKey(t, { cookie: u.cookie })).key);
-    const caps = t.get(CapsService);
-    await spend(caps, k, usd(0.5));
-    expect(await attempt(caps, k.keyId, k.userId, usd(0.01))).toMatchObject({ ok: false, source: 'user_daily' });
+    const holds = t.get(HoldsService);
+    await spend(holds, k, usd(0.5));
+    expect(await attempt(holds, k.keyId, k.userId, usd(0.01))).toMatchObject({ ok: false, source: 'user_daily' });
     clock.set('2026-11-30T00:00:01Z'); // Monday, last day of the month
-    await spend(caps, k, usd(0.5));
-    expect(await attempt(caps, k.keyId, k.userId, usd(0.01))).toMatchObject({ ok: false, source: 'user_daily' });
+    await spend(holds, k, usd(0.5));
+    expect(await attempt(holds, k.keyId, k.userId, usd(0.01))).toMatchObject({ ok: false, source: 'user_daily' });
     const limits = await call<{ data: Record<string, { cap: number; usage: number; remaining: number }> }>(t, 'GET', '/api/v1/limits', { cookie: u.cookie });
     expect(limits.body.data.daily).toEqual({ cap: 0.5, usage: 0.5, remaining: 0 });
     expect(limits.body.data.weekly).toEqual({ cap: 1, usage: 0.5, remaining: 0.5 });
     expect(limits.body.data.monthly).toEqual({ cap: 3, usage: 1, remaining: 2 });
     clock.set('2026-12-01T00:00:00Z'); // Tuesday: a new day and month, same week
-    await spend(caps, k, usd(0.4));
-    await spend(caps, k, usd(0.1));
-    expect(await attempt(caps, k.keyId, k.userId, usd(0.01))).toMatchObject({ ok: false, source: 'user_daily' });
+    await spend(holds, k, usd(0.4));
+    await spend(holds, k, usd(0.1));
+    expect(await attempt(holds, k.keyId, k.userId, usd(0.01))).toMatchObject({ ok: false, source: 'user_daily' });
     clock.set('2026-12-02T00:00:00Z'); // Wednesday: the day is new, but the week's $1 is spent
-    expect(await attempt(caps, k.keyId, k.userId, usd(0.01))).toMatchObject({ ok: false, source: 'user_weekly' });
+    expect(await attempt(holds, k.keyId, k.userId, usd(0.01))).toMatchObject({ ok: false, source: 'user_weekly' });
     const december = await call<{ data: Record<string, { usage: number }> }>(t, 'GET', '/api/v1/limits', { cookie: u.cookie });
     expect(december.body.data.monthly.usage).toBe(0.5);
   });

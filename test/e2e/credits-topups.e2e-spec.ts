@@ -5,12 +5,12 @@ import { DataSource } from 'typeorm';
 import { QueueName } from '../../src/common/queue/queue-names';
 import { usageShardFor } from '../../src/credits/ledger';
 import { LedgerService } from '../../src/credits/ledger.service';
-import { CheckoutFulfilment } from '../../src/credits/topups/stripe-event-handler';
+import { CheckoutFulfilment } from '../../src/credits/topups/events/checkout-fulfilment';
 import { StripeEventsService } from '../../src/credits/topups/stripe-events.service';
 import { StripeClient } from '../../src/credits/topups/stripe.client';
 import { TopupsWorkerModule } from '../../src/credits/topups/topups-worker.module';
 import { TopupsModule } from '../../src/credits/topups/topups.module';
-import { call, signUp } from '../support/factories';
+import { call, createKey, signUp } from '../support/factories';
 import { FakeStripe, signedEvent, startFakeStripe } from '../support/fake-stripe';
 import { stripeWebhooks } from '../support/stripe-webhooks';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -155,6 +155,16 @@ describe('card top-ups through Stripe Checkout', () => {
     expect(list.body.data).toEqual([
       { id: c.id, amount: 20, fee: 1.1, total: 21.1, currency: 'usd', status: 'credited', refunded: 0, created_at: expect.any(String), credited_at: expect.any(String) },
     ]);
+  });
+
+  it('a key of a user who bought credit is no longer on the free tier (GET /key)', async () => {
+    const user = await signUp(t, 'topup');
+    const { key } = await createKey(t, { cookie: user.cookie });
+    const before = await call<{ data: { is_free_tier: boolean } }>(t, 'GET', '/api/v1/key', { key });
+    expect(before.body.data.is_free_tier).toBe(true);
+    await topUp(user, 10);
+    const after = await call<{ data: { is_free_tier: boolean } }>(t, 'GET', '/api/v1/key', { key });
+    expect(after.body.data.is_free_tier).toBe(false);
   });
 
   it('the top-up list pages newest first without skipping rows of the same millisecond; a foreign cursor is a 400', async () => {

@@ -1,4 +1,4 @@
-import { ceilDiv, nanosToUsd, usdToNanos } from './money';
+import { ceilDiv, nanosToUsd, tokenCost, usdToNanos } from './money';
 
 describe('money', () => {
   it.each([
@@ -31,5 +31,12 @@ describe('money', () => {
     expect(ceilDiv(1n, 1_000_000n)).toBe(1n);
     expect(ceilDiv(2_000_000n, 1_000_000n)).toBe(2n);
     expect(ceilDiv(2_000_001n, 1_000_000n)).toBe(3n);
+  });
+
+  it('tokenCost is ceil(tokens x price per million / 1e6)', () => {
+    expect(tokenCost(0, 20_000_000_000n)).toBe(0n);
+    expect(tokenCost(40, 20_000_000_000n)).toBe(800_000n); // 40 tokens at $20/M = $0.0008
+    expect(tokenCost(1, 100_000n)).toBe(1n); // 0.1 nanodollars rounds up to 1
+    expect(tokenCost(11, 100_000n)).toBe(2n);
   });
 });

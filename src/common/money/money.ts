@@ -30,6 +30,17 @@ export function ceilDiv(a: bigint, b: bigint): bigint {
   return (a + b - 1n) / b;
 }
 
+const MILLION = 1_000_000n;
+
+/**
+ * The one rounding rule for token costs: `tokens` at `perMillion` nanodollars per million tokens cost
+ * ceil(tokens x perMillion / 1e6) nanodollars. Used by the request price (catalog/pricing.ts) and by
+ * the sweeper that settles holds whose process died.
+ */
+export function tokenCost(tokens: number, perMillion: Nanos): Nanos {
+  return ceilDiv(BigInt(tokens) * perMillion, MILLION);
+}
+
 /** Maps BIGINT columns (which pg returns as strings) to bigint and back. */
 export const bigintColumn: ValueTransformer = {
   to: (value: bigint | null | undefined) => (value === null || value === undefined ? value : value.toString()),

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Nanos, nanosToUsd } from '../../common/money/money';
-import { WON_DISPUTE_STATUSES } from './stripe-event-handler';
+import { WON_DISPUTE_STATUSES } from './events/dispute-handler';
 import { BalanceTransactionView, chargeView, disputeView, refundView, StripeClient } from './stripe.client';
 import { disputeKeys, refundFailedKey, refundKey, topupKey } from './topup-journals';
 import { centsToNanos } from './topup-pricing';

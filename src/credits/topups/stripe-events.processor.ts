@@ -3,7 +3,7 @@ import { OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { AppLogger } from '../../common/logging/app-logger';
 import { QueueName } from '../../common/queue/queue-names';
-import { StripeEventHandler } from './stripe-event-handler';
+import { StripeEventHandler } from './events/stripe-event-handler';
 import { REQUEUE_AFTER_MS, REQUEUE_STRIPE_EVENTS_JOB, STRIPE_EVENT_JOB, StripeEventJob, StripeEventsService } from './stripe-events.service';
 import { StripeClient } from './stripe.client';
 

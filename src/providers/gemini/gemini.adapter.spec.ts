@@ -1,6 +1,7 @@
 import { AppError } from '../../common/errors/app-error';
 import { AdapterError, ChatRequest, ChunkDelta, UpstreamTarget } from '../types';
-import { GeminiAdapter, sanitizeSchema } from './gemini.adapter';
+import { GeminiAdapter } from './gemini.adapter';
+import { sanitizeSchema } from './gemini-schema';
 
 /** Request bodies are inspected as plain JSON. */
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
