@@ -5,7 +5,8 @@
 -- definition, and the same definition here.
 --
 -- Called by src/credits/holds.repository.ts: sy_hold_async when a request is admitted, and
--- sy_settle_unlocked when it finishes (or when the sweeper settles a hold whose process died).
+-- sy_settle_unlocked when it finishes (or when the sweeper settles a hold whose process died),
+-- sy_settle_late when a request's own settlement arrives after the sweeper's.
 --
 -- The rules they keep:
 -- - Lock order, everywhere: the hold row, the user's spend row (user caps), the key's row (key
@@ -13,8 +14,8 @@
 -- - A hold reserves on the user caps, the key limit and the balance with conditional UPDATEs, in
 --   one transaction: either all three take it or nothing changes. A refusal raises P0001 with
 --   `sy:user_cap`, `sy:key` or `sy:balance`, which the repository turns into the matching error.
---   A zero hold still checks caps, key and (through the key row) that the key is usable; only a
---   positive one moves ledger money, and it is refused while the balance is frozen or owed.
+--   A zero hold still checks caps, key (through the key row: that the key is usable), and that the
+--   user is neither frozen nor owing; only a positive one moves ledger money.
 -- - "The current period's usage" of a counter is
 --     (CASE WHEN usage_<period>_start >= p_<period> THEN usage_<period>_nanos ELSE 0 END):
 --   a start date later than ours (a process with a slow clock) counts as the current period, and
@@ -36,53 +37,60 @@
 CREATE OR REPLACE FUNCTION sy_hold(p_id varchar, p_user uuid, p_key uuid, p_amount bigint, p_prompt_cost bigint,
                                    p_completion_price bigint, p_now timestamptz, p_day date, p_week date, p_month date)
 RETURNS void LANGUAGE plpgsql AS $$
-      DECLARE
-        v_journal uuid;
-        v_available uuid;
-        v_held uuid;
-      BEGIN
-        INSERT INTO credit_holds (id, user_id, key_id, amount, prompt_cost, completion_price)
-        VALUES (p_id, p_user, p_key, p_amount, p_prompt_cost, p_completion_price);
+DECLARE
+  v_journal uuid;
+  v_available uuid;
+  v_held uuid;
+BEGIN
+  INSERT INTO credit_holds (id, user_id, key_id, amount, prompt_cost, completion_price)
+  VALUES (p_id, p_user, p_key, p_amount, p_prompt_cost, p_completion_price);
 
-        UPDATE user_spend SET held_nanos = held_nanos + p_amount
-         WHERE user_id = p_user
-           AND (cap_daily_nanos IS NULL OR (CASE WHEN usage_day_start >= p_day THEN usage_day_nanos ELSE 0 END) + held_nanos + p_amount <= cap_daily_nanos)
-           AND (cap_weekly_nanos IS NULL OR (CASE WHEN usage_week_start >= p_week THEN usage_week_nanos ELSE 0 END) + held_nanos + p_amount <= cap_weekly_nanos)
-           AND (cap_monthly_nanos IS NULL OR (CASE WHEN usage_month_start >= p_month THEN usage_month_nanos ELSE 0 END) + held_nanos + p_amount <= cap_monthly_nanos);
-        IF NOT FOUND THEN
-          IF EXISTS (SELECT 1 FROM user_spend WHERE user_id = p_user) THEN
-            RAISE EXCEPTION 'sy:user_cap' USING ERRCODE = 'P0001';
-          END IF;
-          INSERT INTO user_spend (user_id) VALUES (p_user) ON CONFLICT (user_id) DO NOTHING;
-          UPDATE user_spend SET held_nanos = held_nanos + p_amount WHERE user_id = p_user;
-        END IF;
+  UPDATE user_spend SET held_nanos = held_nanos + p_amount
+   WHERE user_id = p_user
+     AND (cap_daily_nanos IS NULL OR (CASE WHEN usage_day_start >= p_day THEN usage_day_nanos ELSE 0 END) + held_nanos + p_amount <= cap_daily_nanos)
+     AND (cap_weekly_nanos IS NULL OR (CASE WHEN usage_week_start >= p_week THEN usage_week_nanos ELSE 0 END) + held_nanos + p_amount <= cap_weekly_nanos)
+     AND (cap_monthly_nanos IS NULL OR (CASE WHEN usage_month_start >= p_month THEN usage_month_nanos ELSE 0 END) + held_nanos + p_amount <= cap_monthly_nanos);
+  IF NOT FOUND THEN
+    IF EXISTS (SELECT 1 FROM user_spend WHERE user_id = p_user) THEN
+      RAISE EXCEPTION 'sy:user_cap' USING ERRCODE = 'P0001';
+    END IF;
+    INSERT INTO user_spend (user_id) VALUES (p_user) ON CONFLICT (user_id) DO NOTHING;
+    UPDATE user_spend SET held_nanos = held_nanos + p_amount WHERE user_id = p_user;
+  END IF;
 
-        UPDATE api_keys SET held_nanos = held_nanos + p_amount
-         WHERE id = p_key AND disabled = false AND deleted_at IS NULL AND (expires_at IS NULL OR expires_at > p_now)
-           AND (limit_nanos IS NULL OR
-                (CASE limit_reset WHEN 'daily' THEN (CASE WHEN usage_day_start >= p_day THEN usage_day_nanos ELSE 0 END)
-                                  WHEN 'weekly' THEN (CASE WHEN usage_week_start >= p_week THEN usage_week_nanos ELSE 0 END)
-                                  WHEN 'monthly' THEN (CASE WHEN usage_month_start >= p_month THEN usage_month_nanos ELSE 0 END)
-                                  ELSE usage_nanos END) + held_nanos + p_amount <= limit_nanos);
-        IF NOT FOUND THEN
-          RAISE EXCEPTION 'sy:key' USING ERRCODE = 'P0001';
-        END IF;
+  UPDATE api_keys SET held_nanos = held_nanos + p_amount
+   WHERE id = p_key AND disabled = false AND deleted_at IS NULL AND (expires_at IS NULL OR expires_at > p_now)
+     AND (limit_nanos IS NULL OR
+          (CASE limit_reset WHEN 'daily' THEN (CASE WHEN usage_day_start >= p_day THEN usage_day_nanos ELSE 0 END)
+                            WHEN 'weekly' THEN (CASE WHEN usage_week_start >= p_week THEN usage_week_nanos ELSE 0 END)
+                            WHEN 'monthly' THEN (CASE WHEN usage_month_start >= p_month THEN usage_month_nanos ELSE 0 END)
+                            ELSE usage_nanos END) + held_nanos + p_amount <= limit_nanos);
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'sy:key' USING ERRCODE = 'P0001';
+  END IF;
 
-        IF p_amount > 0 THEN
-          UPDATE ledger_accounts SET balance = balance - p_amount
-           WHERE code = 'user:' || p_user || ':available' AND balance >= p_amount AND NOT frozen
-             AND NOT EXISTS (SELECT 1 FROM ledger_accounts r WHERE r.code = 'user:' || p_user || ':receivable' AND r.balance < 0)
-          RETURNING id INTO v_available;
-          IF NOT FOUND THEN
-            RAISE EXCEPTION 'sy:balance' USING ERRCODE = 'P0001';
-          END IF;
-          UPDATE ledger_accounts SET balance = balance + p_amount WHERE code = 'user:' || p_user || ':held'
-          RETURNING id INTO v_held;
-          INSERT INTO ledger_journals (idempotency_key, kind, user_id) VALUES ('hold:' || p_id, 'hold', p_user) RETURNING id INTO v_journal;
-          INSERT INTO ledger_entries (journal_id, account_id, amount)
-          VALUES (v_journal, v_available, -p_amount), (v_journal, v_held, p_amount);
-        END IF;
-      END
+  IF p_amount > 0 THEN
+    UPDATE ledger_accounts SET balance = balance - p_amount
+     WHERE code = 'user:' || p_user || ':available' AND balance >= p_amount AND NOT frozen
+       AND NOT EXISTS (SELECT 1 FROM ledger_accounts r WHERE r.code = 'user:' || p_user || ':receivable' AND r.balance < 0)
+    RETURNING id INTO v_available;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'sy:balance' USING ERRCODE = 'P0001';
+    END IF;
+    UPDATE ledger_accounts SET balance = balance + p_amount WHERE code = 'user:' || p_user || ':held'
+    RETURNING id INTO v_held;
+    INSERT INTO ledger_journals (idempotency_key, kind, user_id) VALUES ('hold:' || p_id, 'hold', p_user) RETURNING id INTO v_journal;
+    INSERT INTO ledger_entries (journal_id, account_id, amount)
+    VALUES (v_journal, v_available, -p_amount), (v_journal, v_held, p_amount);
+  ELSE
+    -- Nothing to move, but a frozen or owing user is refused all the same. A user without a
+    -- ledger account yet (never credited) is neither.
+    IF EXISTS (SELECT 1 FROM ledger_accounts WHERE code = 'user:' || p_user || ':available' AND frozen)
+       OR EXISTS (SELECT 1 FROM ledger_accounts r WHERE r.code = 'user:' || p_user || ':receivable' AND r.balance < 0) THEN
+      RAISE EXCEPTION 'sy:balance' USING ERRCODE = 'P0001';
+    END IF;
+  END IF;
+END
 $$;
 
 -- sy_hold_async: sy_hold committed without waiting for the WAL flush (synchronous_commit off for
@@ -195,6 +203,65 @@ $$;
 -- ledger_append_only: the trigger behind "the ledger is append-only" on ledger_journals and
 -- ledger_entries (UPDATE, DELETE and TRUNCATE refused for every role, superusers included);
 -- corrections are new journals.
+-- A settlement that arrives after the sweeper settled its hold books the difference, once
+-- (journal settle-late:<id>), owed where the balance cannot cover it.
+    CREATE OR REPLACE FUNCTION sy_settle_late(p_id varchar, p_actual bigint, p_day date, p_week date, p_month date, p_revenue_code varchar)
+    RETURNS bigint LANGUAGE plpgsql AS $$
+    DECLARE
+      v_user uuid;
+      v_key uuid;
+      v_diff bigint;
+      v_balance bigint;
+      v_from_available bigint;
+      v_available uuid;
+      v_receivable uuid;
+      v_revenue uuid;
+      v_journal uuid;
+    BEGIN
+      -- The hold row first, as sy_settle locks it: one late settlement at a time per hold.
+      SELECT user_id, key_id, LEAST(GREATEST(p_actual, 0), amount) - actual INTO v_user, v_key, v_diff
+        FROM credit_holds WHERE id = p_id AND status = 'settled' FOR UPDATE;
+      IF NOT FOUND OR v_diff <= 0 THEN
+        RETURN 0;
+      END IF;
+      INSERT INTO ledger_journals (idempotency_key, kind, user_id) VALUES ('settle-late:' || p_id, 'settle', v_user)
+      ON CONFLICT (idempotency_key) DO NOTHING RETURNING id INTO v_journal;
+      IF v_journal IS NULL THEN
+        RETURN 0;
+      END IF;
+      UPDATE credit_holds SET actual = actual + v_diff WHERE id = p_id;
+
+      UPDATE user_spend SET 
+usage_nanos = usage_nanos + v_diff,
+usage_day_nanos = (CASE WHEN usage_day_start >= p_day THEN usage_day_nanos ELSE 0 END) + v_diff, usage_day_start = GREATEST(usage_day_start, p_day),
+usage_week_nanos = (CASE WHEN usage_week_start >= p_week THEN usage_week_nanos ELSE 0 END) + v_diff, usage_week_start = GREATEST(usage_week_start, p_week),
+usage_month_nanos = (CASE WHEN usage_month_start >= p_month THEN usage_month_nanos ELSE 0 END) + v_diff, usage_month_start = GREATEST(usage_month_start, p_month) WHERE user_id = v_user;
+      UPDATE api_keys SET 
+usage_nanos = usage_nanos + v_diff,
+usage_day_nanos = (CASE WHEN usage_day_start >= p_day THEN usage_day_nanos ELSE 0 END) + v_diff, usage_day_start = GREATEST(usage_day_start, p_day),
+usage_week_nanos = (CASE WHEN usage_week_start >= p_week THEN usage_week_nanos ELSE 0 END) + v_diff, usage_week_start = GREATEST(usage_week_start, p_week),
+usage_month_nanos = (CASE WHEN usage_month_start >= p_month THEN usage_month_nanos ELSE 0 END) + v_diff, usage_month_start = GREATEST(usage_month_start, p_month) WHERE id = v_key;
+
+      SELECT id, balance INTO v_available, v_balance FROM ledger_accounts WHERE code = 'user:' || v_user || ':available' FOR UPDATE;
+      v_from_available := LEAST(GREATEST(v_balance, 0), v_diff);
+      UPDATE ledger_accounts SET balance = balance - v_from_available WHERE id = v_available;
+      UPDATE ledger_accounts SET balance = balance - (v_diff - v_from_available) WHERE code = 'user:' || v_user || ':receivable'
+      RETURNING id INTO v_receivable;
+      UPDATE ledger_accounts SET balance = balance + v_diff WHERE code = p_revenue_code
+      RETURNING id INTO v_revenue;
+      IF NOT FOUND THEN
+        INSERT INTO ledger_accounts (code, kind) VALUES (p_revenue_code, 'usage_revenue') ON CONFLICT (code) DO NOTHING;
+        UPDATE ledger_accounts SET balance = balance + v_diff WHERE code = p_revenue_code
+        RETURNING id INTO v_revenue;
+      END IF;
+      INSERT INTO ledger_entries (journal_id, account_id, amount)
+      SELECT v_journal, e.account, e.amount
+        FROM (VALUES (v_available, -v_from_available), (v_receivable, v_from_available - v_diff), (v_revenue, v_diff)) AS e(account, amount)
+       WHERE e.amount <> 0;
+      RETURN v_diff;
+    END
+    $$;
+
 CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 RAISE EXCEPTION 'ledger % is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
