@@ -8,21 +8,34 @@ const MILLION = 1_000_000n;
 const part = (tokens: number, perMillion: bigint): bigint => ceilDiv(BigInt(tokens) * perMillion, MILLION);
 
 /**
- * What a request cost, in nanodollars: uncached prompt, cached prompt (read and write prices where
- * the endpoint has them), completion, plus per-request and per-image prices.
+ * A request's priced usage in nanodollars, in two sides: what its input costs (uncached prompt,
+ * cached prompt at the read and write prices where the endpoint has them, the per-request and
+ * per-image prices) and what its output costs (completion tokens, reasoning included).
  */
-export function costOf(usage: Usage, pricing: EndpointPricing, images = 0): bigint {
+export interface CostSplit {
+  prompt: bigint;
+  completion: bigint;
+}
+
+export function costSplit(usage: Usage, pricing: EndpointPricing, images = 0): CostSplit {
   const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
   const written = usage.prompt_tokens_details?.cache_write_tokens ?? 0;
   const plain = Math.max(0, usage.prompt_tokens - cached - written);
-  return (
-    part(plain, pricing.prompt) +
-    part(cached, pricing.cacheRead ?? pricing.prompt) +
-    part(written, pricing.cacheWrite ?? pricing.prompt) +
-    part(usage.completion_tokens, pricing.completion) +
-    pricing.request +
-    BigInt(images) * pricing.image
-  );
+  return {
+    prompt:
+      part(plain, pricing.prompt) +
+      part(cached, pricing.cacheRead ?? pricing.prompt) +
+      part(written, pricing.cacheWrite ?? pricing.prompt) +
+      pricing.request +
+      BigInt(images) * pricing.image,
+    completion: part(usage.completion_tokens, pricing.completion),
+  };
+}
+
+/** What a request cost, in nanodollars: both sides of its split. */
+export function costOf(usage: Usage, pricing: EndpointPricing, images = 0): bigint {
+  const { prompt, completion } = costSplit(usage, pricing, images);
+  return prompt + completion;
 }
 
 /** The most a request can cost: every prompt token at the full prompt price and every allowed output token. */

@@ -2,7 +2,7 @@ import { TextDecoder } from 'node:util';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CatalogService } from '../catalog/catalog.service';
-import { costOf, maxCostOf } from '../catalog/pricing';
+import { costOf, costSplit, maxCostOf } from '../catalog/pricing';
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
 import { randomIdBytes } from '../common/crypto/tokens';
@@ -28,6 +28,7 @@ import { parseModelSlug, planRoute, RouteAttempt } from '../routing/plan-route';
 import { sessionKeyFrom, StickySessionsService } from '../routing/sticky-sessions.service';
 import type { AttemptRecord } from '../usage/entities/generation.entity';
 import { UsageService } from '../usage/usage.service';
+import { costDetails, NOTHING_PRICED } from './cost-details';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { EmbeddingsDto } from './dto/embeddings.dto';
 import { GatewayErrors, upstreamErrorCode } from './gateway.errors';
@@ -322,7 +323,7 @@ export class GatewayService implements OnModuleDestroy {
           model: attempt.resolved.model.id,
           provider: attempt.resolved.provider.name,
           data: result.data,
-          usage: { ...result.usage, cost: nanosToUsd(cost), is_byok: false, cost_details: { upstream_inference_cost: null } },
+          usage: { ...result.usage, ...this.costJson(outcome, cost, 0) },
         };
       }
       throw this.exhausted(attempts);
@@ -587,7 +588,7 @@ export class GatewayService implements OnModuleDestroy {
       system_fingerprint: null,
       ...(result.serviceTier ? { service_tier: result.serviceTier } : {}),
     };
-    const usage = this.usageJson(outcome.usage!, cost);
+    const usage = this.usageJson(outcome, cost, images);
     if (format === 'text') {
       return { ...base, object: 'text_completion', choices: [{ index: 0, text: result.message.content ?? '', finish_reason: result.finishReason, logprobs: legacyLogprobs(result.logprobs) }], usage };
     }
@@ -687,7 +688,7 @@ export class GatewayService implements OnModuleDestroy {
     outcome.usage = translator.usage();
     if (!outcome.usage) this.estimateUsage(outcome, promptTokens);
     const cost = this.costFor(outcome, hold, images);
-    await writer.data(`${prefix()}],"usage":${JSON.stringify(this.usageJson(outcome.usage!, cost))}}`);
+    await writer.data(`${prefix()}],"usage":${JSON.stringify(this.usageJson(outcome, cost, images))}}`);
     await writer.data('[DONE]');
     writer.end();
   }
@@ -718,7 +719,7 @@ export class GatewayService implements OnModuleDestroy {
       provider: served?.attempt.resolved.provider.name ?? null,
       error: toEnvelope(normaliseError(e)).error,
       choices: [format === 'text' ? { index: 0, text: '', finish_reason: 'error' } : { index: 0, delta: { content: '' }, finish_reason: 'error', native_finish_reason: null }],
-      usage: this.usageJson(outcome.usage!, cost),
+      usage: this.usageJson(outcome, cost, images),
     };
     await writer.data(JSON.stringify(head));
     await writer.data('[DONE]');
@@ -756,8 +757,15 @@ export class GatewayService implements OnModuleDestroy {
     return outcome.served?.attempt ?? (outcome.outputDeltas > 0 ? outcome.calling : null);
   }
 
-  private usageJson(usage: Usage, cost: bigint): Record<string, unknown> {
-    return { ...usage, cost: nanosToUsd(cost), is_byok: false, cost_details: { upstream_inference_cost: null } };
+  private usageJson(outcome: Outcome, cost: bigint, images: number): Record<string, unknown> {
+    return { ...outcome.usage!, ...this.costJson(outcome, cost, images) };
+  }
+
+  /** The cost and its prompt / completion split, priced at the billed endpoint as costFor prices it. */
+  private costJson(outcome: Outcome, cost: bigint, images: number): Record<string, unknown> {
+    const billed = this.billedAttempt(outcome);
+    const split = billed && outcome.usage ? costSplit(outcome.usage, billed.resolved.endpoint.pricing, images) : NOTHING_PRICED;
+    return { cost: nanosToUsd(cost), is_byok: false, cost_details: costDetails(split, cost) };
   }
 
   /**
