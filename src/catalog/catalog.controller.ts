@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { CatalogService } from './catalog.service';
 import { ListModelsQuery } from './dto/list-models.query';
-import type { ModelEndpointsDto, ModelListDto } from './dto/model.dto';
+import type { ModelCountDto, ModelEndpointsDto, ModelListDto } from './dto/model.dto';
 
 /** OpenRouter's public model listing; no key needed, as on OpenRouter. */
 @Controller('api/v1/models')
@@ -11,6 +11,12 @@ export class CatalogController {
   @Get()
   list(@Query() q: ListModelsQuery): ModelListDto {
     return this.catalog.listModels(q);
+  }
+
+  /** How many models `GET /models` lists for the same filters. */
+  @Get('count')
+  count(@Query() q: ListModelsQuery): { data: ModelCountDto } {
+    return { data: { count: this.catalog.listModels(q).total_count } };
   }
 
   /** `slug` may carry the `:free` suffix. */
