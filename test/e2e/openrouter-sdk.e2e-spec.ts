@@ -97,6 +97,19 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
     expect((await call(f.t, 'GET', '/api/v1/models/user')).status).toBe(401);
   });
 
+  it('embeddings.listModels and providers.list', async () => {
+    const embedding: string[] = [];
+    for await (const page of await sdk.embeddings.listModels()) embedding.push(...page.result.data.map((m) => m.id));
+    expect(embedding).toEqual(['test/embed', 'test/gemini-embed']);
+    const providers = await sdk.providers.list();
+    expect(providers.data.map((p) => [p.slug, p.name])).toEqual([
+      ['alpha', 'Alpha'],
+      ['beta', 'Beta'],
+      ['claude-co', 'Claude Co'],
+      ['gem-co', 'Gem Co'],
+    ]);
+  });
+
   it('endpoints.list: the endpoints of a model', async () => {
     const res = await sdk.endpoints.list({ author: 'test', slug: 'chat' });
     expect(res.data.endpoints.map((e) => e.providerName)).toEqual(['Alpha', 'Beta']);

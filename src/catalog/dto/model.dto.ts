@@ -41,6 +41,14 @@ export interface ModelListDto {
   links: { next: string | null };
 }
 
+export interface ProviderDto {
+  name: string;
+  slug: string;
+  privacy_policy_url: string | null;
+  terms_of_service_url: string | null;
+  status_page_url: string | null;
+}
+
 export interface ModelCountDto {
   count: number;
 }
