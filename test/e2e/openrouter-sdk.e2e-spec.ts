@@ -1,5 +1,6 @@
 import { OpenRouter } from '@openrouter/sdk';
 import { nanosToUsd } from '../../src/common/money/money';
+import { RedisService } from '../../src/common/redis/redis.service';
 import { LedgerService } from '../../src/credits/ledger.service';
 import { FreeModelLimits } from '../../src/keys/free-model-limits';
 import { call, createKey } from '../support/factories';
@@ -129,6 +130,17 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
     });
     // The daily `:free` counter is the one the limit enforces.
     for (let i = 0; i < 3; i++) await f.t.get(FreeModelLimits).check(f.user.id, 0n);
+    expect((await sdk.apiKeys.getCurrentKeyMetadata()).data.freeModelDailyRequests).toEqual({ limit: 50, used: 3, remaining: 47 });
+  });
+
+  it('apiKeys.getCurrentKeyMetadata while Redis cannot answer: the whole :free allowance, as nothing is counted then', async () => {
+    const redis = f.t.get(RedisService);
+    redis.client.disconnect();
+    try {
+      expect((await sdk.apiKeys.getCurrentKeyMetadata()).data.freeModelDailyRequests).toEqual({ limit: 50, used: 0, remaining: 50 });
+    } finally {
+      await redis.client.connect();
+    }
     expect((await sdk.apiKeys.getCurrentKeyMetadata()).data.freeModelDailyRequests).toEqual({ limit: 50, used: 3, remaining: 47 });
   });
 
