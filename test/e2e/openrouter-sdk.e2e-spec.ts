@@ -1,4 +1,5 @@
 import { OpenRouter } from '@openrouter/sdk';
+import * as errors from '@openrouter/sdk/models/errors';
 import { nanosToUsd } from '../../src/common/money/money';
 import { RedisService } from '../../src/common/redis/redis.service';
 import { LedgerService } from '../../src/credits/ledger.service';
@@ -193,6 +194,14 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
         await new Promise((r) => setTimeout(r, 50));
       }
     }
+  });
+
+  it("errors arrive as the SDK's typed errors, not as validation failures", async () => {
+    await expect(sdk.endpoints.list({ author: 'test', slug: 'no-such-model' })).rejects.toBeInstanceOf(errors.NotFoundResponseError);
+    const refused = await sdk.chat.send({ chatRequest: { model: 'nobody/nothing', messages: [{ role: 'user', content: 'hi' }] } }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(errors.BadRequestResponseError);
+    expect((refused as errors.BadRequestResponseError).error.code).toBe(400);
+    await expect(client('sk-sy-v1-' + '0'.repeat(64)).apiKeys.getCurrentKeyMetadata()).rejects.toBeInstanceOf(errors.UnauthorizedResponseError);
   });
 
   it('credits.getCredits with a management key', async () => {
