@@ -8,6 +8,24 @@ const MILLION = 1_000_000n;
 const part = (tokens: number, perMillion: bigint): bigint => ceilDiv(BigInt(tokens) * perMillion, MILLION);
 
 /**
+ * What a request cost, in nanodollars: uncached prompt, cached prompt (read and write prices where
+ * the endpoint has them), completion, plus per-request and per-image prices.
+ */
+export function costOf(usage: Usage, pricing: EndpointPricing, images = 0): bigint {
+  const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  const written = usage.prompt_tokens_details?.cache_write_tokens ?? 0;
+  const plain = Math.max(0, usage.prompt_tokens - cached - written);
+  return (
+    part(plain, pricing.prompt) +
+    part(cached, pricing.cacheRead ?? pricing.prompt) +
+    part(written, pricing.cacheWrite ?? pricing.prompt) +
+    part(usage.completion_tokens, pricing.completion) +
+    pricing.request +
+    BigInt(images) * pricing.image
+  );
+}
+
+/**
  * A request's priced usage in nanodollars, in two sides: what its input costs (uncached prompt,
  * cached prompt at the read and write prices where the endpoint has them, the per-request and
  * per-image prices) and what its output costs (completion tokens, reasoning included).
@@ -17,25 +35,11 @@ export interface CostSplit {
   completion: bigint;
 }
 
+/** Both sides come from costOf itself (each component is rounded on its own), so they add up to it. */
 export function costSplit(usage: Usage, pricing: EndpointPricing, images = 0): CostSplit {
-  const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
-  const written = usage.prompt_tokens_details?.cache_write_tokens ?? 0;
-  const plain = Math.max(0, usage.prompt_tokens - cached - written);
-  return {
-    prompt:
-      part(plain, pricing.prompt) +
-      part(cached, pricing.cacheRead ?? pricing.prompt) +
-      part(written, pricing.cacheWrite ?? pricing.prompt) +
-      pricing.request +
-      BigInt(images) * pricing.image,
-    completion: part(usage.completion_tokens, pricing.completion),
-  };
-}
-
-/** What a request cost, in nanodollars: both sides of its split. */
-export function costOf(usage: Usage, pricing: EndpointPricing, images = 0): bigint {
-  const { prompt, completion } = costSplit(usage, pricing, images);
-  return prompt + completion;
+  const total = costOf(usage, pricing, images);
+  const prompt = costOf({ ...usage, completion_tokens: 0 }, pricing, images);
+  return { prompt, completion: total - prompt };
 }
 
 /** The most a request can cost: every prompt token at the full prompt price and every allowed output token. */
