@@ -35,10 +35,16 @@ export interface CostSplit {
   completion: bigint;
 }
 
-/** Both sides come from costOf itself (each component is rounded on its own), so they add up to it. */
-export function costSplit(usage: Usage, pricing: EndpointPricing, images = 0): CostSplit {
-  const total = costOf(usage, pricing, images);
-  const prompt = costOf({ ...usage, completion_tokens: 0 }, pricing, images);
+/** What costOf prices usage by (the endpoint's prices, images, ...). */
+type PricedBy = Parameters<typeof costOf> extends [Usage, ...infer Rest] ? Rest : never;
+
+/**
+ * Both sides come from costOf itself, called as the bill calls it (each component is rounded on
+ * its own, so the two add up to the cost): the prompt side is the cost without completion tokens.
+ */
+export function costSplit(usage: Usage, ...pricedBy: PricedBy): CostSplit {
+  const total = costOf(usage, ...pricedBy);
+  const prompt = costOf({ ...usage, completion_tokens: 0 }, ...pricedBy);
   return { prompt, completion: total - prompt };
 }
 
