@@ -27,6 +27,7 @@ const esmPackages = [
   'oidc-provider',
   'jose',
   'quick-lru',
+  '@openrouter',
 ];
 const base = {
   testEnvironment: 'node',

@@ -1,20 +1,36 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { CatalogService } from './catalog.service';
 import { ListModelsQuery } from './dto/list-models.query';
-import type { ModelEndpointsDto, ModelListDto } from './dto/model.dto';
+import type { ModelCountDto, ModelEndpointsDto, ModelListDto, ProviderDto } from './dto/model.dto';
 
-/** OpenRouter's public model listing; no key needed, as on OpenRouter. */
-@Controller('api/v1/models')
+/** OpenRouter's public model and provider listings; no key needed, as on OpenRouter. */
+@Controller('api/v1')
 export class CatalogController {
   constructor(private readonly catalog: CatalogService) {}
 
-  @Get()
+  @Get('models')
   list(@Query() q: ListModelsQuery): ModelListDto {
     return this.catalog.listModels(q);
   }
 
+  /** How many models `GET /models` lists for the same filters. */
+  @Get('models/count')
+  count(@Query() q: ListModelsQuery): { data: ModelCountDto } {
+    return { data: { count: this.catalog.listModels(q).total_count } };
+  }
+
+  @Get('embeddings/models')
+  embeddingModels(@Query() q: ListModelsQuery): ModelListDto {
+    return this.catalog.listModels(q, 'embeddings');
+  }
+
+  @Get('providers')
+  providers(): { data: ProviderDto[] } {
+    return { data: this.catalog.listProviders() };
+  }
+
   /** `slug` may carry the `:free` suffix. */
-  @Get(':author/:slug/endpoints')
+  @Get('models/:author/:slug/endpoints')
   endpoints(@Param('author') author: string, @Param('slug') slug: string): { data: ModelEndpointsDto } {
     return { data: this.catalog.modelEndpoints(`${author}/${slug}`) };
   }

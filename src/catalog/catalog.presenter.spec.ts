@@ -96,4 +96,10 @@ describe('catalog presenter', () => {
     expect(cached(M)).toBe(false);
     expect(presentEndpoint(entry, ep('a')).supports_implicit_caching).toBe(false);
   });
+
+  it('claims every tool_choice value for an endpoint listing tool_choice, none otherwise', () => {
+    const [entry] = entriesOf(model, [ep('a')]);
+    expect(presentEndpoint(entry, ep('a', { supportedParameters: ['tools', 'tool_choice'] })).supports_tool_choice).toEqual({ auto: true, none: true, required: true, function: true });
+    expect(presentEndpoint(entry, ep('a', { supportedParameters: ['tools'] })).supports_tool_choice).toEqual({ auto: false, none: false, required: false, function: false });
+  });
 });

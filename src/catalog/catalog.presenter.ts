@@ -1,6 +1,6 @@
 import { SUPPORTED_PARAMETERS } from './catalog-file';
 import type { EndpointPricing, ModelDef, ResolvedEndpoint } from './catalog.types';
-import type { ArchitectureDto, ModelDto, ModelEndpointsDto, PricingDto, PublicEndpointDto } from './dto/model.dto';
+import type { ArchitectureDto, ModelDto, ModelEndpointsDto, PricingDto, PublicEndpointDto, ToolChoiceSupportDto } from './dto/model.dto';
 import { nanosToUsdString, perMillionToUsdPerToken } from './pricing-format';
 
 /**
@@ -103,6 +103,8 @@ export function presentModel(entry: ModelEntry): ModelDto {
     per_request_limits: null,
     supported_parameters: supportedParametersOf(endpoints),
     default_parameters: null,
+    // Voices are for text-to-speech models; the catalog has none.
+    supported_voices: null,
     links: { details: detailsLink(entry.id) },
   };
 }
@@ -125,6 +127,7 @@ export function presentEndpoint(entry: ModelEntry, r: ResolvedEndpoint): PublicE
     pricing: pricingOf(endpoint.pricing),
     quantization: endpoint.quantization,
     supported_parameters: SUPPORTED_PARAMETERS.filter((p) => endpoint.supportedParameters.includes(p)),
+    supports_tool_choice: toolChoiceSupport(endpoint.supportedParameters),
     // Providers that cache on their own (OpenAI, DeepSeek, Gemini) discount cache reads and charge
     // nothing to write; those that charge for writes (Anthropic) need explicit cache breakpoints.
     supports_implicit_caching: endpoint.pricing.cacheRead !== null && endpoint.pricing.cacheWrite === null,
@@ -132,7 +135,20 @@ export function presentEndpoint(entry: ModelEntry, r: ResolvedEndpoint): PublicE
     uptime_last_5m: null,
     uptime_last_30m: null,
     uptime_last_1d: null,
+    // Health keeps rolling averages for routing, not 30-minute percentiles.
+    latency_last_30m: null,
+    throughput_last_30m: null,
   };
+}
+
+/**
+ * Which `tool_choice` values an endpoint takes. Every adapter translates all four (OpenAI passes
+ * them through, Anthropic maps them to auto/none/any/tool, Gemini to AUTO/NONE/ANY/allowed names),
+ * so an endpoint that lists tool_choice takes them all and one that does not is claimed for none.
+ */
+export function toolChoiceSupport(supported: readonly string[]): ToolChoiceSupportDto {
+  const listed = supported.includes('tool_choice');
+  return { auto: listed, none: listed, required: listed, function: listed };
 }
 
 export function presentEndpoints(entry: ModelEntry): ModelEndpointsDto {

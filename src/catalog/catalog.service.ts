@@ -7,7 +7,7 @@ import { CatalogErrors } from './catalog.errors';
 import { entriesOf, ModelEntry, presentEndpoints, presentModel, representative } from './catalog.presenter';
 import type { CatalogView, EndpointPricing, ModelDef, ProviderDef, ResolvedEndpoint } from './catalog.types';
 import { CatalogSort, CATALOG_SORTS, ListModelsQuery } from './dto/list-models.query';
-import type { ModelDto, ModelEndpointsDto, ModelListDto } from './dto/model.dto';
+import type { ModelDto, ModelEndpointsDto, ModelListDto, ProviderDto } from './dto/model.dto';
 
 /**
  * Repository root from src/catalog (ts under jest) or dist/src/catalog (compiled). The YAML is not
@@ -148,16 +148,21 @@ export class CatalogService implements CatalogView {
     return this.keys.get(providerSlug) ?? null;
   }
 
-  /** `GET /api/v1/models`: filtered, sorted, then paged. */
-  listModels(q: ListModelsQuery): ModelListDto {
+  /**
+   * `GET /api/v1/models`: filtered, sorted, then paged. `GET /api/v1/embeddings/models` is the same
+   * listing of the embedding models, whatever output modalities they declare.
+   */
+  listModels(q: ListModelsQuery, scope: 'all' | 'embeddings' = 'all'): ModelListDto {
+    const embeddings = scope === 'embeddings';
     const params = csv(q.supported_parameters);
     const input = q.input_modalities?.trim() === ALL ? [] : (csv(q.input_modalities) ?? ['text']);
-    const output = q.output_modalities?.trim() === ALL ? [] : (csv(q.output_modalities) ?? ['text']);
+    const output = q.output_modalities?.trim() === ALL ? [] : (csv(q.output_modalities) ?? (embeddings ? [] : ['text']));
     const text = q.q?.trim().toLowerCase() || null;
     const authors = lowerSet(q.model_authors);
     const providers = lowerSet(q.providers);
     const matching = this.entries.filter(
       ({ entry, dto, parameters, pricing }) =>
+        (!embeddings || entry.model.kind === 'embedding') &&
         (params ?? []).every((p) => parameters.has(p)) &&
         input.every((m) => entry.model.inputModalities.includes(m)) &&
         output.every((m) => entry.model.outputModalities.includes(m)) &&
@@ -183,9 +188,14 @@ export class CatalogService implements CatalogView {
       }
       search.set('offset', String(offset + limit));
       search.set('limit', String(limit));
-      next = `/api/v1/models?${search.toString()}`;
+      next = `/api/v1/${embeddings ? 'embeddings/models' : 'models'}?${search.toString()}`;
     }
     return { data: page.map((e) => e.dto), total_count: matching.length, links: { next } };
+  }
+
+  /** `GET /api/v1/providers`: the catalog's providers (it records no policy or status page links). */
+  listProviders(): ProviderDto[] {
+    return this.providers().map((p) => ({ name: p.name, slug: p.slug, privacy_policy_url: null, terms_of_service_url: null, status_page_url: null }));
   }
 
   /** `GET /api/v1/models/:author/:slug/endpoints`; `id` may end in `:free`. */

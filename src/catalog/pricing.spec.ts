@@ -1,5 +1,5 @@
 import { usdToNanos } from '../common/money/money';
-import { affordableTokens, costOf, maxCostOf } from './pricing';
+import { affordableTokens, costOf, costSplit, maxCostOf } from './pricing';
 import type { EndpointPricing } from './catalog.types';
 
 const perM = (usd: number) => usdToNanos(usd);
@@ -31,6 +31,15 @@ describe('pricing', () => {
     const pricing = p({ cacheRead: perM(1.25), cacheWrite: perM(3.75), request: 1000n, image: 5000n });
     // 300 plain x 2500 + 600 x 1250 + 100 x 3750 nanodollars per token, + 1000 per request + 2 x 5000 per image
     expect(costOf(u, pricing, 2)).toBe(750_000n + 750_000n + 375_000n + 1000n + 10_000n);
+  });
+
+  it('splits the cost into input (prompt, cache, request, images) and output (completion), each part rounded as in the total', () => {
+    const u = { prompt_tokens: 1001, completion_tokens: 333, total_tokens: 1334, prompt_tokens_details: { cached_tokens: 600, cache_write_tokens: 100 } };
+    const pricing = p({ prompt: perM(0.0003), completion: perM(0.0007), cacheRead: perM(0.0001), cacheWrite: perM(0.0009), request: 1000n, image: 5000n });
+    // ceil(301 x 0.3) + ceil(600 x 0.1) + ceil(100 x 0.9) + 1000 + 2 x 5000; ceil(333 x 0.7)
+    expect(costSplit(u, pricing, 2)).toEqual({ prompt: 91n + 60n + 90n + 1000n + 10_000n, completion: 234n });
+    const { prompt, completion } = costSplit(u, pricing, 2);
+    expect(costOf(u, pricing, 2)).toBe(prompt + completion);
   });
 
   it('the hold is never below the cost of any outcome within it', () => {

@@ -40,6 +40,29 @@ export function costOf(usage: TokenCounts, pricing: EndpointPricing, images = 0,
 }
 
 /**
+ * A request's priced usage in nanodollars, in two sides: what its input costs (uncached prompt,
+ * cached prompt at the read and write prices where the endpoint has them, the per-request and
+ * per-image prices) and what its output costs (completion tokens, reasoning included).
+ */
+export interface CostSplit {
+  prompt: bigint;
+  completion: bigint;
+}
+
+/** What costOf prices usage by (the endpoint's prices, images, ...). */
+type PricedBy = Parameters<typeof costOf> extends [TokenCounts, ...infer Rest] ? Rest : never;
+
+/**
+ * Both sides come from costOf itself, called as the bill calls it (each component is rounded on
+ * its own, so the two add up to the cost): the prompt side is the cost without completion tokens.
+ */
+export function costSplit(usage: TokenCounts, ...pricedBy: PricedBy): CostSplit {
+  const total = costOf(usage, ...pricedBy);
+  const prompt = costOf({ ...usage, completion_tokens: 0 }, ...pricedBy);
+  return { prompt, completion: total - prompt };
+}
+
+/**
  * The most a request can cost: every prompt token at the dearest price a prompt token can have
  * (a cache write may cost more than a plain prompt token) and every allowed output token, at the
  * prompt-length tier of `promptTokens` and the service tier asked for.

@@ -7,10 +7,11 @@ import { RoutingModule } from '../routing/routing.module';
 import { UsageModule } from '../usage/usage.module';
 import { GatewayController } from './gateway.controller';
 import { GatewayService } from './gateway.service';
+import { UserModelsController } from './user-models.controller';
 
 @Module({
   imports: [CatalogModule, RoutingModule, ProvidersModule, KeysModule, CreditsModule, UsageModule],
-  controllers: [GatewayController],
+  controllers: [GatewayController, UserModelsController],
   providers: [GatewayService],
 })
 export class GatewayModule {}

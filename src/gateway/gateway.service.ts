@@ -2,7 +2,7 @@ import { TextDecoder } from 'node:util';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CatalogService } from '../catalog/catalog.service';
-import { costOf, maxCostOf, tokenPricesFor } from '../catalog/pricing';
+import { costOf, costSplit, maxCostOf, tokenPricesFor } from '../catalog/pricing';
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
 import { randomIdBytes } from '../common/crypto/tokens';
@@ -28,6 +28,7 @@ import { parseModelSlug, planRoute, RouteAttempt } from '../routing/plan-route';
 import { sessionKeyFrom, StickySessionsService } from '../routing/sticky-sessions.service';
 import type { AttemptRecord } from '../usage/entities/generation.entity';
 import { UsageService } from '../usage/usage.service';
+import { costDetails, NOTHING_PRICED } from './cost-details';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { EmbeddingsDto } from './dto/embeddings.dto';
 import { GatewayErrors, isLimitSource, upstreamErrorCode, withTokens } from './gateway.errors';
@@ -359,7 +360,7 @@ export class GatewayService implements OnModuleDestroy {
           model: attempt.resolved.model.id,
           provider: attempt.resolved.provider.name,
           data: result.data,
-          usage: { ...result.usage, cost: nanosToUsd(cost), is_byok: false, cost_details: { upstream_inference_cost: null } },
+          usage: { ...result.usage, ...this.costJson(outcome, cost, 0) },
         };
       }
       throw this.exhausted(attempts);
@@ -639,7 +640,7 @@ export class GatewayService implements OnModuleDestroy {
       system_fingerprint: null,
       ...(result.serviceTier ? { service_tier: result.serviceTier } : {}),
     };
-    const usage = this.usageJson(outcome.usage!, cost);
+    const usage = this.usageJson(outcome, cost, images);
     if (format === 'text') {
       return { ...base, object: 'text_completion', choices: [{ index: 0, text: result.message.content ?? '', finish_reason: result.finishReason, logprobs: legacyLogprobs(result.logprobs) }], usage };
     }
@@ -745,7 +746,7 @@ export class GatewayService implements OnModuleDestroy {
     outcome.usage = translator.usage();
     if (!outcome.usage) this.estimateUsage(outcome, promptTokens);
     const cost = this.costFor(outcome, hold, images);
-    await writer.data(`${prefix()}],"usage":${JSON.stringify(this.usageJson(outcome.usage!, cost))}}`);
+    await writer.data(`${prefix()}],"usage":${JSON.stringify(this.usageJson(outcome, cost, images))}}`);
     await writer.data('[DONE]');
     writer.end();
   }
@@ -785,7 +786,7 @@ export class GatewayService implements OnModuleDestroy {
       provider: served?.attempt.resolved.provider.name ?? null,
       error: toEnvelope(normaliseError(e)).error,
       choices: [format === 'text' ? { index: 0, text: '', finish_reason: 'error' } : { index: 0, delta: { content: '' }, finish_reason: 'error', native_finish_reason: null }],
-      usage: this.usageJson(outcome.usage!, cost),
+      usage: this.usageJson(outcome, cost, images),
     };
     await writer.data(JSON.stringify(head));
     await writer.data('[DONE]');
@@ -815,10 +816,13 @@ export class GatewayService implements OnModuleDestroy {
     // A provider bills no output for a request it failed; one the client left was processed all the same.
     const noOutput = outcome.usage.completion_tokens === 0 && (outcome.finishReason === null || outcome.finishReason === 'error') && !outcome.cancelled;
     if (noOutput) return 0n;
-    // Billed at the prices of the service tier the provider says it used (priority, flex), where the endpoint prices it apart.
-    const tier = outcome.served?.opened?.translator.serviceTier?.() ?? outcome.serviceTier ?? null;
-    const cost = costOf(outcome.usage, billed.resolved.endpoint.pricing, images, tier);
+    const cost = costOf(outcome.usage, billed.resolved.endpoint.pricing, images, this.billedTier(outcome));
     return cost < hold ? cost : hold;
+  }
+
+  /** Billed at the prices of the service tier the provider says it used (priority, flex), where the endpoint prices it apart. */
+  private billedTier(outcome: Outcome): string | null {
+    return outcome.served?.opened?.translator.serviceTier?.() ?? outcome.serviceTier ?? null;
   }
 
   /**
@@ -830,8 +834,15 @@ export class GatewayService implements OnModuleDestroy {
     return outcome.served?.attempt ?? (outcome.outputDeltas > 0 || (outcome.cancelled && !outcome.callingFailed) ? outcome.calling : null);
   }
 
-  private usageJson(usage: Usage, cost: bigint): Record<string, unknown> {
-    return { ...usage, cost: nanosToUsd(cost), is_byok: false, cost_details: { upstream_inference_cost: null } };
+  private usageJson(outcome: Outcome, cost: bigint, images: number): Record<string, unknown> {
+    return { ...outcome.usage!, ...this.costJson(outcome, cost, images) };
+  }
+
+  /** The cost and its prompt / completion split, priced at the billed endpoint as costFor prices it. */
+  private costJson(outcome: Outcome, cost: bigint, images: number): Record<string, unknown> {
+    const billed = this.billedAttempt(outcome);
+    const split = billed && outcome.usage ? costSplit(outcome.usage, billed.resolved.endpoint.pricing, images, this.billedTier(outcome)) : NOTHING_PRICED;
+    return { cost: nanosToUsd(cost), is_byok: false, cost_details: costDetails(split, cost) };
   }
 
   /**

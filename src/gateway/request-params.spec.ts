@@ -1,5 +1,5 @@
 import { SUPPORTED_PARAMETERS } from '../catalog/catalog-file';
-import { forEndpoint } from './request-params';
+import { forEndpoint, requestParams } from './request-params';
 
 describe('forEndpoint', () => {
   const req = { messages: [], temperature: 0.5, top_k: 5, min_p: 0.1, top_a: 0.2, repetition_penalty: 1.1, tools: [], reasoning: { effort: 'low' }, verbosity: 'low' };
@@ -43,5 +43,17 @@ describe('forEndpoint', () => {
   it('leaves the request itself as it was, for the next endpoint', () => {
     forEndpoint(req, ['max_tokens']);
     expect(req).toHaveProperty('top_k', 5);
+  });
+});
+
+describe('requestParams', () => {
+  it('names the fields sent, json_schema as structured_outputs too', () => {
+    const body = { messages: [], temperature: 0, seed: null, tools: [{ type: 'function' }], response_format: { type: 'json_schema', json_schema: {} } };
+    expect(requestParams(body)).toEqual(['temperature', 'response_format', 'tools', 'structured_outputs']);
+  });
+
+  it('leaves out fields that ask nothing of an endpoint: an empty tool list, the text format', () => {
+    expect(requestParams({ messages: [], tools: [], response_format: { type: 'text' } })).toEqual([]);
+    expect(requestParams({ messages: [], response_format: { type: 'json_object' } })).toEqual(['response_format']);
   });
 });

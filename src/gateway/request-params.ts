@@ -47,9 +47,22 @@ export function forEndpoint<T extends Record<string, unknown>>(req: T, supported
   return kept as T;
 }
 
+/**
+ * Fields that are present yet ask nothing of an endpoint: an empty tool list and the default text
+ * format. Counting them would steer routing (and require_parameters) away from endpoints that serve
+ * such a request as well as any.
+ */
+function asksNothing(param: string, value: unknown): boolean {
+  if (param === 'tools') return Array.isArray(value) && value.length === 0;
+  if (param === 'response_format') return (value as { type?: unknown }).type === 'text';
+  return false;
+}
+
 /** The body fields a client actually sent, in OpenRouter's supported_parameters vocabulary. */
 export function requestParams(body: Record<string, unknown>): string[] {
-  const used: string[] = SUPPORTED_PARAMETERS.filter((p) => p !== 'structured_outputs' && body[p] !== undefined && body[p] !== null);
+  const used: string[] = SUPPORTED_PARAMETERS.filter(
+    (p) => p !== 'structured_outputs' && body[p] !== undefined && body[p] !== null && !asksNothing(p, body[p]),
+  );
   if ((body.response_format as { type?: string } | undefined)?.type === 'json_schema') used.push('structured_outputs');
   return used;
 }

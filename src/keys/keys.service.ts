@@ -11,6 +11,7 @@ import { KeySettingsDto } from './dto/key-settings.dto';
 import { UpdateKeyDto } from './dto/update-key.dto';
 import { SpendCounters } from './entities/spend-counters';
 import { ApiKeyEntity } from './entities/api-key.entity';
+import { FreeModelLimits } from './free-model-limits';
 import { generateKey, hashKey, isWellFormedKey } from './key-format';
 import { KeysErrors } from './keys.errors';
 import { KeyAuth, KeyChanges, KeysRepository } from './keys.repository';
@@ -38,6 +39,7 @@ export class KeysService {
     private readonly repo: KeysRepository,
     private readonly caps: CapsService,
     private readonly clock: Clock,
+    private readonly freeLimits: FreeModelLimits,
     @Optional() private readonly purchases?: PurchaseHistory,
   ) {}
 
@@ -150,12 +152,15 @@ export class KeysService {
   async current(principal: KeyPrincipal, rateLimitRpm: number): Promise<CurrentKeyDto> {
     const key = await this.repo.findByHash(principal.keyHash);
     if (!key) throw KeysErrors.invalidKey();
-    const { hash, disabled, created_at, updated_at, workspace_id, ...shared } = this.toDto(key);
+    const { hash, disabled, created_at, updated_at, external_user, ...shared } = this.toDto(key);
     const purchased = this.purchases ? await this.purchases.purchasedNanos(key.userId) : 0n;
     return {
       ...shared,
       is_free_tier: purchased === 0n,
       is_provisioning_key: key.isManagement,
+      allowed_data_regions: ['global'],
+      free_model_daily_requests: await this.freeLimits.daily(key.userId, purchased),
+      organization_id: null,
       rate_limit: { requests: rateLimitRpm, interval: '1m', note: 'This field is deprecated and safe to ignore.' },
     };
   }
@@ -221,7 +226,8 @@ export class KeysService {
       updated_at: k.updatedAt.toISOString(),
       expires_at: k.expiresAt ? k.expiresAt.toISOString() : null,
       creator_user_id: k.userId,
-      workspace_id: null,
+      external_user: null,
+      workspace_id: k.userId,
       is_management_key: k.isManagement,
     };
   }

@@ -18,6 +18,9 @@
  * - A model suffix (`:nitro`, `:floor`) sorts its own model and wins over `provider.sort`;
  *   `sort.partition: 'none'` merges all models' endpoints by `provider.sort.by`.
  * - Sticky endpoints go first unless `order` is given or the endpoint is currently unstable.
+ * - Capability preference (tools, response_format, ...) narrows what the client's own filters left,
+ *   `order` with `allow_fallbacks: false` included, and never empties it: a client that pinned a
+ *   provider gets that provider, capable or not.
  * - Empty `order`, `only`, `ignore`, `quantizations` lists mean "no preference".
  * - Slugs in `order`/`only`/`ignore` match a provider's slug (case-insensitive, a base slug also
  *   matches `base/variant`) or its display name.
@@ -97,8 +100,13 @@ type Reason =
   | 'require_parameters'
   | 'order';
 
-/** Parameters that, when present, restrict routing to endpoints supporting them if any does (§2.3). */
-const SOFT_PARAMS = ['tools', 'tool_choice', 'response_format', 'verbosity'];
+/**
+ * Capabilities a request needs, in priority order: when present, routing keeps only the endpoints of
+ * a model that list them, if any does (§2.3), without provider.require_parameters. A json_schema
+ * request (which `structured_outputs` stands for) then prefers endpoints that enforce schemas over
+ * those that only take JSON mode.
+ */
+const SOFT_PARAMS = ['tools', 'tool_choice', 'response_format', 'structured_outputs', 'verbosity'];
 
 /** Request parameter -> other names an endpoint may list it under. */
 const PARAM_ALIASES: Record<string, string[]> = {
@@ -210,17 +218,8 @@ function plan(
         stickyEndpoint = hit;
       }
     }
-    if (prefs.allow_fallbacks === false) {
-      if (nonEmpty(prefs.order)) {
-        list = list.filter((e) => orderRank(e.provider, prefs.order) < Infinity);
-        if (list.length === 0) {
-          firstError ??= filteredError('order', 'provider.order', t.requested, input, input.models, []);
-          continue;
-        }
-      } else {
-        list = list.slice(0, 1);
-      }
-    }
+    // With `order`, candidates() already kept only the ordered providers.
+    if (prefs.allow_fallbacks === false && !nonEmpty(prefs.order)) list = list.slice(0, 1);
     for (const e of list) {
       const key = endpointKey(e);
       if (seen.has(key)) continue;
@@ -338,6 +337,12 @@ function candidates(
       field: 'provider.require_parameters',
       applies: prefs.require_parameters === true,
       keep: (e) => input.params.every((p) => supports(e, p)),
+    },
+    {
+      reason: 'order',
+      field: 'provider.order',
+      applies: prefs.allow_fallbacks === false && nonEmpty(prefs.order),
+      keep: (e) => orderRank(e.provider, prefs.order) < Infinity,
     },
   ];
   for (const { reason, field, applies, keep } of filters) {

@@ -80,7 +80,7 @@ export class UsageService {
       request_id: g.requestId,
       session_id: g.sessionId,
       created_at: g.createdAt.toISOString(),
-      model: g.model,
+      model: g.model ?? g.requestedModel,
       requested_model: g.requestedModel,
       provider_name: g.providerName,
       app_id: g.appId,
@@ -111,6 +111,31 @@ export class UsageService {
       is_byok: false,
       error: g.errorCode ? { code: g.errorCode, message: g.errorMessage } : null,
       provider_responses: g.attempts,
+      origin: originOf(g.httpReferer),
+      data_region: 'global',
+      router: null,
+      preset_id: null,
+      response_cache_source_id: null,
+      workspace_id: g.userId,
+      service_tier: null,
+      web_search_engine: null,
+      num_search_results: 0,
+      num_fetches: 0,
+      num_media_prompt: null,
+      num_media_completion: null,
+      num_input_audio_prompt: null,
+      native_tokens_completion_images: null,
     };
+  }
+}
+
+/** `https://app.example` for `https://app.example/page?q=1`; "" for no referer or one that is not a URL. */
+export function originOf(referer: string | null): string {
+  if (!referer) return '';
+  try {
+    const origin = new URL(referer).origin;
+    return origin === 'null' ? '' : origin;
+  } catch {
+    return '';
   }
 }

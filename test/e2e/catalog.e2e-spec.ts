@@ -36,6 +36,7 @@ interface Model {
   per_request_limits: null;
   supported_parameters: string[];
   default_parameters: null;
+  supported_voices: null;
   links: { details: string };
 }
 interface ModelList {
@@ -118,6 +119,7 @@ describe('model catalog: /api/v1/models', () => {
         per_request_limits: null,
         supported_parameters: expect.arrayContaining(['temperature', 'tools', 'tool_choice', 'response_format']),
         default_parameters: null,
+        supported_voices: null,
         links: { details: '/api/v1/models/openai/gpt-4o/endpoints' },
       });
 
@@ -188,6 +190,15 @@ describe('model catalog: /api/v1/models', () => {
       // Filters carry over into links.next.
       const filtered = await call<ModelList>(t, 'GET', '/api/v1/models?supported_parameters=tools&limit=2');
       expect(filtered.body.links.next).toBe('/api/v1/models?supported_parameters=tools&offset=2&limit=2');
+    });
+
+    it('GET /models/count counts what the listing shows for the same filters', async () => {
+      for (const q of ['', '?output_modalities=all', '?supported_parameters=tools', '?q=gpt&limit=1']) {
+        const list = await call<ModelList>(t, 'GET', `/api/v1/models${q}`);
+        const count = await call<{ data: { count: number } }>(t, 'GET', `/api/v1/models/count${q}`);
+        expect(count.body).toEqual({ data: { count: list.body.total_count } });
+      }
+      expect((await call(t, 'GET', '/api/v1/models/count?context=abc')).status).toBe(400);
     });
 
     it.each([

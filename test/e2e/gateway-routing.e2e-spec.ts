@@ -258,6 +258,28 @@ describe('routing and fallbacks', () => {
       expect((await chat({ model: 'test/no-tools', provider: { order: ['alpha', 'beta'] }, seed: 7 })).body.provider).toBe('Alpha');
     });
 
+    it('tools and response_format go to endpoints that list them, without require_parameters', async () => {
+      const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }];
+      const schema = { type: 'json_schema', json_schema: { name: 'ok', schema: { type: 'object', properties: { ok: { type: 'boolean' } } } } };
+      // test/no-tools: Alpha (cheaper, first in order) lists neither; Beta lists both.
+      for (const extra of [{ tools }, { tools, tool_choice: 'auto' }, { response_format: { type: 'json_object' } }, { response_format: schema }]) {
+        for (let i = 0; i < 4; i++) expect((await chat({ model: 'test/no-tools', ...extra })).body.provider).toBe('Beta');
+        expect((await chat({ model: 'test/no-tools', provider: { order: ['alpha', 'beta'] }, ...extra })).body.provider).toBe('Beta');
+      }
+      // The text format and an empty tool list need no capability; without these fields the order holds.
+      expect((await chat({ model: 'test/no-tools', provider: { order: ['alpha', 'beta'] }, response_format: { type: 'text' } })).body.provider).toBe('Alpha');
+      expect((await chat({ model: 'test/no-tools', provider: { order: ['alpha', 'beta'] }, tools: [] })).body.provider).toBe('Alpha');
+      expect((await chat({ model: 'test/no-tools', provider: { order: ['alpha', 'beta'] } })).body.provider).toBe('Alpha');
+      // A provider pinned with allow_fallbacks: false is served, capable or not.
+      const pinned = await chat({ model: 'test/no-tools', provider: { order: ['alpha'], allow_fallbacks: false }, tools });
+      expect(pinned.status).toBe(200);
+      expect(pinned.body.provider).toBe('Alpha');
+      // A preference, never a filter: a model none of whose endpoints list tools still answers.
+      const unlisted = await chat({ model: 'test/unlisted-params', tools });
+      expect(unlisted.status).toBe(200);
+      expect(unlisted.body.provider).toBe('Alpha');
+    });
+
     it('data_collection: deny and zdr keep only providers with that policy', async () => {
       expect((await chat({ model: 'test/chat', provider: { data_collection: 'deny' } })).body.provider).toBe('Beta');
       expect((await chat({ model: 'test/chat', provider: { zdr: true } })).body.provider).toBe('Beta');

@@ -31,6 +31,7 @@ export interface ModelDto {
   per_request_limits: null;
   supported_parameters: string[];
   default_parameters: null;
+  supported_voices: null;
   links: { details: string };
 }
 
@@ -38,6 +39,18 @@ export interface ModelListDto {
   data: ModelDto[];
   total_count: number;
   links: { next: string | null };
+}
+
+export interface ProviderDto {
+  name: string;
+  slug: string;
+  privacy_policy_url: string | null;
+  terms_of_service_url: string | null;
+  status_page_url: string | null;
+}
+
+export interface ModelCountDto {
+  count: number;
 }
 
 export interface PublicEndpointDto {
@@ -54,11 +67,30 @@ export interface PublicEndpointDto {
   quantization: string;
   supported_parameters: string[];
   supports_implicit_caching: boolean;
+  supports_tool_choice: ToolChoiceSupportDto;
   /** 0 = routable; -10 = its provider's API key is not configured. */
   status: number;
   uptime_last_5m: number | null;
   uptime_last_30m: number | null;
   uptime_last_1d: number | null;
+  /** Time to first token and tokens per second, percentiles over 30 minutes; null when not measured. */
+  latency_last_30m: Percentiles | null;
+  throughput_last_30m: Percentiles | null;
+}
+
+export interface Percentiles {
+  p50: number;
+  p75: number;
+  p90: number;
+  p99: number;
+}
+
+/** The `tool_choice` values an endpoint takes. */
+export interface ToolChoiceSupportDto {
+  auto: boolean;
+  none: boolean;
+  required: boolean;
+  function: boolean;
 }
 
 export interface ModelEndpointsDto {

@@ -65,11 +65,7 @@ export class RateLimiter {
 
   async hit(rules: LimitRule[]): Promise<RateDecision> {
     if (rules.length === 0) return { allowed: true, states: [] };
-    const now = this.clock.nowMs();
-    const windows = rules.map((r) => {
-      const start = Math.floor(now / r.windowMs) * r.windowMs;
-      return { rule: r, key: `rl:${r.name}:${r.subject}:${start}`, resetAt: start + r.windowMs };
-    });
+    const windows = this.windows(rules);
     let result: number[];
     try {
       const client = this.redis.client as unknown as {
@@ -95,5 +91,32 @@ export class RateLimiter {
     }));
     if (status < 0) return { allowed: false, blockedBy: states[-status - 1], states };
     return { allowed: true, states };
+  }
+
+  /** The current windows' states without counting a request; null while Redis cannot answer. */
+  async peek(rules: LimitRule[]): Promise<LimitState[] | null> {
+    if (rules.length === 0) return [];
+    const windows = this.windows(rules);
+    let counts: (string | null)[];
+    try {
+      counts = await this.redis.client.mget(...windows.map((w) => w.key));
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'rate limit read failed');
+      return null;
+    }
+    return windows.map((w, i) => ({
+      name: w.rule.name,
+      max: w.rule.max,
+      remaining: Math.max(0, w.rule.max - Number(counts[i] ?? 0)),
+      resetAt: w.resetAt,
+    }));
+  }
+
+  private windows(rules: LimitRule[]): { rule: LimitRule; key: string; resetAt: number }[] {
+    const now = this.clock.nowMs();
+    return rules.map((r) => {
+      const start = Math.floor(now / r.windowMs) * r.windowMs;
+      return { rule: r, key: `rl:${r.name}:${r.subject}:${start}`, resetAt: start + r.windowMs };
+    });
   }
 }

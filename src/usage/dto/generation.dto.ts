@@ -7,7 +7,8 @@ export interface GenerationDto {
   request_id: string;
   session_id: string | null;
   created_at: string;
-  model: string | null;
+  /** The model that served, or the one requested when none did. */
+  model: string;
   requested_model: string;
   provider_name: string | null;
   app_id: string | null;
@@ -38,4 +39,24 @@ export interface GenerationDto {
   is_byok: false;
   error: { code: number; message: string | null } | null;
   provider_responses: AttemptRecord[];
+  /** The origin (scheme, host, port) of the HTTP-Referer, or "" without one. */
+  origin: string;
+  /** No regional routing: every request is served from the global pool. */
+  data_region: 'global';
+  /** No auto router, presets, response cache or workspaces beyond the account itself. */
+  router: null;
+  preset_id: null;
+  response_cache_source_id: null;
+  workspace_id: string;
+  /** The tier an upstream reported running the request on is not recorded. */
+  service_tier: null;
+  /** The gateway runs no web search or fetch. */
+  web_search_engine: null;
+  num_search_results: 0;
+  num_fetches: 0;
+  /** Media counts are not recorded. */
+  num_media_prompt: null;
+  num_media_completion: null;
+  num_input_audio_prompt: null;
+  native_tokens_completion_images: null;
 }
