@@ -28,6 +28,8 @@ export class AppConfig {
   readonly redis: { url: string; keyPrefix: string };
   readonly log: { level: string };
   readonly workers: { enabled: boolean };
+  /** Bearer token for the operator endpoints (metrics, health details); null when unset. */
+  readonly ops: { token: string | null };
   readonly sessions: { ttlMs: number; secureCookie: boolean };
   readonly rateLimits: { keyRpm: number };
   readonly catalog: { file: string | null };
@@ -65,6 +67,7 @@ export class AppConfig {
     this.redis = { url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX };
     this.log = { level: vars.LOG_LEVEL };
     this.workers = { enabled: vars.WORKERS_ENABLED };
+    this.ops = { token: vars.METRICS_TOKEN ?? null };
     this.sessions = { ttlMs: vars.SESSION_TTL_HOURS * 3_600_000, secureCookie: this.http.publicUrl.startsWith('https:') };
     this.rateLimits = { keyRpm: vars.RATE_LIMIT_KEY_RPM };
     this.catalog = { file: vars.CATALOG_FILE ?? null };
@@ -108,6 +111,7 @@ export class AppConfig {
       redis: { ...this.redis, url: mask(this.redis.url) },
       log: this.log,
       workers: this.workers,
+      ops: { token: this.ops.token ? '***' : null },
       sessions: this.sessions,
       rateLimits: this.rateLimits,
       catalog: this.catalog,

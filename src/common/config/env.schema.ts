@@ -108,6 +108,11 @@ export class EnvVars {
   @Transform(toBool)
   SERVER_TIMING = false;
 
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{16,256}$/, { message: 'must be 16 to 256 printable ASCII characters' })
+  @Transform(trim)
+  METRICS_TOKEN?: string;
+
   @IsInt()
   @Min(1)
   @Max(8760)
@@ -252,6 +257,7 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   WORKERS_ENABLED: 'Run the queue processors in the HTTP process too (`false` when `src/worker.ts` runs separately).',
   TRUST_PROXY: 'Trust `X-Forwarded-*` headers from a reverse proxy.',
   SERVER_TIMING: 'Answer inference requests with a `Server-Timing` header: where the gateway spent the time (before the handler, routing, hold, provider, response). It reveals internal timings, hence off by default.',
+  METRICS_TOKEN: 'Bearer token for `GET /metrics` and for the checks in `GET /health` (unset: `/metrics` is open, `/health` shows only its status).',
   SESSION_TTL_HOURS: 'Lifetime of a sign-in session (cookie `sy_session`; `Secure` when `PUBLIC_URL` is https).',
   RATE_LIMIT_KEY_RPM: 'Requests per minute per API key (`0` = no limit). `:free` models have their own fixed limits.',
   OIDC_ISSUER: 'OpenID Connect issuer URL for "sign in with …" (unset = email and password only). http only for loopback issuers.',
