@@ -1,6 +1,10 @@
 import { AppError } from '../common/errors/app-error';
 
 export const UsersErrors = {
+  emailTooLong: () =>
+    new AppError('validation_failed', 'Invalid request: email must be at most 254 characters once lower-cased', {
+      fields: [{ field: 'email', messages: ['email must be at most 254 characters once lower-cased'] }],
+    }),
   emailTaken: () => new AppError('conflict', 'An account with this email already exists'),
   badCredentials: () => new AppError('authentication', 'Invalid email or password'),
   notSignedIn: () => new AppError('authentication', 'Sign in first: no valid session'),

@@ -36,8 +36,11 @@ export class UsersService {
   ) {}
 
   async create(input: NewUser): Promise<UserDto> {
+    const email = normaliseEmail(input.email);
+    // Checked on the stored form: a longer one would fail the insert (a 500 naming the row).
+    if (email.length > 254) throw UsersErrors.emailTooLong();
     const user = await this.repo.insert({
-      email: input.email,
+      email,
       passwordHash: input.password ? await this.hasher.hash(input.password) : null,
       emailVerified: input.emailVerified ?? false,
       displayName: input.name ?? null,
@@ -51,7 +54,7 @@ export class UsersService {
    * is unreachable sign-in is refused rather than left unlimited).
    */
   async verifyPassword(email: string, password: string, clientIp: string): Promise<UserDto> {
-    const normalised = email.trim().toLowerCase();
+    const normalised = normaliseEmail(email);
     const decision = await this.limiter.hit([
       { name: 'sign-in-per-email', subject: normalised, max: 10, windowMs: FIFTEEN_MINUTES },
       { name: 'sign-in-per-ip', subject: clientIp, max: 100, windowMs: FIFTEEN_MINUTES },
@@ -102,6 +105,11 @@ export class UsersService {
     const winner = await this.repo.findIdentity(id.issuer, id.subject);
     return this.get(winner?.userId ?? user.id);
   }
+}
+
+/** Emails are compared and stored trimmed and lower-cased. */
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
 }
 
 export function toUserDto(u: UserEntity): UserDto {
