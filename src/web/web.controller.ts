@@ -5,7 +5,7 @@ import { single } from '../oauth/authorization-params';
 import { FormCsrf } from './form-csrf';
 import { Html } from './html';
 import { sendPage, sendSeeOther } from './page-reply';
-import { AccountFormView, errorPage, signInPage, signUpPage, SITE_CSS } from './pages';
+import { AccountFormView, CONSENT_JS, errorPage, signInPage, signUpPage, SITE_CSS } from './pages';
 import { safeReturnTo } from './return-to';
 import { AccountOutcome, WebAccountsService } from './web-accounts.service';
 
@@ -46,6 +46,11 @@ export class WebController {
   @Get('assets/web.css')
   css(@Res() reply: FastifyReply): void {
     void reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(SITE_CSS);
+  }
+
+  @Get('assets/consent.js')
+  consentJs(@Res() reply: FastifyReply): void {
+    void reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(CONSENT_JS);
   }
 
   private form(

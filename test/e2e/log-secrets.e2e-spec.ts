@@ -87,7 +87,6 @@ describe('no secrets in the logs', () => {
     const page = await browser.go(`/auth?${new URLSearchParams({ callback_url: 'https://logscan.example/cb', code_challenge: challenge, code_challenge_method: 'S256' })}`);
     const html = await page.text();
     expect(page.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1100)); // the consent page refuses an instant approval
     const approved = await browser.go('/oauth/consent', { form: { ...hiddenFields(html), decision: 'approve', limit: '1', limit_reset: 'none' } });
     expect(approved.status).toBe(303);
     const code = new URL(approved.headers.get('location')!).searchParams.get('code')!;

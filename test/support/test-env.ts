@@ -37,6 +37,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     REDIS_KEY_PREFIX: testRedisPrefix(),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SHUTDOWN_GRACE_MS: '5000',
+    // Suites approve consent pages as fast as they can; the delay has a test of its own.
+    OAUTH_CONSENT_DELAY_MS: '0',
     ...overrides,
   };
 }

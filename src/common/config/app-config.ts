@@ -37,7 +37,7 @@ export class AppConfig {
   readonly holds: { ttlMs: number; sweepIntervalMs: number };
   readonly stripe: { secretKey: string; webhookSecret: string; apiBase: string | null } | null;
   readonly topups: { feeBps: number; feeMinCents: number; minCents: number; maxCents: number };
-  readonly oauth: { codeTtlSeconds: number };
+  readonly oauth: { codeTtlSeconds: number; consentDelayMs: number; defaultLimitUsd: number };
   readonly oidc: { issuer: string; clientId: string; clientSecret: string; scopes: string; displayName: string } | null;
 
   /**
@@ -82,7 +82,7 @@ export class AppConfig {
       ? { secretKey: vars.STRIPE_SECRET_KEY, webhookSecret: vars.STRIPE_WEBHOOK_SECRET ?? '', apiBase: vars.STRIPE_API_BASE ?? null }
       : null;
     this.topups = { feeBps: vars.TOPUP_FEE_BPS, feeMinCents: vars.TOPUP_FEE_MIN_CENTS, minCents: vars.TOPUP_MIN_CENTS, maxCents: vars.TOPUP_MAX_CENTS };
-    this.oauth = { codeTtlSeconds: vars.OAUTH_CODE_TTL_SECONDS };
+    this.oauth = { codeTtlSeconds: vars.OAUTH_CODE_TTL_SECONDS, consentDelayMs: vars.OAUTH_CONSENT_DELAY_MS, defaultLimitUsd: vars.OAUTH_DEFAULT_LIMIT_USD };
     this.oidc = vars.OIDC_ISSUER
       ? {
           issuer: vars.OIDC_ISSUER,

@@ -237,6 +237,18 @@ export class EnvVars {
   @Max(600)
   @Transform(toInt)
   OAUTH_CODE_TTL_SECONDS = 60;
+
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  @Transform(toInt)
+  OAUTH_CONSENT_DELAY_MS = 1000;
+
+  @IsInt()
+  @Min(0)
+  @Max(1000000)
+  @Transform(toInt)
+  OAUTH_DEFAULT_LIMIT_USD = 10;
 }
 
 /** One line of documentation per variable: the README table is generated from this list. */
@@ -280,4 +292,6 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   TOPUP_MIN_CENTS: 'Smallest top-up, in cents.',
   TOPUP_MAX_CENTS: 'Largest top-up, in cents.',
   OAUTH_CODE_TTL_SECONDS: 'Lifetime of an OAuth authorization code (at most 10 minutes).',
+  OAUTH_CONSENT_DELAY_MS: 'How long the consent page must have been shown before Approve is accepted (the button is armed after this long with the page focused; a quicker approval is refused).',
+  OAUTH_DEFAULT_LIMIT_USD: 'Spending limit the consent page proposes for an app key when the app asks for none (`0` = propose none). The user can change it.',
 };
