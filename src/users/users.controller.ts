@@ -22,7 +22,7 @@ export class UsersController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ data: UserDto }> {
-    const user = await this.users.create({ email: dto.email, password: dto.password, name: dto.name });
+    const user = await this.users.signUp({ email: dto.email, password: dto.password, name: dto.name }, req.ip);
     reply.header('set-cookie', await this.sessions.start(user.id, req.headers['user-agent']));
     reply.status(201);
     return { data: user };

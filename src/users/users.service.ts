@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock/clock';
+import { AppConfig } from '../common/config/app-config';
+import { sha256Hex } from '../common/crypto/tokens';
 import { AppError } from '../common/errors/app-error';
 import { rateLimitError } from '../common/errors/rate-limit-error';
 import { RateLimiter } from '../common/redis/rate-limiter';
@@ -10,6 +12,7 @@ import { UsersErrors } from './users.errors';
 import { UsersRepository } from './users.repository';
 
 const FIFTEEN_MINUTES = 15 * 60_000;
+const ONE_HOUR = 60 * 60_000;
 
 export interface NewUser {
   email: string;
@@ -33,7 +36,22 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
     private readonly limiter: RateLimiter,
     private readonly clock: Clock,
+    private readonly config: AppConfig,
   ) {}
+
+  /**
+   * Sign-up by a client (the API or the form): limited per client address, since each one costs a
+   * scrypt hash and an account row. While Redis is unreachable sign-up is refused, as sign-in is.
+   */
+  async signUp(input: NewUser, clientIp: string): Promise<UserDto> {
+    const max = this.config.rateLimits.signUpsPerAddressPerHour;
+    if (max > 0) {
+      const decision = await this.limiter.hit([{ name: 'sign-up-per-ip', subject: clientIp, max, windowMs: ONE_HOUR }]);
+      if (decision.allowed === 'unknown') throw UsersErrors.signInUnavailable();
+      if (!decision.allowed) throw rateLimitError(decision.blockedBy, this.clock.nowMs(), 'Too many accounts created from this address; try again later');
+    }
+    return this.create(input);
+  }
 
   async create(input: NewUser): Promise<UserDto> {
     const email = normaliseEmail(input.email);
@@ -50,13 +68,14 @@ export class UsersService {
   }
 
   /**
-   * Checks a password. Attempts are limited per email and per client address (in Redis; while Redis
-   * is unreachable sign-in is refused rather than left unlimited).
+   * Checks a password. Attempts are limited per (client address, email) and per client address (in
+   * Redis; while Redis is unreachable sign-in is refused rather than left unlimited). There is no
+   * limit per email alone: anyone could use it to lock the owner out of their own account.
    */
   async verifyPassword(email: string, password: string, clientIp: string): Promise<UserDto> {
     const normalised = normaliseEmail(email);
     const decision = await this.limiter.hit([
-      { name: 'sign-in-per-email', subject: normalised, max: 10, windowMs: FIFTEEN_MINUTES },
+      { name: 'sign-in-per-ip-and-email', subject: sha256Hex(`${clientIp} ${normalised}`), max: 10, windowMs: FIFTEEN_MINUTES },
       { name: 'sign-in-per-ip', subject: clientIp, max: 100, windowMs: FIFTEEN_MINUTES },
     ]);
     if (decision.allowed === 'unknown') throw UsersErrors.signInUnavailable();

@@ -57,7 +57,7 @@ export class WebAccountsService {
     if (password.length < 10 || password.length > 256) return fail('The password must have 10 to 256 characters.');
     if (name.length > 100) return fail('The name may have at most 100 characters.');
     try {
-      const user = await this.users.create({ email, password, name: name || null });
+      const user = await this.users.signUp({ email, password, name: name || null }, r.ip);
       return { ok: true, location: returnTo, setCookie: await this.sessions.start(user.id, r.userAgent) };
     } catch (err) {
       return { ...this.failure(err), email: email.slice(0, 254), name, returnTo };

@@ -39,6 +39,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     SHUTDOWN_GRACE_MS: '5000',
     // Suites approve consent pages as fast as they can; the delay has a test of its own.
     OAUTH_CONSENT_DELAY_MS: '0',
+    // Every suite signs its users up from 127.0.0.1; the sign-up limit has a test of its own.
+    SIGN_UPS_PER_ADDRESS_PER_HOUR: '0',
     ...overrides,
   };
 }

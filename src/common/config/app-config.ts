@@ -31,7 +31,7 @@ export class AppConfig {
   /** Bearer token for the operator endpoints (metrics, health details); null when unset. */
   readonly ops: { token: string | null };
   readonly sessions: { ttlMs: number; secureCookie: boolean };
-  readonly rateLimits: { keyRpm: number };
+  readonly rateLimits: { keyRpm: number; signUpsPerAddressPerHour: number };
   readonly catalog: { file: string | null };
   readonly upstream: { connectTimeoutMs: number; firstByteTimeoutMs: number; idleTimeoutMs: number; processingAfterMs: number };
   readonly holds: { ttlMs: number; sweepIntervalMs: number };
@@ -69,7 +69,7 @@ export class AppConfig {
     this.workers = { enabled: vars.WORKERS_ENABLED };
     this.ops = { token: vars.METRICS_TOKEN ?? null };
     this.sessions = { ttlMs: vars.SESSION_TTL_HOURS * 3_600_000, secureCookie: this.http.publicUrl.startsWith('https:') };
-    this.rateLimits = { keyRpm: vars.RATE_LIMIT_KEY_RPM };
+    this.rateLimits = { keyRpm: vars.RATE_LIMIT_KEY_RPM, signUpsPerAddressPerHour: vars.SIGN_UPS_PER_ADDRESS_PER_HOUR };
     this.catalog = { file: vars.CATALOG_FILE ?? null };
     this.upstream = {
       connectTimeoutMs: vars.UPSTREAM_CONNECT_TIMEOUT_MS,

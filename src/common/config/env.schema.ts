@@ -125,6 +125,12 @@ export class EnvVars {
   @Transform(toInt)
   RATE_LIMIT_KEY_RPM = 600;
 
+  @IsInt()
+  @Min(0)
+  @Max(1000000)
+  @Transform(toInt)
+  SIGN_UPS_PER_ADDRESS_PER_HOUR = 10;
+
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   @Transform(trim)
@@ -272,6 +278,7 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   METRICS_TOKEN: 'Bearer token for `GET /metrics` and for the checks in `GET /health` (unset: `/metrics` is open, `/health` shows only its status).',
   SESSION_TTL_HOURS: 'Lifetime of a sign-in session (cookie `sy_session`; `Secure` when `PUBLIC_URL` is https).',
   RATE_LIMIT_KEY_RPM: 'Requests per minute per API key (`0` = no limit). `:free` models have their own fixed limits.',
+  SIGN_UPS_PER_ADDRESS_PER_HOUR: 'Accounts one client address may create per hour, by the API or the form (`0` = no limit). Behind a proxy, set `TRUST_PROXY` so the address is the client\'s.',
   OIDC_ISSUER: 'OpenID Connect issuer URL for "sign in with …" (unset = email and password only). http only for loopback issuers.',
   OIDC_CLIENT_ID: 'Client id registered at the OpenID provider (required with `OIDC_ISSUER`).',
   OIDC_CLIENT_SECRET: 'Client secret registered at the OpenID provider (required with `OIDC_ISSUER`).',
