@@ -3,13 +3,15 @@ import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
 import { sha256Hex } from '../common/crypto/tokens';
 import { AppError } from '../common/errors/app-error';
+import { AppLogger } from '../common/logging/app-logger';
 import { rateLimitError } from '../common/errors/rate-limit-error';
 import { RateLimiter } from '../common/redis/rate-limiter';
 import { UserDto } from './dto/user.dto';
-import { UserEntity } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher';
 import { UsersErrors } from './users.errors';
 import { UsersRepository } from './users.repository';
+import { AccountEmailService } from './account-email.service';
+import { normaliseEmail, toUserDto } from './user-shapes';
 
 const FIFTEEN_MINUTES = 15 * 60_000;
 const ONE_HOUR = 60 * 60_000;
@@ -31,13 +33,19 @@ export interface ExternalIdentity {
 
 @Injectable()
 export class UsersService {
+  private readonly log: AppLogger;
+
   constructor(
     private readonly repo: UsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly limiter: RateLimiter,
     private readonly clock: Clock,
     private readonly config: AppConfig,
-  ) {}
+    private readonly accountEmail: AccountEmailService,
+    logger: AppLogger,
+  ) {
+    this.log = logger.child({ component: 'users' });
+  }
 
   /**
    * Sign-up by a client (the API or the form): limited per client address, since each one costs a
@@ -50,7 +58,11 @@ export class UsersService {
       if (decision.allowed === 'unknown') throw UsersErrors.signInUnavailable();
       if (!decision.allowed) throw rateLimitError(decision.blockedBy, this.clock.nowMs(), 'Too many accounts created from this address; try again later');
     }
-    return this.create(input);
+    const user = await this.create(input);
+    // Not awaited: the account works unconfirmed, the user can ask for another link, and a slow
+    // mail server must not hold up sign-up (Mailer.send never throws; this catches the rest).
+    void this.accountEmail.sendVerification(user.id).catch((err: unknown) => this.log.warn({ err: (err as Error).message, userId: user.id }, 'confirmation email not sent'));
+    return user;
   }
 
   async create(input: NewUser): Promise<UserDto> {
@@ -103,9 +115,10 @@ export class UsersService {
   }
 
   /**
-   * The user behind an external identity: the linked one, else the account with the same verified
-   * email (linked now), else a new account. An unverified email never links to an existing account,
-   * which would let anyone who can claim an address at the provider take it over.
+   * The user behind an external identity: the linked one, else the account with the same email if
+   * both sides verified it (linked now), else a new account. An email the provider did not verify
+   * never links (anyone who can claim an address there would take the account over), and neither
+   * does an account here whose address was never confirmed (anyone can sign up with any address).
    */
   async findOrCreateFromIdentity(id: ExternalIdentity): Promise<UserDto> {
     const linked = await this.repo.findIdentity(id.issuer, id.subject);
@@ -118,25 +131,14 @@ export class UsersService {
       user ??= await this.repo.findByEmail(id.email);
       if (!user) throw new Error('user vanished while signing in');
     } else if (!user.emailVerified) {
-      await this.repo.markEmailVerified(user.id);
+      // Anyone can sign up with someone else's address. Linking would hand the owner's identity to
+      // that account, whose password the squatter knows (pre-hijacking): the owner must first prove
+      // the address here (the confirmation link, or a password reset, which ends the squatter's
+      // sessions and keys).
+      throw UsersErrors.unverifiedAccountExists();
     }
     await this.repo.linkIdentity({ issuer: id.issuer, subject: id.subject, userId: user.id, email: id.email.toLowerCase() });
     const winner = await this.repo.findIdentity(id.issuer, id.subject);
     return this.get(winner?.userId ?? user.id);
   }
-}
-
-/** Emails are compared and stored trimmed and lower-cased. */
-export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
-
-export function toUserDto(u: UserEntity): UserDto {
-  return {
-    id: u.id,
-    email: u.email,
-    email_verified: u.emailVerified,
-    name: u.displayName,
-    created_at: u.createdAt.toISOString(),
-  };
 }

@@ -33,6 +33,7 @@ export class AppConfig {
   readonly sessions: { ttlMs: number; secureCookie: boolean };
   readonly rateLimits: { keyRpm: number; signUpsPerAddressPerHour: number };
   readonly catalog: { file: string | null };
+  readonly mail: { smtpUrl: string | null; from: string; timeoutMs: number };
   readonly upstream: { connectTimeoutMs: number; firstByteTimeoutMs: number; idleTimeoutMs: number; processingAfterMs: number };
   readonly holds: { ttlMs: number; sweepIntervalMs: number };
   readonly stripe: { secretKey: string; webhookSecret: string; apiBase: string | null } | null;
@@ -71,6 +72,7 @@ export class AppConfig {
     this.sessions = { ttlMs: vars.SESSION_TTL_HOURS * 3_600_000, secureCookie: this.http.publicUrl.startsWith('https:') };
     this.rateLimits = { keyRpm: vars.RATE_LIMIT_KEY_RPM, signUpsPerAddressPerHour: vars.SIGN_UPS_PER_ADDRESS_PER_HOUR };
     this.catalog = { file: vars.CATALOG_FILE ?? null };
+    this.mail = { smtpUrl: vars.SMTP_URL ?? null, from: vars.MAIL_FROM, timeoutMs: vars.MAIL_TIMEOUT_MS };
     this.upstream = {
       connectTimeoutMs: vars.UPSTREAM_CONNECT_TIMEOUT_MS,
       firstByteTimeoutMs: vars.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
@@ -115,6 +117,7 @@ export class AppConfig {
       sessions: this.sessions,
       rateLimits: this.rateLimits,
       catalog: this.catalog,
+      mail: { ...this.mail, smtpUrl: this.mail.smtpUrl ? mask(this.mail.smtpUrl) : null },
       holds: this.holds,
       stripe: this.stripe ? { ...this.stripe, secretKey: '***', webhookSecret: '***' } : null,
       topups: this.topups,

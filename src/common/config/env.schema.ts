@@ -158,6 +158,21 @@ export class EnvVars {
   OIDC_DISPLAY_NAME = 'Single sign-on';
 
   @IsOptional()
+  @Matches(/^smtps?:\/\/([^@/\s]+@)?[^/:@\s]+(:\d{1,5})?\/?(\?[^\s]*)?$/, { message: 'must look like smtp://[user:password@]host[:port] or smtps://…' })
+  @Transform(trim)
+  SMTP_URL?: string;
+
+  @Matches(/^([^<>\r\n]{0,100} )?<?[^\s@<>]+@[^\s@<>]+>?$/, { message: 'must be an address, optionally with a name: Name <address@host>' })
+  @Transform(trim)
+  MAIL_FROM = 'Switchyard <no-reply@localhost>';
+
+  @IsInt()
+  @Min(1000)
+  @Max(120000)
+  @Transform(toInt)
+  MAIL_TIMEOUT_MS = 10000;
+
+  @IsOptional()
   @IsString()
   @MinLength(1)
   @Transform(trim)
@@ -284,6 +299,9 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   OIDC_CLIENT_SECRET: 'Client secret registered at the OpenID provider (required with `OIDC_ISSUER`).',
   OIDC_SCOPES: 'Scopes requested from the OpenID provider; must include `openid` and `email`.',
   OIDC_DISPLAY_NAME: 'Name of the OpenID provider on the sign-in page.',
+  SMTP_URL: 'SMTP server for account mail (address verification, password reset), e.g. `smtps://user:password@smtp.example.com:465`. Unset: no mail is sent; in `development` the links are written to the log instead.',
+  MAIL_FROM: 'Sender of account mail.',
+  MAIL_TIMEOUT_MS: 'Longest a mail may take to hand to the SMTP server (connection included); a slower send counts as failed.',
   CATALOG_FILE: 'Path of the model catalog (YAML). Default: the catalog shipped in `src/catalog/default-catalog.yaml`. Provider API keys come from the variables it names (e.g. `OPENAI_API_KEY`).',
   UPSTREAM_CONNECT_TIMEOUT_MS: 'Time to connect to a provider before falling back to the next one.',
   UPSTREAM_FIRST_BYTE_TIMEOUT_MS: 'Time for a provider to start answering before falling back to the next one.',

@@ -35,7 +35,9 @@ const REDACTED = '[redacted]';
  * Secret shapes, replaced in the serialised line. The last line of defence for values logged under
  * a key no path names (an error message quoting a row, a URL): scrypt hashes, our API keys, SHA-256
  * hex digests (how keys, sessions and codes are stored and how keys are named in URLs), Stripe
- * secrets, and the values of credential-bearing query parameters.
+ * secrets, and the values of credential-bearing query parameters. (Account mail links carry a
+ * `token` parameter, left alone: in development without SMTP the log is how those links arrive;
+ * request lines never carry a query string.)
  */
 const SHAPES: [RegExp, string][] = [
   [/scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]*\$[A-Za-z0-9_-]*/g, REDACTED],
@@ -43,7 +45,7 @@ const SHAPES: [RegExp, string][] = [
   [/(?<![0-9a-fA-F])[0-9a-f]{64}(?![0-9a-fA-F])/g, REDACTED],
   [/\b(sk|rk)_(test|live)_[A-Za-z0-9]+/g, `$1_$2_${REDACTED}`],
   [/\bwhsec_[A-Za-z0-9]+/g, `whsec_${REDACTED}`],
-  [/([?&](?:code|code_verifier|state|session_state|token|access_token|client_secret|password)=)[^&"\s\\]*/g, `$1${REDACTED}`],
+  [/([?&](?:code|code_verifier|state|session_state|access_token|client_secret|password)=)[^&"\s\\]*/g, `$1${REDACTED}`],
 ];
 
 export function scrubSecrets(line: string): string {
