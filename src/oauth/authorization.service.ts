@@ -4,7 +4,7 @@ import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
 import { randomToken, sha256Hex } from '../common/crypto/tokens';
 import { nanosToUsd } from '../common/money/money';
-import { CreditsService } from '../credits/credits.service';
+import { LedgerService } from '../credits/ledger.service';
 import { SessionPrincipal, SessionsService } from '../users/sessions.service';
 import { UsersService } from '../users/users.service';
 import { ConsentView } from '../web/pages';
@@ -52,6 +52,11 @@ const CSRF_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const SINGLE_PARAMS = ['response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method', 'limit', 'key_label'];
 
 const usd = (nanos: bigint) => String(nanosToUsd(nanos));
+/** Whole cents, rounded down, in integer arithmetic: `12.34`. */
+const centsText = (nanos: bigint) => {
+  const cents = (nanos > 0n ? nanos : 0n) / 10_000_000n;
+  return `${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`;
+};
 
 /**
  * The authorization endpoint, for both flows: validate the request (errors before the client and
@@ -64,7 +69,7 @@ export class AuthorizationService {
     private readonly repo: OAuthRepository,
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
-    private readonly credits: CreditsService,
+    private readonly ledger: LedgerService,
     private readonly settings: OAuthSettings,
     private readonly config: AppConfig,
     private readonly clock: Clock,
@@ -169,7 +174,7 @@ export class AuthorizationService {
     path: string | null,
     form: { limitUsd: string; limitReset: string; error: string; status: number } | null = null,
   ): Promise<AuthorizeOutcome> {
-    const [user, credits] = await Promise.all([this.users.get(session.userId), this.credits.summary(session.userId)]);
+    const [user, balances] = await Promise.all([this.users.get(session.userId), this.ledger.balances(session.userId)]);
     const proposed = request.requestedLimitNanos ?? this.settings.defaultLimitNanos;
     const origin = callbackOrigin(request.redirectUri);
     const again = path ?? (request.flow === 'oauth' ? '/oauth/authorize' : '/auth');
@@ -187,7 +192,7 @@ export class AuthorizationService {
         csrfToken: csrf,
         keyName: request.keyLabel ?? app.name,
         keyNameFromApp: request.keyLabel !== null,
-        balanceUsd: credits.balance.toFixed(2),
+        balanceUsd: centsText(balances.available),
         approveDelayMs: this.settings.consentDelayMs,
         requestedLimitUsd: request.requestedLimitNanos === null ? null : usd(request.requestedLimitNanos),
         limitUsd: form?.limitUsd ?? (proposed === null ? '' : usd(proposed)),
