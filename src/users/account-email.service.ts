@@ -62,9 +62,11 @@ export class AccountEmailService {
 
   /**
    * Mails the user a link confirming their address (5 an hour per user). Answers what happened to
-   * the mail; an already verified address gets no mail.
+   * the mail ('not_configured' when mail goes nowhere); an already verified address gets no mail.
    */
   async sendVerification(userId: string): Promise<MailOutcome | 'already_verified'> {
+    // No link is made that could not reach anyone.
+    if (!this.mailer.delivers) return 'not_configured';
     const user = await this.repo.findById(userId);
     if (!user) throw new AppError('not_found', 'User not found');
     if (user.emailVerified) return 'already_verified';
@@ -108,7 +110,7 @@ export class AccountEmailService {
       ],
       'Too many password reset requests; try again later',
     );
-    const user = email.length <= 254 ? await this.repo.findByEmail(email) : null;
+    const user = email.length <= 254 && this.mailer.delivers ? await this.repo.findByEmail(email) : null;
     if (!user) return;
     const token = await this.issue(user.id, 'reset_password', user.email);
     // Not awaited, so the answer takes no longer for a real account than for an unknown address.

@@ -55,6 +55,12 @@ describe('no secrets in the logs', () => {
     const email = GROWING_EMAIL;
     const res = await call<{ error: { metadata: { error_type: string } } }>(t, 'POST', '/api/v1/users', { body: { email, password: 'correct horse battery staple' } });
     expect([res.status, res.body.error.metadata.error_type]).toEqual([400, 'validation_failed']);
+    // The sign-up form too.
+    const browser = new Browser(t.url);
+    const form = await browser.go('/sign-up');
+    const posted = await browser.go('/sign-up', { form: { ...hiddenFields(await form.text()), email, password: 'correct horse battery staple' } });
+    expect(posted.status).toBe(400);
+    expect(await posted.text()).toMatch(/254 characters/);
   });
 
   it('account, key, OAuth and top-up traffic leaves no secret in any log line', async () => {

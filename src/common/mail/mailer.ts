@@ -37,10 +37,12 @@ export class Mailer implements OnModuleDestroy {
     this.transport = smtpUrl
       ? createTransport(smtpUrl, { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs, dnsTimeout: timeoutMs } as object)
       : null;
+    if (!this.transport && config.env === 'production') this.log.warn({}, 'SMTP_URL is not set: no address confirmation or password reset mail can be sent');
   }
 
-  get configured(): boolean {
-    return this.transport !== null;
+  /** Whether a message goes anywhere: an SMTP server, or the log in development. */
+  get delivers(): boolean {
+    return this.transport !== null || this.config.env === 'development';
   }
 
   async send(message: MailMessage): Promise<MailOutcome> {
