@@ -143,6 +143,29 @@ describe('account mail: address verification and password reset', () => {
     }
   });
 
+  it('the same through the JSON API', async () => {
+    const user = await signUp(t, 'json');
+    await smtp.next(user.email);
+    const again = await call<{ data: { status: string } }>(t, 'POST', '/api/v1/users/me/email-verification', { cookie: user.cookie });
+    expect([again.status, again.body.data.status]).toEqual([202, 'sent']);
+    const confirm = linkIn(await smtp.next(user.email), '/verify-email');
+    const verified = await call<{ data: { email_verified: boolean } }>(t, 'POST', '/api/v1/email-verifications', { body: { token: confirm.searchParams.get('token') } });
+    expect([verified.status, verified.body.data.email_verified]).toEqual([200, true]);
+    expect((await call(t, 'POST', '/api/v1/email-verifications', { body: { token: confirm.searchParams.get('token') } })).status).toBe(400);
+    expect((await call(t, 'POST', '/api/v1/users/me/email-verification', {})).status).toBe(401);
+
+    const asked = await call(t, 'POST', '/api/v1/password-resets', { body: { email: user.email } });
+    const unknown = await call(t, 'POST', '/api/v1/password-resets', { body: { email: uniqueEmail('ghost') } });
+    expect([asked.status, unknown.status]).toEqual([202, 202]);
+    expect(asked.body).toEqual(unknown.body);
+    const reset = linkIn(await smtp.next(user.email), '/reset-password');
+    expect((await call(t, 'POST', '/api/v1/password-resets/confirm', { body: { token: reset.searchParams.get('token'), password: 'short' } })).status).toBe(400);
+    const done = await call(t, 'POST', '/api/v1/password-resets/confirm', { body: { token: reset.searchParams.get('token'), password: NEW_PASSWORD } });
+    expect(done.status).toBe(200);
+    expect((await signIn(t, user.email, NEW_PASSWORD)).status).toBe(200);
+    expect((await call(t, 'POST', '/api/v1/password-resets/confirm', { body: { token: reset.searchParams.get('token'), password: NEW_PASSWORD } })).status).toBe(400);
+  });
+
   it('a wrong or malformed link shows an error page', async () => {
     for (const path of ['/verify-email?token=nope', `/reset-password?token=${'A'.repeat(43)}`, '/reset-password']) {
       const res = await fetch(`${base}${path}`);
