@@ -18,7 +18,7 @@ const MODULE_GRAPH = {
   routing: ['common', 'catalog'],
   providers: ['common', 'catalog'],
   usage: ['common', 'keys'],
-  oauth: ['common', 'users', 'keys'],
+  oauth: ['common', 'users', 'keys', 'credits'],
   web: ['common', 'users'],
   gateway: ['common', 'users', 'keys', 'credits', 'catalog', 'routing', 'providers', 'usage'],
 };

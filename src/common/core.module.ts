@@ -5,10 +5,11 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { AppLogger } from './logging/app-logger';
 import { LoggingModule } from './logging/logging.module';
+import { MailModule } from './mail/mail.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
 
-/** What every process (HTTP, worker, CLI) needs: config, logging, Postgres, Redis, queues, clock. */
+/** What every process (HTTP, worker, CLI) needs: config, logging, Postgres, Redis, queues, clock, mail. */
 @Global()
 @Module({})
 export class CoreModule {
@@ -22,6 +23,7 @@ export class CoreModule {
         DatabaseModule,
         RedisModule,
         QueueModule,
+        MailModule,
       ],
     };
   }

@@ -32,6 +32,12 @@ export const KeysErrors = {
     new AppError('permission_denied', 'Management keys cannot call inference endpoints; create an API key'),
   managementKeyCannotMintManagementKeys: () =>
     new AppError('permission_denied', 'A management key cannot create management keys'),
+  managementKeyCannotTouchManagementKeys: () =>
+    new AppError('permission_denied', 'A management key cannot change or delete another management key; sign in to do that'),
+  managementKeyCannotExtendItself: () =>
+    new AppError('permission_denied', 'A management key cannot change its own expiry or limit; sign in to do that'),
+  beyondManagementKeyExpiry: (expiresAt: Date) =>
+    new AppError('permission_denied', `A management key that expires cannot give a key a later expiry (or none): expires_at must be at most ${expiresAt.toISOString()}`),
   /** A cap, not the balance, refused: 403 naming it (`limit_source`) and, when known, by how much (USD). */
   limitExceeded: (source: LimitSource, shortfall?: LimitShortfall) =>
     new AppError('permission_denied', limitMessage(source, shortfall), {

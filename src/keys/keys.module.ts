@@ -3,6 +3,7 @@ import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { UsersModule } from '../users/users.module';
 import { AccountGuard } from './account.guard';
+import { AccountResetKeys } from './account-reset-keys';
 import { ApiKeyGuard, InferenceKeyGuard } from './api-key.guard';
 import { ApiKeyStrategy } from './api-key.strategy';
 import { CapsController } from './caps.controller';
@@ -28,6 +29,7 @@ import { KeysService } from './keys.service';
     ApiKeyGuard,
     InferenceKeyGuard,
     AccountGuard,
+    AccountResetKeys,
   ],
   exports: [KeysService, CapsService, FreeModelLimits, ApiKeyGuard, InferenceKeyGuard, AccountGuard],
 })

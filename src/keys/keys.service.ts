@@ -61,15 +61,20 @@ export class KeysService {
       isManagement: key.isManagement,
       limit: { limit: key.limitNanos, reset: key.limitReset },
       appId: key.appId,
+      expiresAt: key.expiresAt,
     };
   }
 
   async create(actor: Principal, dto: CreateKeyDto): Promise<{ data: KeyDto; key: string }> {
     if (dto.management && actor.kind === 'key') throw KeysErrors.managementKeyCannotMintManagementKeys();
+    const changes = this.changesFrom(dto);
+    // A key minted by an expiring management key expires with it unless it asks for earlier.
+    if (actor.kind === 'key' && actor.expiresAt && changes.expiresAt === undefined) changes.expiresAt = actor.expiresAt;
+    this.checkExpiryWithin(actor, changes);
     const created = await this.createFor(actor.userId, {
       name: dto.name,
       isManagement: dto.management ?? false,
-      ...this.changesFrom(dto),
+      ...changes,
     });
     return { data: this.toDto(created.entity), key: created.key };
   }
@@ -137,7 +142,9 @@ export class KeysService {
 
   async update(actor: Principal, hash: string, dto: UpdateKeyDto): Promise<KeyDto> {
     const key = await this.owned(actor, hash);
-    const changes = { ...this.changesFrom(dto), ...(dto.name !== undefined ? { name: dto.name } : {}), ...(dto.disabled !== undefined ? { disabled: dto.disabled } : {}) };
+    const settings = this.changesFrom(dto);
+    this.checkKeyMayChange(actor, key, settings);
+    const changes = { ...settings, ...(dto.name !== undefined ? { name: dto.name } : {}), ...(dto.disabled !== undefined ? { disabled: dto.disabled } : {}) };
     if (Object.keys(changes).length) await this.repo.update(key.id, changes);
     this.cache.delete(hash);
     return this.toDto((await this.repo.findOwned(actor.userId, hash))!);
@@ -145,6 +152,7 @@ export class KeysService {
 
   async remove(actor: Principal, hash: string): Promise<void> {
     const key = await this.owned(actor, hash);
+    if (actor.kind === 'key' && key.isManagement && key.id !== actor.keyId) throw KeysErrors.managementKeyCannotTouchManagementKeys();
     await this.repo.softDelete(key.id, this.clock.now());
     this.cache.delete(hash);
   }
@@ -170,6 +178,31 @@ export class KeysService {
     const key = /^[0-9a-f]{64}$/.test(hash) ? await this.repo.findOwned(actor.userId, hash) : null;
     if (!key) throw KeysErrors.keyNotFound();
     return key;
+  }
+
+  /**
+   * What a management key may do to a key of its user (a signed-in session may do anything):
+   * - another management key: nothing (neither change nor delete);
+   * - itself: rename, disable or delete, never touch its own expiry or limit settings;
+   * - an inference key: anything, but when the management key expires, the key's expiry must stay
+   *   set and no later than the management key's.
+   */
+  private checkKeyMayChange(actor: Principal, key: ApiKeyEntity, changes: KeyChanges): void {
+    if (actor.kind !== 'key') return;
+    if (key.isManagement && key.id !== actor.keyId) throw KeysErrors.managementKeyCannotTouchManagementKeys();
+    if (key.id === actor.keyId) {
+      const touched = ['expiresAt', 'limitNanos', 'limitReset', 'includeByokInLimit'] as const;
+      if (touched.some((f) => changes[f] !== undefined)) throw KeysErrors.managementKeyCannotExtendItself();
+      return;
+    }
+    this.checkExpiryWithin(actor, changes);
+  }
+
+  private checkExpiryWithin(actor: Principal, changes: KeyChanges): void {
+    if (actor.kind !== 'key' || !actor.expiresAt || changes.expiresAt === undefined) return;
+    if (changes.expiresAt === null || changes.expiresAt.getTime() > actor.expiresAt.getTime()) {
+      throw KeysErrors.beyondManagementKeyExpiry(actor.expiresAt);
+    }
   }
 
   private async lookup(hash: string): Promise<KeyAuth | null> {

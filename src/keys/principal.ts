@@ -12,6 +12,8 @@ export interface KeyPrincipal {
   limit: KeyLimit;
   /** The OAuth app the key was issued to, for attributing its requests; null for the user's own keys. */
   appId: string | null;
+  /** When the key stops working; a management key cannot hand out access that outlives it. */
+  expiresAt: Date | null;
 }
 
 export type Principal = KeyPrincipal | SessionPrincipal;

@@ -10,7 +10,8 @@ export const STATE_MAX_LENGTH = 1024;
 /** What an issued key can do; the only scope, and the default. */
 export const SCOPE_INFERENCE = 'inference';
 export const SUPPORTED_SCOPES = [SCOPE_INFERENCE] as const;
-export const KEY_LABEL_MAX_LENGTH = 200;
+/** Short enough to read at a glance on the consent page, where it names the key. */
+export const KEY_LABEL_MAX_LENGTH = 64;
 /** The largest spending limit a key may carry, as in the keys API. */
 export const MAX_LIMIT_USD = 1_000_000;
 export const LIMIT_RESETS: readonly LimitReset[] = ['daily', 'weekly', 'monthly'];
@@ -57,10 +58,16 @@ export function parseLimitReset(raw: string | undefined): LimitReset | null | 'i
   return (LIMIT_RESETS as readonly string[]).includes(raw) ? (raw as LimitReset) : 'invalid';
 }
 
-/** A key label from `/auth`: trimmed, at most KEY_LABEL_MAX_LENGTH, printable; null when absent. */
+/**
+ * Control, format (bidirectional overrides, zero-width joiners), private-use and unassigned
+ * characters, and line separators: what can make a label read differently from what it is.
+ */
+const DECEPTIVE = /[\p{C}\p{Zl}\p{Zp}]/u;
+
+/** A key label from `/auth`: trimmed, at most KEY_LABEL_MAX_LENGTH characters, no deceptive ones; null when absent. */
 export function parseKeyLabel(raw: string | undefined): string | null | 'invalid' {
   if (raw === undefined || raw.trim() === '') return null;
   const label = raw.trim();
-  if (label.length > KEY_LABEL_MAX_LENGTH || [...label].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return 'invalid';
+  if ([...label].length > KEY_LABEL_MAX_LENGTH || DECEPTIVE.test(label)) return 'invalid';
   return label;
 }

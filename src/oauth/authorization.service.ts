@@ -4,6 +4,7 @@ import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
 import { randomToken, sha256Hex } from '../common/crypto/tokens';
 import { nanosToUsd } from '../common/money/money';
+import { LedgerService } from '../credits/ledger.service';
 import { SessionPrincipal, SessionsService } from '../users/sessions.service';
 import { UsersService } from '../users/users.service';
 import { ConsentView } from '../web/pages';
@@ -11,6 +12,7 @@ import { RETURN_TO_MAX_LENGTH } from '../web/return-to';
 import { newClientId } from './apps.service';
 import {
   isAcceptableState,
+  KEY_LABEL_MAX_LENGTH,
   parseKeyLabel,
   parseLimitReset,
   parseLimitUsd,
@@ -50,6 +52,11 @@ const CSRF_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const SINGLE_PARAMS = ['response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method', 'limit', 'key_label'];
 
 const usd = (nanos: bigint) => String(nanosToUsd(nanos));
+/** Whole cents, rounded down, in integer arithmetic: `12.34`. */
+const centsText = (nanos: bigint) => {
+  const cents = (nanos > 0n ? nanos : 0n) / 10_000_000n;
+  return `${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`;
+};
 
 /**
  * The authorization endpoint, for both flows: validate the request (errors before the client and
@@ -62,6 +69,7 @@ export class AuthorizationService {
     private readonly repo: OAuthRepository,
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
+    private readonly ledger: LedgerService,
     private readonly settings: OAuthSettings,
     private readonly config: AppConfig,
     private readonly clock: Clock,
@@ -126,6 +134,10 @@ export class AuthorizationService {
     const requested = request.requestedLimitNanos;
     const retry = (error: string, status = 400) =>
       this.consent(request, request.app!, csrf, session, null, { limitUsd: typeof limitField === 'string' ? limitField.slice(0, 20) : '', limitReset: typeof resetField === 'string' ? resetField : 'none', error, status });
+    // The page was shown when the request was stored; an approval quicker than a person reads it is
+    // a click aimed at something else (a popup that opened under the cursor, a double click).
+    const shownAt = request.expiresAt.getTime() - this.settings.requestTtlSeconds * 1000;
+    if (now.getTime() - shownAt < this.settings.consentDelayMs) return retry('Take a moment to review the request, then approve it again.');
     if (limit === 'invalid') return retry('Enter the spending limit as a positive amount in USD, e.g. 10 or 2.50.');
     if (reset === 'invalid') return retry('Choose when the limit resets.');
     if (requested !== null && (limit === null || limit > requested)) return retry(`The app asked for a limit of at most $${usd(requested)}; you may lower it, not raise or remove it.`);
@@ -162,7 +174,8 @@ export class AuthorizationService {
     path: string | null,
     form: { limitUsd: string; limitReset: string; error: string; status: number } | null = null,
   ): Promise<AuthorizeOutcome> {
-    const user = await this.users.get(session.userId);
+    const [user, balances] = await Promise.all([this.users.get(session.userId), this.ledger.balances(session.userId)]);
+    const proposed = request.requestedLimitNanos ?? this.settings.defaultLimitNanos;
     const origin = callbackOrigin(request.redirectUri);
     const again = path ?? (request.flow === 'oauth' ? '/oauth/authorize' : '/auth');
     return {
@@ -178,8 +191,11 @@ export class AuthorizationService {
         requestId: request.id,
         csrfToken: csrf,
         keyName: request.keyLabel ?? app.name,
+        keyNameFromApp: request.keyLabel !== null,
+        balanceUsd: centsText(balances.available),
+        approveDelayMs: this.settings.consentDelayMs,
         requestedLimitUsd: request.requestedLimitNanos === null ? null : usd(request.requestedLimitNanos),
-        limitUsd: form?.limitUsd ?? (request.requestedLimitNanos === null ? '' : usd(request.requestedLimitNanos)),
+        limitUsd: form?.limitUsd ?? (proposed === null ? '' : usd(proposed)),
         limitReset: form?.limitReset ?? 'none',
         switchAccountHref: `/sign-in?return_to=${encodeURIComponent(again.length <= RETURN_TO_MAX_LENGTH ? again : '/')}`,
         error: form?.error,
@@ -232,7 +248,7 @@ export class AuthorizationService {
     const state = single(query, 'state') as string | undefined;
     if (!isAcceptableState(state)) return page(400, 'Invalid request', 'The state must be printable ASCII of at most 1024 characters.');
     const keyLabel = parseKeyLabel(single(query, 'key_label') as string | undefined);
-    if (keyLabel === 'invalid') return page(400, 'Invalid request', 'The key_label must be at most 200 printable characters.');
+    if (keyLabel === 'invalid') return page(400, 'Invalid request', `The key_label must be at most ${KEY_LABEL_MAX_LENGTH} characters, without control or invisible formatting characters.`);
     const limit = parseLimitUsd(single(query, 'limit') as string | undefined);
     if (limit === 'invalid') return page(400, 'Invalid request', 'The limit must be a positive amount of USD.');
     return {

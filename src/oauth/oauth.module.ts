@@ -12,6 +12,7 @@ import { OAuthAppEntity } from './entities/oauth-app.entity';
 import { MetadataController } from './metadata.controller';
 import { OAuthRepository } from './oauth.repository';
 import { AppConfig } from '../common/config/app-config';
+import { usdToNanos } from '../common/money/money';
 import { OAuthSettings } from './oauth-settings';
 import { TokenController } from './token.controller';
 import { TokenService } from './token.service';
@@ -29,7 +30,16 @@ import { TokenService } from './token.service';
     AppsService,
     AuthorizationService,
     TokenService,
-    { provide: OAuthSettings, inject: [AppConfig], useFactory: (c: AppConfig) => new OAuthSettings({ codeTtlSeconds: c.oauth.codeTtlSeconds }) },
+    {
+      provide: OAuthSettings,
+      inject: [AppConfig],
+      useFactory: (c: AppConfig) =>
+        new OAuthSettings({
+          codeTtlSeconds: c.oauth.codeTtlSeconds,
+          consentDelayMs: c.oauth.consentDelayMs,
+          defaultLimitNanos: c.oauth.defaultLimitUsd > 0 ? usdToNanos(c.oauth.defaultLimitUsd) : null,
+        }),
+    },
   ],
   exports: [OAuthRepository],
 })

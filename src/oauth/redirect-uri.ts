@@ -8,6 +8,8 @@ export const MAX_REDIRECT_URI_LENGTH = 2000;
 
 const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::(\d{1,5}))?([/?][^#]*)?$/;
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+/** Parameters of the authorization response (RFC 6749 §4.1.2, RFC 9207). */
+const RESPONSE_PARAMS = ['code', 'state', 'error', 'error_description', 'error_uri', 'iss'];
 
 interface LoopbackParts {
   host: string;
@@ -37,6 +39,8 @@ export function redirectUriProblem(raw: unknown): string | null {
     return 'is not an absolute URL';
   }
   if (url.username || url.password) return 'must not contain user information';
+  // The authorization response appends these; one already present would be read first by many apps.
+  if (RESPONSE_PARAMS.some((p) => url.searchParams.has(p))) return `must not carry the response parameters ${RESPONSE_PARAMS.join(', ')}`;
   if (raw.startsWith('https://') && url.protocol === 'https:' && url.hostname) return null;
   if (raw.startsWith('http://') && loopbackParts(raw)) return null;
   return 'must use https (plain http only on 127.0.0.1, [::1] or localhost)';

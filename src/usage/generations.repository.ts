@@ -64,8 +64,8 @@ export class GenerationsRepository {
     );
   }
 
-  findOwned(id: string, userId: string): Promise<GenerationEntity | null> {
-    return this.generations.findOneBy({ id, userId });
+  findOwned(id: string, owner: { userId: string; keyId: string | null }): Promise<GenerationEntity | null> {
+    return this.generations.findOneBy({ id, userId: owner.userId, ...(owner.keyId ? { keyId: owner.keyId } : {}) });
   }
 }
 

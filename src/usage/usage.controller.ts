@@ -9,10 +9,14 @@ import { UsageService } from './usage.service';
 export class UsageController {
   constructor(private readonly usage: UsageService) {}
 
-  /** A finished request of the calling key's user; another user's answers 404. */
+  /**
+   * A finished request made with the calling key; a management key reads every request of its
+   * user. Anything else answers 404, as a missing id does, so an app's key learns nothing about
+   * the user's other keys.
+   */
   @Get('generation')
   @UseGuards(ApiKeyGuard)
   async generation(@CurrentPrincipal() principal: KeyPrincipal, @Query() q: GenerationQuery): Promise<{ data: GenerationDto }> {
-    return { data: await this.usage.get(q.id, principal.userId) };
+    return { data: await this.usage.get(q.id, { userId: principal.userId, keyId: principal.isManagement ? null : principal.keyId }) };
   }
 }

@@ -71,8 +71,9 @@ export class UsageService {
     return records.map(() => undefined);
   }
 
-  async get(id: string, userId: string): Promise<GenerationDto> {
-    const g = /^gen-[A-Za-z0-9]{1,36}$/.test(id) ? await this.repo.findOwned(id, userId) : null;
+  /** A generation of the user; with a keyId, only one made with that key. */
+  async get(id: string, owner: { userId: string; keyId: string | null }): Promise<GenerationDto> {
+    const g = /^gen-[A-Za-z0-9]{1,36}$/.test(id) ? await this.repo.findOwned(id, owner) : null;
     if (!g) throw new AppError('not_found', `Generation ${id.slice(0, 60)} not found (records appear shortly after a request ends)`);
     return {
       id: g.id,

@@ -1,5 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AccountEmailService } from './account-email.service';
+import { EmailLinkDto, PasswordResetDto, PasswordResetRequestDto } from './dto/account-mail.dto';
 import { SignInDto } from './dto/sign-in.dto';
 import { SignUpDto } from './dto/sign-up.dto';
 import { UserDto } from './dto/user.dto';
@@ -13,6 +15,7 @@ export class UsersController {
   constructor(
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
+    private readonly accountEmail: AccountEmailService,
   ) {}
 
   /** Sign up: creates the account and signs it in. */
@@ -22,7 +25,7 @@ export class UsersController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ data: UserDto }> {
-    const user = await this.users.create({ email: dto.email, password: dto.password, name: dto.name });
+    const user = await this.users.signUp({ email: dto.email, password: dto.password, name: dto.name }, req.ip);
     reply.header('set-cookie', await this.sessions.start(user.id, req.headers['user-agent']));
     reply.status(201);
     return { data: user };
@@ -44,6 +47,36 @@ export class UsersController {
   @HttpCode(204)
   async signOut(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     reply.header('set-cookie', await this.sessions.end(req.headers.cookie));
+  }
+
+  /** Mails the signed-in user (again) the link confirming their address. */
+  @Post('users/me/email-verification')
+  @HttpCode(202)
+  @UseGuards(SessionGuard)
+  async sendVerification(@CurrentSession() session: SessionPrincipal): Promise<{ data: { status: string } }> {
+    return { data: { status: await this.accountEmail.sendVerification(session.userId) } };
+  }
+
+  /** Confirms an address with the token of the emailed link. */
+  @Post('email-verifications')
+  @HttpCode(200)
+  async verifyEmail(@Body() dto: EmailLinkDto): Promise<{ data: UserDto }> {
+    return { data: await this.accountEmail.verifyEmail(dto.token) };
+  }
+
+  /** "Forgot password": the same 202 whether or not an account has the address. */
+  @Post('password-resets')
+  @HttpCode(202)
+  async requestPasswordReset(@Body() dto: PasswordResetRequestDto, @Req() req: FastifyRequest): Promise<{ data: { status: 'requested' } }> {
+    await this.accountEmail.requestPasswordReset({ email: dto.email, clientIp: req.ip });
+    return { data: { status: 'requested' } };
+  }
+
+  /** Sets a new password with the token of the emailed link; every session of the account ends. */
+  @Post('password-resets/confirm')
+  @HttpCode(200)
+  async resetPassword(@Body() dto: PasswordResetDto): Promise<{ data: UserDto }> {
+    return { data: await this.accountEmail.resetPassword({ token: dto.token, password: dto.password }) };
   }
 
   @Get('users/me')

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccountEmailService } from './account-email.service';
+import { AccountEvents } from './account-events';
+import { EmailTokenEntity } from './entities/email-token.entity';
 import { SessionEntity } from './entities/session.entity';
 import { UserIdentityEntity } from './entities/user-identity.entity';
 import { UserEntity } from './entities/user.entity';
@@ -14,9 +17,9 @@ import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([UserEntity, SessionEntity, UserIdentityEntity])],
+  imports: [TypeOrmModule.forFeature([UserEntity, SessionEntity, UserIdentityEntity, EmailTokenEntity])],
   controllers: [UsersController, OidcController],
-  providers: [UsersRepository, UsersService, SessionsService, SessionGuard, PasswordHasher, OidcClient, OidcSignInService],
-  exports: [UsersService, SessionsService, SessionGuard],
+  providers: [UsersRepository, UsersService, SessionsService, SessionGuard, PasswordHasher, OidcClient, OidcSignInService, AccountEmailService, AccountEvents],
+  exports: [UsersService, SessionsService, SessionGuard, AccountEmailService, AccountEvents],
 })
 export class UsersModule {}

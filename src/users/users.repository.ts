@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { EmailTokenEntity, EmailTokenPurpose } from './entities/email-token.entity';
 import { SessionEntity } from './entities/session.entity';
 import { UserIdentityEntity } from './entities/user-identity.entity';
 import { UserEntity } from './entities/user.entity';
@@ -13,7 +14,60 @@ export class UsersRepository {
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
     @InjectRepository(UserIdentityEntity) private readonly identities: Repository<UserIdentityEntity>,
+    @InjectRepository(EmailTokenEntity) private readonly emailTokens: Repository<EmailTokenEntity>,
   ) {}
+
+  async insertEmailToken(t: Pick<EmailTokenEntity, 'tokenHash' | 'userId' | 'purpose' | 'email' | 'expiresAt'>): Promise<void> {
+    await this.emailTokens.insert(t);
+  }
+
+  /** The live (unused, unexpired) token with this hash and purpose, without using it. */
+  findLiveEmailToken(purpose: EmailTokenPurpose, tokenHash: string, now: Date): Promise<EmailTokenEntity | null> {
+    return this.emailTokens
+      .createQueryBuilder('t')
+      .where('t.token_hash = :tokenHash AND t.purpose = :purpose AND t.used_at IS NULL AND t.expires_at > :now', { tokenHash, purpose, now })
+      .getOne();
+  }
+
+  /** Uses a live token, in one statement, so a link works once even when clicked twice at once. */
+  async consumeEmailToken(purpose: EmailTokenPurpose, tokenHash: string, now: Date): Promise<{ userId: string; email: string } | null> {
+    const result = (await this.emailTokens.query(
+      `UPDATE user_email_tokens SET used_at = $3
+        WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
+        RETURNING user_id, email`,
+      [tokenHash, purpose, now],
+    )) as unknown[];
+    // TypeORM answers an UPDATE … RETURNING as [rows, affected].
+    const rows = (Array.isArray(result[0]) ? result[0] : result) as { user_id: string; email: string }[];
+    const [row] = rows;
+    return row ? { userId: row.user_id, email: row.email } : null;
+  }
+
+  /** Other unused links of the same purpose stop working once one is used (or a new password is set). */
+  async retireEmailTokens(userId: string, purpose: EmailTokenPurpose, now: Date): Promise<void> {
+    await this.emailTokens
+      .createQueryBuilder()
+      .update()
+      .set({ usedAt: now })
+      .where('user_id = :userId AND purpose = :purpose AND used_at IS NULL', { userId, purpose })
+      .execute();
+  }
+
+  /** Verifies the email only if it is still the address the link was sent to. */
+  async markEmailVerifiedIfUnchanged(id: string, email: string): Promise<boolean> {
+    const r = await this.users.update({ id, email }, { emailVerified: true });
+    return (r.affected ?? 0) > 0;
+  }
+
+  /** A new password after a reset: the link proved the address, so the email counts as verified. */
+  async setPasswordFromReset(id: string, passwordHash: string): Promise<void> {
+    await this.users.update({ id }, { passwordHash, emailVerified: true });
+  }
+
+  async deleteSessionsOfUser(userId: string): Promise<number> {
+    const r = await this.sessions.delete({ userId });
+    return r.affected ?? 0;
+  }
 
   findById(id: string): Promise<UserEntity | null> {
     return this.users.findOneBy({ id });
@@ -31,10 +85,6 @@ export class UsersRepository {
       if ((err as { code?: string }).code === UNIQUE_VIOLATION) return null;
       throw err;
     }
-  }
-
-  async markEmailVerified(id: string): Promise<void> {
-    await this.users.update({ id }, { emailVerified: true });
   }
 
   insertSession(s: Pick<SessionEntity, 'tokenHash' | 'userId' | 'expiresAt' | 'userAgent'>): Promise<SessionEntity> {

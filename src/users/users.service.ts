@@ -1,15 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock/clock';
+import { AppConfig } from '../common/config/app-config';
+import { sha256Hex } from '../common/crypto/tokens';
 import { AppError } from '../common/errors/app-error';
+import { AppLogger } from '../common/logging/app-logger';
 import { rateLimitError } from '../common/errors/rate-limit-error';
 import { RateLimiter } from '../common/redis/rate-limiter';
 import { UserDto } from './dto/user.dto';
-import { UserEntity } from './entities/user.entity';
 import { PasswordHasher } from './password-hasher';
 import { UsersErrors } from './users.errors';
 import { UsersRepository } from './users.repository';
+import { AccountEmailService } from './account-email.service';
+import { normaliseEmail, toUserDto } from './user-shapes';
 
 const FIFTEEN_MINUTES = 15 * 60_000;
+const ONE_HOUR = 60 * 60_000;
 
 export interface NewUser {
   email: string;
@@ -28,16 +33,44 @@ export interface ExternalIdentity {
 
 @Injectable()
 export class UsersService {
+  private readonly log: AppLogger;
+
   constructor(
     private readonly repo: UsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly limiter: RateLimiter,
     private readonly clock: Clock,
-  ) {}
+    private readonly config: AppConfig,
+    private readonly accountEmail: AccountEmailService,
+    logger: AppLogger,
+  ) {
+    this.log = logger.child({ component: 'users' });
+  }
+
+  /**
+   * Sign-up by a client (the API or the form): limited per client address, since each one costs a
+   * scrypt hash and an account row. While Redis is unreachable sign-up is refused, as sign-in is.
+   */
+  async signUp(input: NewUser, clientIp: string): Promise<UserDto> {
+    const max = this.config.rateLimits.signUpsPerAddressPerHour;
+    if (max > 0) {
+      const decision = await this.limiter.hit([{ name: 'sign-up-per-ip', subject: clientIp, max, windowMs: ONE_HOUR }]);
+      if (decision.allowed === 'unknown') throw UsersErrors.signInUnavailable();
+      if (!decision.allowed) throw rateLimitError(decision.blockedBy, this.clock.nowMs(), 'Too many accounts created from this address; try again later');
+    }
+    const user = await this.create(input);
+    // Not awaited: the account works unconfirmed, the user can ask for another link, and a slow
+    // mail server must not hold up sign-up (Mailer.send never throws; this catches the rest).
+    void this.accountEmail.sendVerification(user.id).catch((err: unknown) => this.log.warn({ err: (err as Error).message, userId: user.id }, 'confirmation email not sent'));
+    return user;
+  }
 
   async create(input: NewUser): Promise<UserDto> {
+    const email = normaliseEmail(input.email);
+    // Checked on the stored form: a longer one would fail the insert (a 500 naming the row).
+    if (email.length > 254) throw UsersErrors.emailTooLong();
     const user = await this.repo.insert({
-      email: input.email,
+      email,
       passwordHash: input.password ? await this.hasher.hash(input.password) : null,
       emailVerified: input.emailVerified ?? false,
       displayName: input.name ?? null,
@@ -47,13 +80,14 @@ export class UsersService {
   }
 
   /**
-   * Checks a password. Attempts are limited per email and per client address (in Redis; while Redis
-   * is unreachable sign-in is refused rather than left unlimited).
+   * Checks a password. Attempts are limited per (client address, email) and per client address (in
+   * Redis; while Redis is unreachable sign-in is refused rather than left unlimited). There is no
+   * limit per email alone: anyone could use it to lock the owner out of their own account.
    */
   async verifyPassword(email: string, password: string, clientIp: string): Promise<UserDto> {
-    const normalised = email.trim().toLowerCase();
+    const normalised = normaliseEmail(email);
     const decision = await this.limiter.hit([
-      { name: 'sign-in-per-email', subject: normalised, max: 10, windowMs: FIFTEEN_MINUTES },
+      { name: 'sign-in-per-ip-and-email', subject: sha256Hex(`${clientIp} ${normalised}`), max: 10, windowMs: FIFTEEN_MINUTES },
       { name: 'sign-in-per-ip', subject: clientIp, max: 100, windowMs: FIFTEEN_MINUTES },
     ]);
     if (decision.allowed === 'unknown') throw UsersErrors.signInUnavailable();
@@ -81,9 +115,10 @@ export class UsersService {
   }
 
   /**
-   * The user behind an external identity: the linked one, else the account with the same verified
-   * email (linked now), else a new account. An unverified email never links to an existing account,
-   * which would let anyone who can claim an address at the provider take it over.
+   * The user behind an external identity: the linked one, else the account with the same email if
+   * both sides verified it (linked now), else a new account. An email the provider did not verify
+   * never links (anyone who can claim an address there would take the account over), and neither
+   * does an account here whose address was never confirmed (anyone can sign up with any address).
    */
   async findOrCreateFromIdentity(id: ExternalIdentity): Promise<UserDto> {
     const linked = await this.repo.findIdentity(id.issuer, id.subject);
@@ -96,20 +131,14 @@ export class UsersService {
       user ??= await this.repo.findByEmail(id.email);
       if (!user) throw new Error('user vanished while signing in');
     } else if (!user.emailVerified) {
-      await this.repo.markEmailVerified(user.id);
+      // Anyone can sign up with someone else's address. Linking would hand the owner's identity to
+      // that account, whose password the squatter knows (pre-hijacking): the owner must first prove
+      // the address here (the confirmation link, or a password reset, which ends the squatter's
+      // sessions and keys).
+      throw UsersErrors.unverifiedAccountExists();
     }
     await this.repo.linkIdentity({ issuer: id.issuer, subject: id.subject, userId: user.id, email: id.email.toLowerCase() });
     const winner = await this.repo.findIdentity(id.issuer, id.subject);
     return this.get(winner?.userId ?? user.id);
   }
-}
-
-export function toUserDto(u: UserEntity): UserDto {
-  return {
-    id: u.id,
-    email: u.email,
-    email_verified: u.emailVerified,
-    name: u.displayName,
-    created_at: u.createdAt.toISOString(),
-  };
 }

@@ -43,6 +43,7 @@ export function signInPage(v: AccountFormView): Html {
 <label>Password <input type="password" name="password" autocomplete="current-password" required maxlength="256"></label>
 <button type="submit">Sign in</button>
 </form>
+<p><a href="/forgot-password">Forgot your password?</a></p>
 <p>No account yet? <a href="${signUpHref}">Create one</a></p>`,
   );
 }
@@ -64,6 +65,67 @@ export function signUpPage(v: AccountFormView): Html {
   );
 }
 
+export interface ForgotPasswordView {
+  csrfToken: string;
+  email?: string;
+  error?: string;
+}
+
+export function forgotPasswordPage(v: ForgotPasswordView): Html {
+  return layout(
+    'Forgot your password?',
+    html`${errorLine(v.error)}
+<p>Enter the address of your account: we will email you a link to choose a new password.</p>
+<form method="post" action="/forgot-password">
+<input type="hidden" name="csrf_token" value="${v.csrfToken}">
+<label>Email <input type="email" name="email" value="${v.email ?? ''}" autocomplete="email" required maxlength="254"></label>
+<button type="submit">Email me a link</button>
+</form>
+<p><a href="/sign-in">Back to sign in</a></p>`,
+  );
+}
+
+/** The landing page of an emailed link: what it does, and a button (mail scanners only GET links). */
+export interface EmailLinkView {
+  csrfToken: string;
+  token: string;
+  email: string;
+  error?: string;
+}
+
+export function resetPasswordPage(v: EmailLinkView): Html {
+  return layout(
+    'Choose a new password',
+    html`${errorLine(v.error)}
+<p>For the account <strong>${v.email}</strong>. Setting it signs the account out everywhere.</p>
+<form method="post" action="/reset-password">
+<input type="hidden" name="csrf_token" value="${v.csrfToken}">
+<input type="hidden" name="token" value="${v.token}">
+<label>New password (at least 10 characters) <input type="password" name="password" autocomplete="new-password" required minlength="10" maxlength="256"></label>
+<button type="submit">Set password</button>
+</form>`,
+  );
+}
+
+export function verifyEmailPage(v: EmailLinkView): Html {
+  return layout(
+    'Confirm your email address',
+    html`${errorLine(v.error)}
+<p>Confirm that <strong>${v.email}</strong> is your address and that you created this Switchyard account.</p>
+<p>If you did not create it, do not confirm: <a href="/forgot-password">reset its password</a> to take it over instead.</p>
+<form method="post" action="/verify-email">
+<input type="hidden" name="csrf_token" value="${v.csrfToken}">
+<input type="hidden" name="token" value="${v.token}">
+<button type="submit">Confirm</button>
+</form>`,
+  );
+}
+
+/** A page that only tells something, with one way on. */
+export function noticePage(title: string, message: string, next: { href: string; label: string }): Html {
+  return layout(title, html`<p role="status">${message}</p><p><a href="${next.href}">${next.label}</a></p>`);
+}
+
 export interface ConsentView {
   appName: string;
   /** Where the app runs (its callback's origin), shown so the user can tell look-alikes apart. */
@@ -75,6 +137,12 @@ export interface ConsentView {
   requestId: string;
   csrfToken: string;
   keyName: string;
+  /** The name came from the app's key_label, so the page says whose words it is. */
+  keyNameFromApp: boolean;
+  /** The user's available balance, USD with cents. */
+  balanceUsd: string;
+  /** Approve is armed by /assets/consent.js after the page has been shown and focused this long. */
+  approveDelayMs: number;
   /** The limit the app asked for, in USD: the user may lower it, not raise or remove it. */
   requestedLimitUsd: string | null;
   limitUsd: string;
@@ -102,22 +170,53 @@ ${v.homepage ? html`<p>Homepage: <code>${v.homepage}</code></p>` : null}
 <li>not be able to see or change your account, your other keys or your payments.</li>
 </ul>
 <p>You can revoke it at any time from your authorized apps.</p>
-<form method="post" action="/oauth/consent">
+<p>Your balance: <strong>$${v.balanceUsd}</strong></p>
+<form method="post" action="/oauth/consent" id="consent" data-approve-delay-ms="${v.approveDelayMs}">
 <input type="hidden" name="request_id" value="${v.requestId}">
 <input type="hidden" name="csrf_token" value="${v.csrfToken}">
-<p>Key name: <code>${v.keyName}</code></p>
+<p>Key name: <code>${v.keyName}</code>${v.keyNameFromApp ? html` (named by the app)` : null}</p>
 <label>Spending limit in USD ${v.requestedLimitUsd ? html`(the app asked for at most ${v.requestedLimitUsd})` : html`(empty for no limit)`}
 <input type="text" inputmode="decimal" name="limit" value="${v.limitUsd}" ${v.requestedLimitUsd ? html`required` : null} maxlength="20"></label>
 <label>Limit resets
 <select name="limit_reset">${resets.map(([value, label]) => html`<option value="${value}"${value === v.limitReset ? html` selected` : null}>${label}</option>`)}</select></label>
 <p>Signed in as ${v.userEmail}. <a href="${v.switchAccountHref}">Not you?</a></p>
 <div class="actions">
-<button type="submit" name="decision" value="approve">Approve</button>
+<button type="submit" name="decision" value="approve" id="approve">Approve</button>
 <button type="submit" name="decision" value="deny" class="secondary" formnovalidate>Deny</button>
 </div>
-</form>`,
+</form>
+<script src="/assets/consent.js" defer></script>`,
   );
 }
+
+/**
+ * Arms the consent page's Approve button only once the page has been visible and focused for its
+ * delay, and disarms it whenever the page loses focus (a popup or frame stealing the click). A
+ * file of its own because the pages' CSP allows no inline script. The server refuses approvals
+ * that come too soon in any case; this spares the user that refusal.
+ */
+export const CONSENT_JS = `(function () {
+  var form = document.getElementById('consent');
+  var approve = document.getElementById('approve');
+  if (!form || !approve) return;
+  var delay = Number(form.getAttribute('data-approve-delay-ms')) || 0;
+  var timer = null;
+  function disarm() {
+    approve.disabled = true;
+    if (timer) clearTimeout(timer);
+    timer = null;
+  }
+  function arm() {
+    disarm();
+    if (document.visibilityState !== 'visible' || !document.hasFocus()) return;
+    timer = setTimeout(function () { approve.disabled = false; }, delay);
+  }
+  window.addEventListener('blur', disarm);
+  window.addEventListener('focus', arm);
+  document.addEventListener('visibilitychange', arm);
+  arm();
+})();
+`;
 
 export function errorPage(title: string, message: string): Html {
   return layout(title, html`<p class="error" role="alert">${message}</p><p>You can close this window and start again from the app.</p>`);

@@ -3,6 +3,7 @@ import { isEmail } from 'class-validator';
 import { isStorableText } from '../common/database/text';
 import { AppError } from '../common/errors/app-error';
 import { REPEATED, single } from '../oauth/authorization-params';
+import { AccountEmailService, LinkInfo } from '../users/account-email.service';
 import { SessionsService } from '../users/sessions.service';
 import { UsersService } from '../users/users.service';
 import { safeReturnTo } from './return-to';
@@ -12,6 +13,9 @@ export interface AccountRequest {
   ip: string;
   userAgent: string | undefined;
 }
+
+/** What a form of the emailed-link pages leads to: a notice, or the form again with an error. */
+export type LinkFormOutcome = { ok: true } | { ok: false; status: number; error: string };
 
 export type AccountOutcome =
   | { ok: true; location: string; setCookie: string }
@@ -28,7 +32,45 @@ export class WebAccountsService {
   constructor(
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
+    private readonly accountEmail: AccountEmailService,
   ) {}
+
+  /** "Forgot password": the same answer whether or not the address has an account. */
+  async forgotPassword(r: AccountRequest): Promise<LinkFormOutcome> {
+    const email = text(r.form, 'email').trim();
+    if (!isStorableText(email) || email.length > 254 || !isEmail(email)) return { ok: false, status: 400, error: 'Enter a valid email address.' };
+    try {
+      await this.accountEmail.requestPasswordReset({ email, clientIp: r.ip });
+      return { ok: true };
+    } catch (err) {
+      return this.failure(err);
+    }
+  }
+
+  async resetPassword(r: AccountRequest): Promise<LinkFormOutcome> {
+    const password = text(r.form, 'password');
+    if (!isStorableText(password) || password.length < 10 || password.length > 256) return { ok: false, status: 400, error: 'The password must have 10 to 256 characters.' };
+    try {
+      await this.accountEmail.resetPassword({ token: text(r.form, 'token'), password });
+      return { ok: true };
+    } catch (err) {
+      return this.failure(err);
+    }
+  }
+
+  async verifyEmail(r: AccountRequest): Promise<LinkFormOutcome> {
+    try {
+      await this.accountEmail.verifyEmail(text(r.form, 'token'));
+      return { ok: true };
+    } catch (err) {
+      return this.failure(err);
+    }
+  }
+
+  /** Whether an emailed link still works, for its landing page. */
+  checkLink(purpose: 'verify_email' | 'reset_password', token: unknown): Promise<LinkInfo | null> {
+    return typeof token === 'string' ? this.accountEmail.checkLink(purpose, token) : Promise.resolve(null);
+  }
 
   async signIn(r: AccountRequest): Promise<AccountOutcome> {
     const email = text(r.form, 'email').trim().slice(0, 254);
@@ -57,7 +99,7 @@ export class WebAccountsService {
     if (password.length < 10 || password.length > 256) return fail('The password must have 10 to 256 characters.');
     if (name.length > 100) return fail('The name may have at most 100 characters.');
     try {
-      const user = await this.users.create({ email, password, name: name || null });
+      const user = await this.users.signUp({ email, password, name: name || null }, r.ip);
       return { ok: true, location: returnTo, setCookie: await this.sessions.start(user.id, r.userAgent) };
     } catch (err) {
       return { ...this.failure(err), email: email.slice(0, 254), name, returnTo };

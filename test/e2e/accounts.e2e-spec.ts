@@ -53,7 +53,7 @@ describe('accounts: sign-up, sign-in, sessions', () => {
     expect((await call(t, 'GET', '/api/v1/users/me', { cookie: u.cookie })).status).toBe(401);
   });
 
-  it('limits sign-in attempts per email with 429 and rate-limit headers', async () => {
+  it('limits sign-in attempts per address and email with 429 and rate-limit headers', async () => {
     const u = await signUp(t);
     const statuses: number[] = [];
     let last: Awaited<ReturnType<typeof call>> | undefined;

@@ -7,8 +7,11 @@ interface Health {
   checks: Record<string, { status: string; error?: string }>;
 }
 
+/** The checks are shown to the holder of METRICS_TOKEN only. */
+const TOKEN = 'health-details-token-0123456789';
+
 async function health(t: TestApp): Promise<{ status: number; body: Health }> {
-  const res = await fetch(`${t.url}/health`);
+  const res = await fetch(`${t.url}/health`, { headers: { authorization: `Bearer ${TOKEN}` } });
   return { status: res.status, body: (await res.json()) as Health };
 }
 
@@ -34,7 +37,7 @@ describe('GET /health with Postgres and Redis going away and coming back', () =>
     redis = await new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379)).start();
     t = await createTestApp({
       // No queue processors here: with its Postgres cut, this app would take other suites' jobs and fail them.
-      env: { DATABASE_URL: viaProxy(testDatabaseUrl(), pg), REDIS_URL: viaProxy(TEST_REDIS_URL, redis), WORKERS_ENABLED: 'false' },
+      env: { DATABASE_URL: viaProxy(testDatabaseUrl(), pg), REDIS_URL: viaProxy(TEST_REDIS_URL, redis), WORKERS_ENABLED: 'false', METRICS_TOKEN: TOKEN },
     });
   });
   afterAll(async () => {

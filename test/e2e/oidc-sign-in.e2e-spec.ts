@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { freePort, ROOT } from '../support/processes';
 import { createTestApp, TestApp } from '../support/test-app';
+import { sql } from '../support/sql';
 
 /** A real OpenID provider (oidc-provider) in a child process. */
 interface ProviderProcess {
@@ -282,7 +283,26 @@ describe('Sign in with OpenID Connect against a real provider', () => {
     expect((await me(browser)).status).toBe(401);
   });
 
-  it('links a verified identity to the existing password account with the same email', async () => {
+  it('never links an identity to an account whose address was not confirmed (pre-hijacking)', async () => {
+    // Anyone can sign up with bob's address; bob signing in through the provider must not land in
+    // (and vouch for) that account, whose password its creator knows.
+    const login = `bob-${randomBytes(4).toString('hex')}`;
+    const signUp = await fetch(`${appUrl}/api/v1/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `${login}@example.com`, password: 'correct horse battery' }),
+    });
+    expect(signUp.status).toBe(201);
+    const browser = new Browser();
+    const res = await browser.go(await startAndLogin(browser, login));
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as ErrorBody).error.message).toMatch(/not confirmed/);
+    expect(sessionCookieSet(res)).toBe(false);
+    expect((await me(browser)).status).toBe(401);
+    expect(await sql('SELECT 1 FROM user_identities WHERE email = $1', [`${login}@example.com`])).toEqual([]);
+  });
+
+  it('links a verified identity to the existing password account with the same confirmed email', async () => {
     const login = `bob-${randomBytes(4).toString('hex')}`;
     const signUp = await fetch(`${appUrl}/api/v1/users`, {
       method: 'POST',
@@ -292,6 +312,8 @@ describe('Sign in with OpenID Connect against a real provider', () => {
     expect(signUp.status).toBe(201);
     const existing = ((await signUp.json()) as { data: { id: string; email_verified: boolean } }).data;
     expect(existing.email_verified).toBe(false);
+    // Confirmed as the emailed link does (the link itself is tested with a real SMTP server).
+    await sql('UPDATE users SET email_verified = true WHERE id = $1', [existing.id]);
 
     const browser = new Browser();
     const res = await browser.go(await startAndLogin(browser, login));

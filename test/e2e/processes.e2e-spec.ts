@@ -65,12 +65,15 @@ describe('compiled entrypoints', () => {
     const redisUrl = new URL(TEST_REDIS_URL);
     const proxy = await new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379)).start();
     const port = await freePort();
-    const gw = runEntrypoint('main', { ...baseEnv, PORT: String(port), REDIS_URL: viaProxy(TEST_REDIS_URL, proxy) });
+    const token = 'health-details-token-0123456789';
+    const gw = runEntrypoint('main', { ...baseEnv, PORT: String(port), REDIS_URL: viaProxy(TEST_REDIS_URL, proxy), METRICS_TOKEN: token });
     running.push(gw);
     try {
       await waitForStatus(`http://127.0.0.1:${port}/health`, 200, gw);
       proxy.down();
-      const down = await waitForStatus(`http://127.0.0.1:${port}/health`, 503, gw);
+      await waitForStatus(`http://127.0.0.1:${port}/health`, 503, gw);
+      // The checks are for the holder of METRICS_TOKEN only.
+      const down = await fetch(`http://127.0.0.1:${port}/health`, { headers: { authorization: `Bearer ${token}` } });
       expect(((await down.json()) as { checks: { redis: { status: string } } }).checks.redis.status).toBe('down');
       await new Promise((r) => setTimeout(r, 1500));
       expect(gw.child.exitCode).toBeNull();

@@ -37,6 +37,10 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     REDIS_KEY_PREFIX: testRedisPrefix(),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SHUTDOWN_GRACE_MS: '5000',
+    // Suites approve consent pages as fast as they can; the delay has a test of its own.
+    OAUTH_CONSENT_DELAY_MS: '0',
+    // Every suite signs its users up from 127.0.0.1; the sign-up limit has a test of its own.
+    SIGN_UPS_PER_ADDRESS_PER_HOUR: '0',
     ...overrides,
   };
 }

@@ -28,14 +28,17 @@ export class AppConfig {
   readonly redis: { url: string; keyPrefix: string };
   readonly log: { level: string };
   readonly workers: { enabled: boolean };
+  /** Bearer token for the operator endpoints (metrics, health details); null when unset. */
+  readonly ops: { token: string | null };
   readonly sessions: { ttlMs: number; secureCookie: boolean };
-  readonly rateLimits: { keyRpm: number };
+  readonly rateLimits: { keyRpm: number; signUpsPerAddressPerHour: number };
   readonly catalog: { file: string | null };
+  readonly mail: { smtpUrl: string | null; from: string; timeoutMs: number };
   readonly upstream: { connectTimeoutMs: number; firstByteTimeoutMs: number; idleTimeoutMs: number; processingAfterMs: number; drainTimeoutMs: number };
   readonly holds: { ttlMs: number; sweepIntervalMs: number };
   readonly stripe: { secretKey: string; webhookSecret: string; apiBase: string | null } | null;
   readonly topups: { feeBps: number; feeMinCents: number; minCents: number; maxCents: number };
-  readonly oauth: { codeTtlSeconds: number };
+  readonly oauth: { codeTtlSeconds: number; consentDelayMs: number; defaultLimitUsd: number };
   readonly oidc: { issuer: string; clientId: string; clientSecret: string; scopes: string; displayName: string } | null;
 
   /**
@@ -65,9 +68,11 @@ export class AppConfig {
     this.redis = { url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX };
     this.log = { level: vars.LOG_LEVEL };
     this.workers = { enabled: vars.WORKERS_ENABLED };
+    this.ops = { token: vars.METRICS_TOKEN ?? null };
     this.sessions = { ttlMs: vars.SESSION_TTL_HOURS * 3_600_000, secureCookie: this.http.publicUrl.startsWith('https:') };
-    this.rateLimits = { keyRpm: vars.RATE_LIMIT_KEY_RPM };
+    this.rateLimits = { keyRpm: vars.RATE_LIMIT_KEY_RPM, signUpsPerAddressPerHour: vars.SIGN_UPS_PER_ADDRESS_PER_HOUR };
     this.catalog = { file: vars.CATALOG_FILE ?? null };
+    this.mail = { smtpUrl: vars.SMTP_URL ?? null, from: vars.MAIL_FROM, timeoutMs: vars.MAIL_TIMEOUT_MS };
     this.upstream = {
       connectTimeoutMs: vars.UPSTREAM_CONNECT_TIMEOUT_MS,
       firstByteTimeoutMs: vars.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
@@ -80,7 +85,7 @@ export class AppConfig {
       ? { secretKey: vars.STRIPE_SECRET_KEY, webhookSecret: vars.STRIPE_WEBHOOK_SECRET ?? '', apiBase: vars.STRIPE_API_BASE ?? null }
       : null;
     this.topups = { feeBps: vars.TOPUP_FEE_BPS, feeMinCents: vars.TOPUP_FEE_MIN_CENTS, minCents: vars.TOPUP_MIN_CENTS, maxCents: vars.TOPUP_MAX_CENTS };
-    this.oauth = { codeTtlSeconds: vars.OAUTH_CODE_TTL_SECONDS };
+    this.oauth = { codeTtlSeconds: vars.OAUTH_CODE_TTL_SECONDS, consentDelayMs: vars.OAUTH_CONSENT_DELAY_MS, defaultLimitUsd: vars.OAUTH_DEFAULT_LIMIT_USD };
     this.oidc = vars.OIDC_ISSUER
       ? {
           issuer: vars.OIDC_ISSUER,
@@ -109,9 +114,11 @@ export class AppConfig {
       redis: { ...this.redis, url: mask(this.redis.url) },
       log: this.log,
       workers: this.workers,
+      ops: { token: this.ops.token ? '***' : null },
       sessions: this.sessions,
       rateLimits: this.rateLimits,
       catalog: this.catalog,
+      mail: { ...this.mail, smtpUrl: this.mail.smtpUrl ? mask(this.mail.smtpUrl) : null },
       holds: this.holds,
       stripe: this.stripe ? { ...this.stripe, secretKey: '***', webhookSecret: '***' } : null,
       topups: this.topups,

@@ -108,6 +108,11 @@ export class EnvVars {
   @Transform(toBool)
   SERVER_TIMING = false;
 
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{16,256}$/, { message: 'must be 16 to 256 printable ASCII characters' })
+  @Transform(trim)
+  METRICS_TOKEN?: string;
+
   @IsInt()
   @Min(1)
   @Max(8760)
@@ -119,6 +124,12 @@ export class EnvVars {
   @Max(1000000)
   @Transform(toInt)
   RATE_LIMIT_KEY_RPM = 600;
+
+  @IsInt()
+  @Min(0)
+  @Max(1000000)
+  @Transform(toInt)
+  SIGN_UPS_PER_ADDRESS_PER_HOUR = 10;
 
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
@@ -145,6 +156,21 @@ export class EnvVars {
   @MaxLength(60)
   @Transform(trim)
   OIDC_DISPLAY_NAME = 'Single sign-on';
+
+  @IsOptional()
+  @Matches(/^smtps?:\/\/([^@/\s]+@)?[^/:@\s]+(:\d{1,5})?\/?(\?[^\s]*)?$/, { message: 'must look like smtp://[user:password@]host[:port] or smtps://…' })
+  @Transform(trim)
+  SMTP_URL?: string;
+
+  @Matches(/^([^<>\r\n]{0,100} )?<?[^\s@<>]+@[^\s@<>]+>?$/, { message: 'must be an address, optionally with a name: Name <address@host>' })
+  @Transform(trim)
+  MAIL_FROM = 'Switchyard <no-reply@localhost>';
+
+  @IsInt()
+  @Min(1000)
+  @Max(120000)
+  @Transform(toInt)
+  MAIL_TIMEOUT_MS = 10000;
 
   @IsOptional()
   @IsString()
@@ -238,6 +264,18 @@ export class EnvVars {
   @Max(600)
   @Transform(toInt)
   OAUTH_CODE_TTL_SECONDS = 60;
+
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  @Transform(toInt)
+  OAUTH_CONSENT_DELAY_MS = 1000;
+
+  @IsInt()
+  @Min(0)
+  @Max(1000000)
+  @Transform(toInt)
+  OAUTH_DEFAULT_LIMIT_USD = 10;
 }
 
 /** One line of documentation per variable: the README table is generated from this list. */
@@ -258,13 +296,18 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   WORKERS_ENABLED: 'Run the queue processors in the HTTP process too (`false` when `src/worker.ts` runs separately).',
   TRUST_PROXY: 'Trust `X-Forwarded-*` headers from a reverse proxy.',
   SERVER_TIMING: 'Answer inference requests with a `Server-Timing` header: where the gateway spent the time (before the handler, routing, hold, provider, response). It reveals internal timings, hence off by default.',
+  METRICS_TOKEN: 'Bearer token for `GET /metrics` and for the checks in `GET /health` (unset: `/metrics` is open, `/health` shows only its status).',
   SESSION_TTL_HOURS: 'Lifetime of a sign-in session (cookie `sy_session`; `Secure` when `PUBLIC_URL` is https).',
   RATE_LIMIT_KEY_RPM: 'Requests per minute per API key (`0` = no limit). `:free` models have their own fixed limits.',
+  SIGN_UPS_PER_ADDRESS_PER_HOUR: 'Accounts one client address may create per hour, by the API or the form (`0` = no limit). Behind a proxy, set `TRUST_PROXY` so the address is the client\'s.',
   OIDC_ISSUER: 'OpenID Connect issuer URL for "sign in with …" (unset = email and password only). http only for loopback issuers.',
   OIDC_CLIENT_ID: 'Client id registered at the OpenID provider (required with `OIDC_ISSUER`).',
   OIDC_CLIENT_SECRET: 'Client secret registered at the OpenID provider (required with `OIDC_ISSUER`).',
   OIDC_SCOPES: 'Scopes requested from the OpenID provider; must include `openid` and `email`.',
   OIDC_DISPLAY_NAME: 'Name of the OpenID provider on the sign-in page.',
+  SMTP_URL: 'SMTP server for account mail (address verification, password reset), e.g. `smtps://user:password@smtp.example.com:465`. Unset: no mail is sent; in `development` the links are written to the log instead.',
+  MAIL_FROM: 'Sender of account mail.',
+  MAIL_TIMEOUT_MS: 'Longest a mail may take to hand to the SMTP server (connection included); a slower send counts as failed.',
   CATALOG_FILE: 'Path of the model catalog (YAML). Default: the catalog shipped in `src/catalog/default-catalog.yaml`. Provider API keys come from the variables it names (e.g. `OPENAI_API_KEY`).',
   UPSTREAM_CONNECT_TIMEOUT_MS: 'Time to connect to a provider before falling back to the next one.',
   UPSTREAM_FIRST_BYTE_TIMEOUT_MS: 'Time for a provider to start answering before falling back to the next one.',
@@ -282,4 +325,6 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   TOPUP_MIN_CENTS: 'Smallest top-up, in cents.',
   TOPUP_MAX_CENTS: 'Largest top-up, in cents.',
   OAUTH_CODE_TTL_SECONDS: 'Lifetime of an OAuth authorization code (at most 10 minutes).',
+  OAUTH_CONSENT_DELAY_MS: 'How long the consent page must have been shown before Approve is accepted (the button is armed after this long with the page focused; a quicker approval is refused).',
+  OAUTH_DEFAULT_LIMIT_USD: 'Spending limit the consent page proposes for an app key when the app asks for none (`0` = propose none). The user can change it.',
 };

@@ -1,4 +1,5 @@
 import { AppError } from '../errors/app-error';
+import { parseIsoUtc } from '../time/iso-utc';
 
 /**
  * Newest-first pages over `(created_at, id)`. The cursor carries the last row's timestamp as
@@ -19,12 +20,13 @@ export function encodeCursor(p: KeysetPosition): string {
 }
 
 const AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const ID = /^[0-9a-f-]{36}$/;
+const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The position a cursor names; a cursor we did not issue is a 400, never a silent first page. */
 export function decodeCursor(cursor: string): KeysetPosition {
   const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (rest.length > 0 || !AT.test(at ?? '') || !ID.test(id ?? '')) {
+  // A real instant and a real UUID: Postgres would answer month 13 or an id of dashes with an error.
+  if (rest.length > 0 || !AT.test(at ?? '') || parseIsoUtc(at) === null || !ID.test(id ?? '')) {
     throw new AppError('validation_failed', 'Invalid request: before must be a cursor from a previous page', { fields: [{ field: 'before', messages: ['not a cursor from a previous page'] }] });
   }
   return { at, id };

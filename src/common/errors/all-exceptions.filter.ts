@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppLogger } from '../logging/app-logger';
+import { pathOnly } from '../logging/redaction';
 import { normaliseError, toEnvelope } from './error-envelope';
 
 /**
@@ -16,7 +17,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const e = normaliseError(exception);
     if (e.internal) {
-      this.logger.error({ err: exception, method: request?.method, url: request?.url }, 'request failed');
+      this.logger.error({ err: exception, method: request?.method, url: pathOnly(request?.url) }, 'request failed');
     } else {
       this.logger.debug({ status: e.status, code: e.code, message: e.message }, 'request rejected');
     }

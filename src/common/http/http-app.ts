@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication, RouteConfig } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
 import { AppConfig } from '../config/app-config';
+import { pathOnly } from '../logging/redaction';
 import { AppLogger } from '../logging/app-logger';
 import { requestContext } from '../logging/request-context';
 import { MetricsService } from '../metrics/metrics.service';
@@ -100,7 +101,7 @@ export async function createHttpApp(factory: AppFactory, config: AppConfig, logg
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.observeRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
     access.info(
-      { reqId: req.id, method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      { reqId: req.id, method: req.method, url: pathOnly(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
       'request completed',
     );
     done();

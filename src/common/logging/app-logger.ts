@@ -1,25 +1,17 @@
 import { LoggerService } from '@nestjs/common';
 import pino, { DestinationStream, Logger } from 'pino';
+import { REDACT_PATHS, scrubSecrets, serializeError } from './redaction';
 import { requestContext } from './request-context';
-
-/** Keys whose values must never reach a log line. */
-const REDACT = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
-  'headers.cookie',
-  '*.password',
-  '*.key',
-  '*.secret',
-  '*.code_verifier',
-];
 
 export function createRootLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
       base: { pid: process.pid },
-      redact: { paths: REDACT, censor: '[redacted]' },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: { err: serializeError },
+      // Every line passes through the secret scrubber on its way out (see redaction.ts).
+      hooks: { streamWrite: scrubSecrets },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       // Every line written while serving a request names the request.

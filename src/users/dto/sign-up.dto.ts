@@ -2,7 +2,8 @@ import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 
 export class SignUpDto {
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  // Stored lower-cased, so the length limit applies to that form ("İ" lower-cases to two characters).
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
   email: string;
