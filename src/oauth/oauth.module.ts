@@ -31,6 +31,6 @@ import { TokenService } from './token.service';
     TokenService,
     { provide: OAuthSettings, inject: [AppConfig], useFactory: (c: AppConfig) => new OAuthSettings({ codeTtlSeconds: c.oauth.codeTtlSeconds }) },
   ],
-  exports: [OAuthRepository],
+  exports: [OAuthRepository, AppsService],
 })
 export class OAuthModule {}

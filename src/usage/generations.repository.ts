@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { cursorAt } from '../common/database/keyset-cursor';
+import { queryRows } from '../common/database/sql';
 import { storableText } from '../common/database/text';
 import { GenerationEntity } from './entities/generation.entity';
 import { GenerationRecord } from './generation-record';
+import { ActivityAggregate, GenerationFilter, GenerationLine, GenerationPosition, SeriesGroup, SeriesPoint, SeriesUnit } from './usage-queries';
 
 @Injectable()
 export class GenerationsRepository {
@@ -55,6 +58,123 @@ export class GenerationsRepository {
   findOwned(id: string, userId: string): Promise<GenerationEntity | null> {
     return this.generations.findOneBy({ id, userId });
   }
+
+  /** Newest first after `before`, `limit` rows; served by ix_generations_user_created_id. */
+  async list(filter: GenerationFilter, limit: number, before: GenerationPosition | null): Promise<{ line: GenerationLine; position: GenerationPosition }[]> {
+    const { where, params } = whereOf(filter);
+    if (before) where.push(`(created_at, id) < ($${params.push(before.at)}::timestamptz, $${params.push(before.id)})`);
+    const rows = await queryRows<GenerationRow>(
+      this.generations.manager,
+      `SELECT id, created_at, ${cursorAt('created_at')} AS at, model, requested_model, provider_name, key_id, app_id, tokens_prompt,
+              tokens_completion, cost_nanos::text AS cost, latency_ms, error_code, finish_reason, streamed
+       FROM generations WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.push(limit)}`,
+      params,
+    );
+    return rows.map((r) => ({
+      line: {
+        id: r.id,
+        createdAt: r.created_at,
+        model: r.model,
+        requestedModel: r.requested_model,
+        providerName: r.provider_name,
+        keyId: r.key_id,
+        appId: r.app_id,
+        tokensPrompt: r.tokens_prompt,
+        tokensCompletion: r.tokens_completion,
+        costNanos: BigInt(r.cost),
+        latencyMs: r.latency_ms,
+        errorCode: r.error_code,
+        finishReason: r.finish_reason,
+        streamed: r.streamed,
+      },
+      position: { at: r.at, id: r.id },
+    }));
+  }
+
+  /** Spend, requests and tokens per bucket and group (UTC buckets). */
+  async series(filter: GenerationFilter, unit: SeriesUnit, group: SeriesGroup): Promise<SeriesPoint[]> {
+    const { where, params } = whereOf(filter);
+    const rows = await queryRows<{ bucket: Date; grp: string | null; cost: string; requests: number; tokens: string }>(
+      this.generations.manager,
+      `SELECT date_trunc('${unit}', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket, ${GROUP_COLUMN[group]} AS grp,
+              SUM(cost_nanos)::text AS cost, COUNT(*)::int AS requests, SUM(tokens_prompt + tokens_completion)::text AS tokens
+       FROM generations WHERE ${where.join(' AND ')} GROUP BY 1, 2 ORDER BY 1, 2`,
+      params,
+    );
+    return rows.map((r) => ({ bucket: r.bucket, group: r.grp, costNanos: BigInt(r.cost), requests: r.requests, tokens: Number(r.tokens) }));
+  }
+
+  /** Per UTC day, model and endpoint (provider), as OpenRouter's activity rows. */
+  async activity(filter: GenerationFilter): Promise<ActivityAggregate[]> {
+    const { where, params } = whereOf(filter);
+    const rows = await queryRows<{
+      date: string;
+      model: string;
+      provider_slug: string | null;
+      provider_name: string | null;
+      cost: string;
+      requests: number;
+      prompt: string;
+      completion: string;
+      reasoning: string;
+    }>(
+      this.generations.manager,
+      `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS date, COALESCE(model, requested_model) AS model, provider_slug,
+              MAX(provider_name) AS provider_name, SUM(cost_nanos)::text AS cost, COUNT(*)::int AS requests,
+              SUM(tokens_prompt)::text AS prompt, SUM(tokens_completion)::text AS completion, SUM(tokens_reasoning)::text AS reasoning
+       FROM generations WHERE ${where.join(' AND ')} GROUP BY 1, 2, 3 ORDER BY 1 DESC, 2, 3`,
+      params,
+    );
+    return rows.map((r) => ({
+      date: r.date,
+      model: r.model,
+      providerSlug: r.provider_slug,
+      providerName: r.provider_name,
+      costNanos: BigInt(r.cost),
+      requests: r.requests,
+      promptTokens: Number(r.prompt),
+      completionTokens: Number(r.completion),
+      reasoningTokens: Number(r.reasoning),
+    }));
+  }
+}
+
+/** Columns a series may be grouped by (a fixed list: never text from a request). */
+const GROUP_COLUMN: Record<SeriesGroup, string> = {
+  model: 'COALESCE(model, requested_model)',
+  key: 'key_id::text',
+  app: 'app_id::text',
+};
+
+function whereOf(f: GenerationFilter): { where: string[]; params: unknown[] } {
+  const params: unknown[] = [f.userId];
+  const where = ['user_id = $1'];
+  if (f.keyId) where.push(`key_id = $${params.push(f.keyId)}`);
+  if (f.appId) where.push(`app_id = $${params.push(f.appId)}`);
+  if (f.model) where.push(`COALESCE(model, requested_model) = $${params.push(f.model)}`);
+  if (f.status === 'ok') where.push('error_code IS NULL');
+  if (f.status === 'error') where.push('error_code IS NOT NULL');
+  if (f.from) where.push(`created_at >= $${params.push(f.from)}`);
+  if (f.to) where.push(`created_at < $${params.push(f.to)}`);
+  return { where, params };
+}
+
+interface GenerationRow {
+  id: string;
+  created_at: Date;
+  at: string;
+  model: string | null;
+  requested_model: string;
+  provider_name: string | null;
+  key_id: string;
+  app_id: string | null;
+  tokens_prompt: number;
+  tokens_completion: number;
+  cost: string;
+  latency_ms: number;
+  error_code: number | null;
+  finish_reason: string | null;
+  streamed: boolean;
 }
 
 /** A Postgres data exception (class 22: bad value, not a broken connection). */

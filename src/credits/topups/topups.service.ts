@@ -3,7 +3,7 @@ import { AppConfig } from '../../common/config/app-config';
 import { decodeCursor, encodeCursor } from '../../common/database/keyset-cursor';
 import { AppLogger } from '../../common/logging/app-logger';
 import { nanosToUsd } from '../../common/money/money';
-import { CheckoutDto, TopupDto } from './dto/topup.dto';
+import { CheckoutDto, TopupDto, TopupQuoteDto } from './dto/topup.dto';
 import { StripeClient } from './stripe.client';
 import { centsToUsd, topupFeeCents, usdToCents } from './topup-pricing';
 import { StripeApiError, TopupsErrors } from './topups.errors';
@@ -31,12 +31,7 @@ export class TopupsService {
    */
   async checkout(userId: string, amountUsd: number): Promise<CheckoutDto> {
     if (!this.stripe.configured) throw TopupsErrors.notConfigured();
-    const { minCents, maxCents } = this.config.topups;
-    const amountCents = usdToCents(amountUsd);
-    if (amountCents === null || amountCents < minCents || amountCents > maxCents) {
-      throw TopupsErrors.amountOutOfRange(centsToUsd(minCents).toFixed(2), centsToUsd(maxCents).toFixed(2));
-    }
-    const feeCents = topupFeeCents(amountCents, this.config.topups);
+    const { amountCents, feeCents } = this.price(amountUsd);
     const topup = await this.repo.insertPending(userId, amountCents, feeCents, CURRENCY);
     const base = this.config.http.publicUrl;
     let session;
@@ -72,6 +67,37 @@ export class TopupsService {
       total: centsToUsd(amountCents + feeCents),
       currency: CURRENCY,
     };
+  }
+
+  /** Whether card top-ups can be paid here (Stripe keys configured). */
+  get configured(): boolean {
+    return this.stripe.configured;
+  }
+
+  /** The smallest and largest top-up accepted, in USD. */
+  get bounds(): { min: number; max: number } {
+    return { min: centsToUsd(this.config.topups.minCents), max: centsToUsd(this.config.topups.maxCents) };
+  }
+
+  /** What a top-up of this amount would cost, by the rule checkout charges (range check included). */
+  quote(amountUsd: number): TopupQuoteDto {
+    const { amountCents, feeCents } = this.price(amountUsd);
+    return { amount: centsToUsd(amountCents), fee: centsToUsd(feeCents), total: centsToUsd(amountCents + feeCents), currency: CURRENCY };
+  }
+
+  /** One top-up of the user (the Checkout return pages show its state); another user's is null. */
+  async getOwned(userId: string, id: string): Promise<TopupDto | null> {
+    const row = await this.repo.findById(id);
+    return row && row.userId === userId ? toDto(row) : null;
+  }
+
+  private price(amountUsd: number): { amountCents: number; feeCents: number } {
+    const { minCents, maxCents } = this.config.topups;
+    const amountCents = usdToCents(amountUsd);
+    if (amountCents === null || amountCents < minCents || amountCents > maxCents) {
+      throw TopupsErrors.amountOutOfRange(centsToUsd(minCents).toFixed(2), centsToUsd(maxCents).toFixed(2));
+    }
+    return { amountCents, feeCents: topupFeeCents(amountCents, this.config.topups) };
   }
 
   /** The user's top-ups, newest first, a page at a time (`next` is the cursor of the following page). */

@@ -20,3 +20,6 @@ export interface TopupDto {
   created_at: string;
   credited_at: string | null;
 }
+
+/** The price of a top-up before paying: the credit, the fee and what the card is charged (USD). */
+export type TopupQuoteDto = Omit<CheckoutDto, 'id' | 'url'>;
