@@ -14,4 +14,6 @@ export default tseslint.config(
     },
   },
   { files: ['test/**', 'bench/**', '**/*.spec.ts'], rules: { 'no-console': 'off' } },
+  // The console's one browser script.
+  { files: ['src/web/static/**/*.js'], languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly', navigator: 'readonly' } } },
 );
