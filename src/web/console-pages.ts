@@ -29,6 +29,8 @@ export interface Shown {
   notice?: string;
   error?: string;
   data?: object;
+  /** Origins this page's forms may end up on besides ours (CSP form-action). */
+  formTargets?: string[];
 }
 
 /** Messages a redirect may name (`?done=`): fixed text, never text from the URL. */
@@ -83,7 +85,7 @@ export class ConsolePages {
     const done = single(c.req.query, 'done');
     const notice = s.notice ?? (typeof done === 'string' ? NOTICES[done] : undefined);
     const page = this.views.render(s.view, { ...frame, ...s.data, nav: s.nav, title: s.title, csrfToken: c.csrfToken, notice, error: s.error });
-    sendPage(c.reply, page, { status: s.status ?? 200, setCookies: c.setCookies });
+    sendPage(c.reply, page, { status: s.status ?? 200, setCookies: c.setCookies, formTargets: s.formTargets });
   }
 
   /** Runs a page; a typed error (bad filter, unknown id, a service down) becomes a page with its status. */

@@ -5,7 +5,7 @@ import { sendSeeOther } from './page-reply';
 import { ActivityView, ConsoleService, LogsQuery } from './console.service';
 import { ConsolePages } from './console-pages';
 import { field } from './form-dto';
-import { TopupsService } from '../credits/topups/topups.service';
+import { STRIPE_CHECKOUT_ORIGIN, TopupsService } from '../credits/topups/topups.service';
 
 type Q = Record<string, unknown>;
 const str = (q: Q, name: string): string | undefined => (typeof q[name] === 'string' ? (q[name] as string) : undefined);
@@ -32,7 +32,8 @@ export class ConsoleController {
     const c = await this.pages.open(req, reply);
     if (!c) return;
     await this.pages.run(c, 'credits', async () => {
-      const amount = str(q, 'amount');
+      // A preset button sends its amount next to the (empty) custom field.
+      const amount = str(q, 'preset') || str(q, 'amount');
       let quote = null;
       let quoteError: string | undefined;
       if (amount !== undefined && this.topups.configured) {
@@ -49,6 +50,7 @@ export class ConsoleController {
         title: 'Credits',
         view: 'credits',
         status: quoteError ? 400 : 200,
+        formTargets: quote ? [STRIPE_CHECKOUT_ORIGIN] : [],
         data: { ...data, quote, quoteError, amount: amount ?? '', cancelled: str(q, 'cancelled') !== undefined && data.returned !== null },
       };
     });

@@ -5,13 +5,17 @@
 const grouped = new Intl.NumberFormat('en-US');
 
 export const format = {
-  /** $1,234.50; amounts under a cent keep their significant digits ($0.000042). */
+  /**
+   * $1,234.50; sub-cent parts are kept to the microdollar ($24.999967), amounts under a cent to
+   * the nanodollar ($0.000042): requests cost fractions of a cent, and a balance that hides them
+   * would look unspent.
+   */
   usd(n: number): string {
     const abs = Math.abs(n);
     const sign = n < 0 ? '−' : '';
     if (abs === 0) return '$0.00';
     if (abs < 0.01) return `${sign}$${abs.toFixed(9).replace(/0+$/, '')}`;
-    return `${sign}$${abs.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: abs < 1 ? 4 : 2 })}`;
+    return `${sign}$${abs.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 6 })}`;
   },
   count(n: number): string {
     return grouped.format(n);

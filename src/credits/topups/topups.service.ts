@@ -11,6 +11,12 @@ import { TopupRow, TopupsRepository } from './topups.repository';
 
 const CURRENCY = 'usd';
 
+/**
+ * Where Stripe's hosted Checkout pages live. A page whose form leads there (through our 303) must
+ * name it in its CSP form-action, which browsers apply to the redirects after a form post too.
+ */
+export const STRIPE_CHECKOUT_ORIGIN = 'https://checkout.stripe.com';
+
 /** Starting card top-ups (Stripe Checkout) and listing them. Crediting happens on Stripe's word only. */
 @Injectable()
 export class TopupsService {
