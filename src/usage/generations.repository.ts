@@ -6,7 +6,7 @@ import { queryRows } from '../common/database/sql';
 import { storableText } from '../common/database/text';
 import { GenerationEntity } from './entities/generation.entity';
 import { GenerationRecord } from './generation-record';
-import { ActivityAggregate, GenerationFilter, GenerationLine, GenerationPosition, SeriesGroup, SeriesPoint, SeriesUnit } from './usage-queries';
+import { ActivityAggregate, GenerationFilter, RollupFilter, GenerationLine, GenerationPosition, SeriesGroup, SeriesPoint, SeriesUnit } from './usage-queries';
 
 @Injectable()
 export class GenerationsRepository {
@@ -49,8 +49,22 @@ export class GenerationsRepository {
     const columns = this.generations.metadata.columns;
     const names = columns.map((c) => `"${c.databaseName}"`).join(', ');
     const table = this.generations.metadata.tablePath;
+    // The hourly sums grow by exactly the rows inserted here (none for a replayed job), in the same
+    // statement, so they always equal the sums of the generations. Sorted, so that concurrent
+    // batches lock the rows they share in one order.
     await this.generations.query(
-      `INSERT INTO ${table} (${names}) SELECT ${names} FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb) ON CONFLICT (id) DO NOTHING`,
+      `WITH inserted AS (
+         INSERT INTO ${table} (${names}) SELECT ${names} FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb) ON CONFLICT (id) DO NOTHING
+         RETURNING user_id, created_at, model, requested_model, provider_slug, provider_name, key_id, app_id, cost_nanos, tokens_prompt, tokens_completion, tokens_reasoning
+       )
+       INSERT INTO generation_hourly AS h (user_id, hour, model, provider_slug, provider_name, key_id, app_id, requests, cost_nanos, tokens_prompt, tokens_completion, tokens_reasoning)
+       SELECT user_id, date_trunc('hour', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', COALESCE(model, requested_model), provider_slug, MAX(provider_name),
+              key_id, app_id, COUNT(*), SUM(cost_nanos), SUM(tokens_prompt), SUM(tokens_completion), SUM(tokens_reasoning)
+       FROM inserted GROUP BY 1, 2, 3, 4, 6, 7 ORDER BY 1, 2, 3, 4, 6, 7
+       ON CONFLICT (user_id, hour, model, provider_slug, key_id, app_id) DO UPDATE SET
+         requests = h.requests + EXCLUDED.requests, cost_nanos = h.cost_nanos + EXCLUDED.cost_nanos,
+         tokens_prompt = h.tokens_prompt + EXCLUDED.tokens_prompt, tokens_completion = h.tokens_completion + EXCLUDED.tokens_completion,
+         tokens_reasoning = h.tokens_reasoning + EXCLUDED.tokens_reasoning, provider_name = COALESCE(EXCLUDED.provider_name, h.provider_name)`,
       [JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'string' ? storableText(value) : value))],
     );
   }
@@ -91,22 +105,22 @@ export class GenerationsRepository {
     }));
   }
 
-  /** Spend, requests and tokens per bucket and group (UTC buckets). */
-  async series(filter: GenerationFilter, unit: SeriesUnit, group: SeriesGroup): Promise<SeriesPoint[]> {
-    const { where, params } = whereOf(filter);
+  /** Spend, requests and tokens per bucket and group (UTC buckets), from the hourly sums. */
+  async series(filter: RollupFilter, unit: SeriesUnit, group: SeriesGroup): Promise<SeriesPoint[]> {
+    const { where, params } = rollupWhere(filter);
     const rows = await queryRows<{ bucket: Date; grp: string | null; cost: string; requests: number; tokens: string }>(
       this.generations.manager,
-      `SELECT date_trunc('${unit}', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket, ${GROUP_COLUMN[group]} AS grp,
-              SUM(cost_nanos)::text AS cost, COUNT(*)::int AS requests, SUM(tokens_prompt + tokens_completion)::text AS tokens
-       FROM generations WHERE ${where.join(' AND ')} GROUP BY 1, 2 ORDER BY 1, 2`,
+      `SELECT date_trunc('${unit}', hour AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket, ${GROUP_COLUMN[group]} AS grp,
+              SUM(cost_nanos)::text AS cost, SUM(requests)::int AS requests, SUM(tokens_prompt + tokens_completion)::text AS tokens
+       FROM generation_hourly WHERE ${where.join(' AND ')} GROUP BY 1, 2 ORDER BY 1, 2`,
       params,
     );
     return rows.map((r) => ({ bucket: r.bucket, group: r.grp, costNanos: BigInt(r.cost), requests: r.requests, tokens: Number(r.tokens) }));
   }
 
-  /** Per UTC day, model and endpoint (provider), as OpenRouter's activity rows. */
-  async activity(filter: GenerationFilter): Promise<ActivityAggregate[]> {
-    const { where, params } = whereOf(filter);
+  /** Per UTC day, model and endpoint (provider), as OpenRouter's activity rows, from the hourly sums. */
+  async activity(filter: RollupFilter): Promise<ActivityAggregate[]> {
+    const { where, params } = rollupWhere(filter);
     const rows = await queryRows<{
       date: string;
       model: string;
@@ -119,10 +133,10 @@ export class GenerationsRepository {
       reasoning: string;
     }>(
       this.generations.manager,
-      `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS date, COALESCE(model, requested_model) AS model, provider_slug,
-              MAX(provider_name) AS provider_name, SUM(cost_nanos)::text AS cost, COUNT(*)::int AS requests,
+      `SELECT to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS date, model, provider_slug,
+              MAX(provider_name) AS provider_name, SUM(cost_nanos)::text AS cost, SUM(requests)::int AS requests,
               SUM(tokens_prompt)::text AS prompt, SUM(tokens_completion)::text AS completion, SUM(tokens_reasoning)::text AS reasoning
-       FROM generations WHERE ${where.join(' AND ')} GROUP BY 1, 2, 3 ORDER BY 1 DESC, 2, 3`,
+       FROM generation_hourly WHERE ${where.join(' AND ')} GROUP BY 1, 2, 3 ORDER BY 1 DESC, 2, 3`,
       params,
     );
     return rows.map((r) => ({
@@ -141,10 +155,20 @@ export class GenerationsRepository {
 
 /** Columns a series may be grouped by (a fixed list: never text from a request). */
 const GROUP_COLUMN: Record<SeriesGroup, string> = {
-  model: 'COALESCE(model, requested_model)',
+  model: 'model',
   key: 'key_id::text',
   app: 'app_id::text',
 };
+
+/** The hourly sums are filtered by user, key and whole hours (`from`/`to` on hour boundaries). */
+function rollupWhere(f: RollupFilter): { where: string[]; params: unknown[] } {
+  const params: unknown[] = [f.userId];
+  const where = ['user_id = $1'];
+  if (f.keyId) where.push(`key_id = $${params.push(f.keyId)}`);
+  if (f.from) where.push(`hour >= $${params.push(f.from)}`);
+  if (f.to) where.push(`hour < $${params.push(f.to)}`);
+  return { where, params };
+}
 
 function whereOf(f: GenerationFilter): { where: string[]; params: unknown[] } {
   const params: unknown[] = [f.userId];

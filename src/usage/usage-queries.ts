@@ -11,6 +11,9 @@ export interface GenerationFilter {
   to?: Date;
 }
 
+/** What the hourly sums can be filtered by (whole UTC hours). */
+export type RollupFilter = Pick<GenerationFilter, 'userId' | 'keyId' | 'from' | 'to'>;
+
 /** Newest-first position in the generations list: the last row's timestamp (microseconds) and id. */
 export interface GenerationPosition {
   at: string;

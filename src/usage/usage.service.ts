@@ -11,7 +11,7 @@ import { GenerationRecord, logRefused } from './generation-record';
 import { GenerationsRepository } from './generations.repository';
 import { KeysService } from '../keys/keys.service';
 import { ActivityItemDto } from './dto/activity.dto';
-import { GenerationFilter, GenerationLine, GenerationPosition, SeriesGroup, SeriesPoint, SeriesUnit } from './usage-queries';
+import { GenerationFilter, RollupFilter, GenerationLine, GenerationPosition, SeriesGroup, SeriesPoint, SeriesUnit } from './usage-queries';
 
 const ENQUEUE_TIMEOUT_MS = 1000;
 /** Most records per queue job (one multi-row insert in the worker). */
@@ -99,7 +99,7 @@ export class UsageService {
     return { lines: page.map((r) => r.line), next: rows.length > limit ? encodePosition(page[page.length - 1].position) : null };
   }
 
-  series(filter: GenerationFilter, unit: SeriesUnit, group: SeriesGroup): Promise<SeriesPoint[]> {
+  series(filter: RollupFilter, unit: SeriesUnit, group: SeriesGroup): Promise<SeriesPoint[]> {
     return this.repo.series(filter, unit, group);
   }
 
