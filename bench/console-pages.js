@@ -10,6 +10,9 @@
  * the server's time: it includes the HTTP round trip). Drops its database at the end.
  */
 const { spawn } = require('node:child_process');
+const { setTimeout } = require('node:timers');
+const { URL } = require('node:url');
+const { fetch } = require('undici');
 const net = require('node:net');
 const path = require('node:path');
 const { Client } = require('pg');
