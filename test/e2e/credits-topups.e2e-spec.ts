@@ -112,7 +112,7 @@ describe('card top-ups through Stripe Checkout', () => {
     const user = await signUp(t, 'topup');
     const c = await checkout(user, 20);
     expect(c).toMatchObject({ amount: 20, fee: 1.1, total: 21.1, currency: 'usd' });
-    expect(c.url).toMatch(/^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_test_/);
+    expect(c.url).toMatch(/^https:\/\/checkout\.stripe\.com\/c\/pay\/cs_test_/);
 
     const sent = fake.requests.find((r) => r.method === 'POST' && r.params.client_reference_id === c.id)!;
     expect(sent.path).toBe('/v1/checkout/sessions');

@@ -67,6 +67,9 @@ export async function checkAtBothSizes(page: Page, name: string): Promise<Record
     await page.setViewportSize(size);
     await page.screenshot({ path: join(ARTIFACTS, `${name}-${label}.png`), fullPage: true });
     out[label] = await seriousViolations(page);
+    // Wide tables scroll inside their own region; the page itself never scrolls sideways.
+    const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+    if (width > size.width) out[label].push({ id: 'page-scrolls-sideways', impact: 'serious', help: `the page is ${width}px wide`, nodes: [] });
   }
   await page.setViewportSize({ width: 1280, height: 800 });
   return out;
