@@ -9,6 +9,7 @@ import { QueueName } from '../common/queue/queue-names';
 import { GenerationDto } from './dto/generation.dto';
 import { GenerationRecord, logRefused } from './generation-record';
 import { GenerationsRepository } from './generations.repository';
+import { GenerationEntity } from './entities/generation.entity';
 import { KeysService } from '../keys/keys.service';
 import { ActivityItemDto } from './dto/activity.dto';
 import { GenerationFilter, RollupFilter, GenerationLine, GenerationPosition, SeriesGroup, SeriesPoint, SeriesUnit } from './usage-queries';
@@ -144,8 +145,17 @@ export class UsageService {
   }
 
   async get(id: string, userId: string): Promise<GenerationDto> {
+    return (await this.detail(id, userId)).generation;
+  }
+
+  /** The generation as GET /generation shows it, and the amount held for it before the call (USD). */
+  async detail(id: string, userId: string): Promise<{ generation: GenerationDto; held: number }> {
     const g = GEN_ID.test(id) ? await this.repo.findOwned(id, userId) : null;
     if (!g) throw new AppError('not_found', `Generation ${id.slice(0, 60)} not found (records appear shortly after a request ends)`);
+    return { generation: this.toDto(g), held: nanosToUsd(g.holdNanos) };
+  }
+
+  private toDto(g: GenerationEntity): GenerationDto {
     return {
       id: g.id,
       upstream_id: null,

@@ -188,10 +188,11 @@ export class ConsoleService {
   }
 
   async generation(userId: string, id: string) {
-    const g = await this.usage.get(id, userId);
+    const { generation: g, held } = await this.usage.detail(id, userId);
     const maxLatency = Math.max(1, ...g.provider_responses.map((a) => a.latency_ms));
     return {
       g,
+      held,
       appName: g.app_id ? ((await this.apps.names([g.app_id])).get(g.app_id) ?? null) : null,
       attempts: g.provider_responses.map((a, i) => ({ ...a, n: i + 1, share: Math.round((a.latency_ms / maxLatency) * 100) })),
     };

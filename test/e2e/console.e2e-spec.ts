@@ -187,6 +187,9 @@ describe('the end-user console (HTTP)', () => {
     const first = /href="(\/logs\/gen-[^"]+)"/.exec(logs)![1];
     const detail = await (await browser.go(first)).text();
     expect(detail).toContain('Attempts');
+    // What was held for it before the call, next to what it cost.
+    expect(detail).toMatch(/Held beforehand<\/dt><dd>\$0\.003 /);
+    expect(detail).toMatch(/\$0\.0015<\/strong> <span class="muted">from the usage the provider reported/);
     const activity = await (await browser.go('/activity?period=month&group=key&metric=requests')).text();
     expect(activity).toMatch(/data-testid="activity-requests">5</);
     expect(activity).toContain('<svg');
@@ -214,5 +217,37 @@ describe('the end-user console (HTTP)', () => {
     expect(failed.match(/href="\/logs\/gen-/g)).toHaveLength(30);
     expect(failed).toContain('<option value="error" selected>');
     expect((await browser.go('/logs?before=not-a-cursor')).status).toBe(400);
+  });
+
+  it('settings: a password change needs the current one and signs the other browsers out; sign out everywhere ends every session', async () => {
+    const email = uniqueEmail('settings');
+    const here = await signedInBrowser(t, email);
+    const other = new Browser(t.url);
+    const form = await other.go('/sign-in');
+    expect((await other.go('/sign-in', { form: { ...hiddenFields(await form.text()), email, password: PASSWORD } })).status).toBe(303);
+    const page = await here.go('/settings');
+    const html = await page.text();
+    expect(html.match(/<li>[^<]*<span class="muted">signed in/g)).toHaveLength(2);
+    const token = hiddenFields(html).csrf_token;
+
+    const wrong = await here.go('/settings/password', { form: { csrf_token: token, current_password: 'not the password', new_password: 'a brand new password', confirm_password: 'a brand new password' } });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toContain('The current password is not right.');
+    const mismatch = await here.go('/settings/password', { form: { csrf_token: token, current_password: PASSWORD, new_password: 'a brand new password', confirm_password: 'another one entirely' } });
+    expect(mismatch.status).toBe(400);
+    const changed = await here.go('/settings/password', { form: { csrf_token: token, current_password: PASSWORD, new_password: 'a brand new password', confirm_password: 'a brand new password' } });
+    expect(changed.status).toBe(303);
+    expect(changed.headers.get('location')).toBe('/settings?done=password-changed');
+    expect((await other.go('/settings')).status).toBe(303);
+    expect((await here.go('/settings')).status).toBe(200);
+    expect((await call(t, 'POST', '/api/v1/sessions', { body: { email, password: PASSWORD } })).status).toBe(401);
+    expect((await call(t, 'POST', '/api/v1/sessions', { body: { email, password: 'a brand new password' } })).status).toBe(200);
+
+    const everywhere = await here.go('/settings/sign-out-everywhere', { form: { csrf_token: token } });
+    expect(everywhere.status).toBe(303);
+    expect(everywhere.headers.get('location')).toBe('/sign-in');
+    expect(here.cookies.has('sy_session')).toBe(false);
+    const sessions = await t.app.get(GenerationsRepository)['generations'].query(`SELECT count(*)::int AS n FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1`, [email]);
+    expect(sessions[0].n).toBe(0);
   });
 });
