@@ -262,7 +262,7 @@ export function bucketStarts(now: Date, unit: SeriesUnit, n: number): Date[] {
 }
 
 /** A CSV cell (RFC 4180), with formula-looking text defused for spreadsheets. */
-function csvCell(v: string): string {
+export function csvCell(v: string): string {
   const safe = /^[=+\-@\t\r]/.test(v) && !/^-?\d/.test(v) ? `'${v}` : v;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
