@@ -94,7 +94,8 @@ export class TopupsService {
   /** One top-up of the user (the Checkout return pages show its state); another user's is null. */
   async getOwned(userId: string, id: string): Promise<TopupDto | null> {
     const row = await this.repo.findById(id);
-    return row && row.userId === userId ? toDto(row) : null;
+    if (!row || row.userId !== userId) return null;
+    return toDto(row, (await this.repo.disputeStatuses(userId, [row.id])).get(row.id) ?? null);
   }
 
   private price(amountUsd: number): { amountCents: number; feeCents: number } {
@@ -110,11 +111,12 @@ export class TopupsService {
   async list(userId: string, limit: number, before?: string): Promise<{ data: TopupDto[]; next: string | null }> {
     const rows = await this.repo.listForUser(userId, limit + 1, before ? decodeCursor(before) : null);
     const page = rows.slice(0, limit);
-    return { data: page.map((r) => toDto(r.topup)), next: rows.length > limit ? encodeCursor(page[page.length - 1].position) : null };
+    const disputes = await this.repo.disputeStatuses(userId, page.map((r) => r.topup.id));
+    return { data: page.map((r) => toDto(r.topup, disputes.get(r.topup.id) ?? null)), next: rows.length > limit ? encodeCursor(page[page.length - 1].position) : null };
   }
 }
 
-function toDto(t: TopupRow): TopupDto {
+function toDto(t: TopupRow, dispute: TopupDto['dispute']): TopupDto {
   return {
     id: t.id,
     amount: centsToUsd(t.amountCents),
@@ -125,5 +127,6 @@ function toDto(t: TopupRow): TopupDto {
     refunded: nanosToUsd(t.refundedNanos),
     created_at: t.createdAt.toISOString(),
     credited_at: t.creditedAt ? t.creditedAt.toISOString() : null,
+    dispute,
   };
 }
