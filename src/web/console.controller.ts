@@ -11,6 +11,11 @@ type Q = Record<string, unknown>;
 const str = (q: Q, name: string): string | undefined => (typeof q[name] === 'string' ? (q[name] as string) : undefined);
 const oneOf = <T extends string>(v: string | undefined, options: readonly T[], fallback: T): T => (options.includes(v as T) ? (v as T) : fallback);
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** A UTC day as YYYY-MM-DD that exists (2026-02-30 does not); else undefined, as if not given. */
+function day(v: string | undefined): string | undefined {
+  const at = v !== undefined && DAY.test(v) ? Date.parse(`${v}T00:00:00Z`) : NaN;
+  return Number.isFinite(at) && new Date(at).toISOString().startsWith(v!) ? v : undefined;
+}
 
 /** The console's money and usage pages: overview, credits, limits, activity, logs and models. */
 @Controller()
@@ -113,8 +118,8 @@ export class ConsoleController {
       app: /^[0-9a-f-]{36}$/.test(str(q, 'app') ?? '') ? str(q, 'app') : undefined,
       model: /^[\x21-\x7e]{1,200}$/.test(str(q, 'model') ?? '') ? str(q, 'model') : undefined,
       status: oneOf(str(q, 'status'), ['ok', 'error', ''] as const, '') || undefined,
-      from: DAY.test(str(q, 'from') ?? '') ? str(q, 'from') : undefined,
-      to: DAY.test(str(q, 'to') ?? '') ? str(q, 'to') : undefined,
+      from: day(str(q, 'from')),
+      to: day(str(q, 'to')),
       before: str(q, 'before') || undefined,
     };
     await this.pages.run(c, 'logs', async () => {

@@ -217,6 +217,10 @@ describe('the end-user console (HTTP)', () => {
     expect(failed.match(/href="\/logs\/gen-/g)).toHaveLength(30);
     expect(failed).toContain('<option value="error" selected>');
     expect((await browser.go('/logs?before=not-a-cursor')).status).toBe(400);
+    // Days that do not exist are ignored like any malformed filter, never a 500.
+    const odd = await browser.go('/logs?from=2026-13-45&to=2026-02-30');
+    expect(odd.status).toBe(200);
+    expect((await odd.text()).match(/href="\/logs\/gen-/g)).toHaveLength(50);
   });
 
   it('settings: a password change needs the current one and signs the other browsers out; sign out everywhere ends every session', async () => {
