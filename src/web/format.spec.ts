@@ -11,6 +11,10 @@ describe('console display helpers', () => {
     expect(format.usd(-5)).toBe('−$5.00');
   });
 
+  it('names ledger journals in words, and shows unknown kinds as they are', () => {
+    expect([format.journal('settle'), format.journal('topup'), format.journal('lease')]).toEqual(['Request: settled', 'Card top-up', 'lease']);
+  });
+
   it('buckets the last n hours, days or months in UTC, oldest first, the current one included', () => {
     const now = new Date('2026-03-01T05:30:00Z');
     expect(bucketStarts(now, 'hour', 3).map((d) => d.toISOString())).toEqual(['2026-03-01T03:00:00.000Z', '2026-03-01T04:00:00.000Z', '2026-03-01T05:00:00.000Z']);

@@ -4,6 +4,16 @@
  */
 const grouped = new Intl.NumberFormat('en-US');
 
+const JOURNAL_KINDS: Record<string, string> = {
+  topup: 'Card top-up',
+  grant: 'Credit granted',
+  hold: 'Request: amount held',
+  settle: 'Request: settled',
+  refund: 'Refund',
+  refund_failed: 'Refund failed (credit restored)',
+  dispute: 'Card dispute',
+};
+
 export const format = {
   /**
    * $1,234.50; sub-cent parts are kept to the microdollar ($24.999967), amounts under a cent to
@@ -32,6 +42,10 @@ export const format = {
   },
   ms(n: number | null | undefined): string {
     return n === null || n === undefined ? '—' : `${grouped.format(n)} ms`;
+  },
+  /** A ledger journal's kind in words; kinds without a label are shown as they are. */
+  journal(kind: string): string {
+    return JOURNAL_KINDS[kind] ?? kind;
   },
   /** The first characters of a user agent, enough to tell browsers apart. */
   agent(ua: string | null): string {
