@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 /**
  * DESIGN.md's module graph: what each feature folder under src/ may import besides itself.
  * common <- users <- keys <- credits; catalog <- routing <- gateway; catalog <- providers <- gateway;
- * usage depends on common and keys; credits records the generations its sweeper settles (usage);
+ * usage depends on common, users and keys; credits records the generations its sweeper settles (usage);
  * oauth and web depend on the services they show, never on each
  * other; nothing imports gateway or web (only the composition root, src/*.ts, which is no module).
  */
@@ -17,9 +17,9 @@ const MODULE_GRAPH = {
   catalog: ['common'],
   routing: ['common', 'catalog'],
   providers: ['common', 'catalog'],
-  usage: ['common', 'keys'],
+  usage: ['common', 'users', 'keys'],
   oauth: ['common', 'users', 'keys', 'credits'],
-  web: ['common', 'users'],
+  web: ['common', 'users', 'keys', 'credits', 'catalog', 'usage'],
   gateway: ['common', 'users', 'keys', 'credits', 'catalog', 'routing', 'providers', 'usage'],
 };
 
@@ -67,12 +67,25 @@ export default tseslint.config(
     // puts them (the HTML kit and the form reader in common/, the consent page in oauth): oauth renders
     // with web's HTML kit, and web reads forms with oauth's parameter reader. Allowed only from these
     // files, and only to those.
-    files: ['src/oauth/authorize.controller.ts', 'src/oauth/authorization.service.ts', 'src/web/web.controller.ts', 'src/web/web-accounts.service.ts'],
+    // The console's Apps page lists and revokes apps through oauth's AppsService, and its forms are
+    // read with the same parameter reader.
+    files: [
+      'src/oauth/authorize.controller.ts',
+      'src/oauth/authorization.service.ts',
+      'src/web/web.controller.ts',
+      'src/web/web-accounts.service.ts',
+      'src/web/web.module.ts',
+      'src/web/console.service.ts',
+      'src/web/console-pages.ts',
+      'src/web/console-keys.controller.ts',
+    ],
     rules: {
       'boundaries/dependencies': moduleGraphRule({
         oauth: [{ type: 'web', files: ['page-reply.ts', 'pages.ts', 'return-to.ts'] }],
-        web: [{ type: 'oauth', files: ['authorization-params.ts'] }],
+        web: [{ type: 'oauth', files: ['authorization-params.ts', 'apps.service.ts', 'oauth.module.ts'] }],
       }),
     },
   },
+  // The console's one browser script.
+  { files: ['src/web/static/**/*.js'], languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly', navigator: 'readonly' } } },
 );

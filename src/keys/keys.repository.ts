@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, IsNull, Not, Repository } from 'typeorm';
+import { EntityManager, In, IsNull, Not, Repository } from 'typeorm';
 import { prepared, PreparedSql } from '../common/database/prepared-sql';
 import { queryRows } from '../common/database/sql';
 import { ApiKeyEntity } from './entities/api-key.entity';
@@ -132,5 +132,11 @@ export class KeysRepository {
       params,
     );
     return rows.map((r) => r.hash);
+  }
+
+  /** Names of the user's keys by id, deleted ones included (their requests stay in the history). */
+  namesOf(userId: string, ids: string[]): Promise<Pick<ApiKeyEntity, 'id' | 'hash' | 'name' | 'label' | 'appId' | 'deletedAt'>[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.keys.find({ select: { id: true, hash: true, name: true, label: true, appId: true, deletedAt: true }, where: { userId, id: In(ids) } });
   }
 }

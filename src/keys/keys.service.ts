@@ -26,6 +26,14 @@ import { PurchaseHistory } from './purchase-history';
 const KEY_CACHE_MS = 250;
 const KEY_CACHE_MAX = 10_000;
 
+export interface KeyName {
+  hash: string;
+  name: string;
+  label: string;
+  appId: string | null;
+  deleted: boolean;
+}
+
 interface CachedKey {
   key: KeyAuth;
   until: number;
@@ -129,6 +137,19 @@ export class KeysService {
   async listAppKeys(userId: string): Promise<(KeyDto & { app_id: string })[]> {
     const keys = await this.repo.listAppKeys(userId);
     return keys.map((k) => ({ ...this.toDto(k), app_id: k.appId! }));
+  }
+
+  /** How to show the user's keys of these ids (deleted ones too); ids of other users are left out. */
+  async names(userId: string, ids: string[]): Promise<Map<string, KeyName>> {
+    const rows = await this.repo.namesOf(userId, [...new Set(ids)]);
+    return new Map(rows.map((k) => [k.id, { hash: k.hash, name: k.name, label: k.label, appId: k.appId, deleted: k.deletedAt !== null }]));
+  }
+
+  /** The id of the user's key with this hash (deleted or not), for filtering its history; else null. */
+  async idOfHash(userId: string, hash: string): Promise<string | null> {
+    if (!/^[0-9a-f]{64}$/.test(hash)) return null;
+    const key = await this.repo.findByHash(hash);
+    return key && key.userId === userId ? key.id : null;
   }
 
   async list(actor: Principal, offset = 0, includeDisabled = false): Promise<KeyDto[]> {

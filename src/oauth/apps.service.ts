@@ -3,6 +3,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { randomToken, sha256Hex } from '../common/crypto/tokens';
 import { nanosToUsd, usdToNanos } from '../common/money/money';
 import { KeysService } from '../keys/keys.service';
+import type { LimitReset } from '../keys/periods';
+import type { Principal } from '../keys/principal';
 import { AppDto, CreatedAppDto } from './dto/app.dto';
 import { AuthorizedAppDto } from './dto/authorized-app.dto';
 import { OAuthAppEntity } from './entities/oauth-app.entity';
@@ -105,6 +107,22 @@ export class AppsService {
     // Sum in nanodollars: adding USD floats would drift.
     for (const entry of byApp.values()) entry.usage = nanosToUsd(entry.keys.reduce((sum, k) => sum + usdToNanos(k.usage), 0n));
     return [...byApp.values()];
+  }
+
+  /**
+   * Changes the spending limit of every key the app holds for this user (the cap the user chose on
+   * the consent page), through the keys service like any key change.
+   */
+  async setCap(actor: Principal, appId: string, cap: { limit: number | null; limitReset: LimitReset | null }): Promise<void> {
+    const app = UUID.test(appId) ? (await this.authorized(actor.userId)).find((a) => a.app_id === appId) : undefined;
+    if (!app) throw AppsErrors.notAuthorized();
+    for (const k of app.keys) await this.keys.update(actor, k.hash, { limit: cap.limit, limit_reset: cap.limitReset });
+  }
+
+  /** Display names of apps by id (apps that no longer exist are left out). */
+  async names(ids: string[]): Promise<Map<string, string>> {
+    const apps = await this.repo.findAppsByIds([...new Set(ids)].filter((id) => UUID.test(id)));
+    return new Map(apps.map((a) => [a.id, a.name]));
   }
 
   /** Revokes every key the app holds for this user; they stop authenticating within a second. */

@@ -41,6 +41,6 @@ import { TokenService } from './token.service';
         }),
     },
   ],
-  exports: [OAuthRepository],
+  exports: [OAuthRepository, AppsService],
 })
 export class OAuthModule {}

@@ -9,6 +9,10 @@ import { QueueName } from '../common/queue/queue-names';
 import { GenerationDto } from './dto/generation.dto';
 import { GenerationRecord, logRefused } from './generation-record';
 import { GenerationsRepository } from './generations.repository';
+import { GenerationEntity } from './entities/generation.entity';
+import { KeysService } from '../keys/keys.service';
+import { ActivityItemDto } from './dto/activity.dto';
+import { GenerationFilter, RollupFilter, GenerationLine, GenerationPosition, SeriesGroup, SeriesPoint, SeriesUnit } from './usage-queries';
 
 const ENQUEUE_TIMEOUT_MS = 1000;
 /** Most records per queue job (one multi-row insert in the worker). */
@@ -24,6 +28,23 @@ export interface GenerationBatch {
   records: GenerationRecord[];
 }
 
+const DAY_MS = 86_400_000;
+const GEN_ID = /^gen-[A-Za-z0-9]{1,36}$/;
+const AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+const encodePosition = (p: GenerationPosition) => Buffer.from(`${p.at}|${p.id}`).toString('base64url');
+
+/** A cursor this service did not issue is a 400, never a silent first page. */
+function decodePosition(cursor: string): GenerationPosition {
+  const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (rest.length > 0 || !AT.test(at ?? '') || !GEN_ID.test(id ?? '')) {
+    throw new AppError('validation_failed', 'Invalid request: before must be a cursor from a previous page', {
+      fields: [{ field: 'before', messages: ['not a cursor from a previous page'] }],
+    });
+  }
+  return { at, id };
+}
+
 @Injectable()
 export class UsageService {
   private readonly log: AppLogger;
@@ -32,6 +53,7 @@ export class UsageService {
   constructor(
     @InjectQueue(QueueName.Generations) private readonly queue: Queue<GenerationBatch>,
     private readonly repo: GenerationsRepository,
+    private readonly keys: KeysService,
     logger: AppLogger,
   ) {
     this.log = logger.child({ component: 'usage' });
@@ -71,10 +93,70 @@ export class UsageService {
     return records.map(() => undefined);
   }
 
+  /** The user's generations, newest first, a page at a time (`next` continues after this page). */
+  async list(filter: GenerationFilter, limit: number, before?: string): Promise<{ lines: GenerationLine[]; next: string | null }> {
+    const rows = await this.repo.list(filter, limit + 1, before ? decodePosition(before) : null);
+    const page = rows.slice(0, limit);
+    return { lines: page.map((r) => r.line), next: rows.length > limit ? encodePosition(page[page.length - 1].position) : null };
+  }
+
+  series(filter: RollupFilter, unit: SeriesUnit, group: SeriesGroup): Promise<SeriesPoint[]> {
+    return this.repo.series(filter, unit, group);
+  }
+
+  /**
+   * OpenRouter's activity: the last 30 completed UTC days (or one of them), per day, model and
+   * endpoint. A key hash that is not one of the user's keys matches nothing.
+   */
+  async activity(userId: string, q: { date?: string; keyHash?: string }, now: Date): Promise<ActivityItemDto[]> {
+    const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+    let from = new Date(today - 30 * DAY_MS);
+    let to = new Date(today);
+    if (q.date !== undefined) {
+      const day = Date.parse(`${q.date}T00:00:00Z`);
+      if (!Number.isFinite(day) || day < from.getTime() || day >= to.getTime()) {
+        throw new AppError('validation_failed', 'Invalid request: date must be one of the last 30 completed UTC days', {
+          fields: [{ field: 'date', messages: ['date must be one of the last 30 completed UTC days'] }],
+        });
+      }
+      from = new Date(day);
+      to = new Date(day + DAY_MS);
+    }
+    let keyId: string | undefined;
+    if (q.keyHash !== undefined) {
+      const id = await this.keys.idOfHash(userId, q.keyHash);
+      if (!id) return [];
+      keyId = id;
+    }
+    const rows = await this.repo.activity({ userId, keyId, from, to });
+    return rows.map((r) => ({
+      date: r.date,
+      model: r.model,
+      model_permaslug: r.model,
+      endpoint_id: r.providerSlug ? `${r.providerSlug}/${r.model}` : r.model,
+      provider_name: r.providerName,
+      usage: nanosToUsd(r.costNanos),
+      byok_usage_inference: 0,
+      requests: r.requests,
+      prompt_tokens: r.promptTokens,
+      completion_tokens: r.completionTokens,
+      reasoning_tokens: r.reasoningTokens,
+    }));
+  }
+
   /** A generation of the user; with a keyId, only one made with that key. */
   async get(id: string, owner: { userId: string; keyId: string | null }): Promise<GenerationDto> {
-    const g = /^gen-[A-Za-z0-9]{1,36}$/.test(id) ? await this.repo.findOwned(id, owner) : null;
+    return (await this.detail(id, owner)).generation;
+  }
+
+  /** The generation as GET /generation shows it, and the amount held for it before the call (USD). */
+  async detail(id: string, owner: { userId: string; keyId: string | null }): Promise<{ generation: GenerationDto; held: number }> {
+    const g = GEN_ID.test(id) ? await this.repo.findOwned(id, owner) : null;
     if (!g) throw new AppError('not_found', `Generation ${id.slice(0, 60)} not found (records appear shortly after a request ends)`);
+    return { generation: this.toDto(g), held: nanosToUsd(g.holdNanos) };
+  }
+
+  private toDto(g: GenerationEntity): GenerationDto {
     return {
       id: g.id,
       upstream_id: null,

@@ -144,7 +144,7 @@ export class AccountEmailService {
     if (!user || user.email !== used.email) throw UsersErrors.invalidLink();
     await this.repo.setPasswordFromReset(user.id, await this.hasher.hash(r.password));
     await this.repo.retireEmailTokens(user.id, 'reset_password', this.clock.now());
-    const ended = await this.repo.deleteSessionsOfUser(user.id);
+    const ended = await this.repo.deleteSessionsOfUser(user.id, null);
     await this.events.passwordReset({ userId: user.id, wasVerified: user.emailVerified });
     this.log.info({ userId: user.id, sessionsEnded: ended, wasVerified: user.emailVerified }, 'password reset');
     return toUserDto((await this.repo.findById(user.id))!);

@@ -50,4 +50,28 @@ export class SessionsService {
     if (token) await this.repo.deleteSession(sha256Hex(token));
     return serializeCookie(SESSION_COOKIE, '', { maxAgeSeconds: 0, secure: this.config.sessions.secureCookie });
   }
+
+  /** The user's signed-in browsers, the current one marked. */
+  async list(current: SessionPrincipal): Promise<SessionInfo[]> {
+    const rows = await this.repo.listLiveSessions(current.userId, this.clock.now());
+    return rows.map((s) => ({ id: s.id, userAgent: s.userAgent, createdAt: s.createdAt, expiresAt: s.expiresAt, current: s.id === current.sessionId }));
+  }
+
+  /** Signs the user out everywhere (this browser too, unless `keepCurrent`); returns how many ended. */
+  endAll(current: SessionPrincipal, keepCurrent = false): Promise<number> {
+    return this.repo.deleteSessionsOfUser(current.userId, keepCurrent ? current.sessionId : null);
+  }
+
+  /** The Set-Cookie value that clears the session cookie. */
+  clearingCookie(): string {
+    return serializeCookie(SESSION_COOKIE, '', { maxAgeSeconds: 0, secure: this.config.sessions.secureCookie });
+  }
+}
+
+export interface SessionInfo {
+  id: string;
+  userAgent: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  current: boolean;
 }

@@ -16,6 +16,7 @@ export const UsersErrors = {
       'conflict',
       'An account with this email exists but its address is not confirmed, so it cannot be linked to single sign-on. Confirm the address from the email we sent, or reset the password with "Forgot password", then sign in again',
     ),
+  weakPassword: () => new AppError('validation_failed', 'The new password must have 10 to 256 characters'),
   oidcNotConfigured: () => new AppError('not_found', 'Single sign-on is not configured'),
   oidcFailed: (reason: string) => new AppError('invalid_request', `Single sign-on failed: ${reason}`),
 };

@@ -64,11 +64,6 @@ export class UsersRepository {
     await this.users.update({ id }, { passwordHash, emailVerified: true });
   }
 
-  async deleteSessionsOfUser(userId: string): Promise<number> {
-    const r = await this.sessions.delete({ userId });
-    return r.affected ?? 0;
-  }
-
   findById(id: string): Promise<UserEntity | null> {
     return this.users.findOneBy({ id });
   }
@@ -115,5 +110,30 @@ export class UsersRepository {
   /** Links an external identity; a concurrent identical link is not an error. */
   async linkIdentity(link: Pick<UserIdentityEntity, 'issuer' | 'subject' | 'userId' | 'email'>): Promise<void> {
     await this.identities.createQueryBuilder().insert().values(link).orIgnore().execute();
+  }
+
+  /** A user's live sessions, most recent first. */
+  listLiveSessions(userId: string, now: Date): Promise<SessionEntity[]> {
+    return this.sessions
+      .createQueryBuilder('s')
+      .where('s.user_id = :userId AND s.expires_at > :now', { userId, now })
+      .orderBy('s.created_at', 'DESC')
+      .limit(100)
+      .getMany();
+  }
+
+  /** Deletes every session of the user except `keepId` (none kept when null); returns how many. */
+  async deleteSessionsOfUser(userId: string, keepId: string | null): Promise<number> {
+    const q = this.sessions.createQueryBuilder().delete().where('user_id = :userId', { userId });
+    if (keepId) q.andWhere('id <> :keepId', { keepId });
+    return (await q.execute()).affected ?? 0;
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.users.update({ id }, { passwordHash });
+  }
+
+  listIdentities(userId: string): Promise<UserIdentityEntity[]> {
+    return this.identities.find({ where: { userId }, order: { createdAt: 'ASC' } });
   }
 }

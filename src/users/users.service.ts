@@ -141,4 +141,31 @@ export class UsersService {
     const winner = await this.repo.findIdentity(id.issuer, id.subject);
     return this.get(winner?.userId ?? user.id);
   }
+
+  /**
+   * Changes the password. An account with a password must give it (limited like sign-in); an
+   * account made through single sign-on sets its first one.
+   */
+  async changePassword(change: { userId: string; current: string; next: string; clientIp: string }): Promise<void> {
+    const user = await this.repo.findById(change.userId);
+    if (!user) throw new AppError('not_found', 'User not found');
+    if (change.next.length < 10 || change.next.length > 256) throw UsersErrors.weakPassword();
+    if (user.passwordHash) await this.verifyPassword(user.email, change.current, change.clientIp);
+    await this.repo.setPasswordHash(user.id, await this.hasher.hash(change.next));
+  }
+
+  async identities(userId: string): Promise<LinkedIdentity[]> {
+    return (await this.repo.listIdentities(userId)).map((i) => ({ issuer: i.issuer, email: i.email, linkedAt: i.createdAt.toISOString() }));
+  }
+
+  /** Whether the account has a password (accounts made through single sign-on may not). */
+  async hasPassword(userId: string): Promise<boolean> {
+    return (await this.repo.findById(userId))?.passwordHash != null;
+  }
+}
+
+export interface LinkedIdentity {
+  issuer: string;
+  email: string;
+  linkedAt: string;
 }

@@ -112,7 +112,7 @@ describe('card top-ups through Stripe Checkout', () => {
     const user = await signUp(t, 'topup');
     const c = await checkout(user, 20);
     expect(c).toMatchObject({ amount: 20, fee: 1.1, total: 21.1, currency: 'usd' });
-    expect(c.url).toMatch(/^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_test_/);
+    expect(c.url).toMatch(/^https:\/\/checkout\.stripe\.com\/c\/pay\/cs_test_/);
 
     const sent = fake.requests.find((r) => r.method === 'POST' && r.params.client_reference_id === c.id)!;
     expect(sent.path).toBe('/v1/checkout/sessions');
@@ -153,7 +153,7 @@ describe('card top-ups through Stripe Checkout', () => {
     list = await call<{ data: any[] }>(t, 'GET', '/api/v1/credits/topups', { cookie: user.cookie });
     expect(list.status).toBe(200);
     expect(list.body.data).toEqual([
-      { id: c.id, amount: 20, fee: 1.1, total: 21.1, currency: 'usd', status: 'credited', refunded: 0, created_at: expect.any(String), credited_at: expect.any(String) },
+      { id: c.id, amount: 20, fee: 1.1, total: 21.1, currency: 'usd', status: 'credited', refunded: 0, created_at: expect.any(String), credited_at: expect.any(String), dispute: null },
     ]);
   });
 
@@ -549,6 +549,12 @@ describe('card top-ups through Stripe Checkout', () => {
     expect(await ledger.balances(user.id)).toEqual({ available: usd(15), held: 0n, disputed: 0n, receivable: 0n, frozen: false });
     expect(await journal(`dispute:${dp2}:lost`)).toEqual(lostWhole10);
     expect((await topupRow(second.id)).refunded).toBe(usd(10).toString());
+    // The top-up history names each one's dispute and how it ended.
+    const listed = await call<{ data: { id: string; dispute: string | null; refunded: number }[] }>(t, 'GET', '/api/v1/credits/topups', { cookie: user.cookie });
+    expect(listed.body.data.map((x) => [x.id, x.dispute, x.refunded])).toEqual([
+      [second.id, 'lost', 10],
+      [first.id, 'won', 0],
+    ]);
   });
 
   it('the user stays frozen until the last open dispute closes, whatever order the events come in', async () => {

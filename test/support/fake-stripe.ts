@@ -250,7 +250,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       id: sessionId,
       object: 'checkout.session',
       mode: p.mode,
-      url: `https://checkout.stripe.test/c/pay/${sessionId}`,
+      url: `https://checkout.stripe.com/c/pay/${sessionId}`,
       amount_subtotal: total,
       amount_total: total,
       currency,

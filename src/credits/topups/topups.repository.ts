@@ -171,6 +171,17 @@ export class TopupsRepository {
     return rows.map((r) => ({ topup: toTopup(r), position: { at: r.at, id: r.id } }));
   }
 
+  /** The latest dispute's status of each of the user's top-ups that has one. */
+  async disputeStatuses(userId: string, topupIds: string[]): Promise<Map<string, 'open' | 'won' | 'lost'>> {
+    if (topupIds.length === 0) return new Map();
+    const rows = await queryRows<{ topup_id: string; status: 'open' | 'won' | 'lost' }>(
+      this.dataSource,
+      `SELECT DISTINCT ON (topup_id) topup_id, status FROM disputes WHERE user_id = $1 AND topup_id = ANY($2::uuid[]) ORDER BY topup_id, created_at DESC`,
+      [userId, topupIds],
+    );
+    return new Map(rows.map((r) => [r.topup_id, r.status]));
+  }
+
   /**
    * pending/expired -> credited, once: the row comes back only to the one caller that made the
    * change. The session must be the row's (or the row never learnt its session id).

@@ -15,7 +15,8 @@ export interface AttemptRecord {
  * (a queue job), idempotently by id; the money itself moves through caps/credits, not through here.
  */
 @Entity('generations')
-@Index('ix_generations_user_created', ['userId', 'createdAt'])
+// The migration adds the summed columns as INCLUDE (TypeORM cannot express it).
+@Index('ix_generations_user_created_id', ['userId', 'createdAt', 'id'])
 @Index('ix_generations_key_created', ['keyId', 'createdAt'])
 export class GenerationEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })

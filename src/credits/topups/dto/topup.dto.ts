@@ -19,4 +19,9 @@ export interface TopupDto {
   refunded: number;
   created_at: string;
   credited_at: string | null;
+  /** The card dispute of this top-up, if its payment was disputed: open, won or lost. */
+  dispute: 'open' | 'won' | 'lost' | null;
 }
+
+/** The price of a top-up before paying: the credit, the fee and what the card is charged (USD). */
+export type TopupQuoteDto = Omit<CheckoutDto, 'id' | 'url'>;
