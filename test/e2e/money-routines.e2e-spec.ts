@@ -10,7 +10,10 @@ async function definitions(c: Client, schema: string): Promise<Record<string, st
   const { rows } = await c.query<{ name: string; def: string }>(
     `SELECT p.proname AS name, pg_get_functiondef(p.oid) AS def
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE n.nspname = $1 AND p.prokind IN ('f', 'p') ORDER BY 1`,
+      WHERE n.nspname = $1 AND p.prokind IN ('f', 'p')
+        -- An extension's functions (pgcrypto's, say) are the extension's, not the migrations'.
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+      ORDER BY 1`,
     [schema],
   );
   const qualified = new RegExp(`\\b${schema}\\.`, 'g');
