@@ -482,6 +482,8 @@ export class GeminiAdapter implements ProviderAdapter {
 
   streamTranslator(): StreamTranslator {
     let usage: Usage | null = null;
+    // Every chunk carries the prompt count; the chunk with the finish reason carries the bill.
+    let usageFinal = false;
     let done = false;
     let error: { message: string; code?: string } | null = null;
     let started = false;
@@ -510,13 +512,17 @@ export class GeminiAdapter implements ProviderAdapter {
         }
         if (!isObject(chunk)) throw new AdapterError('stream event is not a JSON object');
         if (chunk.usageMetadata) usage = usageFrom(chunk.usageMetadata) ?? usage;
-        if (done) return [];
+        if (done) {
+          if (chunk.usageMetadata) usageFinal = true;
+          return [];
+        }
         const out: ChunkDelta[] = [];
         const candidates = Array.isArray(chunk.candidates) ? chunk.candidates : [];
         if (!candidates.length) {
           const block = isObject(chunk.promptFeedback) ? chunk.promptFeedback.blockReason : undefined;
           if (typeof block === 'string') {
             done = true;
+            if (chunk.usageMetadata) usageFinal = true;
             out.push({ delta: withRole({}), finishReason: 'content_filter', nativeFinishReason: block });
           }
           return out;
@@ -536,11 +542,13 @@ export class GeminiAdapter implements ProviderAdapter {
         const raw = candidate?.finishReason;
         if (typeof raw === 'string') {
           done = true;
+          if (chunk.usageMetadata) usageFinal = true;
           out.push({ delta: withRole({}), finishReason: finish(raw, toolIndex > 0), nativeFinishReason: raw });
         }
         return out;
       },
       usage: () => usage,
+      usageFinal: () => usageFinal,
       done: () => done,
       error: () => error,
     };
