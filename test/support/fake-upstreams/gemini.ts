@@ -28,7 +28,7 @@ export type { FakeUpstream, SeenRequest } from './common';
  * model name do the same for any model.
  *
  * Usage: promptTokenCount = ceil(characters of every `text` part in `systemInstruction` and
- * `contents` / 4); candidatesTokenCount = number of answer chunks; thoughtsTokenCount = 1 when a
+ * `contents` / 4); candidatesTokenCount = number of answer chunks; thoughtsTokenCount = the hidden thoughts, plus 1 when a
  * thought was sent. Streams carry the prompt count on every chunk and the full usage with the
  * finishReason on the last one.
  *
