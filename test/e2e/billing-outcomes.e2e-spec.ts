@@ -98,6 +98,18 @@ describe('what a request costs, however it ends', () => {
     expect(h).toMatchObject({ status: 'settled', reason: 'completed', actual: String(3_000n + 10_000n) });
   });
 
+  it("a stream whose body ends after the answer but before the provider's billed usage (Anthropic without message_delta) is cut, not billed the count message_start reported", async () => {
+    const { gen, events } = await streamChat(f, f.key, { model: 'test/claude-ends-early', messages: [{ role: 'user', content: 'hello there' }], max_tokens: 100 });
+    const last = events.filter((e): e is Record<string, unknown> => typeof e !== 'string').pop()!;
+    expect(last.error).toBeDefined();
+    // message_start said 1 output token; the 3 text deltas read are billed at least.
+    const usage = last.usage as { completion_tokens: number };
+    expect(usage.completion_tokens).toBeGreaterThanOrEqual(3);
+    const h = await holdRow(f, gen);
+    expect(h.status).toBe('settled');
+    expect(BigInt(h.actual!)).toBeGreaterThanOrEqual(3n * 15_000n);
+  });
+
   it('a client that hangs up right after the visible answer of a hidden-reasoning model pays the reasoning the provider bills', async () => {
     const { userId, key } = await newUser(f, 1);
     const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {

@@ -8,6 +8,8 @@
  * - `cut`: streams message_start and two text deltas, then destroys the socket (no message_stop);
  *   not streaming: half a JSON body, then the socket is destroyed.
  * - `stream-error`: streams one text delta, then an `error` event (overloaded_error), no message_stop.
+ * - `ends-early`: streams message_start and every text delta, then ends the body cleanly, with
+ *   no message_delta (stop reason, billed usage) and no message_stop.
  * - `overloaded-first`: streams message_start, then an `error` event (overloaded_error) before any
  *   content block.
  * - `long`: 200 text deltas (`w0 `, `w1 `, ...) 5 ms apart; stops early when the client goes away.
@@ -287,6 +289,11 @@ export async function startFakeAnthropic(): Promise<FakeThinkingUpstream> {
           return;
         }
       }
+    }
+    if (model.includes('ends-early')) {
+      finished = true;
+      res.end();
+      return;
     }
     send({ type: 'content_block_stop', index });
     if (usageDelay) {
