@@ -722,7 +722,7 @@ export class GatewayService implements OnModuleDestroy {
       const e = UpstreamClient.classify(err);
       if (signal.aborted || e.failure === 'aborted') {
         outcome.cancelled = true;
-        outcome.usage = translator.usage();
+        this.streamUsage(outcome, translator);
         throw GatewayErrors.clientClosed();
       }
       this.health.recordFailure(served.attempt.resolved, e.failure === 'timeout' ? 'timeout' : 'server_error');
@@ -732,7 +732,7 @@ export class GatewayService implements OnModuleDestroy {
     }
     if (writer.closed) {
       outcome.cancelled = true;
-      outcome.usage = translator.usage();
+      this.streamUsage(outcome, translator);
       throw GatewayErrors.clientClosed();
     }
     const upstreamError = translator.error();
@@ -741,9 +741,10 @@ export class GatewayService implements OnModuleDestroy {
     }
     // A body that ends cleanly after the finish reason or the usage is complete: several providers
     // close without the [DONE] sentinel, and every SDK accepts that.
-    const complete = translator.done() || (opened.ended && (outcome.finishReason !== null || translator.usage() !== null));
+    const finalUsage = translator.usage() !== null && translator.usageFinal?.() !== false;
+    const complete = translator.done() || (opened.ended && (outcome.finishReason !== null || finalUsage));
     if (!complete) throw GatewayErrors.streamCut(served.attempt.resolved.provider.name, 'the provider ended the stream early');
-    outcome.usage = translator.usage();
+    this.streamUsage(outcome, translator);
     if (!outcome.usage) this.estimateUsage(outcome, promptTokens);
     const cost = this.costFor(outcome, hold, images);
     await writer.data(`${prefix()}],"usage":${JSON.stringify(this.usageJson(outcome, cost, images))}}`);
@@ -768,6 +769,23 @@ export class GatewayService implements OnModuleDestroy {
     } else {
       this.holds.progress(genId, tokens);
     }
+  }
+
+  /**
+   * The stream's usage as the upstream reported it. Reported before its end (Anthropic's
+   * message_start, Gemini's per-chunk prompt count), only its prompt count is the bill: the
+   * completion is at least the output read, and the whole is an estimate (a drain that ran out on
+   * it bills the hold, never that near-zero count).
+   */
+  private streamUsage(outcome: Outcome, translator: StreamTranslator): void {
+    const usage = translator.usage();
+    if (!usage || translator.usageFinal?.() !== false) {
+      outcome.usage = usage;
+      return;
+    }
+    const completion = Math.max(usage.completion_tokens, estimateOutputTokens(outcome.outputChars, outcome.outputDeltas));
+    outcome.usage = { ...usage, completion_tokens: completion, total_tokens: usage.prompt_tokens + completion };
+    outcome.estimated = true;
   }
 
   /** A stream that already started ends with an error chunk (finish_reason "error"), never silently. */

@@ -45,6 +45,21 @@ describe('normaliseError', () => {
     expect(normaliseError(undefined).status).toBe(500);
   });
 
+  it('answers Postgres or Redis being unreachable with a 503 and Retry-After, not a 500', () => {
+    const cases: unknown[] = [
+      new Error('Connection terminated unexpectedly'),
+      new Error('timeout exceeded when trying to connect'),
+      Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+      Object.assign(new Error('query failed'), { driverError: Object.assign(new Error('the database system is starting up'), { code: '57P03' }) }),
+      Object.assign(new Error('Reached the max retries per request limit (which is 1).'), { name: 'MaxRetriesPerRequestError' }),
+    ];
+    for (const err of cases) {
+      const e = normaliseError(err);
+      expect(e).toMatchObject({ status: 503, code: 'service_unavailable', internal: true, headers: { 'retry-after': '1' } });
+    }
+    expect(normaliseError(Object.assign(new Error('duplicate key'), { code: '23505' })).status).toBe(500);
+  });
+
   it('every code maps to an error status', () => {
     for (const status of Object.values(ERROR_STATUS)) {
       expect(status).toBeGreaterThanOrEqual(400);

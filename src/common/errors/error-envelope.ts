@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { AppError } from './app-error';
+import { isDependencyDown } from './dependency-down';
 import { codeForStatus, ErrorCode } from './error-codes';
 
 /**
@@ -100,6 +101,16 @@ export function normaliseError(error: unknown): NormalisedError {
       metadata: {},
       headers: {},
       internal: false,
+    };
+  }
+  if (isDependencyDown(error)) {
+    return {
+      status: 503,
+      code: 'service_unavailable',
+      message: 'A service the gateway depends on is unavailable; try again shortly',
+      metadata: {},
+      headers: { 'retry-after': '1' },
+      internal: true,
     };
   }
   return {
