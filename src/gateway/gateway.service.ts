@@ -107,6 +107,9 @@ function withoutReasoning(d: ChunkDelta): ChunkDelta | null {
 
 const newGenerationId = () => `gen-${randomIdBytes(15).replace(/[-_]/g, 'x')}`;
 
+/** Whether the client of this request has disconnected (it may have left before we listened for it). */
+const clientGone = (reply: FastifyReply) => reply.raw.destroyed || reply.request.raw.socket?.destroyed === true;
+
 /** An upstream status worth trying another endpoint for: rate limits, timeouts, server errors. */
 const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
 
@@ -212,6 +215,9 @@ export class GatewayService implements OnModuleDestroy {
       if (!reply.raw.writableFinished) controller.abort();
     };
     reply.raw.on('close', onClose);
+    // A client that left while the request waited (auth, rate limit, hold) is gone before the
+    // listener above existed: no provider call is started for it (callUpstream checks the signal).
+    if (clientGone(reply)) controller.abort();
 
     const attempts: AttemptRecord[] = [];
     const outcome: Outcome = {
@@ -299,6 +305,10 @@ export class GatewayService implements OnModuleDestroy {
       for (const [index, attempt] of plan.attempts.entries()) {
         const adapter = this.adapters.for(attempt.resolved.provider.adapter);
         if (!adapter.embeddingsRequest || !adapter.parseEmbeddingsResponse) continue;
+        if (clientGone(reply)) {
+          outcome.cancelled = true;
+          throw GatewayErrors.clientClosed();
+        }
         const request = { input: body.input, encoding_format: body.encoding_format, dimensions: body.dimensions, user: body.user && upstreamUser(principal.userId, body.user) };
         const spec = adapter.embeddingsRequest(request, this.target(attempt));
         const served = await this.tryOne(attempt, index, adapter, spec, controller.signal, attempts);

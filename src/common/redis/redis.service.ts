@@ -5,8 +5,10 @@ import { AppLogger } from '../logging/app-logger';
 
 /**
  * The process's Redis connection for rate limits, caches and pub/sub. Commands fail fast while
- * Redis is unreachable (no offline queue) instead of piling up; the client reconnects by itself.
- * Redis never holds money: see DESIGN.md.
+ * Redis is unreachable (no offline queue) and give up after REDIS_COMMAND_TIMEOUT_MS when it is
+ * frozen (connected but silent), so a request path waits at most that long; each caller has its
+ * fallback (README, Failure modes). The client reconnects by itself. Redis never holds money: see
+ * DESIGN.md.
  */
 @Injectable()
 export class RedisService implements OnApplicationShutdown {
@@ -21,6 +23,7 @@ export class RedisService implements OnApplicationShutdown {
       keyPrefix: this.prefix,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
+      commandTimeout: config.redis.commandTimeoutMs,
       connectTimeout: 2000,
       lazyConnect: false,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
