@@ -61,6 +61,23 @@ describe('compiled entrypoints', () => {
     expect(gw.output()).not.toMatch(/\n\s+at /);
   });
 
+  it('a gateway started on a busy port exits non-zero with one line naming the port', async () => {
+    const net = await import('node:net');
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const gw = runEntrypoint('main', { ...baseEnv, PORT: String(port), LOG_LEVEL: 'silent' });
+      running.push(gw);
+      const exit = await Promise.race([gw.exited, new Promise((r) => setTimeout(() => r('still running'), 20000))]);
+      expect(exit).toEqual({ code: 1, signal: null });
+      const lines = gw.output().trim().split('\n');
+      expect(lines).toEqual([`Port ${port} on 127.0.0.1 is already in use`]);
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('survives Redis going away and recovers when it returns', async () => {
     const redisUrl = new URL(TEST_REDIS_URL);
     const proxy = await new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379)).start();

@@ -24,6 +24,12 @@ export function fromModule(module: DynamicModule): AppFactory {
   return (adapter, options) => NestFactory.create<NestFastifyApplication>(module, adapter, { ...options, abortOnError: false });
 }
 
+/**
+ * Pending connections the kernel queues for the server (Node's default is 511): a burst of a few
+ * thousand fresh connections must wait for accept(), not be refused or reset.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** Route config flag set by `AcceptsFormPosts`. */
 const FORM_POSTS = 'acceptsFormPosts';
 const FORM_TYPE = /^\s*application\/x-www-form-urlencoded\s*(;|$)/i;
