@@ -1,5 +1,6 @@
-import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import { LargeBodyAfterAuth } from '../common/http/pre-body-auth';
+import { InFlightLimits } from './in-flight-limits';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InferenceKeyGuard } from '../keys/api-key.guard';
 import { CurrentPrincipal, KeyPrincipal } from '../keys/principal';
@@ -29,6 +30,7 @@ function metaOf(req: FastifyRequest): RequestMeta {
  */
 @Controller('api/v1')
 @UseGuards(InferenceKeyGuard)
+@UseInterceptors(InFlightLimits)
 export class GatewayController {
   constructor(private readonly gateway: GatewayService) {}
 

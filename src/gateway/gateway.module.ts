@@ -6,10 +6,11 @@ import { RoutingModule } from '../routing/routing.module';
 import { UsageModule } from '../usage/usage.module';
 import { GatewayController } from './gateway.controller';
 import { GatewayService } from './gateway.service';
+import { InFlightLimits } from './in-flight-limits';
 
 @Module({
   imports: [CatalogModule, RoutingModule, ProvidersModule, KeysModule, UsageModule],
   controllers: [GatewayController],
-  providers: [GatewayService],
+  providers: [GatewayService, InFlightLimits],
 })
 export class GatewayModule {}

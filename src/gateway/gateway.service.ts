@@ -233,7 +233,9 @@ export class GatewayService implements OnModuleDestroy {
       error: null,
       firstTokenAt: null,
     };
-    const writer = stream ? new SseWriter(reply.raw, { 'x-request-id': meta.requestId, ...(timing ? { 'server-timing': timing.header() } : {}) }) : null;
+    const writer = stream
+      ? new SseWriter(reply.raw, { 'x-request-id': meta.requestId, ...(timing ? { 'server-timing': timing.header() } : {}) }, this.config.upstream.writeStallMs)
+      : null;
     let response: Record<string, unknown> | undefined;
     try {
       if (writer) reply.hijack();
@@ -671,9 +673,18 @@ export class GatewayService implements OnModuleDestroy {
         await writer.data(prefix() + this.choiceJson(format, visible) + ']}');
       }
     };
+    // Checked between upstream reads: a silent upstream is bounded by UPSTREAM_IDLE_TIMEOUT_MS.
+    const deadline = receivedAt + this.config.upstream.maxStreamMs;
+    let overtime = false;
     try {
       await relay(opened.pending, true);
-      while (!opened.ended && !translator.error() && !translator.done() && !writer.closed) await relay(await this.nextDeltas(opened), false);
+      while (!opened.ended && !translator.error() && !translator.done() && !writer.closed) {
+        if (this.clock.nowMs() >= deadline) {
+          overtime = true;
+          break;
+        }
+        await relay(await this.nextDeltas(opened), false);
+      }
     } catch (err) {
       const e = UpstreamClient.classify(err);
       if (signal.aborted || e.failure === 'aborted') {
@@ -689,6 +700,8 @@ export class GatewayService implements OnModuleDestroy {
       outcome.cancelled = true;
       throw GatewayErrors.clientClosed();
     }
+    // Ends with an error chunk; what was relayed is billed as for a cut stream.
+    if (overtime) throw GatewayErrors.streamTooLong(this.config.upstream.maxStreamMs);
     const upstreamError = translator.error();
     if (upstreamError) {
       throw GatewayErrors.streamError(served.attempt.resolved.provider.name, streamErrorStatus(upstreamError.code), trimRaw(upstreamError.message), upstreamError.code);
