@@ -94,7 +94,7 @@ export async function createHttpApp(factory: AppFactory, config: AppConfig, logg
   // forms, OAuth and the account APIs are small.
   fastify.addHook('onRoute', (route) => {
     const large = (route.config as Record<string, unknown> | undefined)?.[LARGE_BODY_AFTER_AUTH] === true;
-    route.bodyLimit = large ? config.http.bodyLimitBytes : config.http.smallBodyLimitBytes;
+    route.bodyLimit = large ? config.http.bodyLimitBytes : Math.min(config.http.smallBodyLimitBytes, config.http.bodyLimitBytes);
   });
   const drain = new HttpDrain();
   drain.install(fastify);
