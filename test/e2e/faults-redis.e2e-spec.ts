@@ -107,4 +107,18 @@ describe('Redis frozen or gone under traffic', () => {
     }
     expect(missing).toEqual([]);
   });
+
+  it('/health turns 200 as soon as Redis answers again after a longer outage', async () => {
+    await redis.down();
+    const down = Date.now();
+    while (Date.now() - down < 8000) {
+      expect((await chat(f, 5000)).status).toBe(200);
+      await sleep(500);
+    }
+    expect((await fetch(`${f.t.url}/health`)).status).toBe(503);
+    await redis.up();
+    const back = Date.now();
+    while ((await fetch(`${f.t.url}/health`)).status !== 200 && Date.now() - back < 20000) await sleep(100);
+    expect(Date.now() - back).toBeLessThan(1500);
+  });
 });
