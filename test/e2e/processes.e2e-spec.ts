@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -59,6 +60,23 @@ describe('compiled entrypoints', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`Invalid model catalog ${file}: providers[0]`);
     expect(gw.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it('listens with a backlog for bursts of fresh connections (Node defaults to 511: 2000 at once got ECONNRESET)', async () => {
+    const port = await freePort();
+    const gw = runEntrypoint('main', { ...baseEnv, PORT: String(port), LOG_LEVEL: 'warn' });
+    running.push(gw);
+    try {
+      await waitForStatus(`http://127.0.0.1:${port}/health`, 200, gw);
+      // For a listening socket, ss reports the accept backlog as Send-Q.
+      const line = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim().split('\n')[0];
+      const backlog = Number(line.split(/\s+/)[2]);
+      const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+      expect(backlog).toBe(Math.min(4096, somaxconn));
+    } finally {
+      gw.child.kill('SIGTERM');
+      await gw.exited;
+    }
   });
 
   it('a gateway started on a busy port exits non-zero with one line naming the port', async () => {
