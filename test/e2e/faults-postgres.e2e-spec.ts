@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { usdToNanos } from '../../src/common/money/money';
 import { CreditsService } from '../../src/credits/credits.service';
 import { createKey, signUp } from '../support/factories';
@@ -43,11 +44,12 @@ describe('Postgres restarted, frozen or saturated under traffic', () => {
   let pg: PrivatePostgres;
   let redis: PrivateRedis;
   let f: GatewayFixture;
+  let url: string;
 
   beforeAll(async () => {
     pg = await new PrivatePostgres().start();
     redis = await new PrivateRedis().start();
-    const url = await pg.migratedDatabase();
+    url = await pg.migratedDatabase();
     f = await startGatewayFixture({
       env: { DATABASE_URL: url, REDIS_URL: redis.url, DATABASE_POOL_MAX: '4', DATABASE_POOL_WAIT_MS: '1000', DATABASE_QUERY_TIMEOUT_MS: '2000' },
     });
@@ -110,5 +112,22 @@ describe('Postgres restarted, frozen or saturated under traffic', () => {
     for (const s of statuses) expect([200, 402, 403, 429, 503]).toContain(s);
     for (const r of replies) if (r.status === 503 || r.status === 429) expect(Number(r.retryAfter)).toBeGreaterThan(0);
     expect(replies.some((r) => r.status === 200)).toBe(true);
+  });
+
+  it('while every pooled connection is stuck behind a lock, a burst is answered 503 with Retry-After within the bounded waits, never 500', async () => {
+    const locker = new Client({ connectionString: url });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE credit_holds IN ACCESS EXCLUSIVE MODE');
+    try {
+      const replies = await Promise.all(Array.from({ length: 30 }, () => chat(f.t.url, f.key, 10000)));
+      expect([...new Set(replies.map((r) => r.status))]).toEqual([503]);
+      expect(replies.every((r) => Number(r.retryAfter) > 0)).toBe(true);
+      expect(Math.max(...replies.map((r) => r.ms))).toBeLessThan(4000);
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
+    expect(await firstSuccess(f, 5000)).toBeLessThan(1500);
   });
 });
