@@ -7,11 +7,12 @@ import { RoutingModule } from '../routing/routing.module';
 import { UsageModule } from '../usage/usage.module';
 import { GatewayController } from './gateway.controller';
 import { GatewayService } from './gateway.service';
+import { InFlightLimits } from './in-flight-limits';
 import { UserModelsController } from './user-models.controller';
 
 @Module({
   imports: [CatalogModule, RoutingModule, ProvidersModule, KeysModule, CreditsModule, UsageModule],
   controllers: [GatewayController, UserModelsController],
-  providers: [GatewayService],
+  providers: [GatewayService, InFlightLimits],
 })
 export class GatewayModule {}

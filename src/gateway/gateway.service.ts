@@ -118,6 +118,9 @@ function withoutReasoning(d: ChunkDelta): ChunkDelta | null {
 
 const newGenerationId = () => `gen-${randomIdBytes(15).replace(/[-_]/g, 'x')}`;
 
+/** Whether the client of this request has disconnected (it may have left before we listened for it). */
+const clientGone = (reply: FastifyReply) => reply.raw.destroyed || reply.request.raw.socket?.destroyed === true;
+
 /** An upstream status worth trying another endpoint for: rate limits, timeouts, server errors. */
 const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
 
@@ -263,7 +266,12 @@ export class GatewayService implements OnModuleDestroy {
       }, this.config.upstream.drainTimeoutMs);
     };
     reply.raw.on('close', onClose);
-    const writer = stream ? new SseWriter(reply.raw, { 'x-request-id': meta.requestId, ...(timing ? { 'server-timing': timing.header() } : {}) }) : null;
+    // A client that left while the request waited (auth, rate limit, hold) is gone before the
+    // listener above existed: no provider call is started for it (callUpstream checks clientLeft).
+    if (clientGone(reply)) onClose();
+    const writer = stream
+      ? new SseWriter(reply.raw, { 'x-request-id': meta.requestId, ...(timing ? { 'server-timing': timing.header() } : {}) }, this.config.upstream.writeStallMs)
+      : null;
     let response: Record<string, unknown> | undefined;
     try {
       if (writer) reply.hijack();
@@ -337,6 +345,10 @@ export class GatewayService implements OnModuleDestroy {
       for (const [index, attempt] of plan.attempts.entries()) {
         const adapter = this.adapters.for(attempt.resolved.provider.adapter);
         if (!adapter.embeddingsRequest || !adapter.parseEmbeddingsResponse) continue;
+        if (clientGone(reply)) {
+          outcome.cancelled = true;
+          throw GatewayErrors.clientClosed();
+        }
         const request = { input: body.input, encoding_format: body.encoding_format, dimensions: body.dimensions, user: body.user && upstreamUser(principal.userId, body.user) };
         const spec = adapter.embeddingsRequest(request, this.target(attempt));
         const served = await this.tryOne(attempt, index, adapter, spec, controller.signal, attempts);
@@ -714,10 +726,19 @@ export class GatewayService implements OnModuleDestroy {
         await writer.data(prefix() + this.choiceJson(format, visible) + ']}');
       }
     };
+    // Checked between upstream reads: a silent upstream is bounded by UPSTREAM_IDLE_TIMEOUT_MS.
+    const deadline = receivedAt + this.config.upstream.maxStreamMs;
+    let overtime = false;
     try {
       await relay(opened.pending, true);
       // A closed writer drops what it is given: after the client left, the rest is read for its usage only.
-      while (!opened.ended && !translator.error() && !translator.done()) await relay(await this.nextDeltas(opened), false);
+      while (!opened.ended && !translator.error() && !translator.done()) {
+        if (this.clock.nowMs() >= deadline) {
+          overtime = true;
+          break;
+        }
+        await relay(await this.nextDeltas(opened), false);
+      }
     } catch (err) {
       const e = UpstreamClient.classify(err);
       if (signal.aborted || e.failure === 'aborted') {
@@ -735,6 +756,8 @@ export class GatewayService implements OnModuleDestroy {
       this.streamUsage(outcome, translator);
       throw GatewayErrors.clientClosed();
     }
+    // Ends with an error chunk; what was relayed is billed as for a cut stream.
+    if (overtime) throw GatewayErrors.streamTooLong(this.config.upstream.maxStreamMs);
     const upstreamError = translator.error();
     if (upstreamError) {
       throw GatewayErrors.streamError(served.attempt.resolved.provider.name, streamErrorStatus(upstreamError.code), trimRaw(upstreamError.message), upstreamError.code);

@@ -71,7 +71,7 @@ export interface FakeOpenAiOptions {
  * `no-usage` (no usage in the response), `bill-max` (usage claims max_tokens output tokens), `gap-<ms>`
  * (time between streamed chunks), `sse-error-<status>-at-<n>` (streams n words, then an error event with
  * that code and no [DONE]; `sse-error-<status>-at-<n>-done`: the error event and [DONE] in one write), `sse-end-at-<n>` (streams n words, then ends the body without a finish or
- * [DONE]), `stall-<ms>` (waits that long after the role chunk), `think-<n>` (n reasoning chunks instead of FAKE_OPENAI_REASONING), `hidden-<n>` (n reasoning tokens billed in the usage but never sent; o-series model names `o<digit>…` get 512 and a 300 ms usage delay), `usage-delay-<ms>` (the usage chunk comes that long after the finish reason), `no-done` (a complete stream, finish reason and usage included, whose body ends without `data: [DONE]`). Tools in the request get a tool call; JSON mode gets
+ * [DONE]), `stall-<ms>` (waits that long after the role chunk), `flood-<n>` (n words of about 1 KB, as fast as the reader takes them, with `gap-0`), `think-<n>` (n reasoning chunks instead of FAKE_OPENAI_REASONING), `hidden-<n>` (n reasoning tokens billed in the usage but never sent; o-series model names `o<digit>…` get 512 and a 300 ms usage delay), `usage-delay-<ms>` (the usage chunk comes that long after the finish reason), `no-done` (a complete stream, finish reason and usage included, whose body ends without `data: [DONE]`). Tools in the request get a tool call; JSON mode gets
  * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word (and `top_logprobs` alternatives). A `reasoning_effort`
  * other than `none` gets FAKE_OPENAI_REASONING first (`message.reasoning`; streamed as `delta.reasoning`
  * chunks before any content or error). Usage: prompt = ceil(characters of the messages' text, the
@@ -116,7 +116,14 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const predicted = typeof body.prediction?.content === 'string' ? promptTokensOf([body.prediction.content]) : 0;
     const tools = Array.isArray(body.tools) && body.tools.length > 0;
     const json = body.response_format?.type === 'json_object' || body.response_format?.type === 'json_schema';
-    const words = k.long ? Array.from({ length: 200 }, (_, i) => ` w${i}`) : json ? ['{"ok":', 'true}'] : WORDS;
+    const flood = /flood-(\d+)/.exec(model);
+    const words = flood
+      ? Array.from({ length: Number(flood[1]) }, (_, i) => ` w${i}${'x'.repeat(1000)}`)
+      : k.long
+        ? Array.from({ length: 200 }, (_, i) => ` w${i}`)
+        : json
+          ? ['{"ok":', 'true}']
+          : WORDS;
     const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
     const created = Math.floor(Date.now() / 1000);
     const top = Number(body.top_logprobs ?? 0);
@@ -204,6 +211,16 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
           return;
         }
         if (gap) await sleep(gap);
+        // A flood waits for the reader, as a real server does, so a stalled gateway stalls it.
+        else if (flood && res.writableNeedDrain) {
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              res.off('drain', done).off('close', done);
+              resolve();
+            };
+            res.on('drain', done).on('close', done);
+          });
+        }
         chunk({ content: words[i] }, null, body.logprobs ? { content: [fakeLogprob(words[i], top)] } : null);
       }
       chunk({}, 'stop');
