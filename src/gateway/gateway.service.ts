@@ -2,7 +2,7 @@ import { TextDecoder } from 'node:util';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CatalogService } from '../catalog/catalog.service';
-import { costOf, costSplit, maxCostOf, tokenPricesFor } from '../catalog/pricing';
+import { costOf, costSplit, holdPricesFor, maxCostOf } from '../catalog/pricing';
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
 import { randomIdBytes } from '../common/crypto/tokens';
@@ -35,7 +35,7 @@ import { GatewayErrors, isLimitSource, upstreamErrorCode, withTokens } from './g
 import { legacyLogprobs } from './legacy-logprobs';
 import { estimateOutputTokens, estimatePrompt } from './prompt-estimate';
 import { forEndpoint, requestParams } from './request-params';
-import { embeddingHold, isPriced, sizeRequest, SizingRequest } from './sizing';
+import { embeddingHold, isPriced, promptTokensFor, sizeRequest, SizingRequest } from './sizing';
 import { SseWriter } from './sse-writer';
 import { upstreamUser } from './upstream-user';
 
@@ -207,7 +207,7 @@ export class GatewayService implements OnModuleDestroy {
     if (!plan.ok) throw plan.error;
 
     const budget = clientMax === undefined ? await this.holds.budget(principal.keyId, principal.userId, principal.limit) : null;
-    const sizing = { promptTokens: prompt.tokens, images: prompt.images, clientMax, serviceTier: body.service_tier, extraCompletionTokens: prompt.predictionTokens };
+    const sizing = { promptTokens: prompt.tokens, images: prompt.images, imageParts: prompt.imageParts, clientMax, serviceTier: body.service_tier, extraCompletionTokens: prompt.predictionTokens };
     const sized = sizeRequest(plan.attempts.map((a) => a.resolved), sizing, budget?.room ?? null);
     if (!sized.ok) {
       // Only a budget (no max_tokens) can refuse here. A cap that limits it is a 403 naming the cap, never "more credits".
@@ -408,15 +408,16 @@ export class GatewayService implements OnModuleDestroy {
       this.log.error({ generation: genId, model: attempts[0].resolved.model.id }, 'refused a priced request sized at 0');
       throw GatewayErrors.internal();
     }
+    const promptTokens = promptTokensFor(attempts[0].resolved, sizing);
     try {
       await this.holds.hold({
         id: genId,
         userId: principal.userId,
         keyId: principal.keyId,
         amount: hold,
-        promptCost: maxCostOf(sizing.promptTokens, 0, pricing, sizing.images, sizing.serviceTier),
+        promptCost: maxCostOf(promptTokens, 0, pricing, sizing.images, sizing.serviceTier),
         // What the sweeper bills relayed output at, should this process die: the price this request pays.
-        completionPrice: tokenPricesFor(pricing, sizing.promptTokens, sizing.serviceTier).completion,
+        completionPrice: holdPricesFor(pricing, promptTokens, sizing.serviceTier).completion,
       });
     } catch (err) {
       const refusal = err instanceof AppError && (err.code === 'permission_denied' || err.code === 'payment_required');

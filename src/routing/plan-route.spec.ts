@@ -87,6 +87,7 @@ function ep(m: ModelDef, slug: string, o: EpOpts = {}): ResolvedEndpoint {
       tiers: [],
       serviceTiers: {},
     },
+    imageTokens: null,
     contextLength: o.ctx ?? 8000,
     maxCompletionTokens: o.maxOut ?? 4000,
     supportedParameters: o.params ?? ['temperature', 'max_tokens'],

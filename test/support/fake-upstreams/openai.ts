@@ -25,8 +25,13 @@ function textsOf(body: { messages?: { content?: unknown }[] }): string[] {
   return out;
 }
 
-/** OpenAI's tile-based image tokens (gpt-4o): 85 + 170 a 512px tile after fitting 2048 and shortest side 768; 765 when the size is unknown. */
-function imageTokensOf(body: { messages?: { content?: unknown }[] }): number {
+/**
+ * OpenAI's tile-based image tokens: base + tile a 512px tile after fitting 2048 and shortest side
+ * 768 (gpt-4o: 85 + 170; gpt-4o-mini: 2833 + 5667, about 33 times as many); base + 4 tiles when the
+ * size is unknown, the base alone at `low` detail.
+ */
+function imageTokensOf(body: { messages?: { content?: unknown }[] }, model: string): number {
+  const [base, tile] = model.startsWith('gpt-4o-mini') ? [2833, 5667] : [85, 170];
   let tokens = 0;
   for (const m of body.messages ?? []) {
     if (!Array.isArray(m.content)) continue;
@@ -41,12 +46,12 @@ function imageTokensOf(body: { messages?: { content?: unknown }[] }): number {
         size = {};
       }
       const [w, h] = [size.width ?? 0, size.height ?? 0];
-      if (p.image_url?.detail === 'low') tokens += 85;
-      else if (!w || !h) tokens += 765;
+      if (p.image_url?.detail === 'low') tokens += base;
+      else if (!w || !h) tokens += base + 4 * tile;
       else {
         let s = Math.min(1, 2048 / Math.max(w, h));
         s *= Math.min(1, 768 / Math.min(w * s, h * s));
-        tokens += 85 + 170 * Math.ceil((w * s) / 512) * Math.ceil((h * s) / 512);
+        tokens += base + tile * Math.ceil((w * s) / 512) * Math.ceil((h * s) / 512);
       }
     }
   }
@@ -56,6 +61,11 @@ function imageTokensOf(body: { messages?: { content?: unknown }[] }): number {
 function error(res: http.ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: { message, type: 'fake_error', code: String(status) } }));
+}
+
+export interface FakeOpenAiUpstream extends FakeUpstream {
+  /** The tier an `auto` request is served at (set on a running fake): `default`, or `priority` as OpenAI may choose. */
+  autoTier: string;
 }
 
 export interface FakeOpenAiOptions {
@@ -75,13 +85,15 @@ export interface FakeOpenAiOptions {
  * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word (and `top_logprobs` alternatives). A `reasoning_effort`
  * other than `none` gets FAKE_OPENAI_REASONING first (`message.reasoning`; streamed as `delta.reasoning`
  * chunks before any content or error). Usage: prompt = ceil(characters of the messages' text, the
- * tools and the response_format / 4) plus images as gpt-4o bills them (by size and detail, from a
- * data URL; 765 when unknown), completion = chunks sent (reasoning ones included, also as
+ * tools and the response_format / 4) plus images as OpenAI bills them (by size and detail, from a
+ * data URL; gpt-4o-mini's at its own, 33 times higher, counts), completion = chunks sent (reasoning ones included, also as
  * reasoning_tokens) plus a `prediction`'s tokens (billed as if all rejected). A request's `service_tier` comes back as the
- * response's (in every chunk when streaming), `auto` as `default`, as OpenAI reports the tier used.
+ * response's (in every chunk when streaming), `auto` as `autoTier` says (default `default`), as
+ * OpenAI reports the tier used.
  */
-export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeUpstream> {
-  return startJsonServer('/v1', async (req, res, body, seen: SeenRequest) => {
+export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeOpenAiUpstream> {
+  const fake: { upstream?: FakeOpenAiUpstream } = {};
+  const server = await startJsonServer('/v1', async (req, res, body, seen: SeenRequest) => {
     if (!req.headers.authorization?.startsWith('Bearer ')) return error(res, 401, 'missing API key');
     const path = (req.url ?? '').split('?')[0];
     const model: string = typeof body?.model === 'string' ? body.model : '';
@@ -111,7 +123,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
 
     // Billed as OpenAI bills: the messages' text, the tools and response_format schema, and images by size.
     const schemas = [body.tools, body.response_format].filter((v) => v !== undefined).map((v) => JSON.stringify(v));
-    const prompt = promptTokensOf([...textsOf(body), ...schemas]) + imageTokensOf(body);
+    const prompt = promptTokensOf([...textsOf(body), ...schemas]) + imageTokensOf(body, model);
     // A predicted output's tokens that the answer did not use are billed as completion tokens (all of them here, below).
     const predicted = typeof body.prediction?.content === 'string' ? promptTokensOf([body.prediction.content]) : 0;
     const tools = Array.isArray(body.tools) && body.tools.length > 0;
@@ -127,7 +139,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
     const created = Math.floor(Date.now() / 1000);
     const top = Number(body.top_logprobs ?? 0);
-    const serviceTier: string | undefined = body.service_tier === 'auto' ? 'default' : body.service_tier;
+    const serviceTier: string | undefined = body.service_tier === 'auto' ? fake.upstream!.autoTier : body.service_tier;
     const toolCall = tools
       ? { id: 'call_fake_1', type: 'function', function: { name: body.tools[0].function.name, arguments: '{"location":"Paris"}' } }
       : null;
@@ -230,4 +242,6 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     // Some providers close a complete stream without the [DONE] sentinel.
     res.end(model.includes('no-done') ? '' : 'data: [DONE]\n\n');
   });
+  fake.upstream = Object.assign(server, { autoTier: 'default' });
+  return fake.upstream;
 }
