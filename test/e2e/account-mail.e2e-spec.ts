@@ -174,6 +174,10 @@ describe('account mail: address verification and password reset', () => {
     const page = await (await browser.go('/settings')).text();
     expect(page).toContain('<button type="submit">Send confirmation link</button>');
     expect(page).toContain('href="/forgot-password"');
+    // The link leads to the reset form even while signed in.
+    const forgot = await browser.go('/forgot-password');
+    expect(forgot.status).toBe(200);
+    expect(await forgot.text()).toContain('name="email"');
     const form = { csrf_token: hiddenFields(page).csrf_token };
 
     // Without the form token nothing is sent.
