@@ -62,7 +62,7 @@ export class ConsoleSettingsController {
         for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
         return this.page(c, { error: err.message, status: err.status });
       }
-      const email = (await this.console.frame(c.session.userId)).user.email;
+      const { email } = await this.users.get(c.session.userId);
       switch (outcome) {
         case 'sent':
           return this.page(c, { notice: `We sent a confirmation link to ${email}. It works for 24 hours.` });
