@@ -255,8 +255,18 @@ export class GatewayService implements OnModuleDestroy {
         createdAt: new Date(receivedAt).toISOString(),
       },
     };
+    const writer = stream
+      ? new SseWriter(reply.raw, { 'x-request-id': meta.requestId, ...(timing ? { 'server-timing': timing.header() } : {}) }, this.config.upstream.writeStallMs)
+      : null;
     const onClose = () => {
       if (reply.raw.writableFinished || outcome.clientLeft) return;
+      if (writer?.stalled) {
+        // The gateway cut a client that stopped reading: the provider's work ends now, and what was
+        // read from it (relayed or waiting to be) is billed, not drained.
+        outcome.clientLeft = true;
+        controller.abort();
+        return;
+      }
       // The provider bills the request whether or not the client stays: keep reading its answer,
       // relaying nothing, until its usage is known or the drain timeout.
       outcome.clientLeft = true;
@@ -269,9 +279,6 @@ export class GatewayService implements OnModuleDestroy {
     // A client that left while the request waited (auth, rate limit, hold) is gone before the
     // listener above existed: no provider call is started for it (callUpstream checks clientLeft).
     if (clientGone(reply)) onClose();
-    const writer = stream
-      ? new SseWriter(reply.raw, { 'x-request-id': meta.requestId, ...(timing ? { 'server-timing': timing.header() } : {}) }, this.config.upstream.writeStallMs)
-      : null;
     let response: Record<string, unknown> | undefined;
     try {
       if (writer) reply.hijack();
