@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { CreditsModule } from '../credits/credits.module';
 import { KeysModule } from '../keys/keys.module';
 import { UsersModule } from '../users/users.module';
 import { AppsController } from './apps.controller';
@@ -23,7 +24,7 @@ import { TokenService } from './token.service';
  * labelled with the app and capped as the user chose.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([OAuthAppEntity, OAuthAuthorizationRequestEntity, OAuthAuthorizationCodeEntity]), KeysModule, UsersModule],
+  imports: [TypeOrmModule.forFeature([OAuthAppEntity, OAuthAuthorizationRequestEntity, OAuthAuthorizationCodeEntity]), KeysModule, UsersModule, CreditsModule],
   controllers: [AuthorizeController, TokenController, MetadataController, AppsController],
   providers: [
     OAuthRepository,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CatalogModule } from '../catalog/catalog.module';
+import { CreditsModule } from '../credits/credits.module';
 import { TopupsModule } from '../credits/topups/topups.module';
 import { KeysModule } from '../keys/keys.module';
 import { OAuthModule } from '../oauth/oauth.module';
@@ -21,7 +22,7 @@ import { WebController } from './web.controller';
  * activity, logs, apps, models, settings) over the same services as the JSON API.
  */
 @Module({
-  imports: [UsersModule, KeysModule, TopupsModule, UsageModule, OAuthModule, CatalogModule],
+  imports: [UsersModule, KeysModule, CreditsModule, TopupsModule, UsageModule, OAuthModule, CatalogModule],
   controllers: [WebController, ConsoleController, ConsoleKeysController, ConsoleSettingsController, AssetsController],
   providers: [WebAccountsService, FormCsrf, Views, ConsolePages, ConsoleService],
 })
