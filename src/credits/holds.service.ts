@@ -121,15 +121,10 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
   async hold(h: NewHold): Promise<void> {
     const now = this.clock.now();
     const p = periodStarts(now);
-    try {
-      await this.holds.create(h, now, p);
-    } catch (err) {
-      const e = err as { code?: string; message?: string };
-      if (e.code === 'P0001' && e.message === 'sy:user_cap') throw await this.caps.explainUserRefusal(h.userId, h.amount);
-      if (e.code === 'P0001' && e.message === 'sy:key') throw await this.caps.explainKeyRefusal(h.keyId, h.amount);
-      if (e.code === 'P0001' && e.message === 'sy:balance') throw await this.balanceError(h.userId);
-      throw err;
-    }
+    const refusal = await this.holds.create(h, now, p);
+    if (refusal === 'user_cap') throw await this.caps.explainUserRefusal(h.userId, h.amount);
+    if (refusal === 'key') throw await this.caps.explainKeyRefusal(h.keyId, h.amount);
+    if (refusal === 'balance') throw await this.balanceError(h.userId);
     // The heartbeat is written by beat() for every live hold; the sweeper only looks at holds
     // older than the TTL, long after the first beat.
     this.live.set(h.id, 0);
