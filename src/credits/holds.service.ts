@@ -2,7 +2,6 @@ import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common'
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
 import { AppLogger } from '../common/logging/app-logger';
-import { tokenCost } from '../common/money/money';
 import { RedisService } from '../common/redis/redis.service';
 import { CapsService, KeyLimit } from '../keys/caps.service';
 import type { LimitSource } from '../keys/keys.errors';
@@ -11,6 +10,7 @@ import { periodStarts } from '../keys/periods';
 import { HoldCursor, NewHold, HoldsRepository, OpenHold } from './holds.repository';
 import { accountCode, usageShardFor } from './ledger';
 import { LedgerService } from './ledger.service';
+import { sweptCost } from './swept-cost';
 
 export type BudgetSource = LimitSource | 'balance';
 
@@ -258,10 +258,7 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
     const swept: SweptHold[] = [];
     for (const [i, c] of candidates.entries()) {
       if (alive[i] !== null) continue;
-      const tokens = Math.max(0, Math.floor(Number(progress[i] ?? '0') || 0));
-      const handedOver = due[i] !== null && /^\d+$/.test(due[i]!);
-      const cost = handedOver ? BigInt(due[i]!) : c.promptCost + tokenCost(tokens, c.completionPrice);
-      const billed = cost < c.amount ? cost : c.amount;
+      const { cost: billed, tokens, handedOver } = sweptCost(c, progress[i], due[i]);
       if (!(await this.settle(c.id, billed, 'swept'))) continue;
       if (handedOver) await this.redis.client.del(`hold:due:${c.id}`, `hold:ctx:${c.id}`).catch(() => undefined);
       swept.push({ id: c.id, cost: billed, amount: c.amount, tokens, handedOver, context: parseContext(contexts[i]) });
