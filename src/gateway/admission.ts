@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock/clock';
+import { AppConfig } from '../common/config/app-config';
 import { maxCostOf, tokenPricesFor } from '../catalog/pricing';
 import { AppError } from '../common/errors/app-error';
 import { AppLogger } from '../common/logging/app-logger';
 import { HoldsService } from '../credits/holds.service';
 import { FreeModelLimits } from '../keys/free-model-limits';
-import { PurchaseHistory } from '../keys/purchase-history';
 import { parseModelSlug } from '../routing/plan-route';
-import type { Exchange } from './exchange';
+import { Exchange, ExchangeInit, holdContext } from './exchange';
 import { GatewayErrors, withTokens } from './gateway.errors';
 import { embeddingHold, isPriced, sizeRequest, SizingRequest } from './sizing';
 
@@ -22,17 +23,22 @@ export class Admission {
 
   constructor(
     private readonly holds: HoldsService,
-    private readonly purchases: PurchaseHistory,
     private readonly freeLimits: FreeModelLimits,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
     logger: AppLogger,
   ) {
     this.log = logger.child({ component: 'gateway' });
   }
 
-  /** The `:free` variants' rate limits, which depend on whether the user ever bought credits. */
+  /** The request as it arrives (`beforeMs`: the time it spent before the handler). */
+  receive(init: ExchangeInit, beforeMs: number): Exchange {
+    return new Exchange(init, this.clock, { serverTiming: this.config.http.serverTiming, beforeMs, drainMs: this.config.upstream.drainTimeoutMs });
+  }
+
+  /** A chat request for a `:free` variant counts against the free tier's rate limits. */
   async checkFreeTier(ex: Exchange): Promise<void> {
-    const userId = ex.principal.userId;
-    if (parseModelSlug(ex.requestedModel).suffix === 'free') await this.freeLimits.check(userId, await this.purchases.purchasedNanos(userId));
+    if (parseModelSlug(ex.requestedModel).suffix === 'free') await this.freeLimits.checkUser(ex.principal.userId);
   }
 
   /**
@@ -93,6 +99,7 @@ export class Admission {
         // What the sweeper bills relayed output at, should this process die: the price this request pays.
         completionPrice: tokenPricesFor(pricing, sizing.promptTokens, sizing.serviceTier).completion,
       });
+      ex.holdProgress = (tokens, first) => this.progress(ex, tokens, first);
     } catch (err) {
       const { clientMax } = sizing;
       // A frozen account is refused as such, whatever the request's size.
@@ -104,6 +111,16 @@ export class Admission {
       if (err.reason === 'cap') throw withTokens(err, clientMax, affordable);
       if (budget.room === null || budget.room === 0n) throw err;
       throw GatewayErrors.cannotAfford(clientMax, affordable);
+    }
+  }
+
+  private progress(ex: Exchange, tokens: number, first: boolean): void {
+    const r = ex.outcome.calling?.resolved;
+    if (first && r) {
+      // The first output is written at once: a process killed right after still leaves it to the sweeper.
+      void this.holds.started(ex.id, tokens, holdContext(ex, r, { tokensPrompt: ex.init.prompt.tokens }));
+    } else {
+      this.holds.progress(ex.id, tokens);
     }
   }
 }

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { ResolvedEndpoint } from '../catalog/catalog.types';
 import type { Clock } from '../common/clock/clock';
 import { randomIdBytes } from '../common/crypto/tokens';
-import type { AppError } from '../common/errors/app-error';
+import { AppError } from '../common/errors/app-error';
 import { ServerTiming } from '../common/http/server-timing';
 import type { HoldContext } from '../credits/holds.service';
 import type { KeyPrincipal } from '../keys/principal';
@@ -12,6 +12,7 @@ import type { RouteAttempt } from '../routing/plan-route';
 import type { Route } from '../routing/router.service';
 import type { AttemptRecord } from '../usage/entities/generation.entity';
 import { bill, Bill } from './bill';
+import { GatewayErrors } from './gateway.errors';
 import type { Sizing } from './sizing';
 import { OutputTally, type UpstreamStream } from './upstream-stream';
 
@@ -72,6 +73,13 @@ export interface UpstreamChat {
   excludeReasoning: boolean;
 }
 
+/** How exchanges are timed: Server-Timing on or off, the time before the handler, the drain after the client left. */
+export interface ExchangeOptions {
+  serverTiming: boolean;
+  beforeMs: number;
+  drainMs: number;
+}
+
 /** What the exchange is made from: who asks, for what, and how the answer is shaped. */
 export interface ExchangeInit {
   principal: KeyPrincipal;
@@ -100,6 +108,7 @@ export class Exchange {
   readonly id = newGenerationId();
   readonly receivedAt: number;
   readonly timing: ServerTiming | null;
+  private readonly drainMs: number;
   /** Aborts the upstream call: not when the client leaves, but when the drain after that runs out. */
   readonly abort = new AbortController();
   /** Every upstream call made, in order, for the record. */
@@ -126,13 +135,26 @@ export class Exchange {
   /** The one bill, once the request's cost is known; what the client is shown is what is settled. */
   bill: Bill | null = null;
 
+  /**
+   * Where the output read goes as the hold's progress (what the sweeper bills if this process
+   * dies): `tokens` so far, `first` at the first output. Set by admission once the hold is taken.
+   */
+  holdProgress: (tokens: number, first: boolean) => void = () => undefined;
+  /** An error of ours (not an AppError) that failed the request, logged when it is finished. */
+  fault: unknown = null;
+
   constructor(
     readonly init: ExchangeInit,
-    clock: Clock,
-    timing: { enabled: boolean; beforeMs: number },
+    private readonly clock: Clock,
+    options: ExchangeOptions,
   ) {
     this.receivedAt = clock.nowMs();
-    this.timing = timing.enabled ? new ServerTiming(clock, timing.beforeMs) : null;
+    this.timing = options.serverTiming ? new ServerTiming(clock, options.beforeMs) : null;
+    this.drainMs = options.drainMs;
+  }
+
+  now(): number {
+    return this.clock.nowMs();
   }
 
   get principal(): KeyPrincipal {
@@ -169,10 +191,10 @@ export class Exchange {
 
   /**
    * Follows the client: when it leaves, the provider's answer is still read (relaying nothing) until
-   * its usage is known or `drainMs` runs out, since the provider bills the request whether or not
+   * its usage is known or the drain timeout runs out, since the provider bills the request whether or not
    * the client stays. The function to stop following.
    */
-  followClient(raw: ServerResponse, drainMs: number): () => void {
+  followClient(raw: ServerResponse): () => void {
     let drain: NodeJS.Timeout | undefined;
     const onClose = () => {
       if (raw.writableFinished || this.outcome.clientLeft) return;
@@ -180,7 +202,7 @@ export class Exchange {
       drain = setTimeout(() => {
         this.outcome.drainTimedOut = true;
         this.abort.abort();
-      }, drainMs);
+      }, this.drainMs);
     };
     raw.on('close', onClose);
     return () => {
@@ -189,8 +211,21 @@ export class Exchange {
     };
   }
 
-  /** Time the gateway itself spent on the request: everything but waiting for the upstream. */
-  overheadMs(now: number): number {
+  /**
+   * The request failed with `err`: its error (anything not ours is an internal error, kept to be
+   * logged); it counts as cancelled if the client left.
+   */
+  fail(err: unknown): AppError {
+    const o = this.outcome;
+    o.error = err instanceof AppError ? err : GatewayErrors.internal();
+    if (!(err instanceof AppError)) this.fault = err;
+    o.cancelled ||= this.abort.signal.aborted || o.clientLeft;
+    return o.error;
+  }
+
+  /** Time the gateway itself spent on the request so far: everything but waiting for the upstream. */
+  overheadMs(): number {
+    const now = this.clock.nowMs();
     const served = this.outcome.served;
     return Math.max(0, now - this.receivedAt - (served ? now - served.sentAt : 0));
   }

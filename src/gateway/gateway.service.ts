@@ -1,9 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { Clock } from '../common/clock/clock';
-import { AppConfig } from '../common/config/app-config';
-import { AppError } from '../common/errors/app-error';
-import { AppLogger } from '../common/logging/app-logger';
 import type { KeyPrincipal } from '../keys/principal';
 import { resolveReasoning } from '../providers/reasoning';
 import type { ChatRequest } from '../providers/types';
@@ -11,7 +7,7 @@ import { RouterService } from '../routing/router.service';
 import { Admission } from './admission';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { EmbeddingsDto } from './dto/embeddings.dto';
-import { Exchange, ExchangeInit, RequestMeta, ResponseFormat } from './exchange';
+import { Exchange, RequestMeta, ResponseFormat } from './exchange';
 import { GatewayErrors } from './gateway.errors';
 import { ChatCompletionJson, completionJson, EmbeddingsJson, embeddingsJson, TextCompletionJson } from './json-response';
 import { estimatePrompt } from './prompt-estimate';
@@ -51,27 +47,21 @@ const embeddingTokens = (input: unknown): number =>
  */
 @Injectable()
 export class GatewayService {
-  private readonly log: AppLogger;
-
   constructor(
     private readonly admission: Admission,
     private readonly router: RouterService,
     private readonly caller: UpstreamCaller,
     private readonly relay: StreamRelay,
     private readonly finisher: RequestFinisher,
-    private readonly config: AppConfig,
-    private readonly clock: Clock,
-    logger: AppLogger,
-  ) {
-    this.log = logger.child({ component: 'gateway' });
-  }
+  ) {}
 
   async chat(principal: KeyPrincipal, body: ChatCompletionDto, meta: RequestMeta, reply: FastifyReply, format: ResponseFormat = 'chat'): Promise<ChatCompletionJson | TextCompletionJson | undefined> {
     const models = modelsOf(body);
     const prompt = estimatePrompt(body);
     const request = upstreamChat(body, principal.userId);
     const chat = { request, excludeReasoning: resolveReasoning(request).exclude };
-    const ex = this.exchange(reply, { principal, meta, apiType: 'completions', format, streamed: body.stream === true, models, prompt, user: body.user ?? null, chat });
+    const init = { principal, meta, apiType: 'completions' as const, format, streamed: body.stream === true, models, prompt, user: body.user ?? null, chat };
+    const ex = this.admission.receive(init, reply.elapsedTime);
     await this.admission.checkFreeTier(ex);
     const clientMax = body.max_completion_tokens ?? body.max_tokens;
     const session = { body: body as { session_id?: unknown; prompt_cache_key?: unknown }, header: meta.sessionHeader };
@@ -84,19 +74,18 @@ export class GatewayService {
   async embeddings(principal: KeyPrincipal, body: EmbeddingsDto, meta: RequestMeta, reply: FastifyReply): Promise<EmbeddingsJson> {
     const models = modelsOf(body);
     const prompt = { tokens: embeddingTokens(body.input), images: 0 };
-    const ex = this.exchange(reply, { principal, meta, apiType: 'embeddings', format: 'chat', streamed: false, models, prompt, user: body.user ?? null, chat: null });
+    const init = { principal, meta, apiType: 'embeddings' as const, format: 'chat' as const, streamed: false, models, prompt, user: body.user ?? null, chat: null };
+    const ex = this.admission.receive(init, reply.elapsedTime);
     ex.route = await this.router.plan({ models, provider: body.provider, params: [], promptTokens: prompt.tokens, kind: 'embedding' }, principal);
     await this.admission.admitEmbeddings(ex);
     try {
       const request = { input: body.input, encoding_format: body.encoding_format, dimensions: body.dimensions, user: body.user && upstreamUser(principal.userId, body.user) };
-      const { result } = await this.caller.embeddings(ex, request);
-      ex.outcome.usage = { prompt_tokens: result.usage.prompt_tokens, completion_tokens: 0, total_tokens: result.usage.prompt_tokens };
-      ex.outcome.finishReason = 'stop';
+      const result = await this.caller.embeddings(ex, request);
       ex.billed(true);
       this.jsonHeaders(ex, reply);
       return embeddingsJson(ex, result);
     } catch (err) {
-      throw this.failed(ex, err, 'embeddings request failed');
+      throw ex.fail(err);
     } finally {
       this.finisher.finish(ex);
     }
@@ -104,7 +93,7 @@ export class GatewayService {
 
   /** A non-streaming answer: read whole, billed, returned for the controller to send. */
   private async answer(ex: Exchange, reply: FastifyReply): Promise<ChatCompletionJson | TextCompletionJson> {
-    const unfollow = ex.followClient(reply.raw, this.config.upstream.drainTimeoutMs);
+    const unfollow = ex.followClient(reply.raw);
     try {
       ex.outcome.served = await this.caller.chat(ex, ex.init.chat!);
       ex.timing?.mark('upstream');
@@ -113,9 +102,9 @@ export class GatewayService {
       if (ex.outcome.clientLeft) ex.outcome.cancelled = true;
       ex.billed(true);
       this.jsonHeaders(ex, reply);
-      return completionJson(ex, result, this.clock.nowMs());
+      return completionJson(ex, result);
     } catch (err) {
-      throw this.failed(ex, err, 'request failed');
+      throw ex.fail(err);
     } finally {
       unfollow();
       this.finisher.finish(ex);
@@ -124,7 +113,7 @@ export class GatewayService {
 
   /** A streamed answer, written by the relay (the HTTP layer lets go of the response). */
   private async stream(ex: Exchange, reply: FastifyReply): Promise<undefined> {
-    const unfollow = ex.followClient(reply.raw, this.config.upstream.drainTimeoutMs);
+    const unfollow = ex.followClient(reply.raw);
     const writer = this.relay.open(ex, reply.raw);
     reply.hijack();
     try {
@@ -136,7 +125,7 @@ export class GatewayService {
       }
       await this.relay.relay(ex, writer);
     } catch (err) {
-      this.failed(ex, err, 'request failed');
+      ex.fail(err);
       await this.relay.fail(ex, writer, reply.raw);
     } finally {
       unfollow();
@@ -145,22 +134,9 @@ export class GatewayService {
     return undefined;
   }
 
-  private exchange(reply: FastifyReply, init: ExchangeInit): Exchange {
-    return new Exchange(init, this.clock, { enabled: this.config.http.serverTiming, beforeMs: reply.elapsedTime });
-  }
-
-  /** The exchange's error (anything not ours is an internal error, logged); the request counts as cancelled if the client left. */
-  private failed(ex: Exchange, err: unknown, what: string): AppError {
-    const o = ex.outcome;
-    o.error = err instanceof AppError ? err : GatewayErrors.internal();
-    if (!(err instanceof AppError)) this.log.error({ err, generation: ex.id }, what);
-    o.cancelled ||= ex.abort.signal.aborted || o.clientLeft;
-    return o.error;
-  }
-
   private jsonHeaders(ex: Exchange, reply: FastifyReply): void {
     reply.header('x-generation-id', ex.id);
-    reply.header('x-switchyard-overhead-ms', String(ex.overheadMs(this.clock.nowMs())));
+    reply.header('x-switchyard-overhead-ms', String(ex.overheadMs()));
     if (ex.timing) {
       ex.timing.mark('response');
       reply.header('server-timing', ex.timing.header());

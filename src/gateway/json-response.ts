@@ -55,11 +55,11 @@ export function usageJson(bill: Bill): UsageJson {
 }
 
 /** A non-streaming chat (or, for /completions, text) answer, billed by the exchange's bill. */
-export function completionJson(ex: Exchange, result: ChatResult, nowMs: number): ChatCompletionJson | TextCompletionJson {
+export function completionJson(ex: Exchange, result: ChatResult): ChatCompletionJson | TextCompletionJson {
   const r = ex.outcome.served!.attempt.resolved;
   const head: CompletionHead = {
     id: ex.id,
-    created: Math.floor(nowMs / 1000),
+    created: Math.floor(ex.now() / 1000),
     model: r.model.id,
     provider: r.provider.name,
     system_fingerprint: null,

@@ -40,6 +40,7 @@ export class RequestFinisher implements OnModuleDestroy {
   }
 
   private async settleAndRecord(ex: Exchange): Promise<void> {
+    if (ex.fault) this.log.error({ err: ex.fault, generation: ex.id }, `${ex.init.apiType === 'embeddings' ? 'embeddings ' : ''}request failed`);
     const bill = ex.billed(false);
     const o = ex.outcome;
     const reason = o.cancelled ? 'cancelled' : o.error ? 'error' : 'completed';

@@ -4,7 +4,6 @@ import { CatalogService } from '../catalog/catalog.service';
 import { Clock } from '../common/clock/clock';
 import { AppError } from '../common/errors/app-error';
 import { ErrorCode } from '../common/errors/error-codes';
-import { HoldsService } from '../credits/holds.service';
 import { Adapters } from '../providers/adapters';
 import type { ChatRequest, ChatResult, EmbeddingsRequest, EmbeddingsResult, HttpRequestSpec, ProviderAdapter } from '../providers/types';
 import { UpstreamClient, UpstreamResponse, UpstreamTransportError } from '../providers/upstream-client';
@@ -12,7 +11,7 @@ import { trimRaw } from '../providers/usage';
 import type { RouteAttempt } from '../routing/plan-route';
 import { RouterService } from '../routing/router.service';
 import type { AttemptRecord } from '../usage/entities/generation.entity';
-import { Exchange, holdContext, Served, UpstreamChat } from './exchange';
+import { Exchange, Served, UpstreamChat } from './exchange';
 import { forEndpoint } from './request-params';
 import { GatewayErrors, upstreamErrorCode } from './gateway.errors';
 import { OutputTally, UpstreamStream } from './upstream-stream';
@@ -57,7 +56,6 @@ export class UpstreamCaller {
     private readonly adapters: Adapters,
     private readonly upstream: UpstreamClient,
     private readonly router: RouterService,
-    private readonly holds: HoldsService,
     private readonly clock: Clock,
   ) {}
 
@@ -120,8 +118,8 @@ export class UpstreamCaller {
     return result;
   }
 
-  /** The first planned endpoint whose adapter embeds and that answers, with its parsed answer. */
-  async embeddings(ex: Exchange, request: EmbeddingsRequest): Promise<{ served: Served; result: EmbeddingsResult }> {
+  /** The answer of the first planned endpoint whose adapter embeds and that answers; the outcome gets its usage. */
+  async embeddings(ex: Exchange, request: EmbeddingsRequest): Promise<EmbeddingsResult> {
     for (const [index, attempt] of ex.route.attempts.entries()) {
       const adapter = this.adapters.for(attempt.resolved.provider.adapter);
       if (!adapter.embeddingsRequest || !adapter.parseEmbeddingsResponse) continue;
@@ -130,8 +128,10 @@ export class UpstreamCaller {
       if (!served) continue;
       ex.outcome.served = served;
       ex.timing?.mark('upstream');
-      const text = await readText(served.res.body, MAX_RESPONSE_BODY);
-      return { served, result: adapter.parseEmbeddingsResponse(JSON.parse(text), request) };
+      const result = adapter.parseEmbeddingsResponse(JSON.parse(await readText(served.res.body, MAX_RESPONSE_BODY)), request);
+      ex.outcome.usage = { prompt_tokens: result.usage.prompt_tokens, completion_tokens: 0, total_tokens: result.usage.prompt_tokens };
+      ex.outcome.finishReason = 'stop';
+      return result;
     }
     throw exhausted(ex.attempts);
   }
@@ -173,7 +173,7 @@ export class UpstreamCaller {
    * count dropped, when the stream failed before that.
    */
   private async openStream(ex: Exchange, served: Served, excludeReasoning: boolean): Promise<boolean> {
-    const stream = new UpstreamStream(served.res.body, served.adapter.streamTranslator(), (tally, first) => this.progress(ex, tally, first));
+    const stream = new UpstreamStream(served.res.body, served.adapter.streamTranslator(), (tally, first) => ex.holdProgress(tally.tokens, first));
     ex.outcome.tally = stream.tally;
     const failure = await stream.open(excludeReasoning, ex.abort.signal);
     if (!failure) {
@@ -182,21 +182,10 @@ export class UpstreamCaller {
     }
     // What a failed endpoint produced is not billed: the endpoint that serves is (README, reasoning.exclude).
     ex.outcome.tally = new OutputTally();
-    this.holds.progress(ex.id, 0);
+    ex.holdProgress(0, false);
     void this.router.report(served.attempt, failure.status !== null ? { status: failure.status } : { failure: failure.timeout ? 'timeout' : 'server_error' });
     Object.assign(ex.attempts[ex.attempts.length - 1], { status: failure.status, error: failure.message, latency_ms: this.clock.nowMs() - served.sentAt });
     return false;
-  }
-
-  /** Reports the output read as the hold's progress (what the sweeper bills if this process dies). */
-  private progress(ex: Exchange, tally: OutputTally, first: boolean): void {
-    const r = ex.outcome.calling?.resolved;
-    if (first && r) {
-      // The first output is written at once: a process killed right after still leaves it to the sweeper.
-      void this.holds.started(ex.id, tally.tokens, holdContext(ex, r, { tokensPrompt: ex.init.prompt.tokens }));
-    } else {
-      this.holds.progress(ex.id, tally.tokens);
-    }
   }
 }
 

@@ -374,7 +374,7 @@ describe('planRoute: errors', () => {
     ['unknown sort', { provider: { sort: 'exacto' as 'price' } }, 400, 'invalid_request', /provider.sort/, {}],
   ];
 
-  it.each(cases)('%s', (_name, over, status, code, message, avail) => {
+  it.each(cases)('%s', (...[, over, status, code, message, avail]: (typeof cases)[number]) => {
     const p = run(over);
     if (p.ok) throw new Error(`expected an error, got ${JSON.stringify(outcome(p))}`);
     expect(p.error.status).toBe(status);
