@@ -1,20 +1,15 @@
+import { endpointPricing } from '../../test/support/pricing';
 import type { EndpointPricing, ResolvedEndpoint } from '../catalog/catalog.types';
 import { usdToNanos } from '../common/money/money';
 import type { RouteAttempt } from '../routing/plan-route';
 import { bill, BillFacts } from './bill';
 
 /** $2.50 per million prompt tokens, $10 per million completion tokens (priority: twice that). */
-const pricing: EndpointPricing = {
+const pricing = endpointPricing({
   prompt: usdToNanos(2.5),
   completion: usdToNanos(10),
-  request: 0n,
-  image: 0n,
-  cacheRead: null,
-  cacheWrite: null,
-  cacheWrite1h: null,
-  tiers: [],
   serviceTiers: { priority: { prompt: usdToNanos(5), completion: usdToNanos(20), cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [] } },
-};
+});
 const endpoint = (slug: string, p: EndpointPricing = pricing): RouteAttempt =>
   ({ requestedModel: 'openai/gpt-4o', resolved: { endpoint: { pricing: p }, provider: { slug }, model: { id: 'openai/gpt-4o' } } as unknown as ResolvedEndpoint });
 const A = endpoint('a');

@@ -157,15 +157,10 @@ interface Caps {
   image?: bigint;
 }
 
-export function planRoute(
-  input: RouteInput,
-  catalog: Pick<CatalogView, 'model' | 'endpoints'>,
-  health: (e: ResolvedEndpoint) => EndpointHealth,
-  now: number,
-  rng: () => number,
-): RoutePlan {
+/** The plan for a request (the choices are in the header above); a planning error comes back as `{ ok: false }`. */
+export function planRoute(...args: Parameters<typeof plan>): RoutePlan {
   try {
-    return plan(input, catalog, health, now, rng);
+    return plan(...args);
   } catch (err) {
     if (err instanceof AppError) return { ok: false, error: err };
     throw err;
