@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { AppModule } from './app.module';
 import { prepareDatabase } from './common/database/migrator';
 import { createHttpApp, fromModule } from './common/http/http-app';
-import { exitOnBootFailure, exitOnSignals, loadConfigOrExit, logUnhandled, rootLogger } from './common/lifecycle/process';
+import { exitOnBootFailure, exitOnListenFailure, exitOnSignals, loadConfigOrExit, logUnhandled, rootLogger } from './common/lifecycle/process';
+import { LISTEN_BACKLOG } from './common/http/http-app';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -31,7 +32,12 @@ async function main(): Promise<void> {
   }
   const { app, close } = http;
   exitOnSignals(() => close(), config.http.shutdownGraceMs, logger);
-  await app.listen({ port: config.http.port, host: config.http.host });
+  try {
+    await app.listen({ port: config.http.port, host: config.http.host, backlog: LISTEN_BACKLOG });
+  } catch (err) {
+    exitOnListenFailure(err, config.http, logger);
+    return;
+  }
   const address = app.getHttpServer().address();
   logger.info(
     { address, publicUrl: config.http.publicUrl, workers: config.workers.enabled },

@@ -97,6 +97,7 @@ describe('catalog file', () => {
       upstreamModel: 'gpt-4o-2024-08-06',
       variant: null,
       pricing: { prompt: 2_500_000_000n, completion: 10_000_000_000n, request: 0n, image: 0n, cacheRead: 1_250_000_000n, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} },
+      imageTokens: null,
       contextLength: 128000,
       maxCompletionTokens: 16384,
       supportedParameters: ['temperature', 'tools'],
@@ -106,6 +107,7 @@ describe('catalog file', () => {
     expect(c.endpoints[1]).toMatchObject({
       variant: 'free',
       pricing: { prompt: 0n, completion: 0n, request: 0n, image: 0n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} },
+      imageTokens: null,
       contextLength: 128000,
       maxCompletionTokens: 128000,
       supportedParameters: [],
@@ -169,6 +171,11 @@ describe('catalog file', () => {
     ['unknown supported parameter', (d) => (d.models[0].endpoints[0].supported_parameters = ['temprature']), 'models[0].endpoints[0].supported_parameters[0]', /must be one of temperature/],
     ['repeated supported parameter', (d) => (d.models[0].endpoints[0].supported_parameters = ['tools', 'tools']), 'models[0].endpoints[0].supported_parameters[1]', /listed twice/],
     ['unknown quantization', (d) => (d.models[0].endpoints[0].quantization = 'q4_k_m'), 'models[0].endpoints[0].quantization', /must be one of int4/],
+    ['image_tokens not a mapping', (d) => (d.models[0].endpoints[0].image_tokens = 33), 'models[0].endpoints[0].image_tokens', /must be a mapping/],
+    ['image_tokens without tile', (d) => (d.models[0].endpoints[0].image_tokens = { base: 2833 }), 'models[0].endpoints[0].image_tokens.tile', /is required/],
+    ['image_tokens with an unknown key', (d) => (d.models[0].endpoints[0].image_tokens = { base: 1, tile: 2, multiplier: 33 }), 'models[0].endpoints[0].image_tokens.multiplier', /unknown key \(allowed: base, tile\)/],
+    ['image_tokens not an integer', (d) => (d.models[0].endpoints[0].image_tokens = { base: 2833.5, tile: 5667 }), 'models[0].endpoints[0].image_tokens.base', /must be an integer/],
+    ['image_tokens negative', (d) => (d.models[0].endpoints[0].image_tokens = { base: 2833, tile: -1 }), 'models[0].endpoints[0].image_tokens.tile', /at least 0/],
   ];
 
   it.each(cases)('rejects %s, naming the file and the path', (_name, mutate, path, problem) => {
@@ -327,6 +334,16 @@ describe('the shipped default catalog', () => {
     ]);
     expect(ep('anthropic/claude-sonnet-4', 'anthropic').pricing).toMatchObject({ cacheWrite: 3_750_000_000n, cacheWrite1h: 6_000_000_000n });
     expect(ep('openai/gpt-4.1', 'openai').pricing.serviceTiers.priority).toMatchObject({ prompt: 3_500_000_000n, completion: 14_000_000_000n });
+    // OpenAI's published image token counts for gpt-4o-mini; gpt-4o's own are within the common estimate.
+    expect(ep('openai/gpt-4o-mini', 'openai').imageTokens).toEqual({ base: 2833, tile: 5667 });
+    expect(ep('openai/gpt-4o', 'openai').imageTokens).toBeNull();
+  });
+
+  it('reads image_tokens on an endpoint, null where left out', () => {
+    const d = valid();
+    d.models[0].endpoints[0].image_tokens = { base: 2833, tile: 5667 };
+    const c = parse(d);
+    expect(c.endpoints.map((e) => e.imageTokens)).toEqual([{ base: 2833, tile: 5667 }, null, null]);
   });
 });
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { ENV_DOCS } from '../common/config/env.schema';
 import { usdToNanos } from '../common/money/money';
-import type { AdapterKind, EndpointDef, EndpointPricing, ModelDef, PromptTier, ProviderDef, TokenPrices } from './catalog.types';
+import type { AdapterKind, EndpointDef, EndpointPricing, ImageTokenRule, ModelDef, PromptTier, ProviderDef, TokenPrices } from './catalog.types';
 
 /**
  * The catalog file: YAML text in, validated typed catalog out. Pure (no Nest, no environment), so
@@ -304,6 +304,19 @@ function parsePricing(v: unknown, at: Seg[], kind: ModelDef['kind'], free: boole
   };
 }
 
+/** Above this an image token count is a typo: no provider bills an image tile near a million tokens. */
+const MAX_IMAGE_TILE_TOKENS = 1_000_000;
+
+/** `image_tokens: { base, tile }`: the endpoint's own counts for OpenAI's tile formula. */
+function parseImageTokens(v: unknown, at: Seg[]): ImageTokenRule | null {
+  if (v === undefined || v === null) return null;
+  const o = mapping(v, at, ['base', 'tile']);
+  return {
+    base: integer(required(o, 'base', at), [...at, 'base'], 0, MAX_IMAGE_TILE_TOKENS),
+    tile: integer(required(o, 'tile', at), [...at, 'tile'], 0, MAX_IMAGE_TILE_TOKENS),
+  };
+}
+
 const ZERO_PRICING: EndpointPricing = { prompt: 0n, completion: 0n, request: 0n, image: 0n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} };
 
 function parseEndpoint(v: unknown, at: Seg[], model: ModelDef, providers: Map<string, ProviderDef>): EndpointDef {
@@ -312,6 +325,7 @@ function parseEndpoint(v: unknown, at: Seg[], model: ModelDef, providers: Map<st
     'upstream_model',
     'variant',
     'pricing',
+    'image_tokens',
     'context_length',
     'max_completion_tokens',
     'supported_parameters',
@@ -347,6 +361,7 @@ function parseEndpoint(v: unknown, at: Seg[], model: ModelDef, providers: Map<st
     upstreamModel,
     variant,
     pricing,
+    imageTokens: parseImageTokens(o.image_tokens, [...at, 'image_tokens']),
     contextLength,
     maxCompletionTokens,
     supportedParameters:

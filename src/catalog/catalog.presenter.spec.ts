@@ -31,6 +31,7 @@ function ep(slug: string, o: Partial<EndpointDef> & { routable?: boolean } = {})
     upstreamModel: 'llama',
     variant: null,
     pricing: { prompt: M, completion: M, request: 0n, image: 0n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} },
+    imageTokens: null,
     contextLength: 131072,
     maxCompletionTokens: 8192,
     supportedParameters: ['temperature'],

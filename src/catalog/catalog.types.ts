@@ -74,6 +74,17 @@ export interface EndpointPricing extends TokenPrices {
   serviceTiers: Record<string, TokenPrices & { tiers: PromptTier[] }>;
 }
 
+/**
+ * How an endpoint counts an input image's prompt tokens where it bills more than the common
+ * estimate allows: OpenAI's 512px tiles (after fitting 2048x2048 and the shortest side to 768),
+ * `base` tokens an image plus `tile` a tile, `base` alone at `low` detail (gpt-4o-mini: 2833 and
+ * 5667, about 33 times gpt-4o's 85 and 170).
+ */
+export interface ImageTokenRule {
+  base: number;
+  tile: number;
+}
+
 export interface EndpointDef {
   modelId: string;
   providerSlug: string;
@@ -82,6 +93,8 @@ export interface EndpointDef {
   /** `free` endpoints serve only `author/slug:free`; others never serve it. */
   variant: 'free' | null;
   pricing: EndpointPricing;
+  /** The endpoint's own image token counts; null = the common estimate covers what it bills. */
+  imageTokens: ImageTokenRule | null;
   contextLength: number;
   maxCompletionTokens: number;
   /** OpenRouter's supported_parameters vocabulary: temperature, top_p, tools, response_format, ... */

@@ -1,5 +1,5 @@
 import { usdToNanos } from '../common/money/money';
-import { affordableTokens, costOf, costSplit, maxCostOf } from './pricing';
+import { affordableTokens, costOf, costSplit, holdPricesFor, maxCostOf } from './pricing';
 import { endpointPricing } from '../../test/support/pricing';
 import type { EndpointPricing } from './catalog.types';
 
@@ -77,5 +77,17 @@ describe('prices the base ones cannot express', () => {
     expect(costOf(usage(1000, 1000), openai, 0, 'default')).toBe(2_000_000n + 8_000_000n);
     expect(maxCostOf(1000, 1000, openai, 0, 'priority')).toBe(17_500_000n);
     expect(affordableTokens(17_500_000n, 1000, openai, 0, 'priority')).toBe(1000);
+  });
+
+  it('holds auto at the dearest service tier, price by price, and no service tier at the default one', () => {
+    const tier = (prompt: number, completion: number, cacheRead: number | null) => ({ prompt: perM(prompt), completion: perM(completion), cacheRead: cacheRead === null ? null : perM(cacheRead), cacheWrite: null, cacheWrite1h: null, tiers: [] });
+    const openai = p({ prompt: perM(2), completion: perM(8), cacheRead: perM(0.5), serviceTiers: { flex: tier(1, 4, 0.25), priority: tier(3.5, 14, null), odd: tier(0.5, 20, 0.1) } });
+    expect(holdPricesFor(openai, 1000, 'auto')).toEqual({ prompt: perM(3.5), completion: perM(20), cacheRead: perM(3.5), cacheWrite: perM(3.5), cacheWrite1h: perM(3.5) });
+    expect(maxCostOf(1000, 1000, openai, 0, 'auto')).toBe(3_500_000n + 20_000_000n);
+    expect(affordableTokens(23_500_000n, 1000, openai, 0, 'auto')).toBe(1000);
+    expect(maxCostOf(1000, 1000, openai)).toBe(2_000_000n + 8_000_000n);
+    // What the provider reports is billed as reported: auto is only ever a request's, never a bill's tier.
+    expect(costOf(usage(1000, 1000), openai, 0, 'auto')).toBe(2_000_000n + 8_000_000n);
+    expect(maxCostOf(1000, 1000, p(), 0, 'auto')).toBe(maxCostOf(1000, 1000, p()));
   });
 });

@@ -16,6 +16,28 @@ export function tokenPricesFor(pricing: EndpointPricing, promptTokens: number, s
   return prices;
 }
 
+/** Each price the dearer of the two (a missing cache price is the prompt price it stands for). */
+function dearer(a: TokenPrices, b: TokenPrices): TokenPrices {
+  const write = (t: TokenPrices) => t.cacheWrite ?? t.prompt;
+  return {
+    prompt: max(a.prompt, b.prompt),
+    completion: max(a.completion, b.completion),
+    cacheRead: max(a.cacheRead ?? a.prompt, b.cacheRead ?? b.prompt),
+    cacheWrite: max(write(a), write(b)),
+    cacheWrite1h: max(a.cacheWrite1h ?? write(a), b.cacheWrite1h ?? write(b)),
+  };
+}
+
+/**
+ * The token prices a request is held at: those of the service tier it asks for, and for `auto`,
+ * with which the provider picks the tier (and may bill a dearer one), the dearest of the endpoint's
+ * tiers, price by price. No service tier is the default tier, which is what providers bill then.
+ */
+export function holdPricesFor(pricing: EndpointPricing, promptTokens: number, serviceTier?: string | null): TokenPrices {
+  if (serviceTier !== 'auto') return tokenPricesFor(pricing, promptTokens, serviceTier);
+  return Object.keys(pricing.serviceTiers).reduce((prices, tier) => dearer(prices, tokenPricesFor(pricing, promptTokens, tier)), tokenPricesFor(pricing, promptTokens));
+}
+
 /**
  * What a request cost, in nanodollars: uncached prompt, cached prompt read, prompt written to the
  * cache (the 1-hour cache at its own price), completion, plus per-request and per-image prices;
@@ -65,10 +87,10 @@ export function costSplit(usage: TokenCounts, ...pricedBy: PricedBy): CostSplit 
 /**
  * The most a request can cost: every prompt token at the dearest price a prompt token can have
  * (a cache write may cost more than a plain prompt token) and every allowed output token, at the
- * prompt-length tier of `promptTokens` and the service tier asked for.
+ * prompt-length tier of `promptTokens` and the service tier asked for (`auto`: the dearest).
  */
 export function maxCostOf(promptTokens: number, maxTokens: number, pricing: EndpointPricing, images = 0, serviceTier?: string | null): bigint {
-  const t = tokenPricesFor(pricing, promptTokens, serviceTier);
+  const t = holdPricesFor(pricing, promptTokens, serviceTier);
   const prompt = max(t.prompt, t.cacheRead, t.cacheWrite, t.cacheWrite1h);
   return tokenCost(promptTokens, prompt) + tokenCost(maxTokens, t.completion) + pricing.request + BigInt(images) * pricing.image;
 }
@@ -76,7 +98,7 @@ export function maxCostOf(promptTokens: number, maxTokens: number, pricing: Endp
 /** How many output tokens `budget` pays for after the prompt (null: unlimited, as the completion is free). */
 export function affordableTokens(budget: bigint, promptTokens: number, pricing: EndpointPricing, images = 0, serviceTier?: string | null): number | null {
   const fixed = maxCostOf(promptTokens, 0, pricing, images, serviceTier);
-  const completion = tokenPricesFor(pricing, promptTokens, serviceTier).completion;
+  const completion = holdPricesFor(pricing, promptTokens, serviceTier).completion;
   if (completion === 0n) return budget >= fixed ? null : 0;
   if (budget <= fixed) return 0;
   // The largest m with ceil(m x price / 1e6) <= budget - fixed.

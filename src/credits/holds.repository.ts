@@ -74,6 +74,16 @@ export class HoldsRepository {
     return BigInt(rows[0]?.booked ?? '0');
   }
 
+  /** Those of these holds that are still open. */
+  async openByIds(em: Pick<EntityManager, 'query'>, ids: string[]): Promise<OpenHold[]> {
+    const rows = await queryRows<{ id: string; amount: string; prompt_cost: string; completion_price: string; created_at: string }>(
+      em,
+      `SELECT id, amount::text, prompt_cost::text, completion_price::text, created_at::text FROM credit_holds WHERE status = 'open' AND id = ANY($1)`,
+      [ids],
+    );
+    return rows.map((r) => ({ id: r.id, amount: BigInt(r.amount), promptCost: BigInt(r.prompt_cost), completionPrice: BigInt(r.completion_price), createdAt: r.created_at }));
+  }
+
   async openOlderThan(em: Pick<EntityManager, 'query'>, before: Date, limit: number, after: HoldCursor | null = null): Promise<OpenHold[]> {
     const rows = await queryRows<{ id: string; amount: string; prompt_cost: string; completion_price: string; created_at: string }>(
       em,

@@ -31,6 +31,8 @@ const SWEEP_PAGE = 500;
 const SETTLE_RETRY_MS = [100, 300, 1000, 3000, 10_000];
 /** How long a cost handed over to the sweeper is kept (far beyond any hold TTL). */
 const HANDOVER_TTL_MS = 7 * 24 * 3600 * 1000;
+/** The ids of holds whose cost was handed over: the sweeper settles them without waiting for the TTL. */
+const HANDED_OVER_SET = 'hold:dues';
 
 /** What the sweeper needs to record a request it settles: given by the caller, stored as is. */
 export type HoldContext = Record<string, unknown>;
@@ -167,14 +169,16 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
     for (let attempt = 0; ; attempt++) {
       try {
         const ok = await this.settle(id, actual, reason);
-        if (attempt > 0) await this.redis.client.del(`hold:due:${id}`).catch(() => undefined);
+        if (attempt > 0) await this.forgetHandOver(id);
         if (!ok) await this.settleLate(id, actual);
         return ok;
       } catch (err) {
         if (attempt === 0) await this.handOver(id, actual, context);
         if (attempt >= SETTLE_RETRY_MS.length) {
-          // The hold's heartbeat now expires and the sweeper books the handed-over cost.
+          // Given up: the heartbeat goes, and the sweeper books the handed-over cost at its next
+          // pass (should the delete fail, once the heartbeat expires).
           this.live.delete(id);
+          await this.redis.client.del(`hold:hb:${id}`).catch(() => undefined);
           throw err;
         }
         this.log.warn({ err: (err as Error).message, hold: id, cost: actual.toString(), attempt: attempt + 1 }, 'settlement failed, trying again');
@@ -191,13 +195,30 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
     return booked;
   }
 
+  /**
+   * The cost, for the sweeper, which settles a handed-over hold at its next pass once no heartbeat
+   * vouches for it: the heartbeat is written here too, so a hold younger than the first beat is
+   * not taken from the retries.
+   */
   private async handOver(id: string, actual: bigint, context: HoldContext): Promise<void> {
     await this.redis.client
       .pipeline()
+      .set(`hold:hb:${id}`, String(this.live.get(id) ?? 0), 'PX', this.config.holds.ttlMs)
       .set(`hold:ctx:${id}`, JSON.stringify(context), 'PX', HANDOVER_TTL_MS)
       .set(`hold:due:${id}`, actual.toString(), 'PX', HANDOVER_TTL_MS)
+      .sadd(HANDED_OVER_SET, id)
       .exec()
       .catch((err: Error) => this.log.error({ err: err.message, hold: id, cost: actual.toString() }, 'settlement cost not handed over'));
+  }
+
+  private async forgetHandOver(id: string, withContext = false): Promise<void> {
+    const keys = withContext ? [`hold:due:${id}`, `hold:ctx:${id}`] : [`hold:due:${id}`];
+    await this.redis.client
+      .pipeline()
+      .del(...keys)
+      .srem(HANDED_OVER_SET, id)
+      .exec()
+      .catch(() => undefined);
   }
 
   /**
@@ -214,8 +235,9 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Settles holds whose process died: older than the TTL with no heartbeat, page by page so live
-   * long requests at the head cannot starve the rest. Billed the cost their process handed over
-   * when its own settlement failed; otherwise by the same rule as a cut stream: the prompt, plus
+   * long requests at the head cannot starve the rest; and, at any age, those whose process handed
+   * over their cost and no longer keeps them alive (it gave up its retries, or died). Billed the
+   * cost their process handed over when its own settlement failed; otherwise by the same rule as a cut stream: the prompt, plus
    * the output relayed as last reported, never above the hold. While Redis is unreachable nothing
    * is swept (a live request's heartbeat cannot be seen).
    */
@@ -226,19 +248,40 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
       const page = await this.holds.openOlderThan(this.ledger.dataSource, before, SWEEP_PAGE, cursor);
       if (page.length === 0) break;
       cursor = page[page.length - 1];
-      const settled = await this.sweepPage(page);
+      const settled = await this.sweepPage(page, false);
       if (settled === null) break;
       swept.push(...settled);
       if (page.length < SWEEP_PAGE) break;
     }
+    swept.push(...(await this.sweepHandedOver()));
     if (swept.length === 0) return 0;
     this.log.warn({ swept: swept.length }, 'settled holds left by a process that stopped');
     for (const listener of this.sweptListeners) await listener(swept).catch((err: Error) => this.log.error({ err: err.message }, 'recording swept holds failed'));
     return swept.length;
   }
 
-  /** Null when Redis cannot tell which holds are alive. */
-  private async sweepPage(candidates: OpenHold[]): Promise<SweptHold[] | null> {
+  /**
+   * Holds whose process handed over their exact cost, whatever their age: settled with it as soon
+   * as no heartbeat vouches for them (their process gave up its retries, or died), not a TTL later.
+   */
+  private async sweepHandedOver(): Promise<SweptHold[]> {
+    let ids: string[];
+    try {
+      ids = await this.redis.client.srandmember(HANDED_OVER_SET, SWEEP_PAGE);
+    } catch {
+      return [];
+    }
+    if (ids.length === 0) return [];
+    const open = await this.holds.openByIds(this.ledger.dataSource, ids);
+    const openIds = new Set(open.map((h) => h.id));
+    // Settled meanwhile (by their process, or a pass of the TTL sweep): nothing left to do for them.
+    const done = ids.filter((id) => !openIds.has(id));
+    if (done.length) await this.redis.client.srem(HANDED_OVER_SET, ...done).catch(() => undefined);
+    return open.length ? ((await this.sweepPage(open, true)) ?? []) : [];
+  }
+
+  /** Null when Redis cannot tell which holds are alive. `handedOverOnly`: skip holds with no cost handed over. */
+  private async sweepPage(candidates: OpenHold[], handedOverOnly: boolean): Promise<SweptHold[] | null> {
     const keys = (kind: string) => candidates.map((c) => `hold:${kind}:${c.id}`);
     let alive: (string | null)[];
     let progress: (string | null)[];
@@ -259,8 +302,13 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
     for (const [i, c] of candidates.entries()) {
       if (alive[i] !== null) continue;
       const { cost: billed, tokens, handedOver } = sweptCost(c, progress[i], due[i]);
+      if (handedOverOnly && !handedOver) {
+        // Its cost expired unsettled: the TTL sweep bills it by what it relayed.
+        if (due[i] === null) await this.redis.client.srem(HANDED_OVER_SET, c.id).catch(() => undefined);
+        continue;
+      }
       if (!(await this.settle(c.id, billed, 'swept'))) continue;
-      if (handedOver) await this.redis.client.del(`hold:due:${c.id}`, `hold:ctx:${c.id}`).catch(() => undefined);
+      if (handedOver) await this.forgetHandOver(c.id, true);
       swept.push({ id: c.id, cost: billed, amount: c.amount, tokens, handedOver, context: parseContext(contexts[i]) });
     }
     return swept;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
-import { maxCostOf, tokenPricesFor } from '../catalog/pricing';
+import { holdPricesFor, maxCostOf } from '../catalog/pricing';
 import { AppError } from '../common/errors/app-error';
 import { AppLogger } from '../common/logging/app-logger';
 import { HoldsService } from '../credits/holds.service';
@@ -9,7 +9,7 @@ import { FreeModelLimits } from '../keys/free-model-limits';
 import { parseModelSlug } from '../routing/plan-route';
 import { Exchange, ExchangeInit, holdContext } from './exchange';
 import { GatewayErrors, withTokens } from './gateway.errors';
-import { embeddingHold, isPriced, sizeRequest, SizingRequest } from './sizing';
+import { embeddingHold, isPriced, promptTokensFor, sizeRequest, SizingRequest } from './sizing';
 
 /**
  * Admission: a request is let through only against money held for it. The free tier's limits
@@ -89,15 +89,16 @@ export class Admission {
       throw GatewayErrors.internal();
     }
     const pricing = first.endpoint.pricing;
+    const promptTokens = promptTokensFor(first, sizing);
     try {
       await this.holds.hold({
         id: ex.id,
         userId: principal.userId,
         keyId: principal.keyId,
         amount: hold,
-        promptCost: maxCostOf(sizing.promptTokens, 0, pricing, sizing.images, sizing.serviceTier),
+        promptCost: maxCostOf(promptTokens, 0, pricing, sizing.images, sizing.serviceTier),
         // What the sweeper bills relayed output at, should this process die: the price this request pays.
-        completionPrice: tokenPricesFor(pricing, sizing.promptTokens, sizing.serviceTier).completion,
+        completionPrice: holdPricesFor(pricing, promptTokens, sizing.serviceTier).completion,
       });
       ex.holdProgress = (tokens, first) => this.progress(ex, tokens, first);
     } catch (err) {

@@ -27,6 +27,7 @@ const facts = (o: Partial<BillFacts> = {}): BillFacts => ({
   served: null,
   calling: null,
   reported: null,
+  reportedFinal: true,
   output: { chars: 0, deltas: 0 },
   finishReason: null,
   cancelled: false,
@@ -129,6 +130,16 @@ describe('bill', () => {
     expect(b.cost).toBe(HOLD);
     // With the provider's usage, it is billed as usual.
     expect(bill(facts({ served: A, reported, cancelled: true, drainTimedOut: true })).cost).toBe(SERVED_COST);
+  });
+
+  it('counts a stream reported before its end are not its usage: the drain that runs out on them bills the hold', () => {
+    // Anthropic's message_start: the prompt and a completion count of 1.
+    const early = { prompt_tokens: 1000, completion_tokens: 1, total_tokens: 1001 };
+    const drained = bill(facts({ served: A, reported: early, reportedFinal: false, output: { chars: 400, deltas: 10 }, cancelled: true, drainTimedOut: true }));
+    expect(drained.cost).toBe(HOLD);
+    // Not drained (cut, or the client left at the end): the reported prompt and at least the output read.
+    const cut = bill(facts({ served: A, reported: early, reportedFinal: false, output: { chars: 400, deltas: 10 }, finishReason: 'error' }));
+    expect(cut).toMatchObject({ usage: { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100 }, estimated: true, cost: 2_500_000n + 1_000_000n });
   });
 
   it('timed out or unreachable before any output, all endpoints: nothing', () => {

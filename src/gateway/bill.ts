@@ -17,6 +17,11 @@ export interface BillFacts {
   calling: RouteAttempt | null;
   /** The usage the provider reported; null when it reported none. */
   reported: Usage | null;
+  /**
+   * False when that usage is what the provider reported before the end (Anthropic's message_start,
+   * Gemini's prompt count on every chunk): only its prompt count is the bill's.
+   */
+  reportedFinal: boolean;
   /** The output read from the endpoint being billed. */
   output: { chars: number; deltas: number };
   finishReason: FinishReason | null;
@@ -52,9 +57,10 @@ export interface Bill {
  *   if it had produced output (excluded reasoning, buffered unseen) or the client left after the
  *   request reached it (the provider processed the prompt) and it did not fail by itself. What a
  *   failed fallback endpoint produced is never billed (the caller drops its tally).
- * - Usage: the provider's when it reported one. Otherwise an estimate, flagged: the prompt
- *   estimate (when an endpoint is billed) plus a count of the output read. Without a billed
- *   endpoint and with nothing shown to the client, there is no usage at all.
+ * - Usage: the provider's when it reported its final one. Reported only before its end (a prompt
+ *   count), its prompt count and at least the output read, flagged estimated. With none, an
+ *   estimate, flagged: the prompt estimate (when an endpoint is billed) plus a count of the output
+ *   read. Without a billed endpoint and with nothing shown to the client, there is no usage at all.
  * - Cost: nothing without a billed endpoint or usage. The hold when the drain after the client left
  *   ran out and the usage is only an estimate (hidden reasoning could be anything up to
  *   max_tokens: never billed near zero). Nothing when no completion tokens came and the request
@@ -64,21 +70,26 @@ export interface Bill {
  */
 export function bill(f: BillFacts): Bill {
   const billed = f.served ?? (f.output.deltas > 0 || (f.cancelled && !f.callingFailed) ? f.calling : null);
-  let usage = f.reported;
-  if (!usage && (f.shown || billed)) {
-    const prompt = billed ? f.promptTokens : 0;
-    const completion = estimateOutputTokens(f.output.chars, f.output.deltas);
-    usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
-  }
-  const estimated = !f.reported && usage !== null;
+  const { usage, estimated } = billedUsage(f, billed);
   if (!billed || !usage) return { usage, estimated, cost: 0n, split: NOTHING_PRICED, billed };
   const pricing = billed.resolved.endpoint.pricing;
   const split = costSplit(usage, pricing, f.images, f.serviceTier);
-  return { usage, estimated, cost: costOfBill(f, usage, billed), split, billed };
+  return { usage, estimated, cost: costOfBill(f, { usage, estimated }, billed), split, billed };
 }
 
-function costOfBill(f: BillFacts, usage: Usage, billed: RouteAttempt): bigint {
-  if (f.drainTimedOut && !f.reported) return f.hold;
+function billedUsage(f: BillFacts, billed: RouteAttempt | null): Pick<Bill, 'usage' | 'estimated'> {
+  const output = estimateOutputTokens(f.output.chars, f.output.deltas);
+  if (f.reported && !f.reportedFinal) {
+    const completion = Math.max(f.reported.completion_tokens, output);
+    return { usage: { ...f.reported, completion_tokens: completion, total_tokens: f.reported.prompt_tokens + completion }, estimated: true };
+  }
+  if (f.reported || !(f.shown || billed)) return { usage: f.reported, estimated: false };
+  const prompt = billed ? f.promptTokens : 0;
+  return { usage: { prompt_tokens: prompt, completion_tokens: output, total_tokens: prompt + output }, estimated: true };
+}
+
+function costOfBill(f: BillFacts, { usage, estimated }: { usage: Usage; estimated: boolean }, billed: RouteAttempt): bigint {
+  if (f.drainTimedOut && estimated) return f.hold;
   const noOutput = usage.completion_tokens === 0 && (f.finishReason === null || f.finishReason === 'error') && !f.cancelled;
   if (noOutput) return 0n;
   const cost = costOf(usage, billed.resolved.endpoint.pricing, f.images, f.serviceTier);

@@ -49,6 +49,8 @@ export interface Outcome {
   calling: RouteAttempt | null;
   /** The usage the provider reported, once it did. */
   usage: Usage | null;
+  /** False when that usage is only what the provider reported before its end (its completion count is not the bill). */
+  usageFinal: boolean;
   /** The output read from the endpoint being billed, excluded reasoning included (it is billed too). */
   tally: OutputTally;
   /** The service tier a non-streaming answer says served it (a stream's translator tells its own). */
@@ -117,6 +119,7 @@ export class Exchange {
     served: null,
     calling: null,
     usage: null,
+    usageFinal: true,
     tally: new OutputTally(),
     serviceTier: null,
     finishReason: null,
@@ -178,6 +181,7 @@ export class Exchange {
       served: o.served?.attempt ?? null,
       calling: o.calling,
       reported: o.usage,
+      reportedFinal: o.usageFinal,
       output: o.tally,
       finishReason: o.finishReason,
       cancelled: o.cancelled,
@@ -192,9 +196,10 @@ export class Exchange {
   /**
    * Follows the client: when it leaves, the provider's answer is still read (relaying nothing) until
    * its usage is known or the drain timeout runs out, since the provider bills the request whether or not
-   * the client stays. The function to stop following.
+   * the client stays. `gone`: it left before anything listened for it (while the request waited for
+   * its key, a rate limit, the hold), so no provider call is started for it. The function to stop following.
    */
-  followClient(raw: ServerResponse): () => void {
+  followClient(raw: ServerResponse, gone: boolean): () => void {
     let drain: NodeJS.Timeout | undefined;
     const onClose = () => {
       if (raw.writableFinished || this.outcome.clientLeft) return;
@@ -205,6 +210,7 @@ export class Exchange {
       }, this.drainMs);
     };
     raw.on('close', onClose);
+    if (gone) onClose();
     return () => {
       raw.off('close', onClose);
       clearTimeout(drain);

@@ -1,4 +1,6 @@
-import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { LargeBodyAfterAuth } from '../common/http/pre-body-auth';
+import { InFlightLimits } from './in-flight-limits';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InferenceKeyGuard } from '../keys/api-key.guard';
 import { CurrentPrincipal, KeyPrincipal } from '../keys/principal';
@@ -28,10 +30,12 @@ function metaOf(req: FastifyRequest): RequestMeta {
  */
 @Controller('api/v1')
 @UseGuards(InferenceKeyGuard)
+@UseInterceptors(InFlightLimits)
 export class GatewayController {
   constructor(private readonly gateway: GatewayService) {}
 
   @Post('chat/completions')
+  @LargeBodyAfterAuth()
   @HttpCode(200)
   async chat(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: ChatCompletionDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const result = await this.gateway.chat(principal, body, metaOf(req), reply);
@@ -40,6 +44,7 @@ export class GatewayController {
 
   /** Legacy text completions, served as a chat request with the prompt as one user message. */
   @Post('completions')
+  @LargeBodyAfterAuth()
   @HttpCode(200)
   async completions(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: CompletionDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const { prompt, logprobs, ...rest } = body;
@@ -53,6 +58,7 @@ export class GatewayController {
   }
 
   @Post('embeddings')
+  @LargeBodyAfterAuth()
   @HttpCode(200)
   async embeddings(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: EmbeddingsDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     await reply.send(await this.gateway.embeddings(principal, body, metaOf(req), reply));

@@ -31,6 +31,7 @@ export const GatewayErrors = {
   limitExhausted: (source: LimitSource | null) => KeysErrors.limitExceeded(source ?? 'key'),
   noEndpoint: () => new AppError('service_unavailable', 'No provider could serve this request'),
   clientClosed: () => new AppError('invalid_request', 'The client closed the connection', { cancelled: true }),
+  streamTooLong: (maxMs: number) => new AppError('timeout', `The stream reached its maximum duration of ${Math.round(maxMs / 1000)} s`),
   streamCut: (provider: string, detail: string) =>
     new AppError('provider_unavailable', `The provider stream failed: ${detail}`, { provider_name: provider }),
   /** A provider's server-side failure tells the client nothing it can act on: masked, as OpenRouter does. */

@@ -8,6 +8,7 @@ import { UsageModule } from '../usage/usage.module';
 import { Admission } from './admission';
 import { GatewayController } from './gateway.controller';
 import { GatewayService } from './gateway.service';
+import { InFlightLimits } from './in-flight-limits';
 import { RequestFinisher } from './request-finisher';
 import { StreamRelay } from './stream-relay';
 import { UpstreamCaller } from './upstream-caller';
@@ -16,6 +17,6 @@ import { UserModelsController } from './user-models.controller';
 @Module({
   imports: [CatalogModule, RoutingModule, ProvidersModule, KeysModule, CreditsModule, UsageModule],
   controllers: [GatewayController, UserModelsController],
-  providers: [GatewayService, Admission, UpstreamCaller, StreamRelay, RequestFinisher],
+  providers: [GatewayService, Admission, UpstreamCaller, StreamRelay, RequestFinisher, InFlightLimits],
 })
 export class GatewayModule {}

@@ -33,6 +33,9 @@ function upstreamChat(body: ChatCompletionDto, accountId: string): Omit<ChatRequ
   return (user ? { ...rest, user: upstreamUser(accountId, user) } : rest) as Omit<ChatRequest, 'max_tokens'>;
 }
 
+/** Whether the client of this request has disconnected (it may have left before anything listened for it). */
+const clientGone = (reply: FastifyReply) => reply.raw.destroyed || reply.request.raw.socket?.destroyed === true;
+
 /** An embeddings input's tokens, estimated high: a string by its bytes, a token array by its length. */
 const embeddingTokens = (input: unknown): number =>
   (typeof input === 'string' ? [input] : (input as unknown[])).reduce<number>(
@@ -67,7 +70,7 @@ export class GatewayService {
     const session = { body: body as { session_id?: unknown; prompt_cache_key?: unknown }, header: meta.sessionHeader };
     const params = requestParams(body as unknown as Record<string, unknown>);
     ex.route = await this.router.plan({ models, provider: body.provider, params, promptTokens: prompt.tokens, maxTokens: clientMax, kind: 'chat', session }, principal);
-    await this.admission.admitChat(ex, { clientMax, serviceTier: body.service_tier, extraCompletionTokens: prompt.predictionTokens });
+    await this.admission.admitChat(ex, { imageParts: prompt.imageParts, clientMax, serviceTier: body.service_tier, extraCompletionTokens: prompt.predictionTokens });
     return ex.init.streamed ? this.stream(ex, reply) : this.answer(ex, reply);
   }
 
@@ -80,7 +83,7 @@ export class GatewayService {
     await this.admission.admitEmbeddings(ex);
     try {
       const request = { input: body.input, encoding_format: body.encoding_format, dimensions: body.dimensions, user: body.user && upstreamUser(principal.userId, body.user) };
-      const result = await this.caller.embeddings(ex, request);
+      const result = await this.caller.embeddings(ex, request, () => clientGone(reply));
       ex.billed(true);
       this.jsonHeaders(ex, reply);
       return embeddingsJson(ex, result);
@@ -93,7 +96,7 @@ export class GatewayService {
 
   /** A non-streaming answer: read whole, billed, returned for the controller to send. */
   private async answer(ex: Exchange, reply: FastifyReply): Promise<ChatCompletionJson | TextCompletionJson> {
-    const unfollow = ex.followClient(reply.raw);
+    const unfollow = ex.followClient(reply.raw, clientGone(reply));
     try {
       ex.outcome.served = await this.caller.chat(ex, ex.init.chat!);
       ex.timing?.mark('upstream');
@@ -113,7 +116,7 @@ export class GatewayService {
 
   /** A streamed answer, written by the relay (the HTTP layer lets go of the response). */
   private async stream(ex: Exchange, reply: FastifyReply): Promise<undefined> {
-    const unfollow = ex.followClient(reply.raw);
+    const unfollow = ex.followClient(reply.raw, clientGone(reply));
     const writer = this.relay.open(ex, reply.raw);
     reply.hijack();
     try {

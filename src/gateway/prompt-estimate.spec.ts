@@ -1,4 +1,4 @@
-import { estimatePrompt, imageTokens, MAX_IMAGE_TOKENS } from './prompt-estimate';
+import { estimatePrompt, imageTokens, imageTokensUnder, MAX_IMAGE_TOKENS, promptTokensUnder } from './prompt-estimate';
 
 /** A PNG as far as its size goes (signature and IHDR). */
 function png(width: number, height: number): string {
@@ -36,5 +36,23 @@ describe('prompt estimate', () => {
     expect(estimatePrompt(user([file])).tokens).toBe(4 + pdf.length + 2 * MAX_IMAGE_TOKENS);
     const audio = { type: 'input_audio', input_audio: { data: Buffer.alloc(10_000).toString('base64'), format: 'wav' } };
     expect(estimatePrompt(user([audio])).tokens).toBe(4 + 320); // 10 s at 8 kbit/s, 32 tokens a second
+  });
+
+  it('counts images again at an endpoint\'s own token counts, never below the common estimate', () => {
+    const mini = { base: 2833, tile: 5667 };
+    const estimate = estimatePrompt(user([{ type: 'text', text: 'hi' }, { type: 'image_url', image_url: { url: png(2048, 768), detail: 'high' } }, { type: 'image_url', image_url: { url: png(100, 100), detail: 'low' } }, { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }]));
+    expect(estimate.imageParts.map((i) => imageTokensUnder(mini, i))).toEqual([2833 + 8 * 5667, 2833, 2833 + 8 * 5667]);
+    const common = estimate.imageParts.reduce((n, i) => n + i.tokens, 0);
+    expect(promptTokensUnder(mini, estimate)).toBe(estimate.tokens - common + 3 * 2833 + 16 * 5667);
+    expect(promptTokensUnder(null, estimate)).toBe(estimate.tokens);
+    // gpt-4o's own counts are below the common estimate, which stays.
+    expect(promptTokensUnder({ base: 85, tile: 170 }, estimate)).toBe(estimate.tokens);
+  });
+
+  it('counts a PDF\'s pages as images of unknown size at an endpoint\'s own counts', () => {
+    const pdf = Buffer.from('%PDF-1.7\n2 0 obj << /Type /Page >>\n3 0 obj << /Type/Page >>\n');
+    const estimate = estimatePrompt(user([{ type: 'file', file: { filename: 'a.pdf', file_data: `data:application/pdf;base64,${pdf.toString('base64')}` } }]));
+    expect(estimate.images).toBe(0);
+    expect(promptTokensUnder({ base: 2833, tile: 5667 }, estimate)).toBe(estimate.tokens + 2 * (2833 + 8 * 5667 - MAX_IMAGE_TOKENS));
   });
 });

@@ -1,4 +1,5 @@
 import { imageSize } from 'image-size';
+import type { ImageTokenRule } from '../catalog/catalog.types';
 import type { ChatMessage } from '../providers/types';
 
 /**
@@ -12,9 +13,25 @@ export const MAX_IMAGE_TOKENS = 3840;
 const AUDIO_TOKENS_PER_SECOND = 32;
 const AUDIO_MIN_BYTES_PER_SECOND = 1000;
 
+/** The most 512px tiles OpenAI's formula gives an image (fit in 2048x2048, shortest side 768: 2 x 4). */
+const MAX_TILES = 8;
+
+/** An image in the prompt as the estimate counted it, for an endpoint that counts images its own way to count it again. */
+export interface ImageEstimate {
+  /** Pixels; 0 when unknown (an http URL, an unreadable file, a PDF's page). */
+  width: number;
+  height: number;
+  detail?: unknown;
+  /** What `tokens` counts for it. */
+  tokens: number;
+}
+
 export interface PromptEstimate {
   tokens: number;
+  /** Input images (what the per-image price applies to). */
   images: number;
+  /** Every image `tokens` counts, a PDF's pages included. */
+  imageParts: ImageEstimate[];
   /**
    * Output tokens the provider may bill beyond max_tokens: a predicted output's content, whose
    * rejected tokens OpenAI bills as completion tokens.
@@ -43,9 +60,14 @@ function dataBytes(data: unknown): Buffer | null {
 
 /**
  * What one image can cost in prompt tokens, by its size (read from a data URL) and detail: the
- * highest of the providers' formulas, so the estimate holds whichever endpoint serves it.
+ * highest of the providers' formulas, so the estimate holds whichever endpoint serves it (but one
+ * with its own image token counts, see imageTokensUnder).
  */
 export function imageTokens(url: unknown, detail?: unknown): number {
+  return readImage(url, detail).tokens;
+}
+
+function readImage(url: unknown, detail: unknown): ImageEstimate {
   const bytes = dataBytes(url);
   let size: { width?: number; height?: number } | null = null;
   try {
@@ -55,16 +77,31 @@ export function imageTokens(url: unknown, detail?: unknown): number {
   }
   const w = size?.width ?? 0;
   const h = size?.height ?? 0;
-  if (w < 1 || h < 1) return MAX_IMAGE_TOKENS;
-  return Math.min(MAX_IMAGE_TOKENS, Math.max(openAiTiles(w, h, detail), openAiPatches(w, h), anthropicImage(w, h), geminiImage(w, h)));
+  if (w < 1 || h < 1) return { width: 0, height: 0, detail, tokens: MAX_IMAGE_TOKENS };
+  const tokens = Math.min(MAX_IMAGE_TOKENS, Math.max(openAiTiles(w, h, detail), openAiPatches(w, h), anthropicImage(w, h), geminiImage(w, h)));
+  return { width: w, height: h, detail, tokens };
+}
+
+/**
+ * What an image can cost on an endpoint with its own token counts (OpenAI's tile formula at the
+ * endpoint's base and tile counts; an image of unknown size at the most tiles), never below the
+ * common estimate.
+ */
+export function imageTokensUnder(rule: ImageTokenRule, image: ImageEstimate): number {
+  const tiles = image.detail === 'low' ? 0 : image.width < 1 || image.height < 1 ? MAX_TILES : tileCount(image.width, image.height);
+  return Math.max(image.tokens, rule.base + rule.tile * tiles);
+}
+
+/** OpenAI's 512px tiles: fit in 2048x2048, then the shortest side to 768. */
+function tileCount(w: number, h: number): number {
+  let s = Math.min(1, 2048 / Math.max(w, h));
+  s *= Math.min(1, 768 / Math.min(w * s, h * s));
+  return Math.ceil((w * s) / 512) * Math.ceil((h * s) / 512);
 }
 
 /** OpenAI's tile-based models: fit in 2048x2048, shortest side to 768, 170 a 512px tile plus 85; `low` detail 85. */
 function openAiTiles(w: number, h: number, detail: unknown): number {
-  if (detail === 'low') return 85;
-  let s = Math.min(1, 2048 / Math.max(w, h));
-  s *= Math.min(1, 768 / Math.min(w * s, h * s));
-  return 85 + 170 * Math.ceil((w * s) / 512) * Math.ceil((h * s) / 512);
+  return detail === 'low' ? 85 : 85 + 170 * tileCount(w, h);
 }
 
 /** OpenAI's patch-based models: 32px patches, at most 1536, times the largest model multiplier (2.46). */
@@ -88,13 +125,14 @@ function geminiImage(w: number, h: number): number {
  * byte) plus, for a PDF, every page as an image (providers send pages as images too). A file by id
  * or URL is not here to read: only its reference counts.
  */
-function fileTokens(part: Record<string, unknown>): number {
+function fileTokens(part: Record<string, unknown>, pageImages: ImageEstimate[]): number {
   const file = (part.file ?? {}) as Record<string, unknown>;
   const bytes = dataBytes(file.file_data);
   if (!bytes) return textTokens(jsonBytes(part));
   const isPdf = bytes.subarray(0, 5).toString('latin1') === '%PDF-';
   if (!isPdf) return bytes.length;
   const pages = Math.max(1, (bytes.toString('latin1').match(/\/Type\s*\/Page(?![s\w])/g) ?? []).length);
+  for (let i = 0; i < pages; i++) pageImages.push({ width: 0, height: 0, tokens: MAX_IMAGE_TOKENS });
   return bytes.length + pages * MAX_IMAGE_TOKENS;
 }
 
@@ -115,6 +153,15 @@ function predictionBytes(prediction: unknown): number {
 }
 
 /**
+ * The prompt estimate on an endpoint that counts images its own way: its images (a PDF's pages
+ * included) counted again at the endpoint's counts in place of the common ones.
+ */
+export function promptTokensUnder(rule: ImageTokenRule | null, estimate: { tokens: number; imageParts?: ImageEstimate[] }): number {
+  if (!rule || !estimate.imageParts) return estimate.tokens;
+  return estimate.imageParts.reduce((n, image) => n + imageTokensUnder(rule, image) - image.tokens, estimate.tokens);
+}
+
+/**
  * A deliberately high estimate of prompt tokens, for the hold: one token per 3 bytes of UTF-8 text
  * (real tokenizers average about 4 characters per token in English), plus per-message overhead;
  * images by size and detail, files and audio by what they can bill; tools, the response_format
@@ -125,6 +172,7 @@ export function estimatePrompt(input: PromptInput): PromptEstimate {
   let bytes = 0;
   let tokens = 0;
   let images = 0;
+  const imageParts: ImageEstimate[] = [];
   for (const m of input.messages) {
     bytes += 12; // role and framing
     if (typeof m.content === 'string') bytes += Buffer.byteLength(m.content);
@@ -134,8 +182,10 @@ export function estimatePrompt(input: PromptInput): PromptEstimate {
         else if (p.type === 'image_url') {
           images++;
           const image = (p.image_url ?? {}) as { url?: unknown; detail?: unknown };
-          tokens += imageTokens(image.url, image.detail);
-        } else if (p.type === 'file') tokens += fileTokens(p);
+          const read = readImage(image.url, image.detail);
+          imageParts.push(read);
+          tokens += read.tokens;
+        } else if (p.type === 'file') tokens += fileTokens(p, imageParts);
         else if (p.type === 'input_audio') tokens += audioTokens(p);
         else bytes += jsonBytes(p);
       }
@@ -145,7 +195,7 @@ export function estimatePrompt(input: PromptInput): PromptEstimate {
   }
   bytes += jsonBytes(input.tools) + jsonBytes(input.response_format);
   const prediction = predictionBytes(input.prediction);
-  return { tokens: textTokens(bytes) + tokens, images, predictionTokens: prediction ? textTokens(prediction) : 0 };
+  return { tokens: textTokens(bytes) + tokens, images, imageParts, predictionTokens: prediction ? textTokens(prediction) : 0 };
 }
 
 /**

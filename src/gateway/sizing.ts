@@ -1,5 +1,6 @@
 import { maxCostOf, affordableTokens } from '../catalog/pricing';
 import type { ResolvedEndpoint } from '../catalog/catalog.types';
+import { ImageEstimate, promptTokensUnder } from './prompt-estimate';
 
 export interface Sizing {
   /** max_tokens to send to each planned endpoint (same order as the plan); 0 = skip that endpoint. */
@@ -17,29 +18,43 @@ export interface SizingRequest {
   /** The prompt estimate (deliberately high) and its images. */
   promptTokens: number;
   images: number;
+  /** The images the estimate counts, counted again for an endpoint with its own image token counts. */
+  imageParts?: ImageEstimate[];
   /** The client's max_tokens, if it set one. */
   clientMax: number | undefined;
-  /** The service tier asked of the provider (`service_tier`), priced apart where the endpoint says so. */
+  /** The service tier asked of the provider (`service_tier`), priced apart where the endpoint says so; `auto` is held at the dearest. */
   serviceTier?: string | null;
   /** Completion tokens the provider may bill beyond max_tokens (rejected predicted output). */
   extraCompletionTokens?: number;
 }
 
 /**
+ * The prompt estimate on one endpoint: its images at the endpoint's own token counts where it has
+ * them, then no more than the endpoint's context (a provider bills no longer prompt than it takes).
+ */
+export function promptTokensFor(r: ResolvedEndpoint, req: Pick<SizingRequest, 'promptTokens' | 'imageParts'>): number {
+  const tokens = promptTokensUnder(r.endpoint.imageTokens, { tokens: req.promptTokens, imageParts: req.imageParts });
+  return tokens > req.promptTokens ? Math.max(req.promptTokens, Math.min(tokens, r.endpoint.contextLength)) : tokens;
+}
+
+/**
  * How many tokens each planned endpoint may generate and what to hold for the request. With the
  * client's max_tokens: that, within each endpoint's output limit. Without: the endpoint's limit,
  * lowered to what the caller can afford (`budget`, null = no limit), so a hold never exceeds it.
- * Prices are those of the prompt's length tier and the service tier asked for.
+ * Prices are those of the prompt's length tier and the service tier asked for, on the prompt as
+ * each endpoint counts it; the hold is the dearest endpoint's.
  */
 export function sizeRequest(endpoints: ResolvedEndpoint[], req: SizingRequest, budget: bigint | null): SizingResult {
   const { promptTokens, images, clientMax, serviceTier } = req;
   const extra = req.extraCompletionTokens ?? 0;
+  const prompts = endpoints.map((r) => promptTokensFor(r, req));
+  // Output room on the common estimate, as routing checked the context against it.
   const limits = endpoints.map((r) => Math.max(0, Math.min(r.endpoint.maxCompletionTokens, r.endpoint.contextLength - promptTokens)));
   let maxTokens = limits.map((limit) => Math.min(clientMax ?? limit, limit));
   if (budget !== null) {
     // What the budget pays for beyond the extra completion tokens the request may be billed anyway.
-    const affordable = endpoints.map((r) => {
-      const a = affordableTokens(budget, promptTokens, r.endpoint.pricing, images, serviceTier);
+    const affordable = endpoints.map((r, i) => {
+      const a = affordableTokens(budget, prompts[i], r.endpoint.pricing, images, serviceTier);
       return a === null ? null : Math.max(0, a - extra);
     });
     if (clientMax !== undefined) {
@@ -55,7 +70,7 @@ export function sizeRequest(endpoints: ResolvedEndpoint[], req: SizingRequest, b
     }
   }
   const hold = endpoints.reduce((max, r, i) => {
-    const c = maxTokens[i] >= 1 ? maxCostOf(promptTokens, maxTokens[i] + extra, r.endpoint.pricing, images, serviceTier) : 0n;
+    const c = maxTokens[i] >= 1 ? maxCostOf(prompts[i], maxTokens[i] + extra, r.endpoint.pricing, images, serviceTier) : 0n;
     return c > max ? c : max;
   }, 0n);
   return { ok: true, sizing: { maxTokens, hold } };

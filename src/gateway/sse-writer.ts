@@ -9,9 +9,15 @@ export class SseWriter {
 
   private readonly baseHeaders: Record<string, string>;
 
+  /**
+   * @param stallMs how long a write may wait for a client that reads nothing (its buffers stay
+   *   full); then the connection is closed, so a paused client cannot pin the request, its hold
+   *   and its upstream connection.
+   */
   constructor(
     private readonly raw: ServerResponse,
     baseHeaders: Record<string, string> = {},
+    private readonly stallMs = 0,
   ) {
     this.baseHeaders = { ...baseHeaders };
   }
@@ -59,7 +65,9 @@ export class SseWriter {
     if (this.closed) return Promise.resolve();
     if (this.raw.write(text)) return Promise.resolve();
     return new Promise((resolve) => {
+      const stalled = this.stallMs > 0 ? setTimeout(() => this.raw.destroy(), this.stallMs) : undefined;
       const done = () => {
+        clearTimeout(stalled);
         this.raw.off('drain', done);
         this.raw.off('close', done);
         resolve();

@@ -47,7 +47,8 @@ export class StreamRelay {
 
   /** The response's writer; the HTTP layer lets go of the response (the relay writes it). */
   open(ex: Exchange, raw: ServerResponse): SseWriter {
-    return new SseWriter(raw, { 'x-request-id': ex.init.meta.requestId, ...(ex.timing ? { 'server-timing': ex.timing.header() } : {}) });
+    const headers = { 'x-request-id': ex.init.meta.requestId, ...(ex.timing ? { 'server-timing': ex.timing.header() } : {}) };
+    return new SseWriter(raw, headers, this.config.upstream.writeStallMs);
   }
 
   /** Starts the stream with `: PROCESSING` comments if the upstreams are slow to produce output; the stop function. */
@@ -85,15 +86,24 @@ export class StreamRelay {
         await writer.data(prefix() + choiceJson(ex.init.format, visible) + ']}');
       }
     };
+    // Checked between upstream reads: a silent upstream is bounded by UPSTREAM_IDLE_TIMEOUT_MS.
+    const deadline = ex.receivedAt + this.config.upstream.maxStreamMs;
+    let overtime = false;
     try {
       await relay(stream.pending);
       // A closed writer drops what it is given: after the client left, the rest is read for its usage only.
-      while (!stream.ended && !translator.error() && !translator.done()) await relay(await stream.next());
+      while (!stream.ended && !translator.error() && !translator.done()) {
+        if (this.clock.nowMs() >= deadline) {
+          overtime = true;
+          break;
+        }
+        await relay(await stream.next());
+      }
     } catch (err) {
       const e = UpstreamClient.classify(err);
       if (ex.abort.signal.aborted || e.failure === 'aborted') {
         outcome.cancelled = true;
-        outcome.usage = translator.usage();
+        stream.takeUsage(outcome);
         throw GatewayErrors.clientClosed();
       }
       void this.router.report(served.attempt, { failure: e.failure === 'timeout' ? 'timeout' : 'server_error' });
@@ -103,15 +113,17 @@ export class StreamRelay {
     }
     if (writer.closed) {
       outcome.cancelled = true;
-      outcome.usage = translator.usage();
+      stream.takeUsage(outcome);
       throw GatewayErrors.clientClosed();
     }
+    // Ends with an error chunk; what was relayed is billed as for a cut stream.
+    if (overtime) throw GatewayErrors.streamTooLong(this.config.upstream.maxStreamMs);
     const upstreamError = translator.error();
     if (upstreamError) {
       throw GatewayErrors.streamError(served.attempt.resolved.provider.name, streamErrorStatus(upstreamError.code), trimRaw(upstreamError.message), upstreamError.code);
     }
     if (!stream.complete(outcome.finishReason)) throw GatewayErrors.streamCut(served.attempt.resolved.provider.name, 'the provider ended the stream early');
-    outcome.usage = translator.usage();
+    stream.takeUsage(outcome);
     await writer.data(`${prefix()}],"usage":${JSON.stringify(usageJson(ex.billed(true)))}}`);
     await writer.data('[DONE]');
     writer.end();

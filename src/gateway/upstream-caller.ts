@@ -118,11 +118,18 @@ export class UpstreamCaller {
     return result;
   }
 
-  /** The answer of the first planned endpoint whose adapter embeds and that answers; the outcome gets its usage. */
-  async embeddings(ex: Exchange, request: EmbeddingsRequest): Promise<EmbeddingsResult> {
+  /**
+   * The answer of the first planned endpoint whose adapter embeds and that answers; the outcome gets
+   * its usage. No provider is called once the client is `gone`.
+   */
+  async embeddings(ex: Exchange, request: EmbeddingsRequest, gone: () => boolean): Promise<EmbeddingsResult> {
     for (const [index, attempt] of ex.route.attempts.entries()) {
       const adapter = this.adapters.for(attempt.resolved.provider.adapter);
       if (!adapter.embeddingsRequest || !adapter.parseEmbeddingsResponse) continue;
+      if (gone()) {
+        ex.outcome.cancelled = true;
+        throw GatewayErrors.clientClosed();
+      }
       const spec = adapter.embeddingsRequest(request, this.target(attempt.resolved));
       const served = await this.tryOne(ex, { attempt, index, adapter, spec });
       if (!served) continue;

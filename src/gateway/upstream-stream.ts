@@ -1,7 +1,7 @@
 import { TextDecoder } from 'node:util';
 import { streamErrorStatus } from '../providers/error-status';
 import { SseParser } from '../providers/sse-parser';
-import type { ChunkDelta, StreamTranslator } from '../providers/types';
+import type { ChunkDelta, StreamTranslator, Usage } from '../providers/types';
 import { UpstreamClient, UpstreamResponse } from '../providers/upstream-client';
 import { GatewayErrors } from './gateway.errors';
 import { estimateOutputTokens } from './prompt-estimate';
@@ -115,10 +115,20 @@ export class UpstreamStream {
     return failure;
   }
 
-  /** The stream ended normally: [DONE] (or its like), or a clean end after a finish reason or usage. */
+  /** The stream ended normally: [DONE] (or its like), or a clean end after a finish reason or its final usage. */
   complete(finishReason: unknown): boolean {
     // Several providers close without the [DONE] sentinel after the finish reason or the usage, and every SDK accepts that.
-    return this.translator.done() || (this.ended && (finishReason !== null || this.translator.usage() !== null));
+    return this.translator.done() || (this.ended && (finishReason !== null || (this.translator.usage() !== null && this.usageFinal())));
+  }
+
+  /** The usage the upstream reported, for the bill, and whether it is final (see StreamTranslator.usageFinal). */
+  takeUsage(outcome: { usage: Usage | null; usageFinal: boolean }): void {
+    outcome.usage = this.translator.usage();
+    outcome.usageFinal = this.usageFinal();
+  }
+
+  private usageFinal(): boolean {
+    return this.translator.usageFinal?.() !== false;
   }
 
   destroy(): void {

@@ -5,7 +5,8 @@ import { UsersModule } from '../users/users.module';
 import { AccountGuard } from './account.guard';
 import { AccountResetKeys } from './account-reset-keys';
 import { ApiKeyGuard, InferenceKeyGuard } from './api-key.guard';
-import { ApiKeyStrategy } from './api-key.strategy';
+import { ApiKeyPreBodyAuthenticator, ApiKeyStrategy } from './api-key.strategy';
+import { PreBodyAuthenticator } from '../common/http/pre-body-auth';
 import { CapsController } from './caps.controller';
 import { CapsRepository } from './caps.repository';
 import { CapsService } from './caps.service';
@@ -26,6 +27,7 @@ import { KeysService } from './keys.service';
     CapsService,
     FreeModelLimits,
     ApiKeyStrategy,
+    { provide: PreBodyAuthenticator, useClass: ApiKeyPreBodyAuthenticator },
     ApiKeyGuard,
     InferenceKeyGuard,
     AccountGuard,

@@ -2,6 +2,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock/clock';
 import { AppError } from '../common/errors/app-error';
+import { retryIdempotentRead } from '../common/database/connection-faults';
 import { nanosToUsd, usdToNanos } from '../common/money/money';
 import { CapsService, spendInPeriod } from './caps.service';
 import { CounterRow } from './caps.repository';
@@ -230,7 +231,7 @@ export class KeysService {
     const now = this.clock.nowMs();
     const hit = this.cache.get(hash);
     if (hit && hit.until > now) return hit.key;
-    const key = await this.repo.findForAuth(hash);
+    const key = await retryIdempotentRead(() => this.repo.findForAuth(hash));
     if (key) {
       if (this.cache.size >= KEY_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(hash, { key, until: now + KEY_CACHE_MS });

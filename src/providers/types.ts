@@ -130,6 +130,12 @@ export interface StreamTranslator {
   push(event: SseEvent): ChunkDelta[];
   /** Usage reported by the upstream so far (OpenAI's final chunk, Anthropic's message_delta, ...). */
   usage(): Usage | null;
+  /**
+   * False while that usage is only what the upstream reported before its end (Anthropic's
+   * message_start, Gemini's prompt count on every chunk): its completion count is not the bill.
+   * Absent where usage only ever comes complete.
+   */
+  usageFinal?(): boolean;
   /** True once the upstream signalled the end of the generation ([DONE], message_stop, ...). */
   done(): boolean;
   /** An error the upstream sent inside the stream, if any. */

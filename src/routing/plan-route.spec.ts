@@ -78,6 +78,7 @@ function ep(m: ModelDef, slug: string, o: EpOpts = {}): ResolvedEndpoint {
     upstreamModel: m.id.split('/')[1],
     variant: o.variant ?? null,
     pricing: endpointPricing({ prompt: usdToNanos(o.prompt ?? '0'), completion: usdToNanos(o.completion ?? '0'), request: usdToNanos(o.request ?? '0') }),
+    imageTokens: null,
     contextLength: o.ctx ?? 8000,
     maxCompletionTokens: o.maxOut ?? 4000,
     supportedParameters: o.params ?? ['temperature', 'max_tokens'],

@@ -6,7 +6,7 @@ import { HoldsService } from '../../src/credits/holds.service';
 import { LedgerService } from '../../src/credits/ledger.service';
 import { KeysService } from '../../src/keys/keys.service';
 import { GenerationsRepository } from '../../src/usage/generations.repository';
-import { createKey, signUp } from '../support/factories';
+import { call, createKey, signUp } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
 import { buildOnce, freePort, runEntrypoint, Spawned, waitForStatus } from '../support/processes';
 import { TcpProxy, viaProxy } from '../support/tcp-proxy';
@@ -96,6 +96,18 @@ describe('what a request costs, however it ends', () => {
     expect(usage.cost).toBeCloseTo((3 * 1 + 5 * 2) / 1e6, 12);
     const h = await holdRow(f, gen);
     expect(h).toMatchObject({ status: 'settled', reason: 'completed', actual: String(3_000n + 10_000n) });
+  });
+
+  it("a stream whose body ends after the answer but before the provider's billed usage (Anthropic without message_delta) is cut, not billed the count message_start reported", async () => {
+    const { gen, events } = await streamChat(f, f.key, { model: 'test/claude-ends-early', messages: [{ role: 'user', content: 'hello there' }], max_tokens: 100 });
+    const last = events.filter((e): e is Record<string, unknown> => typeof e !== 'string').pop()!;
+    expect(last.error).toBeDefined();
+    // message_start said 1 output token; the 3 text deltas read are billed at least.
+    const usage = last.usage as { completion_tokens: number };
+    expect(usage.completion_tokens).toBeGreaterThanOrEqual(3);
+    const h = await holdRow(f, gen);
+    expect(h.status).toBe('settled');
+    expect(BigInt(h.actual!)).toBeGreaterThanOrEqual(3n * 15_000n);
   });
 
   it('a client that hangs up right after the visible answer of a hidden-reasoning model pays the reasoning the provider bills', async () => {
@@ -326,6 +338,113 @@ describe('billing that survives failed settlements and killed processes', () => 
     expect(h).toEqual({ actual: String(usdToNanos(0.02)), reason: 'swept' });
     expect((await recordsOf(f, [body.id])).get(body.id)).toBe(usdToNanos(0.02));
   });
+
+  it('settlements failing across 2 processes: a $0.50 key limit and a $0.30 daily cap are never exceeded by what is booked, and each served request is booked once', async () => {
+    const procs = await Promise.all([startGateway(), startGateway()]);
+    const ds = f.t.get(LedgerService).dataSource;
+    const capped = async (caps: { keyLimit?: number; daily?: number }) => {
+      const user = await signUp(f.t, 'capped');
+      await f.t.get(CreditsService).grant(user.id, usdToNanos(10), 'test');
+      if (caps.daily !== undefined) {
+        const res = await call(f.t, 'PATCH', '/api/v1/limits', { cookie: user.cookie, body: { daily: caps.daily } });
+        expect(res.status).toBe(200);
+      }
+      const { key } = await createKey(f.t, { cookie: user.cookie }, caps.keyLimit !== undefined ? { limit: caps.keyLimit } : {});
+      return { userId: user.id, key, keyId: (await f.t.get(KeysService).authenticate(`Bearer ${key}`)).keyId };
+    };
+    const [byKey, byDay] = await Promise.all([capped({ keyLimit: 0.5 }), capped({ daily: 0.3 })]);
+    const burst = (key: string, n: number) =>
+      Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          const res = await fetch(`${procs[i % 2].url}/api/v1/chat/completions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+            body: JSON.stringify(pricey),
+          });
+          await res.arrayBuffer();
+          return { status: res.status, gen: res.headers.get('x-generation-id') };
+        }),
+      );
+    const seenBefore = f.fakes.a.seen.length;
+    const replies = Promise.all([burst(byKey.key, 60), burst(byDay.key, 60)]);
+    // Once the admitted requests ($0.50 and $0.30 of holds at $0.02) are at the provider (it answers
+    // after 300 ms), Postgres goes away for both gateways, so their settlements fail at first.
+    const until = Date.now() + 10_000;
+    while (f.fakes.a.seen.length - seenBefore < 40 && Date.now() < until) await sleep(10);
+    for (const p of procs) p.pg.down();
+    await sleep(1500);
+    for (const p of procs) p.pg.up();
+    const [first, firstDay] = await replies;
+    await sweepUntilSettled(f, byKey.userId);
+    await sweepUntilSettled(f, byDay.userId);
+    // Once booked, the caps have no room left for more.
+    const [second, secondDay] = await Promise.all([burst(byKey.key, 10), burst(byDay.key, 10)]);
+    await sweepUntilSettled(f, byKey.userId);
+    await sweepUntilSettled(f, byDay.userId);
+    for (const [who, replies, cap, spent] of [
+      [byKey, [...first, ...second], usdToNanos(0.5), `SELECT usage_nanos::text AS usage FROM api_keys WHERE id = $1`],
+      [byDay, [...firstDay, ...secondDay], usdToNanos(0.3), `SELECT usage_day_nanos::text AS usage FROM user_spend WHERE user_id = $1`],
+    ] as const) {
+      const served = replies.filter((r) => r.status === 200).map((r) => r.gen!);
+      expect(served.length).toBeGreaterThan(0);
+      expect(BigInt(served.length) * usdToNanos(0.02)).toBeLessThanOrEqual(cap);
+      // The rest were refused by the cap, or met Postgres away (a 503 to retry, never a 500).
+      expect(replies.filter((r) => r.status !== 200 && r.status !== 403 && r.status !== 503)).toEqual([]);
+      const booked = await queryRows<{ id: string; actual: string }>(ds, `SELECT id, actual::text FROM credit_holds WHERE user_id = $1 AND actual > 0`, [who.userId]);
+      // Every served request, and nothing else, is booked its $0.02.
+      expect(booked.map((h) => h.id).sort()).toEqual([...served].sort());
+      expect(booked.filter((h) => h.actual !== String(usdToNanos(0.02)))).toEqual([]);
+      const [{ usage }] = await queryRows<{ usage: string }>(ds, spent, [who === byKey ? who.keyId : who.userId]);
+      expect(BigInt(usage)).toBe(BigInt(served.length) * usdToNanos(0.02));
+      const records = await recordsOf(f, served);
+      expect([...records.values()].filter((c) => c !== usdToNanos(0.02))).toEqual([]);
+      expect(records.size).toBe(served.length);
+    }
+    for (const p of procs) p.proc.child.kill('SIGTERM');
+    await Promise.all(procs.map((p) => p.proc.exited));
+  }, 120_000);
+
+  it('a hold whose settlement retries all failed is settled with its handed-over cost at the next sweep, not a TTL later, and never while its process retries', async () => {
+    // Its TTL is 10 minutes: only the hand-over can settle it within the test.
+    const gw = await startGateway({ HOLD_TTL_MS: '600000' });
+    const { key } = await newUser(f, 1);
+    const seenBefore = f.fakes.a.seen.length;
+    const reply = fetch(`${gw.url}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(pricey),
+    }).then(async (res) => ({ status: res.status, body: (await res.json()) as { id: string } }));
+    while (f.fakes.a.seen.length === seenBefore) await sleep(10);
+    gw.pg.down();
+    const { status, body } = await reply;
+    expect(status).toBe(200);
+    const ds = f.t.get(LedgerService).dataSource;
+    const statusOf = async () => (await queryRows<{ status: string }>(ds, `SELECT status FROM credit_holds WHERE id = $1`, [body.id]))[0].status;
+    // While its process retries (about 14 s from its first failure), the hold is its own: the
+    // sweeper leaves it, though it is past this sweeper's TTL of 1.5 s, whether or not the
+    // process's heartbeat timer has come round yet.
+    const t0 = Date.now();
+    for (const at of [600, 1700, 4000]) {
+      await sleep(t0 + at - Date.now());
+      await f.t.get(HoldsService).sweep();
+      expect(await statusOf()).toBe('open');
+    }
+    // It gives up; a pass after that books the cost it handed over.
+    while ((await statusOf()) === 'open' && Date.now() < t0 + 30_000) {
+      await f.t.get(HoldsService).sweep();
+      await sleep(250);
+    }
+    const [h] = await queryRows<{ actual: string; reason: string }>(ds, `SELECT actual::text, reason FROM credit_holds WHERE id = $1`, [body.id]);
+    expect(h).toEqual({ actual: String(usdToNanos(0.02)), reason: 'swept' });
+    expect((await recordsOf(f, [body.id])).get(body.id)).toBe(usdToNanos(0.02));
+    // Booked once, however many passes saw it.
+    await f.t.get(HoldsService).sweep();
+    const journals = await queryRows<{ key: string }>(ds, `SELECT idempotency_key AS key FROM ledger_journals WHERE idempotency_key LIKE $1`, [`%${body.id}`]);
+    expect(journals.map((j) => j.key).sort()).toEqual([`hold:${body.id}`, `settle:${body.id}`]);
+    gw.pg.up();
+    gw.proc.child.kill('SIGTERM');
+    await gw.proc.exited;
+  }, 60_000);
 
   it('16 streams killed with their process half a second in are billed what they relayed, and each has a generation record', async () => {
     const gw = await startGateway();

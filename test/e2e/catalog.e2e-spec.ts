@@ -359,7 +359,7 @@ describe('model catalog: /api/v1/models', () => {
       expect(res.status).toBe(200);
       expect(res.body.data).toMatchObject({ id: 'deepseek/deepseek-chat', name: 'DeepSeek: DeepSeek V3', created: 1735171200 });
       expect(res.body.data.endpoints.map((e) => [e.provider_name, e.tag, e.pricing.prompt, e.pricing.completion, e.status])).toEqual([
-        ['DeepSeek', 'deepseek', '0.00000027', '0.0000011', -10],
+        ['DeepSeek', 'deepseek', '0.00000056', '0.00000168', -10],
         ['Together', 'together', '0.00000125', '0.00000125', -10],
         ['Fireworks', 'fireworks', '0.0000009', '0.0000009', -10],
       ]);

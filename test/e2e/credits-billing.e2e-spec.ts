@@ -29,16 +29,25 @@ const pricey = (model = 'test/pricey-full', stream = false) => ({
   stream,
 });
 
+/**
+ * Sends n requests at once, spread over the gateways. A request answered 503 with Retry-After (the
+ * database pool saturated: the burst waited longer than DATABASE_POOL_WAIT_MS) was not admitted and
+ * is sent again after that delay, as a client honouring Retry-After does; any other answer is final.
+ */
 async function fireAll(urls: string[], key: string, n: number, body: Record<string, unknown>): Promise<Reply[]> {
   return Promise.all(
     Array.from({ length: n }, async (_, i) => {
-      const res = await fetch(`${urls[i % urls.length]}/api/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      await res.arrayBuffer();
-      return { status: res.status };
+      for (let attempt = 1; ; attempt++) {
+        const res = await fetch(`${urls[i % urls.length]}/api/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        await res.arrayBuffer();
+        const retryAfter = Number(res.headers.get('retry-after'));
+        if (res.status !== 503 || !(retryAfter > 0) || attempt === 5) return { status: res.status };
+        await new Promise((r) => setTimeout(r, retryAfter * 1000));
+      }
     }),
   );
 }

@@ -49,21 +49,21 @@ describe('fake Gemini upstream through GeminiAdapter', () => {
   });
 
   it('answers generateContent with text and deterministic usage; the key travels in the header only', async () => {
-    const res = await send(adapter.chatRequest(chat(), target('gemini-2.5-flash'), false));
+    const res = await send(adapter.chatRequest(chat(), target('gemini-2.0-flash'), false));
     expect(res.status).toBe(200);
     const r = adapter.parseChatResponse(await res.json());
     expect(r.message).toEqual({ role: 'assistant', content: 'Hello from fake-gemini' });
     expect(r.finishReason).toBe('stop');
     expect(r.usage).toEqual({ prompt_tokens: PROMPT_TOKENS, completion_tokens: 3, total_tokens: PROMPT_TOKENS + 3 });
     const seen = fake.seen[0];
-    expect(seen.path).toBe('/v1beta/models/gemini-2.5-flash:generateContent');
+    expect(seen.path).toBe('/v1beta/models/gemini-2.0-flash:generateContent');
     expect(seen.headers['x-goog-api-key']).toBe('test-key');
     expect(seen.body.systemInstruction).toEqual({ parts: [{ text: 'Be nice.' }] });
     expect(seen.body.contents).toEqual([{ role: 'user', parts: [{ text: 'Say hello, please.' }] }]);
   });
 
   it('streams text in several chunks with usage on the last', async () => {
-    const res = await send(adapter.chatRequest(chat(), target('gemini-2.5-flash'), true));
+    const res = await send(adapter.chatRequest(chat(), target('gemini-2.0-flash'), true));
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const t = adapter.streamTranslator();
     const { deltas, failed } = await drain(res, t);
@@ -74,7 +74,7 @@ describe('fake Gemini upstream through GeminiAdapter', () => {
     expect(deltas[deltas.length - 1]).toMatchObject({ finishReason: 'stop', nativeFinishReason: 'STOP' });
     expect(t.done()).toBe(true);
     expect(t.usage()).toEqual({ prompt_tokens: PROMPT_TOKENS, completion_tokens: 3, total_tokens: PROMPT_TOKENS + 3 });
-    expect(fake.seen[0].path).toBe('/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse');
+    expect(fake.seen[0].path).toBe('/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse');
   });
 
   const tools: ChatRequest['tools'] = [
@@ -88,7 +88,7 @@ describe('fake Gemini upstream through GeminiAdapter', () => {
   ];
 
   it('calls the first declared function (non-streaming and streaming)', async () => {
-    const r = adapter.parseChatResponse(await (await send(adapter.chatRequest(chat({ tools }), target('gemini-2.5-flash'), false))).json());
+    const r = adapter.parseChatResponse(await (await send(adapter.chatRequest(chat({ tools }), target('gemini-2.0-flash'), false))).json());
     expect(r.finishReason).toBe('tool_calls');
     expect(r.message.content).toBeNull();
     expect(r.message.tool_calls).toEqual([{ id: expect.stringMatching(/^call_0_/), type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }]);
@@ -99,7 +99,7 @@ describe('fake Gemini upstream through GeminiAdapter', () => {
     });
 
     const t = adapter.streamTranslator();
-    const { deltas } = await drain(await send(adapter.chatRequest(chat({ tools }), target('gemini-2.5-flash'), true)), t);
+    const { deltas } = await drain(await send(adapter.chatRequest(chat({ tools }), target('gemini-2.0-flash'), true)), t);
     expect(deltas.flatMap((d) => d.delta.tool_calls ?? [])).toEqual([
       { index: 0, id: expect.stringMatching(/^call_0_/), type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } },
     ]);
@@ -108,16 +108,16 @@ describe('fake Gemini upstream through GeminiAdapter', () => {
   });
 
   it('answers JSON mode with {"ok":true}', async () => {
-    const spec = adapter.chatRequest(chat({ response_format: { type: 'json_object' } }), target('gemini-2.5-flash'), false);
+    const spec = adapter.chatRequest(chat({ response_format: { type: 'json_object' } }), target('gemini-2.0-flash'), false);
     const r = adapter.parseChatResponse(await (await send(spec)).json());
     expect(JSON.parse(r.message.content ?? '')).toEqual({ ok: true });
   });
 
   it('returns thoughts as reasoning when thinking is requested', async () => {
-    const r = adapter.parseChatResponse(await (await send(adapter.chatRequest(chat({ reasoning: { effort: 'low' } }), target('gemini-2.5-flash'), false))).json());
+    const r = adapter.parseChatResponse(await (await send(adapter.chatRequest(chat({ reasoning: { effort: 'low' } }), target('gemini-2.0-flash'), false))).json());
     expect(r.message.reasoning).toBe('Thinking.');
     expect(r.usage?.completion_tokens_details).toEqual({ reasoning_tokens: 1 });
-    const { deltas } = await drain(await send(adapter.chatRequest(chat({ reasoning: { effort: 'low' } }), target('gemini-2.5-flash'), true)), adapter.streamTranslator());
+    const { deltas } = await drain(await send(adapter.chatRequest(chat({ reasoning: { effort: 'low' } }), target('gemini-2.0-flash'), true)), adapter.streamTranslator());
     expect(deltas[0].delta).toEqual({ role: 'assistant', reasoning: 'Thinking.' });
   });
 
@@ -132,10 +132,10 @@ describe('fake Gemini upstream through GeminiAdapter', () => {
   });
 
   it('rejects a missing key (403) and a bad key (401)', async () => {
-    const missing = await send(adapter.chatRequest(chat(), target('gemini-2.5-flash', null), false));
+    const missing = await send(adapter.chatRequest(chat(), target('gemini-2.0-flash', null), false));
     expect(missing.status).toBe(403);
     expect(adapter.parseError(403, await missing.text()).code).toBe('PERMISSION_DENIED');
-    const bad = await send(adapter.chatRequest(chat(), target('gemini-2.5-flash', 'bad-key'), false));
+    const bad = await send(adapter.chatRequest(chat(), target('gemini-2.0-flash', 'bad-key'), false));
     expect(bad.status).toBe(401);
     expect(adapter.parseError(401, await bad.text())).toEqual({ message: 'API key not valid. Please pass a valid API key.', code: 'UNAUTHENTICATED' });
   });

@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -59,6 +60,40 @@ describe('compiled entrypoints', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`Invalid model catalog ${file}: providers[0]`);
     expect(gw.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it('listens with a backlog for bursts of fresh connections (Node defaults to 511: 2000 at once got ECONNRESET)', async () => {
+    const port = await freePort();
+    const gw = runEntrypoint('main', { ...baseEnv, PORT: String(port), LOG_LEVEL: 'warn' });
+    running.push(gw);
+    try {
+      await waitForStatus(`http://127.0.0.1:${port}/health`, 200, gw);
+      // For a listening socket, ss reports the accept backlog as Send-Q.
+      const line = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim().split('\n')[0];
+      const backlog = Number(line.split(/\s+/)[2]);
+      const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+      expect(backlog).toBe(Math.min(4096, somaxconn));
+    } finally {
+      gw.child.kill('SIGTERM');
+      await gw.exited;
+    }
+  });
+
+  it('a gateway started on a busy port exits non-zero with one line naming the port', async () => {
+    const net = await import('node:net');
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const gw = runEntrypoint('main', { ...baseEnv, PORT: String(port), LOG_LEVEL: 'silent' });
+      running.push(gw);
+      const exit = await Promise.race([gw.exited, new Promise((r) => setTimeout(() => r('still running'), 20000))]);
+      expect(exit).toEqual({ code: 1, signal: null });
+      const lines = gw.output().trim().split('\n');
+      expect(lines).toEqual([`Port ${port} on 127.0.0.1 is already in use`]);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('survives Redis going away and recovers when it returns', async () => {

@@ -29,6 +29,7 @@ function endpoint(providerSlug: string): ResolvedEndpoint {
       upstreamModel: 'm',
       variant: null,
       pricing: { prompt: 1n, completion: 1n, request: 0n, image: 0n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} },
+      imageTokens: null,
       contextLength: 8000,
       maxCompletionTokens: 4000,
       supportedParameters: [],

@@ -125,6 +125,47 @@ describe('billing on the shipped catalog', () => {
       await settled(user.id);
       expect(BigInt((await holdsOf(user.id))[0].actual!)).toBe(expected);
     });
+
+    it.each([false, true])('GPT-4.1 asked for auto and served at priority: held and billed at priority prices (stream: %s)', async (stream) => {
+      const { user, key } = await s.payer(5);
+      const body = { model: 'openai/gpt-4.1', messages: [{ role: 'user', content: 'word '.repeat(2000) }], max_tokens: 100, service_tier: 'auto', stream, stream_options: stream ? { include_usage: true } : undefined };
+      s.fakes.openai.autoTier = 'priority';
+      let usage: Answer['usage'];
+      try {
+        if (stream) {
+          const res = await fetch(`${s.t.url}/api/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+          const chunks = (await res.text()).split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)) as { usage?: Answer['usage']; service_tier?: string });
+          expect(chunks[0].service_tier).toBe('priority');
+          usage = chunks.find((c) => c.usage)!.usage!;
+        } else {
+          const res = await chatCall(key, body);
+          expect(res.status).toBe(200);
+          expect(res.body.service_tier).toBe('priority');
+          usage = res.body.usage;
+        }
+      } finally {
+        s.fakes.openai.autoTier = 'default';
+      }
+      // The provider's bill at priority prices, not the base-price hold it would be capped at.
+      const expected = part(usage.prompt_tokens, 3.5) + part(usage.completion_tokens, 14);
+      expect(usage.cost).toBe(nanosToUsd(expected));
+      await settled(user.id);
+      const [hold] = await holdsOf(user.id);
+      expect(BigInt(hold.amount)).toBeGreaterThanOrEqual(expected);
+      expect(BigInt(hold.actual!)).toBe(expected);
+    });
+
+    it('GPT-4.1 without a service_tier is held at the default tier, below the same request asking for auto', async () => {
+      const { user, key } = await s.payer(5);
+      const body = { model: 'openai/gpt-4.1', messages: [{ role: 'user', content: 'word '.repeat(2000) }], max_tokens: 100 };
+      expect((await chatCall(key, body)).status).toBe(200);
+      expect((await chatCall(key, { ...body, service_tier: 'auto' })).status).toBe(200);
+      await settled(user.id);
+      const [absent, auto] = await holdsOf(user.id);
+      // The default tier's prices: 2 and 8 USD per million against priority's 3.5 and 14.
+      expect(BigInt(absent.amount) * 35n).toBe(BigInt(auto.amount) * 20n);
+      expect(BigInt(absent.actual!)).toBe(BigInt(auto.actual!));
+    });
   });
 
   describe('the hold covers what the provider bills for every kind of input', () => {
@@ -157,6 +198,30 @@ describe('billing on the shipped catalog', () => {
       const part = (tokens: number, usdPerMillion: number) => (BigInt(tokens) * usdToNanos(usdPerMillion) + 999_999n) / 1_000_000n;
       const billed = part(prompt, 2) + part(completion, 8);
       // The provider's bill, not the hold it would otherwise be capped at.
+      expect(res.body.usage.cost).toBe(nanosToUsd(billed));
+      await settled(payer.id);
+      const [hold] = await holdsOf(payer.id);
+      expect(BigInt(hold.amount)).toBeGreaterThanOrEqual(billed);
+      expect(BigInt(hold.actual!)).toBe(billed);
+    });
+
+    // GPT-4o-mini counts an image's tokens about 33 times as gpt-4o does (2833 + 5667 a 512px tile).
+    const miniImages: [string, unknown][] = [
+      ['a high-detail image', { type: 'image_url', image_url: { url: png(2048, 768), detail: 'high' } }],
+      ['a small low-detail image', { type: 'image_url', image_url: { url: png(100, 100), detail: 'low' } }],
+      ['an image by URL (size unknown)', { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }],
+    ];
+    it.each(miniImages)('GPT-4o-mini: %s, at its own image token counts', async (_name, image) => {
+      const { user: payer, key } = await s.payer(5);
+      const res = await call<{ usage: { prompt_tokens: number; completion_tokens: number; cost: number } }>(s.t, 'POST', '/api/v1/chat/completions', {
+        key,
+        body: { model: 'openai/gpt-4o-mini', max_tokens: 20, messages: user([{ type: 'text', text: 'describe' }, image]) },
+      });
+      expect(res.status).toBe(200);
+      const { prompt_tokens: prompt, completion_tokens: completion } = res.body.usage;
+      expect(prompt).toBeGreaterThanOrEqual(2833);
+      const part = (tokens: number, usdPerMillion: number) => (BigInt(tokens) * usdToNanos(usdPerMillion) + 999_999n) / 1_000_000n;
+      const billed = part(prompt, 0.15) + part(completion, 0.6);
       expect(res.body.usage.cost).toBe(nanosToUsd(billed));
       await settled(payer.id);
       const [hold] = await holdsOf(payer.id);

@@ -106,7 +106,7 @@ models:${model('test/chat', ep('alpha', 'chat-a', 1, 2) + ep('beta', 'chat-b', 2
   )}${model('test/long-think', ep('alpha', 'think-300-gap-10', 0, 20))}${model('test/gappy', ep('alpha', 'gap-150', 1, 2))}${model('test/pricey-slow', ep('alpha', 'slow-400', 0, 20))}${model('test/pricey-full', ep('alpha', 'slow-300-bill-max', 0, 20))}${model(
     'test/pricey-long',
     ep('alpha', 'long', 0, 20),
-  )}${model('test/pricey-long-slow', ep('alpha', 'long-gap-20', 0, 20))}${model('test/embed', ep('alpha', 'embed-a', 0.02, 0), 'embedding')}${model('test/no-done', ep('alpha', 'no-done', 1, 2))}${model('test/hidden-think', ep('alpha', 'hidden-2000-usage-delay-500', 1, 20))}${model('test/slow-complete', ep('alpha', 'slow-1000', 1, 20))}${model('test/stall-short', ep('alpha', 'stall-800', 1, 20))}${model('test/gemini-embed', ep('gem-co', 'embed-g', 0.15, 0), 'embedding')}
+  )}${model('test/pricey-long-slow', ep('alpha', 'long-gap-20', 0, 20))}${model('test/flood', ep('alpha', 'flood-30000-gap-0', 0, 20))}${model('test/embed', ep('alpha', 'embed-a', 0.02, 0), 'embedding')}${model('test/no-done', ep('alpha', 'no-done', 1, 2))}${model('test/hidden-think', ep('alpha', 'hidden-2000-usage-delay-500', 1, 20))}${model('test/slow-complete', ep('alpha', 'slow-1000', 1, 20))}${model('test/stall-short', ep('alpha', 'stall-800', 1, 20))}${model('test/gemini-embed', ep('gem-co', 'embed-g', 0.15, 0), 'embedding')}${model('test/claude-ends-early', ep('claude-co', 'claude-ends-early', 3, 15))}
 `;
 }
 

@@ -5,9 +5,9 @@ import { readCatalogFile } from '../../src/catalog/catalog-file';
 import { usdToNanos } from '../../src/common/money/money';
 import { CreditsService } from '../../src/credits/credits.service';
 import { startFakeAnthropic } from './fake-upstreams/anthropic';
-import { FakeUpstream } from './fake-upstreams/common';
+import { FakeThinkingUpstream } from './fake-upstreams/common';
 import { startFakeGemini } from './fake-upstreams/gemini';
-import { startFakeOpenAi } from './fake-upstreams/openai';
+import { FakeOpenAiUpstream, startFakeOpenAi } from './fake-upstreams/openai';
 import { createKey, signUp, SignedUpUser } from './factories';
 import { createTestApp, TestApp, TestAppOptions } from './test-app';
 
@@ -15,7 +15,7 @@ export const SHIPPED_CATALOG = join(__dirname, '../../src/catalog/default-catalo
 
 export interface ShippedCatalogApp {
   t: TestApp;
-  fakes: { openai: FakeUpstream; anthropic: FakeUpstream; gemini: FakeUpstream };
+  fakes: { openai: FakeOpenAiUpstream; anthropic: FakeThinkingUpstream; gemini: FakeThinkingUpstream };
   /** A new user with `credits` USD and a key. */
   payer(credits: number): Promise<{ user: SignedUpUser; key: string; hash: string }>;
   close(): Promise<void>;

@@ -3,7 +3,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
 import { AppConfig, loadConfig } from '../../src/common/config/app-config';
-import { createHttpApp } from '../../src/common/http/http-app';
+import { createHttpApp, LISTEN_BACKLOG } from '../../src/common/http/http-app';
 import { AppLogger, createRootLogger } from '../../src/common/logging/app-logger';
 import { testEnv } from './test-env';
 
@@ -45,7 +45,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     config,
     logger,
   );
-  await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
+  await app.listen({ port: options.port ?? 0, host: '127.0.0.1', backlog: LISTEN_BACKLOG });
   const address = app.getHttpServer().address() as { port: number };
   return {
     app,

@@ -20,21 +20,30 @@ export class AppConfig {
     port: number;
     publicUrl: string;
     bodyLimitBytes: number;
+    smallBodyLimitBytes: number;
     trustProxy: boolean;
     shutdownGraceMs: number;
     serverTiming: boolean;
   };
-  readonly database: { url: string; poolMax: number; autoCreate: boolean; migrationsRun: boolean };
-  readonly redis: { url: string; keyPrefix: string };
+  readonly database: { url: string; poolMax: number; poolWaitMs: number; queryTimeoutMs: number; autoCreate: boolean; migrationsRun: boolean };
+  readonly redis: { url: string; keyPrefix: string; commandTimeoutMs: number };
   readonly log: { level: string };
   readonly workers: { enabled: boolean };
   /** Bearer token for the operator endpoints (metrics, health details); null when unset. */
   readonly ops: { token: string | null };
   readonly sessions: { ttlMs: number; secureCookie: boolean };
-  readonly rateLimits: { keyRpm: number; signUpsPerAddressPerHour: number };
+  readonly rateLimits: { keyRpm: number; signUpsPerAddressPerHour: number; keyConcurrent: number; userConcurrent: number };
   readonly catalog: { file: string | null };
   readonly mail: { smtpUrl: string | null; from: string; timeoutMs: number };
-  readonly upstream: { connectTimeoutMs: number; firstByteTimeoutMs: number; idleTimeoutMs: number; processingAfterMs: number; drainTimeoutMs: number };
+  readonly upstream: {
+    connectTimeoutMs: number;
+    firstByteTimeoutMs: number;
+    idleTimeoutMs: number;
+    processingAfterMs: number;
+    drainTimeoutMs: number;
+    writeStallMs: number;
+    maxStreamMs: number;
+  };
   readonly holds: { ttlMs: number; sweepIntervalMs: number };
   readonly stripe: { secretKey: string; webhookSecret: string; apiBase: string | null } | null;
   readonly topups: { feeBps: number; feeMinCents: number; minCents: number; maxCents: number };
@@ -55,6 +64,7 @@ export class AppConfig {
       port: vars.PORT,
       publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, ''),
       bodyLimitBytes: vars.BODY_LIMIT_BYTES,
+      smallBodyLimitBytes: vars.BODY_LIMIT_SMALL_BYTES,
       trustProxy: vars.TRUST_PROXY,
       shutdownGraceMs: vars.SHUTDOWN_GRACE_MS,
       serverTiming: vars.SERVER_TIMING,
@@ -62,15 +72,22 @@ export class AppConfig {
     this.database = {
       url: vars.DATABASE_URL,
       poolMax: vars.DATABASE_POOL_MAX,
+      poolWaitMs: vars.DATABASE_POOL_WAIT_MS,
+      queryTimeoutMs: vars.DATABASE_QUERY_TIMEOUT_MS,
       autoCreate: vars.DATABASE_AUTO_CREATE,
       migrationsRun: vars.MIGRATIONS_RUN,
     };
-    this.redis = { url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX };
+    this.redis = { url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX, commandTimeoutMs: vars.REDIS_COMMAND_TIMEOUT_MS };
     this.log = { level: vars.LOG_LEVEL };
     this.workers = { enabled: vars.WORKERS_ENABLED };
     this.ops = { token: vars.METRICS_TOKEN ?? null };
     this.sessions = { ttlMs: vars.SESSION_TTL_HOURS * 3_600_000, secureCookie: this.http.publicUrl.startsWith('https:') };
-    this.rateLimits = { keyRpm: vars.RATE_LIMIT_KEY_RPM, signUpsPerAddressPerHour: vars.SIGN_UPS_PER_ADDRESS_PER_HOUR };
+    this.rateLimits = {
+      keyRpm: vars.RATE_LIMIT_KEY_RPM,
+      signUpsPerAddressPerHour: vars.SIGN_UPS_PER_ADDRESS_PER_HOUR,
+      keyConcurrent: vars.KEY_MAX_CONCURRENT_REQUESTS,
+      userConcurrent: vars.USER_MAX_CONCURRENT_REQUESTS,
+    };
     this.catalog = { file: vars.CATALOG_FILE ?? null };
     this.mail = { smtpUrl: vars.SMTP_URL ?? null, from: vars.MAIL_FROM, timeoutMs: vars.MAIL_TIMEOUT_MS };
     this.upstream = {
@@ -79,6 +96,8 @@ export class AppConfig {
       idleTimeoutMs: vars.UPSTREAM_IDLE_TIMEOUT_MS,
       drainTimeoutMs: vars.UPSTREAM_DRAIN_TIMEOUT_MS,
       processingAfterMs: vars.STREAM_PROCESSING_AFTER_MS,
+      writeStallMs: vars.STREAM_WRITE_STALL_MS,
+      maxStreamMs: vars.STREAM_MAX_DURATION_MS,
     };
     this.holds = { ttlMs: vars.HOLD_TTL_MS, sweepIntervalMs: vars.HOLD_SWEEP_INTERVAL_MS };
     this.stripe = vars.STRIPE_SECRET_KEY

@@ -64,6 +64,18 @@ export class EnvVars {
   @Transform(toInt)
   DATABASE_POOL_MAX = 20;
 
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  @Transform(toInt)
+  DATABASE_POOL_WAIT_MS = 3000;
+
+  @IsInt()
+  @Min(100)
+  @Max(600000)
+  @Transform(toInt)
+  DATABASE_QUERY_TIMEOUT_MS = 15000;
+
   @IsBoolean()
   @Transform(toBool)
   DATABASE_AUTO_CREATE = true;
@@ -80,6 +92,12 @@ export class EnvVars {
   @Transform(trim)
   REDIS_KEY_PREFIX = 'sy';
 
+  @IsInt()
+  @Min(50)
+  @Max(60000)
+  @Transform(toInt)
+  REDIS_COMMAND_TIMEOUT_MS = 500;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   @Transform(trim)
   LOG_LEVEL = 'info';
@@ -89,6 +107,12 @@ export class EnvVars {
   @Max(104857600)
   @Transform(toInt)
   BODY_LIMIT_BYTES = 10485760;
+
+  @IsInt()
+  @Min(1024)
+  @Max(104857600)
+  @Transform(toInt)
+  BODY_LIMIT_SMALL_BYTES = 65536;
 
   @IsInt()
   @Min(0)
@@ -130,6 +154,18 @@ export class EnvVars {
   @Max(1000000)
   @Transform(toInt)
   SIGN_UPS_PER_ADDRESS_PER_HOUR = 10;
+
+  @IsInt()
+  @Min(0)
+  @Max(100000)
+  @Transform(toInt)
+  KEY_MAX_CONCURRENT_REQUESTS = 256;
+
+  @IsInt()
+  @Min(0)
+  @Max(100000)
+  @Transform(toInt)
+  USER_MAX_CONCURRENT_REQUESTS = 512;
 
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
@@ -209,6 +245,18 @@ export class EnvVars {
   STREAM_PROCESSING_AFTER_MS = 1000;
 
   @IsInt()
+  @Min(100)
+  @Max(3600000)
+  @Transform(toInt)
+  STREAM_WRITE_STALL_MS = 30000;
+
+  @IsInt()
+  @Min(1000)
+  @Max(86400000)
+  @Transform(toInt)
+  STREAM_MAX_DURATION_MS = 1800000;
+
+  @IsInt()
   @Min(1000)
   @Max(86400000)
   @Transform(toInt)
@@ -286,12 +334,16 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   PUBLIC_URL: 'Public base URL (OAuth issuer, links in pages). Default `http://localhost:<PORT>`.',
   DATABASE_URL: 'PostgreSQL connection URL. The database is created on start if it does not exist.',
   DATABASE_POOL_MAX: 'Connections in the pool of each process.',
+  DATABASE_POOL_WAIT_MS: 'Longest wait for a pool connection (or a new connection to Postgres); past it the request gets `503` with `Retry-After`.',
+  DATABASE_QUERY_TIMEOUT_MS: 'Client-side bound on every query (the server-side `statement_timeout` is 1 s shorter): a frozen or unreachable Postgres fails the request with `503` instead of hanging it.',
   DATABASE_AUTO_CREATE: 'Create the database on start when it is missing.',
   MIGRATIONS_RUN: 'Apply pending migrations on start (under an advisory lock, safe with many processes).',
   REDIS_URL: 'Redis URL, optionally with a database index (`redis://host:6379/2`).',
   REDIS_KEY_PREFIX: 'Prefix of every Redis key and Bull queue, so several deployments can share one Redis.',
+  REDIS_COMMAND_TIMEOUT_MS: 'Longest wait for a Redis command on a request path; past it the documented fallback applies (see Failure modes).',
   LOG_LEVEL: 'pino level: `fatal` … `trace`, or `silent`.',
   BODY_LIMIT_BYTES: 'Largest accepted request body; larger ones get 413.',
+  BODY_LIMIT_SMALL_BYTES: 'Largest body of every route other than inference (sign-up, sign-in, forms, OAuth, account APIs); larger ones get 413.',
   SHUTDOWN_GRACE_MS: 'On SIGTERM, how long in-flight requests may run before the process exits.',
   WORKERS_ENABLED: 'Run the queue processors in the HTTP process too (`false` when `src/worker.ts` runs separately).',
   TRUST_PROXY: 'Trust `X-Forwarded-*` headers from a reverse proxy.',
@@ -300,6 +352,8 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   SESSION_TTL_HOURS: 'Lifetime of a sign-in session (cookie `sy_session`; `Secure` when `PUBLIC_URL` is https).',
   RATE_LIMIT_KEY_RPM: 'Requests per minute per API key (`0` = no limit). `:free` models have their own fixed limits.',
   SIGN_UPS_PER_ADDRESS_PER_HOUR: 'Accounts one client address may create per hour, by the API or the form (`0` = no limit). Behind a proxy, set `TRUST_PROXY` so the address is the client\'s.',
+  KEY_MAX_CONCURRENT_REQUESTS: 'Inference requests one API key may have in flight in one gateway process (`0` = no limit); more get 429 with `Retry-After`.',
+  USER_MAX_CONCURRENT_REQUESTS: 'Inference requests one user (all keys and apps) may have in flight in one gateway process (`0` = no limit); more get 429 with `Retry-After`.',
   OIDC_ISSUER: 'OpenID Connect issuer URL for "sign in with …" (unset = email and password only). http only for loopback issuers.',
   OIDC_CLIENT_ID: 'Client id registered at the OpenID provider (required with `OIDC_ISSUER`).',
   OIDC_CLIENT_SECRET: 'Client secret registered at the OpenID provider (required with `OIDC_ISSUER`).',
@@ -315,6 +369,8 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   UPSTREAM_DRAIN_TIMEOUT_MS:
     "How long the gateway keeps reading a provider's answer after the client left, to learn what the provider bills for it. If it runs out before the usage is known, the request is billed its hold.",
   STREAM_PROCESSING_AFTER_MS: 'A stream whose provider has not answered by then starts (HTTP 200) and sends `: PROCESSING` comments while it waits; earlier failures are plain HTTP errors.',
+  STREAM_WRITE_STALL_MS: 'A streaming client that reads nothing for this long (its socket buffer stays full) is disconnected; the provider call ends and what was relayed is billed.',
+  STREAM_MAX_DURATION_MS: 'Longest a stream may run; then it ends with an error chunk, the provider call ends and what was relayed is billed.',
   HOLD_TTL_MS: 'A request hold with no sign of life for this long (its process died) is settled by the sweeper.',
   HOLD_SWEEP_INTERVAL_MS: 'How often the sweeper looks for such holds.',
   STRIPE_SECRET_KEY: 'Stripe secret key; unset = card top-ups disabled.',

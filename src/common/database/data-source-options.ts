@@ -26,9 +26,20 @@ export function dataSourceOptions(
     uuidExtension: 'pgcrypto',
     extra: {
       max: overrides.poolMax ?? config.database.poolMax,
-      connectionTimeoutMillis: 3000,
-      // Bound every statement so a stuck query cannot hold a pool slot (and money locks) forever.
-      statement_timeout: 30000,
+      // Bounds both the wait for a free pooled connection and opening a new one: past it the
+      // request gets a 503 with Retry-After (common/errors) instead of queueing without end.
+      connectionTimeoutMillis: config.database.poolWaitMs,
+      // Bound every statement so a stuck query cannot hold a pool slot (and money locks) forever:
+      // the server cancels it first; the client-side timeout covers a frozen or vanished server,
+      // which cannot cancel anything.
+      statement_timeout: Math.max(100, config.database.queryTimeoutMs - 1000),
+      query_timeout: config.database.queryTimeoutMs,
+      // A peer that vanished (host down, connection dropped by a firewall) is noticed on idle
+      // connections too, and such connections leave the pool instead of being handed out.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      // Idle connections are closed after a while, so a restart leaves few dead ones behind.
+      idleTimeoutMillis: 30_000,
     },
   };
 }

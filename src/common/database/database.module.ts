@@ -1,8 +1,11 @@
-import { Global, Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { Global, Module, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { AppLogger } from '../logging/app-logger';
 import { dataSourceOptions } from './data-source-options';
+import { dropBrokenConnections } from './connection-faults';
 import { PreparedSql } from './prepared-sql';
 
 /** The app's TypeORM connection. Feature modules register their own entities with forFeature. */
@@ -24,4 +27,12 @@ import { PreparedSql } from './prepared-sql';
   providers: [PreparedSql],
   exports: [PreparedSql],
 })
-export class DatabaseModule {}
+export class DatabaseModule implements OnModuleInit {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  onModuleInit(): void {
+    // TypeORM's Postgres driver keeps its pg Pool as `master` (there are no replicas here).
+    const pool = (this.dataSource.driver as unknown as { master?: Pool }).master;
+    if (pool) dropBrokenConnections(pool);
+  }
+}

@@ -45,6 +45,33 @@ describe('normaliseError', () => {
     expect(normaliseError(undefined).status).toBe(500);
   });
 
+  it('answers a dependency that is down, frozen or saturated with 503 and Retry-After, not 500', () => {
+    const driver = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
+    const cases = [
+      driver('timeout exceeded when trying to connect'),
+      driver('Query read timeout'),
+      driver('Connection terminated unexpectedly'),
+      driver('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'),
+      driver('terminating connection due to administrator command', '57P01'),
+      driver('the database system is starting up', '57P03'),
+      driver('Command timed out'),
+      driver('read ECONNRESET', 'ECONNRESET'),
+      Object.assign(new Error('Reached the max retries per request limit (which is 1).'), { name: 'MaxRetriesPerRequestError' }),
+      Object.assign(new Error('query failed'), { driverError: driver('the database system is starting up', '57P03') }),
+      // TypeORM's QueryFailedError keeps the driver's error.
+      Object.assign(new Error('query failed'), { driverError: driver('Query read timeout') }),
+    ];
+    for (const err of cases) {
+      const e = normaliseError(err);
+      expect(e).toMatchObject({ status: 503, code: 'service_unavailable', internal: true });
+      expect(Number(e.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    expect(normaliseError(new AppError('service_unavailable', 'Sign-in is unavailable')).headers['retry-after']).toBe('2');
+    // A query that is wrong is still ours to fix: a 500.
+    expect(normaliseError(driver('syntax error at or near "SELEC"', '42601')).status).toBe(500);
+    expect(normaliseError(driver('duplicate key', '23505')).status).toBe(500);
+  });
+
   it('every code maps to an error status', () => {
     for (const status of Object.values(ERROR_STATUS)) {
       expect(status).toBeGreaterThanOrEqual(400);

@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { AppError } from './app-error';
+import { DEPENDENCY_RETRY_AFTER_SECONDS, dependencyUnavailable, isDependencyUnavailable } from './dependency-errors';
 import { codeForStatus, ErrorCode } from './error-codes';
 
 /**
@@ -51,13 +52,18 @@ export function normaliseError(error: unknown): NormalisedError {
   if (error instanceof HttpException && error.cause && (error.cause as FrameworkError).code) {
     error = error.cause;
   }
+  // Postgres or Redis down, frozen or saturated: a 503 the client may retry, never a bare 500.
+  if (!(error instanceof AppError) && !(error instanceof HttpException) && isDependencyUnavailable(error)) {
+    error = dependencyUnavailable();
+  }
   if (error instanceof AppError) {
+    const retryAfter: Record<string, string> = error.status === 503 && !error.headers['retry-after'] ? { 'retry-after': String(DEPENDENCY_RETRY_AFTER_SECONDS) } : {};
     return {
       status: error.status,
       code: error.code,
       message: error.message,
       metadata: error.metadata,
-      headers: error.headers,
+      headers: { ...error.headers, ...retryAfter },
       internal: error.status >= 500,
     };
   }

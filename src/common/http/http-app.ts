@@ -7,7 +7,9 @@ import { pathOnly } from '../logging/redaction';
 import { AppLogger } from '../logging/app-logger';
 import { requestContext } from '../logging/request-context';
 import { MetricsService } from '../metrics/metrics.service';
+import { normaliseError, toEnvelope } from '../errors/error-envelope';
 import { HttpDrain } from './http-drain';
+import { LARGE_BODY_AFTER_AUTH, PreBodyAuthenticator } from './pre-body-auth';
 import { requestIdFor } from './request-id';
 
 /**
@@ -24,6 +26,12 @@ export function fromModule(module: DynamicModule): AppFactory {
   // abortOnError off: a failed start rejects, so main.ts can report it in one line and exit.
   return (adapter, options) => NestFactory.create<NestFastifyApplication>(module, adapter, { ...options, abortOnError: false });
 }
+
+/**
+ * Pending connections the kernel queues for the server (Node's default is 511): a burst of a few
+ * thousand fresh connections must wait for accept(), not be refused or reset.
+ */
+export const LISTEN_BACKLOG = 4096;
 
 /** Route config flag set by `AcceptsFormPosts`. */
 const FORM_POSTS = 'acceptsFormPosts';
@@ -61,6 +69,14 @@ function keepRawBodyFor(adapter: FastifyAdapter, prefixes: string[], bodyLimit: 
   });
 }
 
+function optional<T>(app: NestFastifyApplication, token: abstract new (...args: never[]) => T): T | null {
+  try {
+    return app.get(token as never, { strict: false }) as T;
+  } catch {
+    return null;
+  }
+}
+
 export async function createHttpApp(factory: AppFactory, config: AppConfig, logger: AppLogger): Promise<HttpApp> {
   const adapter = new FastifyAdapter({
     loggerInstance: logger.pino,
@@ -75,6 +91,12 @@ export async function createHttpApp(factory: AppFactory, config: AppConfig, logg
   });
   const fastify = adapter.getInstance();
   keepRawBodyFor(adapter, RAW_BODY_ROUTES, config.http.bodyLimitBytes);
+  // Only routes that authenticate before reading the body take large bodies; sign-up, sign-in,
+  // forms, OAuth and the account APIs are small.
+  fastify.addHook('onRoute', (route) => {
+    const large = (route.config as Record<string, unknown> | undefined)?.[LARGE_BODY_AFTER_AUTH] === true;
+    route.bodyLimit = large ? config.http.bodyLimitBytes : Math.min(config.http.smallBodyLimitBytes, config.http.bodyLimitBytes);
+  });
   const drain = new HttpDrain();
   drain.install(fastify);
   fastify.addHook('onRequest', (req, reply, done) => {
@@ -94,6 +116,20 @@ export async function createHttpApp(factory: AppFactory, config: AppConfig, logg
 
   // Our logger from the first line on, so even a failed start logs JSON, never Nest's console format.
   const app = await factory(adapter, { logger });
+
+  const preBodyAuth = optional(app, PreBodyAuthenticator);
+  if (preBodyAuth) {
+    fastify.addHook('onRequest', async (req, reply) => {
+      if ((req.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[LARGE_BODY_AFTER_AUTH] !== true) return;
+      try {
+        await preBodyAuth.authenticate(req);
+      } catch (err) {
+        const e = normaliseError(err);
+        // The body is never read: the connection closes after the answer instead of draining it.
+        await reply.status(e.status).headers({ ...e.headers, connection: 'close' }).send(toEnvelope(e));
+      }
+    });
+  }
 
   const metrics = app.get(MetricsService);
   const access = logger.child({ component: 'http' });

@@ -71,3 +71,15 @@ export function exitOnBootFailure(err: unknown, logger: AppLogger): void {
   logger.fatal({ err }, 'the application could not start');
   logger.pino.flush(() => process.exit(1));
 }
+
+/**
+ * Ends a process whose server could not listen (port taken, no permission): one line naming the
+ * address, exit 1, instead of staying alive without serving.
+ */
+export function exitOnListenFailure(err: unknown, where: { host: string; port: number }, logger: AppLogger): void {
+  const e = err as NodeJS.ErrnoException;
+  const reason =
+    e?.code === 'EADDRINUSE' ? 'is already in use' : e?.code === 'EACCES' ? 'needs privileges this process lacks' : `cannot be listened on (${e?.code ?? e?.message})`;
+  process.stderr.write(`Port ${where.port} on ${where.host} ${reason}\n`);
+  logger.pino.flush(() => process.exit(1));
+}

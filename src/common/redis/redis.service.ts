@@ -4,9 +4,18 @@ import { AppConfig } from '../config/app-config';
 import { AppLogger } from '../logging/app-logger';
 
 /**
+ * Delay before the next reconnection attempt: short and capped low, so a Redis that is back is
+ * used (and /health turns 200) within half a second, not after a long back-off. Reconnecting to
+ * an unreachable local server costs next to nothing.
+ */
+export const reconnectDelay = (attempt: number) => Math.min(attempt * 100, 500);
+
+/**
  * The process's Redis connection for rate limits, caches and pub/sub. Commands fail fast while
- * Redis is unreachable (no offline queue) instead of piling up; the client reconnects by itself.
- * Redis never holds money: see DESIGN.md.
+ * Redis is unreachable (no offline queue) and give up after REDIS_COMMAND_TIMEOUT_MS when it is
+ * frozen (connected but silent), so a request path waits at most that long; each caller has its
+ * fallback (README, Failure modes). The client reconnects by itself. Redis never holds money: see
+ * DESIGN.md.
  */
 @Injectable()
 export class RedisService implements OnApplicationShutdown {
@@ -21,9 +30,10 @@ export class RedisService implements OnApplicationShutdown {
       keyPrefix: this.prefix,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
+      commandTimeout: config.redis.commandTimeoutMs,
       connectTimeout: 2000,
       lazyConnect: false,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      retryStrategy: reconnectDelay,
     });
     this.client.on('error', (err: Error) => {
       // ioredis repeats the same error on every reconnect attempt; log each distinct one once.

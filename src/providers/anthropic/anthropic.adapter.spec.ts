@@ -509,6 +509,10 @@ describe('AnthropicAdapter.streamTranslator', () => {
     const t = adapter.streamTranslator();
     t.push(textStream[0]);
     expect(t.usage()).toMatchObject({ prompt_tokens: 125, completion_tokens: 1 });
+    // message_start's output count is a placeholder: the bill comes with message_delta.
+    expect(t.usageFinal?.()).toBe(false);
+    t.push(ev({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 7 } }));
+    expect(t.usageFinal?.()).toBe(true);
   });
 
   it('tolerates events without an `event:` name and uses data.type', () => {

@@ -205,6 +205,8 @@ export function mapStopReason(reason: string | null): FinishReason | null {
 
 class AnthropicStreamTranslator implements StreamTranslator {
   private counts: Counts | null = null;
+  /** message_delta carries the output count the message is billed; message_start's is a placeholder. */
+  private countsFinal = false;
   private finished = false;
   private failure: { message: string; code?: string } | null = null;
   private roleSent = false;
@@ -274,7 +276,10 @@ class AnthropicStreamTranslator implements StreamTranslator {
         break;
       }
       case 'message_delta': {
-        if (isObject(data.usage)) this.counts = usageCounts(this.counts ?? {}, data.usage);
+        if (isObject(data.usage)) {
+          this.counts = usageCounts(this.counts ?? {}, data.usage);
+          this.countsFinal = true;
+        }
         const delta = isObject(data.delta) ? data.delta : {};
         const reason = typeof delta.stop_reason === 'string' ? delta.stop_reason : null;
         if (reason) this.emit(out, {}, { finishReason: mapStopReason(reason), nativeFinishReason: reason });
@@ -300,6 +305,10 @@ class AnthropicStreamTranslator implements StreamTranslator {
 
   usage(): Usage | null {
     return this.counts ? toUsage(this.counts) : null;
+  }
+
+  usageFinal(): boolean {
+    return this.countsFinal;
   }
 
   done(): boolean {

@@ -407,6 +407,19 @@ describe('GeminiAdapter.streamTranslator', () => {
     expect(t.error()).toBeNull();
   });
 
+  it('the prompt count every chunk carries is not the final usage; the one with the finish reason is', () => {
+    const t = adapter.streamTranslator();
+    t.push({ event: null, data: JSON.stringify({ ...text('Hel'), usageMetadata: { promptTokenCount: 4, totalTokenCount: 4 } }) });
+    expect(t.usage()).toEqual({ prompt_tokens: 4, completion_tokens: 0, total_tokens: 4 });
+    expect(t.usageFinal?.()).toBe(false);
+    t.push({
+      event: null,
+      data: JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: '' }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 1, thoughtsTokenCount: 500, totalTokenCount: 505 } }),
+    });
+    expect(t.usageFinal?.()).toBe(true);
+    expect(t.usage()?.completion_tokens).toBe(501);
+  });
+
   it('thoughts as reasoning deltas', () => {
     const { deltas } = feed([
       { candidates: [{ content: { parts: [{ text: 'hmm', thought: true }] } }] },

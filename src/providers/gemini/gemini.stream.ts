@@ -5,6 +5,8 @@ import { callId, finish, readParts, usageFrom } from './gemini.response';
 /** Translates one streamGenerateContent (`alt=sse`) stream into canonical deltas. */
 export function geminiStreamTranslator(): StreamTranslator {
   let usage: Usage | null = null;
+  // Every chunk carries the prompt count; the chunk with the finish reason carries the bill.
+  let usageFinal = false;
   let done = false;
   let error: { message: string; code?: string } | null = null;
   let started = false;
@@ -33,13 +35,17 @@ export function geminiStreamTranslator(): StreamTranslator {
       }
       if (!isObject(chunk)) throw new AdapterError('stream event is not a JSON object');
       if (chunk.usageMetadata) usage = usageFrom(chunk.usageMetadata) ?? usage;
-      if (done) return [];
+      if (done) {
+        if (chunk.usageMetadata) usageFinal = true;
+        return [];
+      }
       const out: ChunkDelta[] = [];
       const candidates = Array.isArray(chunk.candidates) ? chunk.candidates : [];
       if (!candidates.length) {
         const block = isObject(chunk.promptFeedback) ? chunk.promptFeedback.blockReason : undefined;
         if (typeof block === 'string') {
           done = true;
+          if (chunk.usageMetadata) usageFinal = true;
           out.push({ delta: withRole({}), finishReason: 'content_filter', nativeFinishReason: block });
         }
         return out;
@@ -59,11 +65,13 @@ export function geminiStreamTranslator(): StreamTranslator {
       const raw = candidate?.finishReason;
       if (typeof raw === 'string') {
         done = true;
+        if (chunk.usageMetadata) usageFinal = true;
         out.push({ delta: withRole({}), finishReason: finish(raw, toolIndex > 0), nativeFinishReason: raw });
       }
       return out;
     },
     usage: () => usage,
+    usageFinal: () => usageFinal,
     done: () => done,
     error: () => error,
   };

@@ -8,6 +8,8 @@
  * - `cut`: streams message_start and two text deltas, then destroys the socket (no message_stop);
  *   not streaming: half a JSON body, then the socket is destroyed.
  * - `stream-error`: streams one text delta, then an `error` event (overloaded_error), no message_stop.
+ * - `ends-early`: streams message_start and every text delta, then ends the body cleanly, with
+ *   no message_delta (stop reason, billed usage) and no message_stop.
  * - `overloaded-first`: streams message_start, then an `error` event (overloaded_error) before any
  *   content block.
  * - `long`: 200 text deltas (`w0 `, `w1 `, ...) 5 ms apart; stops early when the client goes away.
@@ -17,7 +19,12 @@
  * - system prompt containing "JSON": text `{"ok":true}` (chunks '{"ok":', 'true}').
  * - default: text `Hello from fake-anthropic` (chunks 'Hello', ' from', ' fake-anthropic', 3 ms apart).
  * - with `thinking` enabled: a thinking block `Let me think it over.` (chunks 'Let me think',
- *   ' it over.', then a signature) before the text or tool block.
+ *   ' it over.', then a signature) before the text or tool block. Claude 4 models
+ *   (`claude-sonnet-4…`, `claude-opus-4…`) send that as the summary of a longer thinking, as
+ *   Anthropic's do, and bill `thinking.hiddenTokens` more output tokens (default 512, within the
+ *   budget) for it; their message_delta (stop reason and the billed usage) comes
+ *   `thinking.usageDelayMs` (default 300) after the answer. `hidden-<n>` and `usage-delay-<ms>` in
+ *   a model name do the same for any model with thinking.
  *
  * Usage: input_tokens = fakeInputTokens(body) (see below); output_tokens = number of non-empty
  * chunks sent, thinking included. A request with a `cache_control` (top level, or on a system,
@@ -28,7 +35,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import type { FakeUpstream, SeenRequest } from './common';
+import type { FakeThinkingUpstream, HiddenThinking, SeenRequest } from './common';
 
 export type { FakeUpstream, SeenRequest } from './common';
 
@@ -95,8 +102,9 @@ function systemText(system: unknown): string {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function startFakeAnthropic(): Promise<FakeUpstream> {
+export async function startFakeAnthropic(): Promise<FakeThinkingUpstream> {
   const seen: SeenRequest[] = [];
+  const thinkingKnobs: HiddenThinking = { hiddenTokens: 512, usageDelayMs: 300 };
   let counter = 0;
 
   const server = http.createServer((req, res) => {
@@ -179,7 +187,13 @@ export async function startFakeAnthropic(): Promise<FakeUpstream> {
     const jsonFragments = ['', '{"location":', '"Paris"}'];
     const toolId = `toolu_fake_${counter}`;
     const thinking = body.thinking?.type === 'enabled' ? FAKE_ANTHROPIC_THINKING : [];
-    const outputTokens = thinking.length + (kind === 'tool' ? jsonFragments.filter(Boolean).length : textChunks.length);
+    // Claude 4 streams a summary of its thinking and bills the whole of it.
+    const summarized = thinking.length > 0 && /^claude-(sonnet|opus)-4/.test(model);
+    const hiddenKnob = /hidden-(\d+)/.exec(model);
+    const budget = Number(body.thinking?.budget_tokens ?? Infinity);
+    const hidden = thinking.length ? Math.max(0, Math.min(hiddenKnob ? Number(hiddenKnob[1]) : summarized ? thinkingKnobs.hiddenTokens : 0, budget - thinking.length)) : 0;
+    const usageDelay = Number(/usage-delay-(\d+)/.exec(model)?.[1] ?? (summarized ? thinkingKnobs.usageDelayMs : 0));
+    const outputTokens = thinking.length + hidden + (kind === 'tool' ? jsonFragments.filter(Boolean).length : textChunks.length);
     const ttl = cacheTtl(body);
     const usageStart = ttl
       ? {
@@ -276,7 +290,16 @@ export async function startFakeAnthropic(): Promise<FakeUpstream> {
         }
       }
     }
+    if (model.includes('ends-early')) {
+      finished = true;
+      res.end();
+      return;
+    }
     send({ type: 'content_block_stop', index });
+    if (usageDelay) {
+      await sleep(usageDelay);
+      if (gone()) return;
+    }
     send({ type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } });
     send({ type: 'message_stop' });
     finished = true;
@@ -288,6 +311,7 @@ export async function startFakeAnthropic(): Promise<FakeUpstream> {
   return {
     url: `http://127.0.0.1:${port}/v1`,
     seen,
+    thinking: thinkingKnobs,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -16,6 +16,20 @@ export interface FakeUpstream {
   close(): Promise<void>;
 }
 
+/**
+ * What a fake bills for a thinking model's reasoning it does not send (Gemini 2.5's default
+ * thinking, Claude 4's summarized thinking), and how long after the visible answer its final usage
+ * comes. Set on a running fake, for models the fake treats as thinking ones by name.
+ */
+export interface HiddenThinking {
+  hiddenTokens: number;
+  usageDelayMs: number;
+}
+
+export interface FakeThinkingUpstream extends FakeUpstream {
+  thinking: HiddenThinking;
+}
+
 /** Knobs carried in the requested model name, shared by every fake upstream. */
 export interface Knobs {
   failStatus: number | null;

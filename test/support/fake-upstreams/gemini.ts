@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import type { FakeUpstream, SeenRequest } from './common';
+import type { FakeThinkingUpstream, HiddenThinking, SeenRequest } from './common';
 
 export type { FakeUpstream, SeenRequest } from './common';
 
@@ -21,9 +21,14 @@ export type { FakeUpstream, SeenRequest } from './common';
  * - `generationConfig.responseMimeType: application/json` → text `{"ok":true}` (one chunk);
  * - otherwise `Hello from fake-gemini`, one word per chunk (`Hello`, ` from`, ` fake-gemini`), 5 ms apart.
  * With `thinkingConfig.includeThoughts`, a thought part (`Thinking.`) comes first.
+ * Gemini 2.5 models (`gemini-2.5-…`) think unless `thinkingBudget` is 0, as Google's do: they bill
+ * `thinking.hiddenTokens` thought tokens (default 512; within the budget and `maxOutputTokens`)
+ * they never send, and their stream's last chunk (finishReason and the full usage, no text) comes
+ * `thinking.usageDelayMs` (default 300) after the answer. `hidden-<n>` and `usage-delay-<ms>` in a
+ * model name do the same for any model.
  *
  * Usage: promptTokenCount = ceil(characters of every `text` part in `systemInstruction` and
- * `contents` / 4); candidatesTokenCount = number of answer chunks; thoughtsTokenCount = 1 when a
+ * `contents` / 4); candidatesTokenCount = number of answer chunks; thoughtsTokenCount = the hidden thoughts, plus 1 when a
  * thought was sent. Streams carry the prompt count on every chunk and the full usage with the
  * finishReason on the last one.
  *
@@ -38,8 +43,9 @@ export type { FakeUpstream, SeenRequest } from './common';
 /** A parsed request body: loosely typed on purpose, the fake reads it defensively with `?.`. */
 type Body = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export async function startFakeGemini(): Promise<FakeUpstream> {
+export async function startFakeGemini(): Promise<FakeThinkingUpstream> {
   const seen: SeenRequest[] = [];
+  const thinking: HiddenThinking = { hiddenTokens: 512, usageDelayMs: 300 };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -94,6 +100,10 @@ export async function startFakeGemini(): Promise<FakeUpstream> {
     parts: Record<string, unknown>[];
     promptTokens: number;
     cut: boolean;
+    /** Thought tokens billed and never sent. */
+    hidden: number;
+    /** The wait before a separate last chunk with the finish reason and the usage (0: on the last part). */
+    usageDelay: number;
   }
 
   function plan(model: string, body: Body): Reply {
@@ -107,12 +117,19 @@ export async function startFakeGemini(): Promise<FakeUpstream> {
     else if (body?.generationConfig?.responseMimeType === 'application/json') parts = [{ text: '{"ok":true}' }];
     else if (model.includes('long')) parts = Array.from({ length: 200 }, (_, i) => ({ text: `w${i} ` }));
     else parts = ['Hello', ' from', ' fake-gemini'].map((text) => ({ text }));
-    return { thought, parts, promptTokens, cut };
+    const config = body?.generationConfig ?? {};
+    const thinks = /^gemini-2\.5/.test(model) && config.thinkingConfig?.thinkingBudget !== 0;
+    const hiddenKnob = /hidden-(\d+)/.exec(model);
+    let hidden = hiddenKnob ? Number(hiddenKnob[1]) : thinks ? thinking.hiddenTokens : 0;
+    if (typeof config.thinkingConfig?.thinkingBudget === 'number') hidden = Math.min(hidden, config.thinkingConfig.thinkingBudget);
+    if (typeof config.maxOutputTokens === 'number') hidden = Math.max(0, Math.min(hidden, config.maxOutputTokens - parts.length));
+    const usageDelay = Number(/usage-delay-(\d+)/.exec(model)?.[1] ?? (thinks ? thinking.usageDelayMs : 0));
+    return { thought, parts, promptTokens, cut, hidden, usageDelay };
   }
 
   const usage = (r: Reply, final: boolean): Record<string, number> => {
     if (!final) return { promptTokenCount: r.promptTokens, totalTokenCount: r.promptTokens };
-    const thoughts = r.thought ? 1 : 0;
+    const thoughts = (r.thought ? 1 : 0) + r.hidden;
     return {
       promptTokenCount: r.promptTokens,
       candidatesTokenCount: r.parts.length,
@@ -124,6 +141,8 @@ export async function startFakeGemini(): Promise<FakeUpstream> {
   /** The chunk list of a streamed reply: optional thought, then one chunk per part, the last with finishReason. */
   function streamChunks(model: string, r: Reply): Record<string, unknown>[] {
     const all = [...(r.thought ? [{ text: 'Thinking.', thought: true }] : []), ...r.parts];
+    // A delayed usage comes in a last chunk of its own, with the finish reason and no text.
+    if (r.usageDelay) all.push({ text: '' });
     return all.map((part, i) => {
       const last = i === all.length - 1;
       return {
@@ -156,7 +175,7 @@ export async function startFakeGemini(): Promise<FakeUpstream> {
     res.flushHeaders();
     const chunks = streamChunks(model, r);
     for (let i = 0; i < chunks.length; i++) {
-      if (i > 0 && !(await sleep(5, res))) return;
+      if (i > 0 && !(await sleep(i === chunks.length - 1 && r.usageDelay ? r.usageDelay : 5, res))) return;
       if (r.cut && i === 2) return selfCut(res);
       // Wait for the flush, so a cut right after it cannot swallow the chunk.
       await new Promise<void>((resolve) => res.write(`data: ${JSON.stringify(chunks[i])}\r\n\r\n`, () => resolve()));
@@ -190,6 +209,7 @@ export async function startFakeGemini(): Promise<FakeUpstream> {
   return {
     url: `http://127.0.0.1:${port}/v1beta`,
     seen,
+    thinking,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -25,8 +25,13 @@ function textsOf(body: { messages?: { content?: unknown }[] }): string[] {
   return out;
 }
 
-/** OpenAI's tile-based image tokens (gpt-4o): 85 + 170 a 512px tile after fitting 2048 and shortest side 768; 765 when the size is unknown. */
-function imageTokensOf(body: { messages?: { content?: unknown }[] }): number {
+/**
+ * OpenAI's tile-based image tokens: base + tile a 512px tile after fitting 2048 and shortest side
+ * 768 (gpt-4o: 85 + 170; gpt-4o-mini: 2833 + 5667, about 33 times as many); base + 4 tiles when the
+ * size is unknown, the base alone at `low` detail.
+ */
+function imageTokensOf(body: { messages?: { content?: unknown }[] }, model: string): number {
+  const [base, tile] = model.startsWith('gpt-4o-mini') ? [2833, 5667] : [85, 170];
   let tokens = 0;
   for (const m of body.messages ?? []) {
     if (!Array.isArray(m.content)) continue;
@@ -41,12 +46,12 @@ function imageTokensOf(body: { messages?: { content?: unknown }[] }): number {
         size = {};
       }
       const [w, h] = [size.width ?? 0, size.height ?? 0];
-      if (p.image_url?.detail === 'low') tokens += 85;
-      else if (!w || !h) tokens += 765;
+      if (p.image_url?.detail === 'low') tokens += base;
+      else if (!w || !h) tokens += base + 4 * tile;
       else {
         let s = Math.min(1, 2048 / Math.max(w, h));
         s *= Math.min(1, 768 / Math.min(w * s, h * s));
-        tokens += 85 + 170 * Math.ceil((w * s) / 512) * Math.ceil((h * s) / 512);
+        tokens += base + tile * Math.ceil((w * s) / 512) * Math.ceil((h * s) / 512);
       }
     }
   }
@@ -56,6 +61,11 @@ function imageTokensOf(body: { messages?: { content?: unknown }[] }): number {
 function error(res: http.ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: { message, type: 'fake_error', code: String(status) } }));
+}
+
+export interface FakeOpenAiUpstream extends FakeUpstream {
+  /** The tier an `auto` request is served at (set on a running fake): `default`, or `priority` as OpenAI may choose. */
+  autoTier: string;
 }
 
 export interface FakeOpenAiOptions {
@@ -71,17 +81,19 @@ export interface FakeOpenAiOptions {
  * `no-usage` (no usage in the response), `bill-max` (usage claims max_tokens output tokens), `gap-<ms>`
  * (time between streamed chunks), `sse-error-<status>-at-<n>` (streams n words, then an error event with
  * that code and no [DONE]; `sse-error-<status>-at-<n>-done`: the error event and [DONE] in one write), `sse-end-at-<n>` (streams n words, then ends the body without a finish or
- * [DONE]), `stall-<ms>` (waits that long after the role chunk), `think-<n>` (n reasoning chunks instead of FAKE_OPENAI_REASONING), `hidden-<n>` (n reasoning tokens billed in the usage but never sent; o-series model names `o<digit>…` get 512 and a 300 ms usage delay), `usage-delay-<ms>` (the usage chunk comes that long after the finish reason), `no-done` (a complete stream, finish reason and usage included, whose body ends without `data: [DONE]`). Tools in the request get a tool call; JSON mode gets
+ * [DONE]), `stall-<ms>` (waits that long after the role chunk), `flood-<n>` (n words of about 1 KB, as fast as the reader takes them, with `gap-0`), `think-<n>` (n reasoning chunks instead of FAKE_OPENAI_REASONING), `hidden-<n>` (n reasoning tokens billed in the usage but never sent; o-series model names `o<digit>…` get 512 and a 300 ms usage delay), `usage-delay-<ms>` (the usage chunk comes that long after the finish reason), `no-done` (a complete stream, finish reason and usage included, whose body ends without `data: [DONE]`). Tools in the request get a tool call; JSON mode gets
  * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word (and `top_logprobs` alternatives). A `reasoning_effort`
  * other than `none` gets FAKE_OPENAI_REASONING first (`message.reasoning`; streamed as `delta.reasoning`
  * chunks before any content or error). Usage: prompt = ceil(characters of the messages' text, the
- * tools and the response_format / 4) plus images as gpt-4o bills them (by size and detail, from a
- * data URL; 765 when unknown), completion = chunks sent (reasoning ones included, also as
+ * tools and the response_format / 4) plus images as OpenAI bills them (by size and detail, from a
+ * data URL; gpt-4o-mini's at its own, 33 times higher, counts), completion = chunks sent (reasoning ones included, also as
  * reasoning_tokens) plus a `prediction`'s tokens (billed as if all rejected). A request's `service_tier` comes back as the
- * response's (in every chunk when streaming), `auto` as `default`, as OpenAI reports the tier used.
+ * response's (in every chunk when streaming), `auto` as `autoTier` says (default `default`), as
+ * OpenAI reports the tier used.
  */
-export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeUpstream> {
-  return startJsonServer('/v1', async (req, res, body, seen: SeenRequest) => {
+export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeOpenAiUpstream> {
+  const fake: { upstream?: FakeOpenAiUpstream } = {};
+  const server = await startJsonServer('/v1', async (req, res, body, seen: SeenRequest) => {
     if (!req.headers.authorization?.startsWith('Bearer ')) return error(res, 401, 'missing API key');
     const path = (req.url ?? '').split('?')[0];
     const model: string = typeof body?.model === 'string' ? body.model : '';
@@ -111,16 +123,23 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
 
     // Billed as OpenAI bills: the messages' text, the tools and response_format schema, and images by size.
     const schemas = [body.tools, body.response_format].filter((v) => v !== undefined).map((v) => JSON.stringify(v));
-    const prompt = promptTokensOf([...textsOf(body), ...schemas]) + imageTokensOf(body);
+    const prompt = promptTokensOf([...textsOf(body), ...schemas]) + imageTokensOf(body, model);
     // A predicted output's tokens that the answer did not use are billed as completion tokens (all of them here, below).
     const predicted = typeof body.prediction?.content === 'string' ? promptTokensOf([body.prediction.content]) : 0;
     const tools = Array.isArray(body.tools) && body.tools.length > 0;
     const json = body.response_format?.type === 'json_object' || body.response_format?.type === 'json_schema';
-    const words = k.long ? Array.from({ length: 200 }, (_, i) => ` w${i}`) : json ? ['{"ok":', 'true}'] : WORDS;
+    const flood = /flood-(\d+)/.exec(model);
+    const words = flood
+      ? Array.from({ length: Number(flood[1]) }, (_, i) => ` w${i}${'x'.repeat(1000)}`)
+      : k.long
+        ? Array.from({ length: 200 }, (_, i) => ` w${i}`)
+        : json
+          ? ['{"ok":', 'true}']
+          : WORDS;
     const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
     const created = Math.floor(Date.now() / 1000);
     const top = Number(body.top_logprobs ?? 0);
-    const serviceTier: string | undefined = body.service_tier === 'auto' ? 'default' : body.service_tier;
+    const serviceTier: string | undefined = body.service_tier === 'auto' ? fake.upstream!.autoTier : body.service_tier;
     const toolCall = tools
       ? { id: 'call_fake_1', type: 'function', function: { name: body.tools[0].function.name, arguments: '{"location":"Paris"}' } }
       : null;
@@ -204,6 +223,16 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
           return;
         }
         if (gap) await sleep(gap);
+        // A flood waits for the reader, as a real server does, so a stalled gateway stalls it.
+        else if (flood && res.writableNeedDrain) {
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              res.off('drain', done).off('close', done);
+              resolve();
+            };
+            res.on('drain', done).on('close', done);
+          });
+        }
         chunk({ content: words[i] }, null, body.logprobs ? { content: [fakeLogprob(words[i], top)] } : null);
       }
       chunk({}, 'stop');
@@ -213,4 +242,6 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     // Some providers close a complete stream without the [DONE] sentinel.
     res.end(model.includes('no-done') ? '' : 'data: [DONE]\n\n');
   });
+  fake.upstream = Object.assign(server, { autoTier: 'default' });
+  return fake.upstream;
 }
