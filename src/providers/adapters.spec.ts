@@ -46,4 +46,12 @@ describe('Adapters: usage leaves every adapter billable', () => {
     expect(adapters.for('openai').embeddingsRequest).toBeDefined();
     expect(adapters.for('openai').streamTranslator().serviceTier).toBeDefined();
   });
+
+  it("every stream translator keeps its own optional methods (usageFinal: whether the usage read is the provider's bill)", () => {
+    for (const kind of ['anthropic', 'gemini'] as const) {
+      const t = adapters.for(kind).streamTranslator();
+      expect(typeof t.usageFinal).toBe('function');
+      expect(t.usageFinal!()).toBe(false);
+    }
+  });
 });

@@ -1,16 +1,29 @@
 import type { EmbeddingsResult, ProviderAdapter, StreamTranslator } from './types';
 import { billableUsage } from './usage';
 
-const billableStream = (t: StreamTranslator): StreamTranslator => ({
-  push: (event) => t.push(event),
-  usage: () => {
+/**
+ * The translator with its usage made billable. Everything else (serviceTier, usageFinal, whatever a
+ * translator adds later) is the translator's own, called on the translator itself, so no method is
+ * lost by being forgotten here.
+ */
+const billableStream = (t: StreamTranslator): StreamTranslator => {
+  const usage = () => {
     const u = t.usage();
     return u && billableUsage(u);
-  },
-  done: () => t.done(),
-  error: () => t.error(),
-  ...(t.serviceTier ? { serviceTier: () => t.serviceTier!() } : {}),
-});
+  };
+  // Bound once per method, not per chunk: push is called for every event of a stream.
+  const bound = new Map<PropertyKey, unknown>();
+  return new Proxy(t, {
+    get(target, prop) {
+      if (prop === 'usage') return usage;
+      if (bound.has(prop)) return bound.get(prop);
+      const value: unknown = Reflect.get(target, prop, target);
+      const own = typeof value === 'function' ? value.bind(target) : value;
+      if (typeof value === 'function') bound.set(prop, own);
+      return own;
+    },
+  });
+};
 
 const billableEmbeddings = (r: EmbeddingsResult): EmbeddingsResult => {
   const prompt = billableUsage({ prompt_tokens: r.usage.prompt_tokens, completion_tokens: 0, total_tokens: 0 }).prompt_tokens;
