@@ -46,6 +46,8 @@ function pruneOrphans() {
     for (const f of files(join(DIST, dir))) {
       const base = f.replace(/\.js\.map$|\.js$/, '');
       if (base === f) continue;
+      // A script copied as it is (the console's) has itself, not a .ts file, as its source.
+      if (existsSync(join(ROOT, relative(DIST, f)))) continue;
       const source = join(ROOT, `${relative(DIST, base)}.ts`);
       if (!existsSync(source)) rmSync(f, { force: true });
     }

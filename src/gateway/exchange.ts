@@ -196,21 +196,28 @@ export class Exchange {
   /**
    * Follows the client: when it leaves, the provider's answer is still read (relaying nothing) until
    * its usage is known or the drain timeout runs out, since the provider bills the request whether or not
-   * the client stays. `gone`: it left before anything listened for it (while the request waited for
-   * its key, a rate limit, the hold), so no provider call is started for it. The function to stop following.
+   * the client stays. `client.gone`: it left before anything listened for it (while the request
+   * waited for its key, a rate limit, the hold), so no provider call is started for it.
+   * `client.cut()`: the gateway itself closed the connection (a client that stopped reading), and
+   * the provider's work ends at once: what was read from it is billed, not drained. The function
+   * to stop following.
    */
-  followClient(raw: ServerResponse, gone: boolean): () => void {
+  followClient(raw: ServerResponse, client: { gone: boolean; cut?: () => boolean }): () => void {
     let drain: NodeJS.Timeout | undefined;
     const onClose = () => {
       if (raw.writableFinished || this.outcome.clientLeft) return;
       this.outcome.clientLeft = true;
+      if (client.cut?.()) {
+        this.abort.abort();
+        return;
+      }
       drain = setTimeout(() => {
         this.outcome.drainTimedOut = true;
         this.abort.abort();
       }, this.drainMs);
     };
     raw.on('close', onClose);
-    if (gone) onClose();
+    if (client.gone) onClose();
     return () => {
       raw.off('close', onClose);
       clearTimeout(drain);

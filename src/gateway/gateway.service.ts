@@ -96,7 +96,7 @@ export class GatewayService {
 
   /** A non-streaming answer: read whole, billed, returned for the controller to send. */
   private async answer(ex: Exchange, reply: FastifyReply): Promise<ChatCompletionJson | TextCompletionJson> {
-    const unfollow = ex.followClient(reply.raw, clientGone(reply));
+    const unfollow = ex.followClient(reply.raw, { gone: clientGone(reply) });
     try {
       ex.outcome.served = await this.caller.chat(ex, ex.init.chat!);
       ex.timing?.mark('upstream');
@@ -116,8 +116,8 @@ export class GatewayService {
 
   /** A streamed answer, written by the relay (the HTTP layer lets go of the response). */
   private async stream(ex: Exchange, reply: FastifyReply): Promise<undefined> {
-    const unfollow = ex.followClient(reply.raw, clientGone(reply));
     const writer = this.relay.open(ex, reply.raw);
+    const unfollow = ex.followClient(reply.raw, { gone: clientGone(reply), cut: () => writer.stalled });
     reply.hijack();
     try {
       const stopKeepAlive = this.relay.keepAlive(ex, writer);

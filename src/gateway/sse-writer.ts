@@ -31,6 +31,9 @@ export class SseWriter {
     return this.started;
   }
 
+  /** Whether the connection was closed because the client stopped reading (not by the client). */
+  stalled = false;
+
   get closed(): boolean {
     return this.raw.destroyed || this.raw.writableEnded;
   }
@@ -65,7 +68,13 @@ export class SseWriter {
     if (this.closed) return Promise.resolve();
     if (this.raw.write(text)) return Promise.resolve();
     return new Promise((resolve) => {
-      const stalled = this.stallMs > 0 ? setTimeout(() => this.raw.destroy(), this.stallMs) : undefined;
+      const stalled =
+        this.stallMs > 0
+          ? setTimeout(() => {
+              this.stalled = true;
+              this.raw.destroy();
+            }, this.stallMs)
+          : undefined;
       const done = () => {
         clearTimeout(stalled);
         this.raw.off('drain', done);

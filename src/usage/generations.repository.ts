@@ -8,6 +8,21 @@ import { GenerationEntity } from './entities/generation.entity';
 import { GenerationRecord } from './generation-record';
 import { ActivityAggregate, GenerationFilter, RollupFilter, GenerationLine, GenerationPosition, SeriesGroup, SeriesPoint, SeriesUnit } from './usage-queries';
 
+/**
+ * Each of a user's keys that has generations, with its newest one's time. A skip scan over
+ * ix_generations_user_key_created: one probe finds the user's next key, one reads its newest row,
+ * so the cost follows the number of keys, not of generations.
+ */
+export const LAST_USED_BY_KEY_SQL = `
+  WITH RECURSIVE used AS (
+    (SELECT key_id FROM generations WHERE user_id = $1 ORDER BY key_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT g.key_id FROM generations g WHERE g.user_id = $1 AND g.key_id > used.key_id ORDER BY g.key_id LIMIT 1)
+    FROM used WHERE used.key_id IS NOT NULL
+  )
+  SELECT key_id, (SELECT max(g.created_at) FROM generations g WHERE g.user_id = $1 AND g.key_id = used.key_id) AS last_at
+  FROM used WHERE key_id IS NOT NULL`;
+
 @Injectable()
 export class GenerationsRepository {
   constructor(@InjectRepository(GenerationEntity) private readonly generations: Repository<GenerationEntity>) {}
@@ -128,6 +143,12 @@ export class GenerationsRepository {
       },
       position: { at: r.at, id: r.id },
     }));
+  }
+
+  /** When each of the user's keys last made a request (its newest generation), by key id; unused keys are absent. */
+  async lastUsedByKey(userId: string): Promise<Map<string, Date>> {
+    const rows = await queryRows<{ key_id: string; last_at: Date }>(this.generations.manager, LAST_USED_BY_KEY_SQL, [userId]);
+    return new Map(rows.map((r) => [r.key_id, r.last_at]));
   }
 
   /** Spend, requests and tokens per bucket and group (UTC buckets), from the hourly sums. */

@@ -100,6 +100,14 @@ export class UsageService {
     return { lines: page.map((r) => r.line), next: rows.length > limit ? encodePosition(page[page.length - 1].position) : null };
   }
 
+  /**
+   * When each of the user's keys last made a request, by key id (absent: never). Read from the
+   * generation records, so a request shows once its record is written (shortly after it ends).
+   */
+  lastUsedByKey(userId: string): Promise<Map<string, Date>> {
+    return this.repo.lastUsedByKey(userId);
+  }
+
   series(filter: RollupFilter, unit: SeriesUnit, group: SeriesGroup): Promise<SeriesPoint[]> {
     return this.repo.series(filter, unit, group);
   }

@@ -92,8 +92,18 @@ export class ConsoleService {
   }
 
   async keysPage(actor: SessionPrincipal) {
-    const [own, appKeys] = await Promise.all([this.keys.list(actor, 0, true), this.apps.authorized(actor.userId)]);
-    return { keys: own, apps: appKeys };
+    const [own, appKeys, lastUsed] = await Promise.all([this.keys.list(actor, 0, true), this.apps.authorized(actor.userId), this.lastUsedByHash(actor.userId)]);
+    return { keys: own.map((k) => ({ ...k, last_used: lastUsed.get(k.hash) ?? null })), apps: appKeys };
+  }
+
+  /** Each used key's last request time, by key hash (the keys list names keys by hash, the records by id). */
+  private async lastUsedByHash(userId: string): Promise<Map<string, Date>> {
+    const byId = await this.usage.lastUsedByKey(userId);
+    const names = await this.keys.names(userId, [...byId.keys()]);
+    return new Map([...byId.entries()].flatMap(([id, at]) => {
+      const key = names.get(id);
+      return key ? [[key.hash, at] as const] : [];
+    }));
   }
 
   async limits(userId: string) {

@@ -166,6 +166,61 @@ describe('account mail: address verification and password reset', () => {
     expect((await call(t, 'POST', '/api/v1/password-resets/confirm', { body: { token: reset.searchParams.get('token'), password: NEW_PASSWORD } })).status).toBe(400);
   });
 
+  it('Settings: an unconfirmed address gets a "Send confirmation link" button that says what happened (sent, failed, too many, already verified), and a reset-by-email link', async () => {
+    const user = await signUp(t, 'settings-mail');
+    await smtp.next(user.email); // the sign-up mail
+    const browser = new Browser(base);
+    browser.cookies.set('sy_session', user.cookie.split('=')[1]);
+    const page = await (await browser.go('/settings')).text();
+    expect(page).toContain('<button type="submit">Send confirmation link</button>');
+    expect(page).toContain('href="/forgot-password"');
+    // The link leads to the reset form even while signed in.
+    const forgot = await browser.go('/forgot-password');
+    expect(forgot.status).toBe(200);
+    expect(await forgot.text()).toContain('name="email"');
+    const form = { csrf_token: hiddenFields(page).csrf_token };
+
+    // Without the form token nothing is sent.
+    expect((await browser.go('/settings/email-verification', { form: {} })).status).toBe(403);
+
+    const sent = await browser.go('/settings/email-verification', { form });
+    expect(sent.status).toBe(200);
+    expect(await sent.text()).toContain(`We sent a confirmation link to ${user.email}.`);
+    const link = linkIn(await smtp.next(user.email), '/verify-email');
+
+    smtp.refuseWith = 'mailbox unavailable';
+    try {
+      const failed = await browser.go('/settings/email-verification', { form });
+      expect(failed.status).toBe(503);
+      expect(failed.headers.get('retry-after')).toBeTruthy();
+      expect(await failed.text()).toContain('The mail server did not take the message');
+    } finally {
+      smtp.refuseWith = null;
+    }
+
+    // Five an hour per user (the sign-up mail included): the next answers 429 on the same page.
+    let limited: Response | null = null;
+    for (let i = 0; i < 6 && !limited; i++) {
+      const res = await browser.go('/settings/email-verification', { form });
+      if (res.status === 429) limited = res;
+      else expect(res.status).toBe(200);
+    }
+    expect(limited).not.toBeNull();
+    expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
+    const limitedHtml = await limited!.text();
+    expect(limitedHtml).toContain('Too many confirmation emails');
+    expect(limitedHtml).toContain('<h2 id="account-h">Account</h2>');
+
+    const confirmPage = await browser.go(link.pathname + link.search);
+    expect((await browser.go('/verify-email', { form: hiddenFields(await confirmPage.text()) })).status).toBe(200);
+    const verified = await (await browser.go('/settings')).text();
+    expect(verified).not.toContain('Send confirmation link');
+    expect(verified).toContain('href="/forgot-password"');
+    const already = await browser.go('/settings/email-verification', { form });
+    expect(already.status).toBe(200);
+    expect(await already.text()).toContain('Your address is already verified.');
+  });
+
   it('a wrong or malformed link shows an error page', async () => {
     for (const path of ['/verify-email?token=nope', `/reset-password?token=${'A'.repeat(43)}`, '/reset-password']) {
       const res = await fetch(`${base}${path}`);

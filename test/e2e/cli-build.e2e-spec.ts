@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { statSync, utimesSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { ROOT } from '../support/processes';
 
 /** `npm run <script> -- args`, as an operator types it; its time, exit code and output. */
@@ -13,6 +13,15 @@ function npmRun(script: string, args: string[]): { ms: number; code: number | nu
 const built = (file: string) => statSync(join(ROOT, 'dist', 'src', file));
 
 describe('npm run cli', () => {
+  it('copies every template, stylesheet and script of src into the build and keeps them (a .js asset is not an orphan)', () => {
+    expect(npmRun('build', []).code).toBe(0);
+    const assets = (readdirSync(join(ROOT, 'src'), { recursive: true, withFileTypes: true }) as { name: string; parentPath: string; isFile(): boolean }[])
+      .filter((e) => e.isFile() && !e.name.endsWith('.ts'))
+      .map((e) => relative(ROOT, join(e.parentPath, e.name)));
+    expect(assets).toContain(join('src', 'web', 'static', 'console.js'));
+    expect(assets.filter((f) => !existsSync(join(ROOT, 'dist', f)))).toEqual([]);
+  }, 240_000);
+
   it('runs the built CLI without rebuilding it, builds only when a source changed, and never removes the build', () => {
     // Whatever state the build is in, after this call it is current.
     expect(npmRun('cli', ['env:table']).code).toBe(0);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { GenerationsRepository } from '../../src/usage/generations.repository';
+import { GenerationsRepository, LAST_USED_BY_KEY_SQL } from '../../src/usage/generations.repository';
 import type { GenerationRecord } from '../../src/usage/generation-record';
 import { call, createKey, signUp, uniqueEmail } from '../support/factories';
 import { Browser, hiddenFields, PASSWORD, signedInBrowser } from '../support/oauth-browser';
@@ -122,6 +122,45 @@ describe('the end-user console (HTTP)', () => {
     expect(listed.body.data[0]).toMatchObject({ limit: 5, limit_reset: 'daily' });
   });
 
+  it("keys list: each key's last use, from its newest generation record, and \"Never\" for an unused key", async () => {
+    const user = await signUp(t, 'last-used');
+    const used = await createKey(t, { cookie: user.cookie }, { name: 'busy-key' });
+    await createKey(t, { cookie: user.cookie }, { name: 'idle-key' });
+    const [{ id: keyId }] = await t.app.get(GenerationsRepository)['generations'].query(`SELECT id FROM api_keys WHERE hash = $1`, [used.hash]);
+    await t.get(GenerationsRepository).insert([
+      record({ userId: user.id, keyId, createdAt: '2026-11-20T08:15:30.000Z' }),
+      record({ userId: user.id, keyId, createdAt: '2026-11-29T17:42:10.000Z', errorCode: 502 }),
+      record({ userId: user.id, keyId, createdAt: '2026-11-25T10:00:00.000Z' }),
+    ]);
+    const browser = new Browser(t.url);
+    browser.cookies.set('sy_session', user.cookie.split('=')[1]);
+    const html = await (await browser.go('/keys')).text();
+    expect(html).toContain('<th scope="col">Last used</th>');
+    const row = (name: string) => html.split('<tr>').find((r) => r.includes(`<td>${name}`)) ?? '';
+    expect(row('busy-key')).toContain('<td data-testid="last-used">2026-11-29 17:42 UTC</td>');
+    expect(row('idle-key')).toContain('<td data-testid="last-used">Never</td>');
+  });
+
+  it('the last-use lookup reads an index per key, never a scan of the user\'s generations', async () => {
+    const user = await signUp(t, 'last-used-plan');
+    const k = await createKey(t, { cookie: user.cookie }, { name: 'planned' });
+    const [{ id: keyId }] = await t.app.get(GenerationsRepository)['generations'].query(`SELECT id FROM api_keys WHERE hash = $1`, [k.hash]);
+    await t.get(GenerationsRepository).insert(Array.from({ length: 50 }, (_, i) => record({ userId: user.id, keyId, createdAt: new Date(Date.now() - i * 60_000).toISOString() })));
+    const repo = t.get(GenerationsRepository);
+    const lastUsed = await repo.lastUsedByKey(user.id);
+    expect(lastUsed.get(keyId)).toBeInstanceOf(Date);
+    const manager = repo['generations'].manager;
+    const plan = await manager.transaction(async (em) => {
+      // Whatever the table's size here, the plan must be able to answer from an index alone.
+      await em.query('SET LOCAL enable_seqscan = off');
+      await em.query('SET LOCAL enable_bitmapscan = off');
+      const rows: { 'QUERY PLAN': string }[] = await em.query(`EXPLAIN ${LAST_USED_BY_KEY_SQL}`, [user.id]);
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).not.toMatch(/Seq Scan|Sort/);
+    expect(plan).toContain('ix_generations_user_key_created');
+  });
+
   it('says plainly when card top-ups are not configured', async () => {
     const browser = await signedInBrowser(t, uniqueEmail('nostripe'));
     const html = await (await browser.go('/credits?amount=10')).text();
@@ -221,6 +260,16 @@ describe('the end-user console (HTTP)', () => {
     const odd = await browser.go('/logs?from=2026-13-45&to=2026-02-30');
     expect(odd.status).toBe(200);
     expect((await odd.text()).match(/href="\/logs\/gen-/g)).toHaveLength(50);
+  });
+
+  it('settings: "Send confirmation link" says plainly when this server cannot send mail', async () => {
+    const browser = await signedInBrowser(t, uniqueEmail('no-mail'));
+    const page = await (await browser.go('/settings')).text();
+    expect(page).toContain('Send confirmation link');
+    const res = await browser.go('/settings/email-verification', { form: { csrf_token: hiddenFields(page).csrf_token } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBeNull();
+    expect(await res.text()).toContain('This server is not set up to send email');
   });
 
   it('settings: a password change needs the current one and signs the other browsers out; sign out everywhere ends every session', async () => {

@@ -369,7 +369,7 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   UPSTREAM_DRAIN_TIMEOUT_MS:
     "How long the gateway keeps reading a provider's answer after the client left, to learn what the provider bills for it. If it runs out before the usage is known, the request is billed its hold.",
   STREAM_PROCESSING_AFTER_MS: 'A stream whose provider has not answered by then starts (HTTP 200) and sends `: PROCESSING` comments while it waits; earlier failures are plain HTTP errors.',
-  STREAM_WRITE_STALL_MS: 'A streaming client that reads nothing for this long (its socket buffer stays full) is disconnected; the provider call ends and what was relayed is billed.',
+  STREAM_WRITE_STALL_MS: 'A streaming client that reads nothing for this long (its socket buffer stays full) is disconnected; the provider call ends at once and what was read from it is billed.',
   STREAM_MAX_DURATION_MS: 'Longest a stream may run; then it ends with an error chunk, the provider call ends and what was relayed is billed.',
   HOLD_TTL_MS: 'A request hold with no sign of life for this long (its process died) is settled by the sweeper.',
   HOLD_SWEEP_INTERVAL_MS: 'How often the sweeper looks for such holds.',

@@ -18,6 +18,7 @@ export interface AttemptRecord {
 // The migration adds the summed columns as INCLUDE (TypeORM cannot express it).
 @Index('ix_generations_user_created_id', ['userId', 'createdAt', 'id'])
 @Index('ix_generations_key_created', ['keyId', 'createdAt'])
+@Index('ix_generations_user_key_created', ['userId', 'keyId', 'createdAt'])
 export class GenerationEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;
