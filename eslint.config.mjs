@@ -87,6 +87,20 @@ export default tseslint.config(
     },
   },
   {
+    // Routing owns routing: the gateway plans and reports through RouterService only.
+    files: ['src/gateway/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/routing/endpoint-health.service', '**/routing/sticky-sessions.service'], message: 'The gateway plans and reports through RouterService.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // One request's state travels as one object, not as a long list of positional arguments.
     files: ['src/**/*.ts'],
     rules: { 'max-params': ['error', 5] },
