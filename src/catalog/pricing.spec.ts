@@ -1,20 +1,10 @@
 import { usdToNanos } from '../common/money/money';
 import { affordableTokens, costOf, costSplit, holdPricesFor, maxCostOf } from './pricing';
+import { endpointPricing } from '../../test/support/pricing';
 import type { EndpointPricing } from './catalog.types';
 
 const perM = (usd: number) => usdToNanos(usd);
-const p = (o: Partial<EndpointPricing> = {}): EndpointPricing => ({
-  prompt: perM(2.5),
-  completion: perM(10),
-  request: 0n,
-  image: 0n,
-  cacheRead: null,
-  cacheWrite: null,
-  cacheWrite1h: null,
-  tiers: [],
-  serviceTiers: {},
-  ...o,
-});
+const p = (o: Partial<EndpointPricing> = {}): EndpointPricing => endpointPricing({ prompt: perM(2.5), completion: perM(10), ...o });
 
 describe('pricing', () => {
   it('prices each component and rounds each up to a whole nanodollar', () => {

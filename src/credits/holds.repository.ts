@@ -13,6 +13,11 @@ export interface NewHold {
   completionPrice: bigint;
 }
 
+/** What refused a hold: a user cap, the key (gone, disabled, expired or its limit), the balance. */
+export type HoldRefusal = 'user_cap' | 'key' | 'balance';
+
+const REFUSALS: Record<string, HoldRefusal> = { 'sy:user_cap': 'user_cap', 'sy:key': 'key', 'sy:balance': 'balance' };
+
 export interface OpenHold {
   id: string;
   amount: bigint;
@@ -37,9 +42,20 @@ const SETTLE_LATE = prepared('sy_settle_late', 'SELECT sy_settle_late($1, $2, $3
 export class HoldsRepository {
   constructor(private readonly sql: PreparedSql) {}
 
-  /** Raises P0001 `sy:user_cap`, `sy:key` or `sy:balance` (and holds nothing) when one refuses. */
-  async create(h: NewHold, now: Date, p: PeriodStarts): Promise<void> {
-    await this.sql.rows(HOLD, [h.id, h.userId, h.keyId, h.amount.toString(), h.promptCost.toString(), h.completionPrice.toString(), now, p.day, p.week, p.month]);
+  /**
+   * Null when held; what refused otherwise (holding nothing). The routine raises P0001 `sy:user_cap`,
+   * `sy:key` or `sy:balance` for a refusal: translated here, and only here.
+   */
+  async create(h: NewHold, now: Date, p: PeriodStarts): Promise<HoldRefusal | null> {
+    try {
+      await this.sql.rows(HOLD, [h.id, h.userId, h.keyId, h.amount.toString(), h.promptCost.toString(), h.completionPrice.toString(), now, p.day, p.week, p.month]);
+      return null;
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      const refusal = e.code === 'P0001' ? REFUSALS[e.message ?? ''] : undefined;
+      if (refusal) return refusal;
+      throw err;
+    }
   }
 
   /** False when the hold was settled already. Not inside a transaction: the procedure commits. */

@@ -2,7 +2,6 @@ import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common'
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
 import { AppLogger } from '../common/logging/app-logger';
-import { tokenCost } from '../common/money/money';
 import { RedisService } from '../common/redis/redis.service';
 import { CapsService, KeyLimit } from '../keys/caps.service';
 import type { LimitSource } from '../keys/keys.errors';
@@ -11,6 +10,7 @@ import { periodStarts } from '../keys/periods';
 import { HoldCursor, NewHold, HoldsRepository, OpenHold } from './holds.repository';
 import { accountCode, usageShardFor } from './ledger';
 import { LedgerService } from './ledger.service';
+import { sweptCost } from './swept-cost';
 
 export type BudgetSource = LimitSource | 'balance';
 
@@ -123,15 +123,10 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
   async hold(h: NewHold): Promise<void> {
     const now = this.clock.now();
     const p = periodStarts(now);
-    try {
-      await this.holds.create(h, now, p);
-    } catch (err) {
-      const e = err as { code?: string; message?: string };
-      if (e.code === 'P0001' && e.message === 'sy:user_cap') throw await this.caps.explainUserRefusal(h.userId, h.amount);
-      if (e.code === 'P0001' && e.message === 'sy:key') throw await this.caps.explainKeyRefusal(h.keyId, h.amount);
-      if (e.code === 'P0001' && e.message === 'sy:balance') throw await this.balanceError(h.userId);
-      throw err;
-    }
+    const refusal = await this.holds.create(h, now, p);
+    if (refusal === 'user_cap') throw await this.caps.explainUserRefusal(h.userId, h.amount);
+    if (refusal === 'key') throw await this.caps.explainKeyRefusal(h.keyId, h.amount);
+    if (refusal === 'balance') throw await this.balanceError(h.userId);
     // The heartbeat is written by beat() for every live hold; the sweeper only looks at holds
     // older than the TTL, long after the first beat.
     this.live.set(h.id, 0);
@@ -306,15 +301,12 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
     const swept: SweptHold[] = [];
     for (const [i, c] of candidates.entries()) {
       if (alive[i] !== null) continue;
-      const tokens = Math.max(0, Math.floor(Number(progress[i] ?? '0') || 0));
-      const handedOver = due[i] !== null && /^\d+$/.test(due[i]!);
+      const { cost: billed, tokens, handedOver } = sweptCost(c, progress[i], due[i]);
       if (handedOverOnly && !handedOver) {
         // Its cost expired unsettled: the TTL sweep bills it by what it relayed.
         if (due[i] === null) await this.redis.client.srem(HANDED_OVER_SET, c.id).catch(() => undefined);
         continue;
       }
-      const cost = handedOver ? BigInt(due[i]!) : c.promptCost + tokenCost(tokens, c.completionPrice);
-      const billed = cost < c.amount ? cost : c.amount;
       if (!(await this.settle(c.id, billed, 'swept'))) continue;
       if (handedOver) await this.forgetHandOver(c.id, true);
       swept.push({ id: c.id, cost: billed, amount: c.amount, tokens, handedOver, context: parseContext(contexts[i]) });

@@ -1,13 +1,11 @@
 import { AppError } from '../common/errors/app-error';
 import { ERROR_STATUS, ErrorCode } from '../common/errors/error-codes';
 import type { LimitSource } from '../keys/keys.errors';
-import { KeysErrors, LIMIT_SOURCES } from '../keys/keys.errors';
-
-export const isLimitSource = (v: unknown): v is LimitSource => LIMIT_SOURCES.includes(v as LimitSource);
+import { KeysErrors } from '../keys/keys.errors';
 
 /** A cap's refusal also says how many output tokens the request asked for and how many the cap allows. */
 export function withTokens(err: Error, requested: number, affordable: number): Error {
-  if (err instanceof AppError && isLimitSource(err.metadata.limit_source)) {
+  if (err instanceof AppError && err.reason === 'cap') {
     Object.assign(err.metadata, { requested_tokens: requested, affordable_tokens: affordable });
   }
   return err;

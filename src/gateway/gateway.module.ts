@@ -5,14 +5,18 @@ import { KeysModule } from '../keys/keys.module';
 import { ProvidersModule } from '../providers/providers.module';
 import { RoutingModule } from '../routing/routing.module';
 import { UsageModule } from '../usage/usage.module';
+import { Admission } from './admission';
 import { GatewayController } from './gateway.controller';
 import { GatewayService } from './gateway.service';
 import { InFlightLimits } from './in-flight-limits';
+import { RequestFinisher } from './request-finisher';
+import { StreamRelay } from './stream-relay';
+import { UpstreamCaller } from './upstream-caller';
 import { UserModelsController } from './user-models.controller';
 
 @Module({
   imports: [CatalogModule, RoutingModule, ProvidersModule, KeysModule, CreditsModule, UsageModule],
   controllers: [GatewayController, UserModelsController],
-  providers: [GatewayService, InFlightLimits],
+  providers: [GatewayService, Admission, UpstreamCaller, StreamRelay, RequestFinisher, InFlightLimits],
 })
 export class GatewayModule {}

@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { Clock } from '../common/clock/clock';
 import { rateLimitError } from '../common/errors/rate-limit-error';
 import { usdToNanos } from '../common/money/money';
 import { LimitRule, RateLimiter } from '../common/redis/rate-limiter';
+import { PurchaseHistory } from './purchase-history';
 
 /** OpenRouter's published limits for `:free` model variants. */
 export const FREE_MODELS = {
@@ -21,7 +22,13 @@ export class FreeModelLimits {
   constructor(
     private readonly limiter: RateLimiter,
     private readonly clock: Clock,
+    @Optional() private readonly purchases?: PurchaseHistory,
   ) {}
+
+  /** A `:free` request of this user counted against its limits (its tier by what it bought); throws the 429. */
+  async checkUser(userId: string): Promise<void> {
+    await this.check(userId, (await this.purchases?.purchasedNanos(userId)) ?? 0n);
+  }
 
   async check(userId: string, purchasedNanos: bigint): Promise<void> {
     const d = await this.limiter.hit([

@@ -40,10 +40,16 @@ export const KeysErrors = {
     new AppError('permission_denied', `A management key that expires cannot give a key a later expiry (or none): expires_at must be at most ${expiresAt.toISOString()}`),
   /** A cap, not the balance, refused: 403 naming it (`limit_source`) and, when known, by how much (USD). */
   limitExceeded: (source: LimitSource, shortfall?: LimitShortfall) =>
-    new AppError('permission_denied', limitMessage(source, shortfall), {
-      limit_source: source,
-      ...(shortfall
-        ? { limit: nanosToUsd(shortfall.limit), limit_remaining: nanosToUsd(shortfall.remaining), request_cost: nanosToUsd(shortfall.needed) }
-        : {}),
-    }),
+    new AppError(
+      'permission_denied',
+      limitMessage(source, shortfall),
+      {
+        limit_source: source,
+        ...(shortfall
+          ? { limit: nanosToUsd(shortfall.limit), limit_remaining: nanosToUsd(shortfall.remaining), request_cost: nanosToUsd(shortfall.needed) }
+          : {}),
+      },
+      {},
+      'cap',
+    ),
 };

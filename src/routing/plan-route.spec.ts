@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { endpointPricing } from '../../test/support/pricing';
 import type { CatalogView, EndpointDef, ModelDef, ProviderDef, ResolvedEndpoint } from '../catalog/catalog.types';
 import { normaliseError, toEnvelope } from '../common/errors/error-envelope';
 import { usdToNanos } from '../common/money/money';
@@ -76,17 +77,7 @@ function ep(m: ModelDef, slug: string, o: EpOpts = {}): ResolvedEndpoint {
     providerSlug: slug,
     upstreamModel: m.id.split('/')[1],
     variant: o.variant ?? null,
-    pricing: {
-      prompt: usdToNanos(o.prompt ?? '0'),
-      completion: usdToNanos(o.completion ?? '0'),
-      request: usdToNanos(o.request ?? '0'),
-      image: 0n,
-      cacheRead: null,
-      cacheWrite: null,
-      cacheWrite1h: null,
-      tiers: [],
-      serviceTiers: {},
-    },
+    pricing: endpointPricing({ prompt: usdToNanos(o.prompt ?? '0'), completion: usdToNanos(o.completion ?? '0'), request: usdToNanos(o.request ?? '0') }),
     imageTokens: null,
     contextLength: o.ctx ?? 8000,
     maxCompletionTokens: o.maxOut ?? 4000,
@@ -375,7 +366,7 @@ describe('planRoute: errors', () => {
     ['unknown sort', { provider: { sort: 'exacto' as 'price' } }, 400, 'invalid_request', /provider.sort/, {}],
   ];
 
-  it.each(cases)('%s', (_name, over, status, code, message, avail) => {
+  it.each(cases)('%s', (...[, over, status, code, message, avail]: (typeof cases)[number]) => {
     const p = run(over);
     if (p.ok) throw new Error(`expected an error, got ${JSON.stringify(outcome(p))}`);
     expect(p.error.status).toBe(status);

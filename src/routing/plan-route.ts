@@ -157,15 +157,10 @@ interface Caps {
   image?: bigint;
 }
 
-export function planRoute(
-  input: RouteInput,
-  catalog: Pick<CatalogView, 'model' | 'endpoints'>,
-  health: (e: ResolvedEndpoint) => EndpointHealth,
-  now: number,
-  rng: () => number,
-): RoutePlan {
+/** The plan for a request (the choices are in the header above); a planning error comes back as `{ ok: false }`. */
+export function planRoute(...args: Parameters<typeof plan>): RoutePlan {
   try {
-    return plan(input, catalog, health, now, rng);
+    return plan(...args);
   } catch (err) {
     if (err instanceof AppError) return { ok: false, error: err };
     throw err;
@@ -198,13 +193,13 @@ function plan(
   let stickyEndpoint: ResolvedEndpoint | null = null;
 
   for (const [i, t] of targets.entries()) {
-    const found = candidates(t, input, prefs, caps, catalog, input.models);
+    const found = candidates(t, input, prefs, caps, catalog);
     if (!found.ok) {
       firstError ??= found.error;
       continue;
     }
     const modelSort = t.parsed.suffix === 'nitro' ? 'throughput' : t.parsed.suffix === 'floor' ? 'price' : sortBy;
-    let list = orderWithinModel(found.list, modelSort, prefs, healthOf, now, rng);
+    let list = orderWithinModel(found.list, modelSort, prefs, { healthOf, now, rng });
     if (i === 0 && !nonEmpty(prefs.order) && input.sticky) {
       const sticky = input.sticky;
       const hit = list.find(
@@ -274,8 +269,8 @@ function candidates(
   prefs: ProviderPreferences,
   caps: Caps,
   catalog: Pick<CatalogView, 'endpoints'>,
-  requestedModels: string[],
 ): Candidates {
+  const requestedModels = input.models;
   const wantFree = t.parsed.suffix === 'free';
   const all = catalog.endpoints(t.model.id).filter((e) => (e.endpoint.variant === 'free') === wantFree);
   if (all.length === 0) {
@@ -349,7 +344,7 @@ function candidates(
     if (!applies) continue;
     const next = list.filter(keep);
     if (next.length === 0) {
-      return { ok: false, error: filteredError(reason, field, t.requested, input, requestedModels, list) };
+      return { ok: false, error: filteredError(reason, field, t.requested, input, list) };
     }
     list = next;
   }
@@ -362,16 +357,16 @@ function candidates(
   return { ok: true, list };
 }
 
-function orderWithinModel(
-  list: ResolvedEndpoint[],
-  sortBy: SortBy | null,
-  prefs: ProviderPreferences,
-  healthOf: (e: ResolvedEndpoint) => EndpointHealth,
-  now: number,
-  rng: () => number,
-): ResolvedEndpoint[] {
-  const arrange = (items: ResolvedEndpoint[]) =>
-    sortBy ? [...items].sort((a, b) => compareBy(sortBy, a, b, healthOf)) : loadBalance(items, healthOf, now, rng);
+/** What the order of equally eligible endpoints depends on besides the request: health, time, chance. */
+interface Conditions {
+  healthOf: (e: ResolvedEndpoint) => EndpointHealth;
+  now: number;
+  rng: () => number;
+}
+
+function orderWithinModel(list: ResolvedEndpoint[], sortBy: SortBy | null, prefs: ProviderPreferences, conditions: Conditions): ResolvedEndpoint[] {
+  const { healthOf } = conditions;
+  const arrange = (items: ResolvedEndpoint[]) => (sortBy ? [...items].sort((a, b) => compareBy(sortBy, a, b, healthOf)) : loadBalance(items, conditions));
   if (!nonEmpty(prefs.order)) return arrange(list);
   const order = prefs.order;
   const ranked = list.filter((e) => orderRank(e.provider, order) < Infinity);
@@ -383,12 +378,7 @@ function orderWithinModel(
 }
 
 /** OpenRouter's default: stable endpoints by 1/price²-weighted lottery, recently failing ones last by price. */
-function loadBalance(
-  list: ResolvedEndpoint[],
-  healthOf: (e: ResolvedEndpoint) => EndpointHealth,
-  now: number,
-  rng: () => number,
-): ResolvedEndpoint[] {
+function loadBalance(list: ResolvedEndpoint[], { healthOf, now, rng }: Conditions): ResolvedEndpoint[] {
   const stable: ResolvedEndpoint[] = [];
   const unstable: ResolvedEndpoint[] = [];
   for (const e of list) (isUnstable(healthOf(e), now) ? unstable : stable).push(e);
@@ -524,14 +514,13 @@ function filteredError(
   field: string,
   requested: string,
   input: RouteInput,
-  requestedModels: string[],
   before: ResolvedEndpoint[],
 ): AppError {
   const detail = PHRASES[reason](input, before);
   const code = reason.startsWith('data_policy:') ? 'privacy_restricted' : 'constraint_filtered';
   return new AppError('not_found', `No endpoints found that ${detail} (model ${shown(requested)})`, {
     availability: {
-      ...(availability(code, requestedModels).availability as object),
+      ...(availability(code, input.models).availability as object),
       excluded_by: [reason],
       constraint: { field, detail },
     },

@@ -1,10 +1,16 @@
 import { Module } from '@nestjs/common';
+import { CatalogModule } from '../catalog/catalog.module';
 import { EndpointHealthService } from './endpoint-health.service';
+import { RouterService } from './router.service';
 import { StickySessionsService } from './sticky-sessions.service';
 
-/** Routing state shared across gateway processes; the selection itself is the pure `planRoute`. */
+/**
+ * Routing for the gateway, through RouterService (plan, report); the health statistics and sticky
+ * sessions it keeps are shared across gateway processes. The selection itself is the pure `planRoute`.
+ */
 @Module({
-  providers: [EndpointHealthService, StickySessionsService],
-  exports: [EndpointHealthService, StickySessionsService],
+  imports: [CatalogModule],
+  providers: [EndpointHealthService, StickySessionsService, RouterService],
+  exports: [RouterService],
 })
 export class RoutingModule {}
