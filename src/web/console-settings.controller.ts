@@ -4,16 +4,18 @@ import { AppError } from '../common/errors/app-error';
 import { AcceptsFormPosts } from '../common/http/http-app';
 import { SessionsService } from '../users/sessions.service';
 import { UsersService } from '../users/users.service';
+import { ConsolePages, ConsoleRequest } from '../common/html/console-pages';
+import { sendSeeOther } from '../common/html/page-reply';
+import { field } from '../common/http/form-dto';
+import type { SessionPrincipal } from '../users/sessions.service';
 import { ConsoleService } from './console.service';
-import { ConsolePages, ConsoleRequest } from './console-pages';
-import { field } from './form-dto';
-import { sendSeeOther } from './page-reply';
+import { SETTINGS_NOTICES } from './notices';
 
 /** Settings (email, password, linked sign-in providers, sessions) and signing out. */
 @Controller()
 export class ConsoleSettingsController {
   constructor(
-    private readonly pages: ConsolePages,
+    private readonly pages: ConsolePages<SessionPrincipal>,
     private readonly console: ConsoleService,
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
@@ -70,7 +72,7 @@ export class ConsoleSettingsController {
     sendSeeOther(reply, '/sign-in', [await this.sessions.end(req.headers.cookie)]);
   }
 
-  private async page(c: ConsoleRequest, error?: string) {
-    return { nav: 'settings' as const, title: 'Settings', view: 'settings', status: error ? 400 : 200, error, data: await this.console.settings(c.session) };
+  private async page(c: ConsoleRequest<SessionPrincipal>, error?: string) {
+    return { nav: 'settings' as const, title: 'Settings', view: 'settings', notices: SETTINGS_NOTICES, status: error ? 400 : 200, error, data: await this.console.settings(c.session) };
   }
 }
