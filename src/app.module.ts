@@ -15,9 +15,11 @@ import { TopupsModule } from './credits/topups/topups.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { KeysModule } from './keys/keys.module';
 import { PurchaseHistory } from './keys/purchase-history';
+import { AppsService } from './oauth/apps.service';
 import { OAuthModule } from './oauth/oauth.module';
 import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
+import { AuthorizedApps } from './web/authorized-apps';
 import { WebModule } from './web/web.module';
 import { workerModules } from './worker.module';
 
@@ -29,8 +31,15 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config, logger),
-        // Ports a lower module declares and a higher one implements: keys asks what a user bought.
-        PortsModule.forRoot([{ provide: PurchaseHistory, useClass: Purchases }]),
+        // Ports a module declares and one it may not import implements: keys asks what a user bought
+        // (credits), the console's pages ask which apps a user authorized (oauth's app registry).
+        PortsModule.forRoot(
+          [
+            { provide: PurchaseHistory, useClass: Purchases },
+            { provide: AuthorizedApps, inject: [AppsService], useFactory: (apps: AppsService): AuthorizedApps => apps },
+          ],
+          [OAuthModule],
+        ),
         MetricsModule,
         HealthModule,
         UsersModule,

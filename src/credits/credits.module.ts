@@ -9,6 +9,8 @@ import { LedgerEntryEntity } from './entities/ledger-entry.entity';
 import { LedgerJournalEntity } from './entities/ledger-journal.entity';
 import { StripeEventEntity } from './entities/stripe-event.entity';
 import { TopupEntity } from './entities/topup.entity';
+import { ConsoleAccounts } from '../common/html/console-pages';
+import { ConsoleAccountsService } from './console-accounts.service';
 import { CreditsController } from './credits.controller';
 import { CreditsService } from './credits.service';
 import { HoldsRepository } from './holds.repository';
@@ -19,6 +21,7 @@ import { LedgerService } from './ledger.service';
 /**
  * Credits: the ledger, request holds, top-ups. Its Purchases implements keys' PurchaseHistory port,
  * bound at the composition root (AppModule), since keys cannot import credits (credits builds on keys).
+ * It also gives the console pages their signed-in account and balance (common/html's ConsoleAccounts).
  */
 @Module({
   imports: [
@@ -27,7 +30,7 @@ import { LedgerService } from './ledger.service';
     TypeOrmModule.forFeature([LedgerAccountEntity, LedgerJournalEntity, LedgerEntryEntity, CreditHoldEntity, TopupEntity, StripeEventEntity, DisputeEntity]),
   ],
   controllers: [CreditsController],
-  providers: [LedgerRepository, LedgerService, HoldsRepository, HoldsService, CreditsService],
-  exports: [LedgerService, HoldsService, CreditsService],
+  providers: [LedgerRepository, LedgerService, HoldsRepository, HoldsService, CreditsService, { provide: ConsoleAccounts, useClass: ConsoleAccountsService }],
+  exports: [LedgerService, HoldsService, CreditsService, ConsoleAccounts],
 })
 export class CreditsModule {}

@@ -4,8 +4,6 @@ import {
   parseLimitReset,
   parseLimitUsd,
   parseScope,
-  REPEATED,
-  single,
   STATE_MAX_LENGTH,
 } from './authorization-params';
 
@@ -70,12 +68,5 @@ describe('authorization request parameters', () => {
     expect(parseKeyLabel(undefined)).toBeNull();
     expect(parseKeyLabel('x'.repeat(201))).toBe('invalid');
     expect(parseKeyLabel('a\u0000b')).toBe('invalid');
-  });
-
-  it('single() tells absent, one and repeated parameters apart', () => {
-    expect(single({ a: 'x' }, 'a')).toBe('x');
-    expect(single({ a: ['x', 'y'] }, 'a')).toBe(REPEATED);
-    expect(single({}, 'a')).toBeUndefined();
-    expect(single(null, 'a')).toBeUndefined();
   });
 });

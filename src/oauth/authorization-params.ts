@@ -16,18 +16,6 @@ export const KEY_LABEL_MAX_LENGTH = 64;
 export const MAX_LIMIT_USD = 1_000_000;
 export const LIMIT_RESETS: readonly LimitReset[] = ['daily', 'weekly', 'monthly'];
 
-/** Marks a parameter sent more than once (RFC 6749 §3.1: parameters must not be repeated). */
-export const REPEATED = Symbol('repeated');
-
-/** One parameter of a parsed query or form: its value, undefined when absent, REPEATED when sent twice. */
-export function single(params: unknown, name: string): string | undefined | typeof REPEATED {
-  if (typeof params !== 'object' || params === null) return undefined;
-  const v = (params as Record<string, unknown>)[name];
-  if (v === undefined) return undefined;
-  if (typeof v === 'string') return v;
-  return REPEATED;
-}
-
 /** State: absent, or printable ASCII up to STATE_MAX_LENGTH (RFC 6749 VSCHAR). */
 export function isAcceptableState(state: string | undefined): boolean {
   return state === undefined || (state.length <= STATE_MAX_LENGTH && /^[\x20-\x7e]*$/.test(state));

@@ -3,12 +3,12 @@ import { timingSafeEqual } from 'node:crypto';
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
 import { randomToken, sha256Hex } from '../common/crypto/tokens';
+import { RETURN_TO_MAX_LENGTH } from '../common/html/return-to';
+import { REPEATED, single } from '../common/http/form-params';
 import { nanosToUsd } from '../common/money/money';
 import { LedgerService } from '../credits/ledger.service';
 import { SessionPrincipal, SessionsService } from '../users/sessions.service';
 import { UsersService } from '../users/users.service';
-import { ConsentView } from '../web/pages';
-import { RETURN_TO_MAX_LENGTH } from '../web/return-to';
 import { newClientId } from './apps.service';
 import {
   isAcceptableState,
@@ -17,9 +17,8 @@ import {
   parseLimitReset,
   parseLimitUsd,
   parseScope,
-  REPEATED,
-  single,
 } from './authorization-params';
+import { ConsentView } from './consent.page';
 import { OAuthAuthorizationRequestEntity, OAuthFlow } from './entities/authorization-request.entity';
 import { OAuthAppEntity } from './entities/oauth-app.entity';
 import { OAuthRepository } from './oauth.repository';

@@ -1,13 +1,15 @@
 import { Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AcceptsFormPosts } from '../common/http/http-app';
-import { sendPage, sendSeeOther } from '../web/page-reply';
-import { consentPage, errorPage } from '../web/pages';
+import { errorPage } from '../common/html/card-page';
+import { sendPage, sendSeeOther } from '../common/html/page-reply';
 import { AuthorizationService, AuthorizeOutcome } from './authorization.service';
+import { CONSENT_JS, consentPage } from './consent.page';
 
 /**
  * The browser side of both flows: `/auth` (OpenRouter-style, no registration), `/oauth/authorize`
- * (OAuth 2.1, registered clients) and the consent form they share. Answers are HTML pages or 303s.
+ * (OAuth 2.1, registered clients), the consent form they share and its script. Answers are HTML
+ * pages or 303s.
  */
 @Controller()
 export class AuthorizeController {
@@ -27,6 +29,11 @@ export class AuthorizeController {
   @AcceptsFormPosts()
   async consent(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     send(reply, await this.authorization.decide(req.body, req.headers.cookie));
+  }
+
+  @Get('assets/consent.js')
+  consentJs(@Res() reply: FastifyReply): void {
+    void reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(CONSENT_JS);
   }
 }
 

@@ -1,9 +1,14 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { join } from 'node:path';
+import { ConsolePages } from '../common/html/console-pages';
+import { HtmlModule } from '../common/html/html.module';
+import { viewsIn } from '../common/html/views';
 import { CreditsModule } from '../credits/credits.module';
 import { KeysModule } from '../keys/keys.module';
 import { UsersModule } from '../users/users.module';
 import { AppsController } from './apps.controller';
+import { AppsPageController } from './apps-page.controller';
 import { AppsService } from './apps.service';
 import { AuthorizationService } from './authorization.service';
 import { AuthorizeController } from './authorize.controller';
@@ -21,16 +26,19 @@ import { TokenService } from './token.service';
 /**
  * "Sign in with Switchyard": an OAuth 2.1 authorization server (authorization code + PKCE S256)
  * and OpenRouter's `/auth` flow on the same engine. What an app receives is an API key of the user,
- * labelled with the app and capped as the user chose.
+ * labelled with the app and capped as the user chose. Its pages: the consent page, and the
+ * console's Apps page (the apps a user authorized).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([OAuthAppEntity, OAuthAuthorizationRequestEntity, OAuthAuthorizationCodeEntity]), KeysModule, UsersModule, CreditsModule],
-  controllers: [AuthorizeController, TokenController, MetadataController, AppsController],
+  imports: [TypeOrmModule.forFeature([OAuthAppEntity, OAuthAuthorizationRequestEntity, OAuthAuthorizationCodeEntity]), KeysModule, UsersModule, CreditsModule, HtmlModule],
+  controllers: [AuthorizeController, TokenController, MetadataController, AppsController, AppsPageController],
   providers: [
     OAuthRepository,
     AppsService,
     AuthorizationService,
     TokenService,
+    ConsolePages,
+    viewsIn(join(__dirname, 'views')),
     {
       provide: OAuthSettings,
       inject: [AppConfig],

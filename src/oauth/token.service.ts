@@ -5,7 +5,7 @@ import { isStorableText } from '../common/database/text';
 import { AppLogger } from '../common/logging/app-logger';
 import { KeysService } from '../keys/keys.service';
 import { clientSecretMatches } from './apps.service';
-import { REPEATED, single } from './authorization-params';
+import { REPEATED, single } from '../common/http/form-params';
 import { OAuthFlow } from './entities/authorization-request.entity';
 import { OAuthAppEntity } from './entities/oauth-app.entity';
 import { ExchangeErrors, TokenErrors } from './oauth.errors';

@@ -7,16 +7,12 @@ import { UpdateKeyDto } from '../keys/dto/update-key.dto';
 import { CapsService } from '../keys/caps.service';
 import { KeysService } from '../keys/keys.service';
 import { usdToNanos } from '../common/money/money';
-import { AppsService } from '../oauth/apps.service';
+import { ConsolePages, ConsoleRequest } from '../common/html/console-pages';
+import { sendSeeOther } from '../common/html/page-reply';
+import { field, resetField, usdField, validateForm } from '../common/http/form-dto';
+import type { SessionPrincipal } from '../users/sessions.service';
 import { ConsoleService } from './console.service';
-import { ConsolePages, ConsoleRequest } from './console-pages';
-import { field, usdField, validateForm } from './form-dto';
-import { sendSeeOther } from './page-reply';
-
-const resetOf = (body: unknown) => {
-  const v = field(body, 'limit_reset');
-  return v === '' || v === 'none' ? null : v;
-};
+import { KEYS_NOTICES, LIMITS_NOTICES } from './notices';
 
 /** Expiry typed as a date (YYYY-MM-DD) means the end of that UTC day; empty means never. */
 function expiresOf(body: unknown): string | null {
@@ -25,15 +21,14 @@ function expiresOf(body: unknown): string | null {
   return /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T23:59:59Z` : v;
 }
 
-/** The console's keys, apps and limits forms, through the keys, caps and apps services. */
+/** The console's keys and limits forms, through the keys and caps services. */
 @Controller()
 export class ConsoleKeysController {
   constructor(
-    private readonly pages: ConsolePages,
+    private readonly pages: ConsolePages<SessionPrincipal>,
     private readonly console: ConsoleService,
     private readonly keys: KeysService,
     private readonly caps: CapsService,
-    private readonly apps: AppsService,
   ) {}
 
   @Get('keys')
@@ -48,7 +43,7 @@ export class ConsoleKeysController {
     const c = await this.pages.openForm(req, reply);
     if (!c) return;
     await this.pages.run(c, 'keys', async () => {
-      const form = { name: field(req.body, 'name'), limit: usdField(req.body, 'limit'), limit_reset: resetOf(req.body), expires_at: expiresOf(req.body) };
+      const form = { name: field(req.body, 'name'), limit: usdField(req.body, 'limit'), limit_reset: resetField(req.body, 'limit_reset'), expires_at: expiresOf(req.body) };
       const dto = await validateForm(CreateKeyDto, form);
       if (!dto.ok) return this.keysPage(c, { error: dto.message, status: 400, form });
       const created = await this.keys.create(c.session, dto.value);
@@ -93,40 +88,10 @@ export class ConsoleKeysController {
     if (!c) return;
     await this.pages.run(c, 'limits', async () => {
       const dto = await validateForm(UpdateCapsDto, { daily: usdField(req.body, 'daily'), weekly: usdField(req.body, 'weekly'), monthly: usdField(req.body, 'monthly') });
-      if (!dto.ok) return { nav: 'limits', title: 'Limits', view: 'limits', status: 400, error: dto.message, data: await this.console.limits(c.session.userId) };
+      if (!dto.ok) return { nav: 'limits', title: 'Limits', view: 'limits', notices: LIMITS_NOTICES, status: 400, error: dto.message, data: await this.console.limits(c.session.userId) };
       const nanos = (v: number | null | undefined) => (v === undefined || v === null ? null : usdToNanos(v));
       await this.caps.setUserCaps(c.session.userId, { daily: nanos(dto.value.daily), weekly: nanos(dto.value.weekly), monthly: nanos(dto.value.monthly) });
       sendSeeOther(reply, '/limits?done=limits-saved');
-    });
-  }
-
-  @Get('apps')
-  async appsList(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const c = await this.pages.open(req, reply);
-    if (c) await this.pages.run(c, 'apps', async () => ({ nav: 'apps', title: 'Authorized apps', view: 'apps', data: { apps: await this.console.appsPage(c.session.userId) } }));
-  }
-
-  @Post('apps/:id/cap')
-  @AcceptsFormPosts()
-  async appCap(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const c = await this.pages.openForm(req, reply);
-    if (!c) return;
-    await this.pages.run(c, 'apps', async () => {
-      const dto = await validateForm(UpdateKeyDto, { limit: usdField(req.body, 'limit'), limit_reset: resetOf(req.body) });
-      if (!dto.ok) return { nav: 'apps', title: 'Authorized apps', view: 'apps', status: 400, error: dto.message, data: { apps: await this.console.appsPage(c.session.userId) } };
-      await this.apps.setCap(c.session, id, { limit: dto.value.limit ?? null, limitReset: dto.value.limit_reset ?? null });
-      sendSeeOther(reply, '/apps?done=app-cap');
-    });
-  }
-
-  @Post('apps/:id/revoke')
-  @AcceptsFormPosts()
-  async revoke(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const c = await this.pages.openForm(req, reply);
-    if (!c) return;
-    await this.pages.run(c, 'apps', async () => {
-      await this.apps.revokeAuthorized(c.session.userId, id);
-      sendSeeOther(reply, '/apps?done=app-revoked');
     });
   }
 
@@ -141,8 +106,8 @@ export class ConsoleKeysController {
     });
   }
 
-  private async keysPage(c: ConsoleRequest, extra: { error?: string; status?: number; created?: { key: string; name: string }; form?: object } = {}) {
+  private async keysPage(c: ConsoleRequest<SessionPrincipal>, extra: { error?: string; status?: number; created?: { key: string; name: string }; form?: object } = {}) {
     const data = await this.console.keysPage(c.session);
-    return { nav: 'keys' as const, title: 'API keys', view: 'keys', status: extra.status, error: extra.error, data: { ...data, created: extra.created ?? null, form: extra.form ?? {} } };
+    return { nav: 'keys' as const, title: 'API keys', view: 'keys', notices: KEYS_NOTICES, status: extra.status, error: extra.error, data: { ...data, created: extra.created ?? null, form: extra.form ?? {} } };
   }
 }

@@ -5,16 +5,18 @@ import { AcceptsFormPosts } from '../common/http/http-app';
 import { AccountEmailService } from '../users/account-email.service';
 import { SessionsService } from '../users/sessions.service';
 import { UsersService } from '../users/users.service';
+import { ConsolePages, ConsoleRequest } from '../common/html/console-pages';
+import { sendSeeOther } from '../common/html/page-reply';
+import { field } from '../common/http/form-dto';
+import type { SessionPrincipal } from '../users/sessions.service';
 import { ConsoleService } from './console.service';
-import { ConsolePages, ConsoleRequest } from './console-pages';
-import { field } from './form-dto';
-import { sendSeeOther } from './page-reply';
+import { SETTINGS_NOTICES } from './notices';
 
 /** Settings (email, password, linked sign-in providers, sessions) and signing out. */
 @Controller()
 export class ConsoleSettingsController {
   constructor(
-    private readonly pages: ConsolePages,
+    private readonly pages: ConsolePages<SessionPrincipal>,
     private readonly console: ConsoleService,
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
@@ -106,8 +108,8 @@ export class ConsoleSettingsController {
     sendSeeOther(reply, '/sign-in', [await this.sessions.end(req.headers.cookie)]);
   }
 
-  private async page(c: ConsoleRequest, outcome: { error?: string; notice?: string; status?: number } = {}) {
+  private async page(c: ConsoleRequest<SessionPrincipal>, outcome: { error?: string; notice?: string; status?: number } = {}) {
     const status = outcome.status ?? (outcome.error ? 400 : 200);
-    return { nav: 'settings' as const, title: 'Settings', view: 'settings', status, error: outcome.error, notice: outcome.notice, data: await this.console.settings(c.session) };
+    return { nav: 'settings' as const, title: 'Settings', view: 'settings', notices: SETTINGS_NOTICES, status, error: outcome.error, notice: outcome.notice, data: await this.console.settings(c.session) };
   }
 }

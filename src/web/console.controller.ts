@@ -1,11 +1,13 @@
 import { Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AcceptsFormPosts } from '../common/http/http-app';
-import { sendSeeOther } from './page-reply';
-import { ActivityView, ConsoleService, LogsQuery } from './console.service';
-import { ConsolePages } from './console-pages';
-import { field } from './form-dto';
+import { ConsolePages } from '../common/html/console-pages';
+import { sendSeeOther } from '../common/html/page-reply';
+import { field } from '../common/http/form-dto';
 import { STRIPE_CHECKOUT_ORIGIN, TopupsService } from '../credits/topups/topups.service';
+import type { SessionPrincipal } from '../users/sessions.service';
+import { ActivityView, ConsoleService, LogsQuery } from './console.service';
+import { LIMITS_NOTICES } from './notices';
 
 type Q = Record<string, unknown>;
 const str = (q: Q, name: string): string | undefined => (typeof q[name] === 'string' ? (q[name] as string) : undefined);
@@ -21,7 +23,7 @@ function day(v: string | undefined): string | undefined {
 @Controller()
 export class ConsoleController {
   constructor(
-    private readonly pages: ConsolePages,
+    private readonly pages: ConsolePages<SessionPrincipal>,
     private readonly console: ConsoleService,
     private readonly topups: TopupsService,
   ) {}
@@ -76,7 +78,7 @@ export class ConsoleController {
   @Get('limits')
   async limits(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const c = await this.pages.open(req, reply);
-    if (c) await this.pages.run(c, 'limits', async () => ({ nav: 'limits', title: 'Limits', view: 'limits', data: await this.console.limits(c.session.userId) }));
+    if (c) await this.pages.run(c, 'limits', async () => ({ nav: 'limits', title: 'Limits', view: 'limits', notices: LIMITS_NOTICES, data: await this.console.limits(c.session.userId) }));
   }
 
   @Get('activity')

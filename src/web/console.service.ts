@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CatalogService } from '../catalog/catalog.service';
 import { Clock } from '../common/clock/clock';
+import { format } from '../common/html/format';
 import { nanosToUsd } from '../common/money/money';
 import { CreditsService } from '../credits/credits.service';
 import { TopupsService } from '../credits/topups/topups.service';
@@ -9,11 +10,10 @@ import { KeysService } from '../keys/keys.service';
 import type { SessionPrincipal } from '../users/sessions.service';
 import { SessionsService } from '../users/sessions.service';
 import { UsersService } from '../users/users.service';
-import { AppsService } from '../oauth/apps.service';
 import { UsageService } from '../usage/usage.service';
 import type { GenerationFilter, SeriesGroup, SeriesUnit } from '../usage/usage-queries';
+import { AuthorizedApps } from './authorized-apps';
 import { buildChart, Chart } from './chart';
-import { format } from './format';
 
 /** Preset top-up amounts (USD) offered as one-click choices next to the custom amount. */
 export const TOPUP_PRESETS = [10, 25, 50, 100];
@@ -59,18 +59,12 @@ export class ConsoleService {
     private readonly keys: KeysService,
     private readonly caps: CapsService,
     private readonly usage: UsageService,
-    private readonly apps: AppsService,
+    private readonly apps: AuthorizedApps,
     private readonly catalog: CatalogService,
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
     private readonly clock: Clock,
   ) {}
-
-  /** What the layout shows on every page: who is signed in and their balance. */
-  async frame(userId: string) {
-    const [user, balance] = await Promise.all([this.users.get(userId), this.credits.summary(userId)]);
-    return { user, balance, f: format };
-  }
 
   async overview(userId: string) {
     const [limits, recent, apps] = await Promise.all([this.limits(userId), this.usage.list({ userId }, 5), this.apps.authorized(userId)]);
@@ -206,10 +200,6 @@ export class ConsoleService {
       appName: g.app_id ? ((await this.apps.names([g.app_id])).get(g.app_id) ?? null) : null,
       attempts: g.provider_responses.map((a, i) => ({ ...a, n: i + 1, share: Math.round((a.latency_ms / maxLatency) * 100) })),
     };
-  }
-
-  appsPage(userId: string) {
-    return this.apps.authorized(userId);
   }
 
   models(q: string) {

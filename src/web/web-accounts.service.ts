@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { isEmail } from 'class-validator';
 import { isStorableText } from '../common/database/text';
 import { AppError } from '../common/errors/app-error';
-import { REPEATED, single } from '../oauth/authorization-params';
+import { safeReturnTo } from '../common/html/return-to';
+import { REPEATED, single } from '../common/http/form-params';
 import { AccountEmailService, LinkInfo } from '../users/account-email.service';
 import { SessionsService } from '../users/sessions.service';
 import { UsersService } from '../users/users.service';
-import { safeReturnTo } from './return-to';
 
 export interface AccountRequest {
   form: unknown;

@@ -1,24 +1,13 @@
 import { Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errorPage } from '../common/html/card-page';
+import { FormCsrf } from '../common/html/form-csrf';
+import { Html } from '../common/html/html';
+import { sendPage, sendSeeOther } from '../common/html/page-reply';
+import { safeReturnTo } from '../common/html/return-to';
+import { single } from '../common/http/form-params';
 import { AcceptsFormPosts } from '../common/http/http-app';
-import { single } from '../oauth/authorization-params';
-import { FormCsrf } from './form-csrf';
-import { Html } from './html';
-import { sendPage, sendSeeOther } from './page-reply';
-import {
-  AccountFormView,
-  CONSENT_JS,
-  EmailLinkView,
-  errorPage,
-  forgotPasswordPage,
-  noticePage,
-  resetPasswordPage,
-  signInPage,
-  signUpPage,
-  SITE_CSS,
-  verifyEmailPage,
-} from './pages';
-import { safeReturnTo } from './return-to';
+import { AccountFormView, EmailLinkView, forgotPasswordPage, noticePage, resetPasswordPage, signInPage, signUpPage, verifyEmailPage } from './pages';
 import { AccountOutcome, WebAccountsService } from './web-accounts.service';
 
 /** Server-rendered sign-in and sign-up: the first pages of the end-user site. */
@@ -105,16 +94,6 @@ export class WebController {
       return;
     }
     sendPage(reply, errorPage('Link not valid', outcome.error), { status: outcome.status });
-  }
-
-  @Get('assets/web.css')
-  css(@Res() reply: FastifyReply): void {
-    void reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(SITE_CSS);
-  }
-
-  @Get('assets/consent.js')
-  consentJs(@Res() reply: FastifyReply): void {
-    void reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(CONSENT_JS);
   }
 
   private form(

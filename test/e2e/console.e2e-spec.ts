@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { GenerationsRepository, LAST_USED_BY_KEY_SQL } from '../../src/usage/generations.repository';
 import type { GenerationRecord } from '../../src/usage/generation-record';
 import { call, createKey, signUp, uniqueEmail } from '../support/factories';
-import { Browser, hiddenFields, PASSWORD, signedInBrowser } from '../support/oauth-browser';
+import { authorizeAndDecide, Browser, hiddenFields, PASSWORD, pkcePair, signedInBrowser } from '../support/oauth-browser';
 import { createTestApp, TestApp } from '../support/test-app';
 import { testRedisPrefix } from '../support/test-env';
 
@@ -99,6 +99,48 @@ describe('the end-user console (HTTP)', () => {
     expect(res.status).toBe(403);
     const keys = await call<{ data: unknown[] }>(t, 'GET', '/api/v1/keys', { cookie: `sy_session=${browser.cookies.get('sy_session')}` });
     expect(keys.body.data).toEqual([]);
+  });
+
+  it('Apps: lists an authorized app, changes its limit (checked by the keys API rules) and revokes it', async () => {
+    const browser = await signedInBrowser(t, uniqueEmail('apps'));
+    const { verifier, challenge } = pkcePair();
+    const auth = new URLSearchParams({ callback_url: 'https://app.example.test/cb', code_challenge: challenge, code_challenge_method: 'S256', key_label: 'Apps Page' });
+    const callback = await authorizeAndDecide(browser, `/auth?${auth.toString()}`, { limit: '3' });
+    const exchanged = await call<{ key: string }>(t, 'POST', '/api/v1/auth/keys', { body: { code: callback.searchParams.get('code'), code_verifier: verifier, code_challenge_method: 'S256' } });
+    expect(exchanged.status).toBe(200);
+    const appKey = exchanged.body.key;
+
+    const page = await browser.go('/apps');
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<h1>Authorized apps</h1>');
+    expect(html).toContain('app.example.test');
+    expect(html).toMatch(/<a href="\/apps" aria-current="page">Apps<\/a>/);
+    const token = hiddenFields(html).csrf_token;
+    const appId = /action="\/apps\/([0-9a-f-]{36})\/cap"/.exec(html)![1];
+
+    const bad = await browser.go(`/apps/${appId}/cap`, { form: { csrf_token: token, limit: '-3', limit_reset: 'none' } });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('Limit must be a number of USD');
+    const forged = await browser.go(`/apps/${appId}/cap`, { form: { limit: '100', limit_reset: 'none' } });
+    expect(forged.status).toBe(403);
+
+    const capped = await browser.go(`/apps/${appId}/cap`, { form: { csrf_token: token, limit: '1', limit_reset: 'weekly' } });
+    expect(capped.status).toBe(303);
+    expect(capped.headers.get('location')).toBe('/apps?done=app-cap');
+    expect(await (await browser.go('/apps?done=app-cap')).text()).toMatch(/role="status">The app(&#39;|')s limit was changed\.</);
+    const info = await call<{ data: { limit: number; limit_reset: string } }>(t, 'GET', '/api/v1/key', { key: appKey });
+    expect({ limit: info.body.data.limit, reset: info.body.data.limit_reset }).toEqual({ limit: 1, reset: 'weekly' });
+
+    const revoked = await browser.go(`/apps/${appId}/revoke`, { form: { csrf_token: token } });
+    expect(revoked.status).toBe(303);
+    expect(revoked.headers.get('location')).toBe('/apps?done=app-revoked');
+    const after = await (await browser.go('/apps?done=app-revoked')).text();
+    expect(after).toMatch(/role="status">The app(&#39;|')s keys were revoked/);
+    expect(after).toContain('You have not authorized any app.');
+    const again = await browser.go(`/apps/${appId}/revoke`, { form: { csrf_token: token } });
+    expect(again.status).toBe(404);
+    expect(await again.text()).toContain('No authorized app with this id');
   });
 
   it('shows a new key exactly once, validated by the keys API rules', async () => {

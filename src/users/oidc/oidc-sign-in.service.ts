@@ -4,6 +4,7 @@ import { Clock } from '../../common/clock/clock';
 import { AppConfig } from '../../common/config/app-config';
 import { randomToken, sha256Hex } from '../../common/crypto/tokens';
 import { rateLimitError } from '../../common/errors/rate-limit-error';
+import { safeReturnTo } from '../../common/html/return-to';
 import { readCookie, serializeCookie } from '../../common/http/cookies';
 import { RateLimiter } from '../../common/redis/rate-limiter';
 import { RedisService } from '../../common/redis/redis.service';
@@ -16,7 +17,6 @@ import { OidcClient } from './oidc.client';
 export const OIDC_COOKIE = 'sy_oidc';
 const OIDC_COOKIE_PATH = '/auth/oidc';
 const ATTEMPT_TTL_SECONDS = 600;
-const RETURN_TO_MAX_LENGTH = 2000;
 const TEN_MINUTES = 600_000;
 
 interface Attempt {
@@ -39,18 +39,6 @@ export interface OidcCallbackParams {
 export interface OidcRedirect {
   location: string;
   setCookies: string[];
-}
-
-/**
- * Where to send the browser after signing in: a path on this site, else `/`. Anything a browser could
- * read as another origin is refused: `//host`, backslashes (`/\host`), and control characters, which
- * browsers strip (`/\t/host`). Only printable ASCII is kept so the value is a safe Location header.
- */
-export function sanitizeReturnTo(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > RETURN_TO_MAX_LENGTH) return '/';
-  if (!value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return '/';
-  if (!/^[\x21-\x7e]+$/.test(value)) return '/';
-  return value;
 }
 
 /** "Sign in with <provider>": authorization code flow with PKCE, state and nonce. */
@@ -84,7 +72,7 @@ export class OidcSignInService {
     const attempt: Attempt = {
       codeVerifier: request.codeVerifier,
       nonce: request.nonce,
-      returnTo: sanitizeReturnTo(returnTo),
+      returnTo: safeReturnTo(returnTo),
       binding: sha256Hex(binding),
     };
     try {
@@ -158,7 +146,7 @@ export class OidcSignInService {
       ) {
         return null;
       }
-      return { codeVerifier: a.codeVerifier, nonce: a.nonce, returnTo: sanitizeReturnTo(a.returnTo), binding: a.binding };
+      return { codeVerifier: a.codeVerifier, nonce: a.nonce, returnTo: safeReturnTo(a.returnTo), binding: a.binding };
     } catch {
       return null;
     }

@@ -1,13 +1,14 @@
 import { Controller, Get, Query, Redirect, Req, Res } from '@nestjs/common';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RETURN_TO_MAX_LENGTH } from '../../common/html/return-to';
 import { OidcRedirect, OidcSignInService } from './oidc-sign-in.service';
 
 export class OidcStartQuery {
-  // Longer than the 2000 a return path may have: too long falls back to `/` rather than failing.
+  // Longer than a return path may be: too long falls back to `/` rather than failing.
   @IsOptional()
   @IsString()
-  @MaxLength(4096)
+  @MaxLength(2 * RETURN_TO_MAX_LENGTH)
   return_to?: string;
 }
 

@@ -1,6 +1,6 @@
 import type { Type } from '@nestjs/common';
-import { createValidationPipe } from '../common/http/validation.pipe';
-import { AppError } from '../common/errors/app-error';
+import { createValidationPipe } from './validation.pipe';
+import { AppError } from '../errors/app-error';
 
 const pipe = createValidationPipe();
 
@@ -32,4 +32,10 @@ export function usdField(body: unknown, name: string): number | null | string {
   const v = field(body, name).trim().replace(/^\$/, '');
   if (v === '') return null;
   return /^\d{1,7}(\.\d{1,9})?$/.test(v) ? Number(v) : v;
+}
+
+/** A limit's reset period chosen in a form: empty or `none` is null (a total limit, never reset). */
+export function resetField(body: unknown, name: string): string | null {
+  const v = field(body, name);
+  return v === '' || v === 'none' ? null : v;
 }

@@ -1,12 +1,19 @@
-import { sanitizeReturnTo } from './oidc-sign-in.service';
+import { RETURN_TO_MAX_LENGTH, safeReturnTo } from './return-to';
 
-describe('sanitizeReturnTo', () => {
-  it.each(['/', '/dashboard', '/keys?tab=new&x=1', '/a/b#frag', '/%2F%2Fevil.example', `/${'a'.repeat(1999)}`])(
-    'keeps the relative path %s',
-    (path) => {
-      expect(sanitizeReturnTo(path)).toBe(path);
-    },
-  );
+describe('safeReturnTo', () => {
+  it.each([
+    '/',
+    '/dashboard',
+    '/keys?tab=new&x=1',
+    '/a/b#frag',
+    '/%2F%2Fevil.example',
+    '/auth?callback_url=https%3A%2F%2Fapp.example%2Fcb&code_challenge=x',
+    '/oauth/authorize?client_id=a&state=%20x',
+    `/${'a'.repeat(1999)}`,
+    `/${'a'.repeat(RETURN_TO_MAX_LENGTH - 1)}`,
+  ])('keeps the relative path %s', (path) => {
+    expect(safeReturnTo(path)).toBe(path);
+  });
 
   it.each([
     ['undefined', undefined],
@@ -23,8 +30,8 @@ describe('sanitizeReturnTo', () => {
     ['newline (header injection)', '/a\r\nSet-Cookie: x=1'],
     ['space', '/a b'],
     ['non-ASCII', '/caf\u00e9'],
-    ['too long', `/${'a'.repeat(2000)}`],
+    ['too long', `/${'a'.repeat(RETURN_TO_MAX_LENGTH)}`],
   ])('falls back to / for %s', (_label, value) => {
-    expect(sanitizeReturnTo(value)).toBe('/');
+    expect(safeReturnTo(value)).toBe('/');
   });
 });

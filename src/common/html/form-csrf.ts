@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
-import { AppConfig } from '../common/config/app-config';
-import { randomToken } from '../common/crypto/tokens';
-import { readCookie, serializeCookie } from '../common/http/cookies';
+import { AppConfig } from '../config/app-config';
+import { randomToken } from '../crypto/tokens';
+import { readCookie, serializeCookie } from '../http/cookies';
 
 const COOKIE = 'sy_form';
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
