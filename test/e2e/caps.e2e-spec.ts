@@ -11,6 +11,7 @@ import { KeysService } from '../../src/keys/keys.service';
 import { call, createKey, signUp, SignedUpUser } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
 import { createTestApp, TestApp } from '../support/test-app';
+import { recordDirectHolds } from '../support/direct-holds';
 
 const usd = (v: number) => usdToNanos(v);
 
@@ -70,6 +71,7 @@ describe('spending caps under concurrency', () => {
 
     // Settling all 50 at half their hold frees the rest: exactly 25 more fit.
     const settled = await Promise.all(outcomes.filter((o) => o.ok).map((o) => holds.settle(o.id!, usd(0.01), 'completed')));
+    await recordDirectHolds(t, outcomes.filter((o) => o.ok).map((o) => o.id!));
     expect(settled.every(Boolean)).toBe(true);
     const c = (await caps.keyCounters(k.keyId))!;
     expect(c).toMatchObject({ held: 0n, total: usd(0.5) });
@@ -138,6 +140,7 @@ describe('spending caps under concurrency', () => {
     expect(await caps.userCounters(k.userId)).toMatchObject({ held: 0n, total: usd(0.05) });
     const second = await attempt(holds, k.keyId, k.userId, usd(0.1));
     expect(await holds.settle(second.id!, usd(0.2), 'completed')).toBe(true);
+    await recordDirectHolds(t, [first.id!, second.id!]);
     expect(await caps.keyCounters(k.keyId)).toMatchObject({ held: 0n, total: usd(0.15) });
     expect(await caps.userCounters(k.userId)).toMatchObject({ held: 0n, total: usd(0.15) });
   });
@@ -163,6 +166,7 @@ describe('limit resets at UTC boundaries', () => {
   const spend = async (holds: HoldsService, k: { keyId: string; userId: string }, amount: bigint) => {
     const o = await attempt(holds, k.keyId, k.userId, amount);
     expect(o.ok && (await holds.settle(o.id!, amount, 'completed'))).toBe(true);
+    await recordDirectHolds(t, [o.id!]);
   };
 
   it('daily, weekly and monthly key limits reset at midnight, on Monday and on the 1st', async () => {

@@ -18,7 +18,7 @@ describe('npm run cli', () => {
     const assets = (readdirSync(join(ROOT, 'src'), { recursive: true, withFileTypes: true }) as { name: string; parentPath: string; isFile(): boolean }[])
       .filter((e) => e.isFile() && !e.name.endsWith('.ts'))
       .map((e) => relative(ROOT, join(e.parentPath, e.name)));
-    expect(assets).toContain(join('src', 'web', 'static', 'console.js'));
+    expect(assets).toContain(join('src', 'common', 'html', 'static', 'console.js'));
     expect(assets.filter((f) => !existsSync(join(ROOT, 'dist', f)))).toEqual([]);
   }, 240_000);
 

@@ -8,6 +8,7 @@ import { call, createKey, signUp, SignedUpUser } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
 import { buildOnce, freePort, runEntrypoint, Spawned, waitForStatus } from '../support/processes';
 import { testDatabaseUrl, testRedisPrefix } from '../support/test-env';
+import { recordDirectHolds } from '../support/direct-holds';
 
 type Reply = { status: number };
 
@@ -134,6 +135,7 @@ describe('request billing from the user balance', () => {
       );
       expect(commits).toHaveLength(1);
       expect(await holds.settle(id, usdToNanos(0.01), 'completed')).toBe(false);
+      await recordDirectHolds(f.t, [id]);
     }
     const b = await f.t.get(LedgerService).balances(user.id);
     expect(b.held).toBe(0n);
