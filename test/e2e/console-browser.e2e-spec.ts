@@ -126,7 +126,8 @@ describe('the end-user console in Chromium', () => {
     await page.getByRole('button', { name: 'Create key' }).click();
     const key = await page.getByTestId('new-key').inputValue();
     expect(key).toMatch(/^sk-sy-v1-/);
-    await expect(page.getByRole('button', { name: 'Copy' }).isVisible()).resolves.toBe(true);
+    // The button is the page script's (progressive enhancement): wait for it rather than race it.
+    await page.getByRole('button', { name: 'Copy' }).waitFor({ state: 'visible', timeout: 10_000 });
     await check('keys-created');
     await page.goto(`${base}/keys`);
     expect(await page.content()).not.toContain(key);
