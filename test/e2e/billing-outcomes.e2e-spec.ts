@@ -8,7 +8,7 @@ import { KeysService } from '../../src/keys/keys.service';
 import { GenerationsRepository } from '../../src/usage/generations.repository';
 import { call, createKey, signUp } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
-import { buildOnce, freePort, runEntrypoint, Spawned, waitForStatus } from '../support/processes';
+import { BUILD_TIMEOUT_MS, buildOnce, freePort, runEntrypoint, Spawned, waitForStatus } from '../support/processes';
 import { TcpProxy, viaProxy } from '../support/tcp-proxy';
 import { testDatabaseUrl, testRedisPrefix } from '../support/test-env';
 import { recordDirectHolds } from '../support/direct-holds';
@@ -243,7 +243,7 @@ describe('billing that survives failed settlements and killed processes', () => 
   beforeAll(async () => {
     buildOnce();
     f = await startGatewayFixture({ env: { REDIS_KEY_PREFIX: prefix, HOLD_TTL_MS: '1500', HOLD_SWEEP_INTERVAL_MS: '3600000', DATABASE_POOL_MAX: '10' } });
-  }, 180_000);
+  }, BUILD_TIMEOUT_MS);
   afterAll(async () => {
     for (const g of gateways) g.child.kill('SIGKILL');
     for (const p of proxies) await p.stop();

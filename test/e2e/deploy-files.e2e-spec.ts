@@ -17,7 +17,7 @@ import { loadConfig } from '../../src/common/config/app-config';
 import { ENV_DOCS } from '../../src/common/config/env.schema';
 import { unknownFields } from '../support/k8s-fields';
 import { K8sObject, Rendered, renderKustomization } from '../support/kustomize';
-import { buildOnce, freePort, runEntrypoint, Spawned, waitForStatus } from '../support/processes';
+import { BUILD_TIMEOUT_MS, buildOnce, freePort, runEntrypoint, Spawned, waitForStatus } from '../support/processes';
 import { TcpProxy, viaProxy } from '../support/tcp-proxy';
 import { TEST_REDIS_URL, testDatabaseUrl, testRedisPrefix } from '../support/test-env';
 
@@ -336,7 +336,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       const redisUrl = new URL(TEST_REDIS_URL);
       pg = await new TcpProxy(pgUrl.hostname, Number(pgUrl.port || 5432)).start();
       redis = await new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379)).start();
-    });
+    }, BUILD_TIMEOUT_MS);
     afterAll(async () => {
       gw?.child.kill('SIGKILL');
       await pg.stop();

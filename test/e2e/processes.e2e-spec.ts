@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { dropDatabase } from '../../src/common/database/migrator';
-import { buildOnce, freePort, runEntrypoint, Spawned, waitForStatus } from '../support/processes';
+import { BUILD_TIMEOUT_MS, buildOnce, freePort, runEntrypoint, Spawned, waitForStatus } from '../support/processes';
 import { TcpProxy, viaProxy } from '../support/tcp-proxy';
 import { databaseUrlFor, TEST_REDIS_URL, testRedisPrefix } from '../support/test-env';
 
@@ -14,7 +14,7 @@ describe('compiled entrypoints', () => {
   const baseEnv = { DATABASE_URL: dbUrl, REDIS_KEY_PREFIX: `${testRedisPrefix()}-proc`, LOG_LEVEL: 'info' };
   const running: Spawned[] = [];
 
-  beforeAll(() => buildOnce());
+  beforeAll(() => buildOnce(), BUILD_TIMEOUT_MS);
   afterAll(async () => {
     for (const p of running) p.child.kill('SIGKILL');
     await dropDatabase(dbUrl);
