@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { AppModule } from './app.module';
-import { prepareDatabase } from './common/database/migrator';
 import { createHttpApp, fromModule } from './common/http/http-app';
-import { exitOnBootFailure, exitOnListenFailure, exitOnSignals, loadConfigOrExit, logUnhandled, rootLogger } from './common/lifecycle/process';
+import { exitOnBootFailure, exitOnListenFailure, exitOnSignals, loadConfigOrExit, logUnhandled, prepareDatabaseOrExit, rootLogger } from './common/lifecycle/process';
 import { LISTEN_BACKLOG } from './common/http/http-app';
 
 async function main(): Promise<void> {
@@ -10,18 +9,7 @@ async function main(): Promise<void> {
   const logger = rootLogger(config);
   logUnhandled(logger);
 
-  try {
-    const { created, applied } = await prepareDatabase(config);
-    if (created) logger.info({}, 'database created');
-    if (applied.length) logger.info({ applied }, 'migrations applied');
-  } catch (err) {
-    logger.fatal(
-      { err: (err as Error).message, database: config.redacted().database },
-      'cannot prepare the database: is PostgreSQL running and DATABASE_URL right?',
-    );
-    logger.pino.flush(() => process.exit(1));
-    return;
-  }
+  if (!(await prepareDatabaseOrExit(config, logger))) return;
 
   let http: Awaited<ReturnType<typeof createHttpApp>>;
   try {

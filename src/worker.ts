@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { prepareDatabase } from './common/database/migrator';
-import { exitOnBootFailure, exitOnSignals, loadConfigOrExit, logUnhandled, rootLogger } from './common/lifecycle/process';
+import { exitOnBootFailure, exitOnSignals, loadConfigOrExit, logUnhandled, prepareDatabaseOrExit, rootLogger } from './common/lifecycle/process';
 import { WorkerModule } from './worker.module';
 
 /** Runs only the queue processors (scale them apart from the HTTP processes). */
@@ -9,7 +8,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = rootLogger(config);
   logUnhandled(logger);
-  await prepareDatabase(config);
+  if (!(await prepareDatabaseOrExit(config, logger))) return;
   let app: Awaited<ReturnType<typeof NestFactory.createApplicationContext>>;
   try {
     app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, logger), { logger, abortOnError: false });

@@ -121,6 +121,14 @@ describe('compiled entrypoints', () => {
     }
   });
 
+  it.each(['main', 'worker'])('the %s entrypoint exits 1, saying what to check, when Postgres is unreachable', async (name) => {
+    const port = await freePort(); // nothing listens there
+    const proc = runEntrypoint(name, { ...baseEnv, PORT: String(await freePort()), DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/switchyard` });
+    running.push(proc);
+    const exit = await proc.exited;
+    expect({ code: exit.code, said: proc.output().includes('is PostgreSQL running and DATABASE_URL right?') }).toEqual({ code: 1, said: true });
+  });
+
   it('the worker entrypoint runs without HTTP and stops cleanly', async () => {
     const worker = runEntrypoint('worker', baseEnv);
     running.push(worker);

@@ -1,4 +1,5 @@
 import { AppConfig, ConfigError, loadConfig } from '../config/app-config';
+import { prepareDatabase } from '../database/migrator';
 import { AppLogger, createRootLogger } from '../logging/app-logger';
 
 /** Reads the environment once; bad configuration ends the process with one line per bad variable. */
@@ -55,6 +56,26 @@ export function exitOnSignals(close: () => Promise<void>, graceMs: number, logge
 /** Last-resort logging: an unexpected rejection is logged, not allowed to kill a server silently. */
 export function logUnhandled(logger: AppLogger): void {
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+}
+
+/**
+ * Creates and migrates the database, or ends the process with exit 1 and one line saying what to
+ * check: a process that cannot reach Postgres must not look like one that finished its work.
+ */
+export async function prepareDatabaseOrExit(config: AppConfig, logger: AppLogger): Promise<boolean> {
+  try {
+    const { created, applied } = await prepareDatabase(config);
+    if (created) logger.info({}, 'database created');
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+    return true;
+  } catch (err) {
+    logger.fatal(
+      { err: (err as Error).message, database: config.redacted().database },
+      'cannot prepare the database: is PostgreSQL running and DATABASE_URL right?',
+    );
+    logger.pino.flush(() => process.exit(1));
+    return false;
+  }
 }
 
 /** Errors that mean "fix the configuration", not "the code broke": reported in one line, exit 78. */
