@@ -103,7 +103,7 @@ describe('OpenAI Responses API through every adapter, with the official openai c
         text: { format: { type: 'json_schema', name: 'status', schema: okSchema, strict: true } },
       });
       expect(res.output_parsed).toEqual({ ok: true });
-      expect(res.text.format).toMatchObject({ type: 'json_schema', name: 'status' });
+      expect(res.text!.format).toMatchObject({ type: 'json_schema', name: 'status' });
     });
 
     it('returns the reasoning as a reasoning summary', async () => {
@@ -129,7 +129,7 @@ describe('OpenAI Responses API through every adapter, with the official openai c
       expect(types).toContain('response.function_call_arguments.done');
       expect(types).toContain('response.output_item.done');
       expect(types[types.length - 1]).toBe('response.completed');
-      const fc = final.output.find((o): o is OpenAI.Responses.ResponseFunctionToolCall => o.type === 'function_call')!;
+      const fc = final.output.find((o) => o.type === 'function_call') as OpenAI.Responses.ResponseFunctionToolCall;
       expect(fc.name).toBe('get_weather');
       expect(JSON.parse(fc.arguments)).toEqual({ location: 'Paris' });
       const created = events[0] as OpenAI.Responses.ResponseCreatedEvent;
@@ -264,7 +264,7 @@ describe('OpenAI Responses API through every adapter, with the official openai c
     it('routes with models and provider, as chat does', async () => {
       const res = await f.client.responses.create({ model: 'test/fail-first', input: 'hi', provider: { only: ['alpha', 'beta'] }, models: ['test/a-only'] } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
       // The first endpoint fails; the fallback serves.
-      expect(res.provider).toBe('Beta');
+      expect((res as unknown as { provider: string }).provider).toBe('Beta');
       const g = await generation(f, res.id);
       expect((g.provider_responses as { status: number }[]).map((p) => p.status)).toEqual([500, 200]);
     });
@@ -293,7 +293,7 @@ describe('OpenAI Responses API through every adapter, with the official openai c
     });
 
     it('a stream that fails once started ends with response.failed, billed what was relayed', async () => {
-      const stream = f.client.responses.stream({ model: 'test/stream-error-late', input: 'hi', provider: { only: ['alpha'] } } as OpenAI.Responses.ResponseCreateParamsStreaming);
+      const stream = f.client.responses.stream({ model: 'test/stream-error-late', input: 'hi', provider: { only: ['alpha'] } } as Parameters<OpenAI['responses']['stream']>[0]);
       const events: ResponseStreamEvent[] = [];
       for await (const e of stream) events.push(e);
       expectSequenced(events);
