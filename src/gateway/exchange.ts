@@ -14,6 +14,7 @@ import type { AttemptRecord } from '../usage/entities/generation.entity';
 import { bill, Bill } from './bill';
 import { GatewayErrors } from './gateway.errors';
 import type { Sizing } from './sizing';
+import type { ResponseShape } from './response-shape';
 import { OutputTally, type UpstreamStream } from './upstream-stream';
 
 /** Facts about the HTTP request the gateway needs, taken from headers by the controller. */
@@ -25,8 +26,11 @@ export interface RequestMeta {
   sessionHeader: string | null;
 }
 
-/** Chat completions answer as chat; the legacy /completions endpoint reshapes the same result as text. */
-export type ResponseFormat = 'chat' | 'text';
+/**
+ * Chat completions answer as chat; the legacy /completions endpoint reshapes the same result as
+ * text; other wire APIs (Responses, ...) bring their own shape.
+ */
+export type ResponseFormat = 'chat' | 'text' | ResponseShape;
 
 export type ApiType = 'completions' | 'embeddings';
 

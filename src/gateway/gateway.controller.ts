@@ -7,22 +7,8 @@ import { CurrentPrincipal, KeyPrincipal } from '../keys/principal';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { CompletionDto } from './dto/completion.dto';
 import { EmbeddingsDto } from './dto/embeddings.dto';
-import { GatewayService, RequestMeta } from './gateway.service';
-
-const header = (req: FastifyRequest, name: string): string | null => {
-  const v = req.headers[name];
-  return typeof v === 'string' && v.length > 0 ? v : null;
-};
-
-function metaOf(req: FastifyRequest): RequestMeta {
-  return {
-    requestId: req.id,
-    referer: header(req, 'http-referer') ?? header(req, 'referer'),
-    title: header(req, 'x-openrouter-title') ?? header(req, 'x-title'),
-    userAgent: header(req, 'user-agent'),
-    sessionHeader: header(req, 'x-session-id'),
-  };
-}
+import { GatewayService } from './gateway.service';
+import { metaOf } from './request-meta';
 
 /**
  * The OpenAI-compatible inference API. Streaming answers are written by the gateway itself, so

@@ -10,13 +10,14 @@ import { GatewayController } from './gateway.controller';
 import { GatewayService } from './gateway.service';
 import { InFlightLimits } from './in-flight-limits';
 import { RequestFinisher } from './request-finisher';
+import { ResponsesController } from './responses/responses.controller';
 import { StreamRelay } from './stream-relay';
 import { UpstreamCaller } from './upstream-caller';
 import { UserModelsController } from './user-models.controller';
 
 @Module({
   imports: [CatalogModule, RoutingModule, ProvidersModule, KeysModule, CreditsModule, UsageModule],
-  controllers: [GatewayController, UserModelsController],
+  controllers: [GatewayController, ResponsesController, UserModelsController],
   providers: [GatewayService, Admission, UpstreamCaller, StreamRelay, RequestFinisher, InFlightLimits],
 })
 export class GatewayModule {}

@@ -9,7 +9,7 @@ import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { EmbeddingsDto } from './dto/embeddings.dto';
 import { Exchange, RequestMeta, ResponseFormat } from './exchange';
 import { GatewayErrors } from './gateway.errors';
-import { ChatCompletionJson, completionJson, EmbeddingsJson, embeddingsJson, TextCompletionJson } from './json-response';
+import { completionJson, EmbeddingsJson, embeddingsJson } from './json-response';
 import { estimatePrompt } from './prompt-estimate';
 import { requestParams } from './request-params';
 import { RequestFinisher } from './request-finisher';
@@ -58,7 +58,7 @@ export class GatewayService {
     private readonly finisher: RequestFinisher,
   ) {}
 
-  async chat(principal: KeyPrincipal, body: ChatCompletionDto, meta: RequestMeta, reply: FastifyReply, format: ResponseFormat = 'chat'): Promise<ChatCompletionJson | TextCompletionJson | undefined> {
+  async chat(principal: KeyPrincipal, body: ChatCompletionDto, meta: RequestMeta, reply: FastifyReply, format: ResponseFormat = 'chat'): Promise<object | undefined> {
     const models = modelsOf(body);
     const prompt = estimatePrompt(body);
     const request = upstreamChat(body, principal.userId);
@@ -95,7 +95,7 @@ export class GatewayService {
   }
 
   /** A non-streaming answer: read whole, billed, returned for the controller to send. */
-  private async answer(ex: Exchange, reply: FastifyReply): Promise<ChatCompletionJson | TextCompletionJson> {
+  private async answer(ex: Exchange, reply: FastifyReply): Promise<object> {
     const unfollow = ex.followClient(reply.raw, { gone: clientGone(reply) });
     try {
       ex.outcome.served = await this.caller.chat(ex, ex.init.chat!);

@@ -54,8 +54,10 @@ export function usageJson(bill: Bill): UsageJson {
   return { ...bill.usage!, ...costJson(bill) };
 }
 
-/** A non-streaming chat (or, for /completions, text) answer, billed by the exchange's bill. */
-export function completionJson(ex: Exchange, result: ChatResult): ChatCompletionJson | TextCompletionJson {
+/** A non-streaming answer in the request's shape (chat, text for /completions, or another API's), billed by the exchange's bill. */
+export function completionJson(ex: Exchange, result: ChatResult): object {
+  const { format } = ex.init;
+  if (typeof format === 'object') return format.json(ex, result);
   const r = ex.outcome.served!.attempt.resolved;
   const head: CompletionHead = {
     id: ex.id,

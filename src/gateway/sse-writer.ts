@@ -60,6 +60,11 @@ export class SseWriter {
     return this.write(`data: ${json}\n\n`);
   }
 
+  /** An event with its name when it has one (`event: <name>`), else plain data. */
+  frame(f: { event?: string; data: string }): Promise<void> {
+    return f.event ? this.write(`event: ${f.event}\ndata: ${f.data}\n\n`) : this.data(f.data);
+  }
+
   end(): void {
     if (!this.closed) this.raw.end();
   }

@@ -8,10 +8,11 @@ import type { ChunkDelta } from '../providers/types';
 import { UpstreamClient } from '../providers/upstream-client';
 import { trimRaw } from '../providers/usage';
 import { RouterService } from '../routing/router.service';
-import { Exchange, ResponseFormat, Served } from './exchange';
+import type { Exchange } from './exchange';
 import { GatewayErrors } from './gateway.errors';
 import { usageJson } from './json-response';
 import { legacyLogprobs } from './legacy-logprobs';
+import type { SseFrame, StreamShape } from './response-shape';
 import { SseWriter } from './sse-writer';
 
 const PROCESSING_EVERY_MS = 2000;
@@ -23,9 +24,11 @@ function withoutReasoning(d: ChunkDelta): ChunkDelta | null {
   return Object.keys(delta).length || d.finishReason || d.logprobs ? { ...d, delta } : null;
 }
 
-const chunkObject = (format: ResponseFormat) => (format === 'text' ? 'text_completion' : 'chat.completion.chunk');
+type ChatFormat = 'chat' | 'text';
 
-function choiceJson(format: ResponseFormat, d: ChunkDelta): string {
+const chunkObject = (format: ChatFormat) => (format === 'text' ? 'text_completion' : 'chat.completion.chunk');
+
+function choiceJson(format: ChatFormat, d: ChunkDelta): string {
   if (format === 'text') {
     return JSON.stringify({ index: 0, text: d.delta.content ?? '', finish_reason: d.finishReason ?? null, logprobs: legacyLogprobs(d.logprobs) });
   }
@@ -33,9 +36,55 @@ function choiceJson(format: ResponseFormat, d: ChunkDelta): string {
 }
 
 /**
- * Writes a streamed answer as OpenAI-style SSE: `: PROCESSING` comments while the upstreams are
- * tried, the upstream's deltas chunk by chunk, then the usage chunk (the exchange's bill) and
- * [DONE]; or, once the stream started, an error chunk (finish_reason "error"), never silently.
+ * Chat (or legacy text) chunks: a chunk per delta, then the usage chunk and [DONE]; or an error
+ * chunk (finish_reason "error") with the usage billed, and [DONE].
+ */
+function chatStream(ex: Exchange, format: ChatFormat, clock: Clock): StreamShape {
+  let prefix: (() => string) | null = null;
+  return {
+    deltas: (ds) => {
+      prefix ??= chunkPrefix(ex, format, clock);
+      return ds.map((d) => ({ data: prefix!() + choiceJson(format, d) + ']}' }));
+    },
+    complete: (bill) => {
+      prefix ??= chunkPrefix(ex, format, clock);
+      return [{ data: `${prefix()}],"usage":${JSON.stringify(usageJson(bill))}}` }, { data: '[DONE]' }];
+    },
+    failed: (error, bill) => {
+      const r = ex.outcome.served?.attempt.resolved;
+      const chunk = {
+        id: ex.id,
+        object: chunkObject(format),
+        created: Math.floor(clock.nowMs() / 1000),
+        model: r?.model.id ?? null,
+        provider: r?.provider.name ?? null,
+        error: toEnvelope(error).error,
+        choices: [format === 'text' ? { index: 0, text: '', finish_reason: 'error' } : { index: 0, delta: { content: '' }, finish_reason: 'error', native_finish_reason: null }],
+        usage: usageJson(bill),
+      };
+      return [{ data: JSON.stringify(chunk) }, { data: '[DONE]' }];
+    },
+  };
+}
+
+/** A chunk's JSON up to its choices; the upstream's service_tier as it last reported it (it may come with any chunk). */
+function chunkPrefix(ex: Exchange, format: ChatFormat, clock: Clock): () => string {
+  const served = ex.outcome.served!;
+  const r = served.attempt.resolved;
+  const head = { id: ex.id, object: chunkObject(format), created: Math.floor(clock.nowMs() / 1000), model: r.model.id, provider: r.provider.name };
+  const open = JSON.stringify(head).slice(0, -1);
+  const translator = served.stream!.translator;
+  return () => {
+    const tier = translator.serviceTier?.();
+    return `${open}${tier ? `,"service_tier":${JSON.stringify(tier)}` : ''},"choices":[`;
+  };
+}
+
+/**
+ * Writes a streamed answer as SSE: `: PROCESSING` comments while the upstreams are tried, then the
+ * upstream's deltas in the request's shape (chat chunks, or another API's events), and the end the
+ * shape gives a complete stream (the exchange's bill) or, once the stream started, a failed one:
+ * never silently.
  */
 @Injectable()
 export class StreamRelay {
@@ -44,6 +93,23 @@ export class StreamRelay {
     private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {}
+
+  /** Each stream's shape, made once: it may keep state between the relay and its failure. */
+  private readonly shapes = new WeakMap<Exchange, StreamShape>();
+
+  private shapeOf(ex: Exchange): StreamShape {
+    let shape = this.shapes.get(ex);
+    if (!shape) {
+      const { format } = ex.init;
+      shape = typeof format === 'object' ? format.stream(ex) : chatStream(ex, format, this.clock);
+      this.shapes.set(ex, shape);
+    }
+    return shape;
+  }
+
+  private async write(writer: SseWriter, frames: SseFrame[]): Promise<void> {
+    for (const f of frames) await writer.frame(f);
+  }
 
   /** The response's writer; the HTTP layer lets go of the response (the relay writes it). */
   open(ex: Exchange, raw: ServerResponse): SseWriter {
@@ -73,7 +139,7 @@ export class StreamRelay {
     const exclude = ex.init.chat?.excludeReasoning === true;
     // For a stream the overhead we can report in headers is what came before the upstream call.
     writer.start({ 'x-generation-id': ex.id, 'x-switchyard-overhead-ms': String(served.sentAt - ex.receivedAt) });
-    const prefix = this.chunkPrefix(ex, served);
+    const shape = this.shapeOf(ex);
     const relay = async (deltas: ChunkDelta[]) => {
       for (const d of deltas) {
         if (d.finishReason) {
@@ -83,7 +149,7 @@ export class StreamRelay {
         const visible = exclude ? withoutReasoning(d) : d;
         if (!visible) continue;
         outcome.firstTokenAt ??= this.clock.nowMs();
-        await writer.data(prefix() + choiceJson(ex.init.format, visible) + ']}');
+        await this.write(writer, shape.deltas([visible]));
       }
     };
     // Checked between upstream reads: a silent upstream is bounded by UPSTREAM_IDLE_TIMEOUT_MS.
@@ -124,8 +190,7 @@ export class StreamRelay {
     }
     if (!stream.complete(outcome.finishReason)) throw GatewayErrors.streamCut(served.attempt.resolved.provider.name, 'the provider ended the stream early');
     stream.takeUsage(outcome);
-    await writer.data(`${prefix()}],"usage":${JSON.stringify(usageJson(ex.billed(true)))}}`);
-    await writer.data('[DONE]');
+    await this.write(writer, shape.complete(ex.billed(true)));
     writer.end();
   }
 
@@ -142,32 +207,7 @@ export class StreamRelay {
     }
     if (writer.closed) return;
     ex.outcome.finishReason = 'error';
-    const format = ex.init.format;
-    const r = ex.outcome.served?.attempt.resolved;
-    const chunk = {
-      id: ex.id,
-      object: chunkObject(format),
-      created: Math.floor(this.clock.nowMs() / 1000),
-      model: r?.model.id ?? null,
-      provider: r?.provider.name ?? null,
-      error: toEnvelope(normaliseError(e)).error,
-      choices: [format === 'text' ? { index: 0, text: '', finish_reason: 'error' } : { index: 0, delta: { content: '' }, finish_reason: 'error', native_finish_reason: null }],
-      usage: usageJson(ex.billed(true)),
-    };
-    await writer.data(JSON.stringify(chunk));
-    await writer.data('[DONE]');
+    await this.write(writer, this.shapeOf(ex).failed(normaliseError(e), ex.billed(true)));
     writer.end();
-  }
-
-  /** A chunk's JSON up to its choices; the upstream's service_tier as it last reported it (it may come with any chunk). */
-  private chunkPrefix(ex: Exchange, served: Served): () => string {
-    const r = served.attempt.resolved;
-    const head = { id: ex.id, object: chunkObject(ex.init.format), created: Math.floor(this.clock.nowMs() / 1000), model: r.model.id, provider: r.provider.name };
-    const open = JSON.stringify(head).slice(0, -1);
-    const translator = served.stream!.translator;
-    return () => {
-      const tier = translator.serviceTier?.();
-      return `${open}${tier ? `,"service_tier":${JSON.stringify(tier)}` : ''},"choices":[`;
-    };
   }
 }

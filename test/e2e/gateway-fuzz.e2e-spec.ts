@@ -96,6 +96,35 @@ describe('fuzzed request bodies', () => {
     await fire('/api/v1/embeddings', fc.sample(embedding.map((b) => JSON.stringify(b)), { numRuns: 1000, seed: 2 }), ['application/json']);
   }, 120_000);
 
+  it('2,000 malformed Responses API bodies: no 5xx', async () => {
+    const part = fc.oneof(fc.record({ type: fc.constantFrom('input_text', 'output_text', 'input_image', 'input_file', 'refusal', 'x'), text: field, image_url: field, file_data: field, refusal: field }, { requiredKeys: ['type'] }), field);
+    const item = fc.oneof(
+      fc.record({ type: fc.constantFrom('message', 'function_call', 'function_call_output', 'reasoning', 'item_reference', 'x'), role: fc.oneof(fc.constantFrom('user', 'assistant', 'system', 'developer', 'tool'), field), content: fc.oneof(fc.string({ maxLength: 50 }), fc.array(part, { maxLength: 3 }), field), call_id: field, name: fc.oneof(fc.constant('f'), field), arguments: fc.oneof(fc.constant('{}'), field), output: fc.oneof(fc.string({ maxLength: 20 }), field), summary: field }, { requiredKeys: [] }),
+      field,
+    );
+    const body = fc.record(
+      {
+        model: fc.oneof(fc.constantFrom('test/a-only', 'test/claude', 'test/gemini', 'x'), field),
+        input: fc.oneof(fc.string({ maxLength: 100 }), fc.array(item, { maxLength: 4 }), field),
+        instructions: field,
+        stream: fc.oneof(fc.boolean(), field),
+        max_output_tokens: fc.oneof(fc.integer({ min: -5, max: 50 }), field),
+        tools: fc.oneof(fc.array(fc.record({ type: fc.constantFrom('function', 'web_search_preview'), name: fc.oneof(fc.constant('f'), field), parameters: field, strict: field }, { requiredKeys: [] }), { maxLength: 2 }), field),
+        tool_choice: field,
+        text: fc.oneof(fc.record({ format: fc.oneof(fc.record({ type: fc.constantFrom('text', 'json_object', 'json_schema', 'x'), name: field, schema: field }, { requiredKeys: [] }), field), verbosity: field }, { requiredKeys: [] }), field),
+        reasoning: fc.oneof(fc.record({ effort: field, summary: field }, { requiredKeys: [] }), field),
+        store: field,
+        previous_response_id: field,
+        provider: field,
+        metadata: field,
+      },
+      { requiredKeys: [] },
+    );
+    const statuses = await fire('/api/v1/responses', fc.sample(body.map((b) => JSON.stringify(b)), { numRuns: 2000, seed: 17 }), ['application/json']);
+    expect([...statuses.keys()].every((s) => s < 500)).toBe(true);
+    expect(statuses.get(400)).toBeGreaterThan(1000);
+  }, 180_000);
+
   it('malformed OAuth requests, query strings and path segments: no 5xx', async () => {
     const user = await signUp(f.t, 'fuzz-oauth');
     const text = fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom('a\u0000b', 'x\ud800', '%', '%E0%A4%A', '../..', '', ' ', 'S256', 'plain', 'code', 'authorization_code', 'https://a.example/cb', 'http://localhost:3000/cb'));
