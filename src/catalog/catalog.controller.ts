@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { CatalogService } from './catalog.service';
 import { ListModelsQuery } from './dto/list-models.query';
-import type { ModelCountDto, ModelEndpointsDto, ModelListDto, ProviderDto } from './dto/model.dto';
+import type { ModelCountDto, ModelDto, ModelEndpointsDto, ModelListDto, ProviderDto } from './dto/model.dto';
 
 /** OpenRouter's public model and provider listings; no key needed, as on OpenRouter. */
 @Controller('api/v1')
@@ -27,6 +27,12 @@ export class CatalogController {
   @Get('providers')
   providers(): { data: ProviderDto[] } {
     return { data: this.catalog.listProviders() };
+  }
+
+  /** One model, as `GET /models` lists it (OpenRouter's SDK: `models.get`); `slug` may carry the `:free` suffix. */
+  @Get('model/:author/:slug')
+  model(@Param('author') author: string, @Param('slug') slug: string): { data: ModelDto } {
+    return { data: this.catalog.listedModel(`${author}/${slug}`) };
   }
 
   /** `slug` may carry the `:free` suffix. */

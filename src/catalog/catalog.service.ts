@@ -198,6 +198,13 @@ export class CatalogService implements CatalogView {
     return this.providers().map((p) => ({ name: p.name, slug: p.slug, privacy_policy_url: null, terms_of_service_url: null, status_page_url: null }));
   }
 
+  /** `GET /api/v1/model/:author/:slug`: the model as `GET /models` lists it; `id` may end in `:free`. */
+  listedModel(id: string): ModelDto {
+    const found = this.entries.find((e) => e.entry.id === id);
+    if (!found) throw CatalogErrors.modelNotFound(id);
+    return found.dto;
+  }
+
   /** `GET /api/v1/models/:author/:slug/endpoints`; `id` may end in `:free`. */
   modelEndpoints(id: string): ModelEndpointsDto {
     const entry = this.entriesById.get(id);

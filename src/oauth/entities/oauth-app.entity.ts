@@ -15,6 +15,14 @@ export class OAuthAppEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  /**
+   * A stable integer for the app, assigned at creation and never reused: OpenRouter's API shows
+   * apps by integer id (`app_id` of a generation), and its clients validate that it is one.
+   */
+  @Index('uq_oauth_apps_public_id', { unique: true })
+  @Column({ name: 'public_id', type: 'integer', generated: 'identity', generatedIdentity: 'ALWAYS' })
+  publicId: number;
+
   @Index('uq_oauth_apps_client_id', { unique: true })
   @Column({ name: 'client_id', type: 'varchar', length: 64 })
   clientId: string;
