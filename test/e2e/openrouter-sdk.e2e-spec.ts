@@ -274,6 +274,9 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
     expect(refused).toBeInstanceOf(errors.BadRequestResponseError);
     expect((refused as errors.BadRequestResponseError).error.code).toBe(400);
     await expect(client('sk-sy-v1-' + '0'.repeat(64)).apiKeys.getCurrentKeyMetadata()).rejects.toBeInstanceOf(errors.UnauthorizedResponseError);
+    // What the gateway does not have is a 404, not an answer the SDK would misread.
+    await expect(management.byok.list()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(management.guardrails.list()).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it('credits.getCredits with a management key', async () => {
