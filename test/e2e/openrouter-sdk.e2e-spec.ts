@@ -162,6 +162,13 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
     expect(noTools.data.endpoints[0].supportsToolChoice).toEqual({ auto: false, none: false, required: false, function: false });
   });
 
+  it('endpoints.listZdrEndpoints: the endpoints at providers that retain no data', async () => {
+    const res = await sdk.endpoints.listZdrEndpoints();
+    expect(res.data.length).toBeGreaterThan(0);
+    expect(new Set(res.data.map((e) => e.providerName))).toEqual(new Set(['Beta']));
+    expect(res.data.map((e) => e.modelId)).toContain('test/chat');
+  });
+
   it('apiKeys.getCurrentKeyMetadata: the calling key', async () => {
     const res = await sdk.apiKeys.getCurrentKeyMetadata();
     expect(res.data).toMatchObject({
