@@ -17,6 +17,7 @@ import { KeysModule } from './keys/keys.module';
 import { PurchaseHistory } from './keys/purchase-history';
 import { AppsService } from './oauth/apps.service';
 import { OAuthModule } from './oauth/oauth.module';
+import { AppPublicIds } from './usage/app-public-ids';
 import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
 import { AuthorizedApps } from './web/authorized-apps';
@@ -32,11 +33,13 @@ export class AppModule {
       imports: [
         CoreModule.forRoot(config, logger),
         // Ports a module declares and one it may not import implements: keys asks what a user bought
-        // (credits), the console's pages ask which apps a user authorized (oauth's app registry).
+        // (credits), the console's pages ask which apps a user authorized and usage asks for an app's
+        // integer id (oauth's app registry).
         PortsModule.forRoot(
           [
             { provide: PurchaseHistory, useClass: Purchases },
             { provide: AuthorizedApps, inject: [AppsService], useFactory: (apps: AppsService): AuthorizedApps => apps },
+            { provide: AppPublicIds, inject: [AppsService], useFactory: (apps: AppsService): AppPublicIds => apps },
           ],
           [OAuthModule],
         ),

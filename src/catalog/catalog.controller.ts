@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { CatalogService } from './catalog.service';
 import { ListModelsQuery } from './dto/list-models.query';
-import type { ModelCountDto, ModelEndpointsDto, ModelListDto, ProviderDto } from './dto/model.dto';
+import type { ModelCountDto, ModelDto, ModelEndpointsDto, ModelListDto, ProviderDto, PublicEndpointDto } from './dto/model.dto';
 
 /** OpenRouter's public model and provider listings; no key needed, as on OpenRouter. */
 @Controller('api/v1')
@@ -27,6 +27,18 @@ export class CatalogController {
   @Get('providers')
   providers(): { data: ProviderDto[] } {
     return { data: this.catalog.listProviders() };
+  }
+
+  /** One model, as `GET /models` lists it (OpenRouter's SDK: `models.get`); `slug` may carry the `:free` suffix. */
+  @Get('model/:author/:slug')
+  model(@Param('author') author: string, @Param('slug') slug: string): { data: ModelDto } {
+    return { data: this.catalog.listedModel(`${author}/${slug}`) };
+  }
+
+  /** The endpoints at zero-data-retention providers (the catalog's `data_policy.zdr`). */
+  @Get('endpoints/zdr')
+  zdrEndpoints(): { data: PublicEndpointDto[] } {
+    return { data: this.catalog.zdrEndpoints() };
   }
 
   /** `slug` may carry the `:free` suffix. */

@@ -4,10 +4,10 @@ import { AppConfig } from '../common/config/app-config';
 import { AppLogger } from '../common/logging/app-logger';
 import { readCatalogFile } from './catalog-file';
 import { CatalogErrors } from './catalog.errors';
-import { entriesOf, ModelEntry, presentEndpoints, presentModel, representative } from './catalog.presenter';
+import { entriesOf, ModelEntry, presentEndpoint, presentEndpoints, presentModel, representative } from './catalog.presenter';
 import type { CatalogView, EndpointPricing, ModelDef, ProviderDef, ResolvedEndpoint } from './catalog.types';
 import { CatalogSort, CATALOG_SORTS, ListModelsQuery } from './dto/list-models.query';
-import type { ModelDto, ModelEndpointsDto, ModelListDto, ProviderDto } from './dto/model.dto';
+import type { ModelDto, ModelEndpointsDto, ModelListDto, ProviderDto, PublicEndpointDto } from './dto/model.dto';
 
 /**
  * Repository root from src/catalog (ts under jest) or dist/src/catalog (compiled). The YAML is not
@@ -196,6 +196,18 @@ export class CatalogService implements CatalogView {
   /** `GET /api/v1/providers`: the catalog's providers (it records no policy or status page links). */
   listProviders(): ProviderDto[] {
     return this.providers().map((p) => ({ name: p.name, slug: p.slug, privacy_policy_url: null, terms_of_service_url: null, status_page_url: null }));
+  }
+
+  /** `GET /api/v1/model/:author/:slug`: the model as `GET /models` lists it; `id` may end in `:free`. */
+  listedModel(id: string): ModelDto {
+    const found = this.entries.find((e) => e.entry.id === id);
+    if (!found) throw CatalogErrors.modelNotFound(id);
+    return found.dto;
+  }
+
+  /** `GET /api/v1/endpoints/zdr`: every listed model's endpoints at providers that retain no data, as the endpoints listing shows them. */
+  zdrEndpoints(): PublicEndpointDto[] {
+    return this.entries.flatMap(({ entry }) => entry.endpoints.filter((r) => r.provider.dataPolicy.zdr).map((r) => presentEndpoint(entry, r)));
   }
 
   /** `GET /api/v1/models/:author/:slug/endpoints`; `id` may end in `:free`. */

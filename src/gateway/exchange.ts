@@ -13,6 +13,7 @@ import type { Route } from '../routing/router.service';
 import type { AttemptRecord } from '../usage/entities/generation.entity';
 import { bill, Bill } from './bill';
 import { GatewayErrors } from './gateway.errors';
+import type { JsonShape } from './response-healing';
 import type { Sizing } from './sizing';
 import type { ResponseShape } from './response-shape';
 import { OutputTally, type UpstreamStream } from './upstream-stream';
@@ -101,6 +102,8 @@ export interface ExchangeInit {
   user: string | null;
   /** What chat endpoints are sent (null for embeddings). */
   chat: UpstreamChat | null;
+  /** The response-healing plugin: the JSON shape a non-streaming answer's content is repaired to; absent or null for none. */
+  healJson?: JsonShape | null;
 }
 
 const newGenerationId = () => `gen-${randomIdBytes(15).replace(/[-_]/g, 'x')}`;

@@ -5,6 +5,7 @@ import { resolveReasoning } from '../providers/reasoning';
 import type { ChatRequest } from '../providers/types';
 import { RouterService } from '../routing/router.service';
 import { Admission } from './admission';
+import { pluginEnabled } from './dto/checks';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { EmbeddingsDto } from './dto/embeddings.dto';
 import { Exchange, RequestMeta, ResponseFormat } from './exchange';
@@ -12,6 +13,7 @@ import { GatewayErrors } from './gateway.errors';
 import { completionJson, EmbeddingsJson, embeddingsJson } from './json-response';
 import { estimatePrompt } from './prompt-estimate';
 import { requestParams } from './request-params';
+import { healingShape, healResult } from './response-healing';
 import { RequestFinisher } from './request-finisher';
 import { StreamRelay } from './stream-relay';
 import { UpstreamCaller } from './upstream-caller';
@@ -28,7 +30,7 @@ function modelsOf(body: { model?: unknown; models?: unknown[] }): string[] {
 
 /** The chat request upstreams get: the routing fields and our own options are not for them. */
 function upstreamChat(body: ChatCompletionDto, accountId: string): Omit<ChatRequest, 'max_tokens'> {
-  const { model: _m, models: _ms, provider: _p, stream: _s, stream_options: _so, max_tokens: _mt, max_completion_tokens: _mct, session_id: _sid, n: _n, user, ...rest } =
+  const { model: _m, models: _ms, provider: _p, stream: _s, stream_options: _so, max_tokens: _mt, max_completion_tokens: _mct, session_id: _sid, n: _n, plugins: _pl, user, ...rest } =
     body as ChatCompletionDto & Record<string, unknown>;
   return (user ? { ...rest, user: upstreamUser(accountId, user) } : rest) as Omit<ChatRequest, 'max_tokens'>;
 }
@@ -63,7 +65,10 @@ export class GatewayService {
     const prompt = estimatePrompt(body);
     const request = upstreamChat(body, principal.userId);
     const chat = { request, excludeReasoning: resolveReasoning(request).exclude };
-    const init = { principal, meta, apiType: 'completions' as const, format, streamed: body.stream === true, models, prompt, user: body.user ?? null, chat };
+    const streamed = body.stream === true;
+    // OpenRouter heals whole answers only: a stream's text has reached the client before it could be repaired.
+    const healJson = !streamed && pluginEnabled(body.plugins, 'response-healing') ? healingShape(body.response_format) : null;
+    const init = { principal, meta, apiType: 'completions' as const, format, streamed, models, prompt, user: body.user ?? null, chat, healJson };
     const ex = this.admission.receive(init, reply.elapsedTime);
     await this.admission.checkFreeTier(ex);
     const clientMax = body.max_completion_tokens ?? body.max_tokens;
@@ -100,7 +105,8 @@ export class GatewayService {
     try {
       ex.outcome.served = await this.caller.chat(ex, ex.init.chat!);
       ex.timing?.mark('upstream');
-      const result = await this.caller.readResult(ex);
+      const read = await this.caller.readResult(ex);
+      const result = ex.init.healJson ? healResult(read, ex.init.healJson) : read;
       // Read to its end after the client left: billed on the provider's usage, recorded as cancelled.
       if (ex.outcome.clientLeft) ex.outcome.cancelled = true;
       ex.billed(true);

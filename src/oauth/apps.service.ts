@@ -119,6 +119,11 @@ export class AppsService {
     for (const k of app.keys) await this.keys.update(actor, k.hash, { limit: cap.limit, limit_reset: cap.limitReset });
   }
 
+  /** The app's integer id, as OpenRouter-shaped answers show apps (AppPublicIds); null for an app that no longer exists. */
+  async publicIdOf(appId: string): Promise<number | null> {
+    return UUID.test(appId) ? ((await this.repo.findAppById(appId))?.publicId ?? null) : null;
+  }
+
   /** Display names of apps by id (apps that no longer exist are left out). */
   async names(ids: string[]): Promise<Map<string, string>> {
     const apps = await this.repo.findAppsByIds([...new Set(ids)].filter((id) => UUID.test(id)));

@@ -18,24 +18,34 @@ import {
   parseLimitUsd,
   parseScope,
 } from './authorization-params';
-import { ConsentView } from './consent.page';
+import { ConsentView, HeadlessCodeView } from './consent.page';
 import { OAuthAuthorizationRequestEntity, OAuthFlow } from './entities/authorization-request.entity';
 import { OAuthAppEntity } from './entities/oauth-app.entity';
 import { OAuthRepository } from './oauth.repository';
 import { OAuthSettings } from './oauth-settings';
 import { isS256Challenge, PKCE_METHOD } from './pkce';
-import { callbackOrigin, matchesAnyRegistered, redirectUriProblem, withParams } from './redirect-uri';
+import { callbackOrigin, HEADLESS_REDIRECT_URI, matchesAnyRegistered, redirectUriProblem, withParams } from './redirect-uri';
 
-/** What the browser gets: an HTML page, a 303, or the consent page. */
+/** What the browser gets: an HTML page, a 303, the consent page, or (headless mode) the code to paste. */
 export type AuthorizeOutcome =
   | { kind: 'page'; status: number; title: string; message: string }
   | { kind: 'redirect'; location: string }
-  | { kind: 'consent'; status: number; view: ConsentView; formTargets: string[] };
+  | { kind: 'consent'; status: number; view: ConsentView; formTargets: string[] }
+  | { kind: 'code'; view: HeadlessCodeView };
+
+/** The key name of a headless request without a key_label, as OpenRouter names them. */
+export const HEADLESS_KEY_NAME = 'A command-line app';
+/**
+ * A headless code is copied by a person from this page into a terminal, which takes longer than a
+ * redirect: it lives the 10 minutes OpenRouter gives it (RFC 6749's ceiling). It is bound to the
+ * S256 challenge of the app that started the sign-in, so the code alone redeems nothing.
+ */
+export const HEADLESS_CODE_TTL_SECONDS = OAuthSettings.MAX_CODE_TTL_SECONDS;
 
 interface ValidRequest {
   flow: OAuthFlow;
-  /** Registered app (oauth flow), or the callback origin that stands for the app (openrouter flow). */
-  app: OAuthAppEntity | { origin: string };
+  /** Registered app (oauth flow), the callback origin that stands for the app, or the headless app (openrouter flow). */
+  app: OAuthAppEntity | { origin: string } | 'headless';
   redirectUri: string;
   state: string | undefined;
   codeChallenge: string;
@@ -87,7 +97,12 @@ export class AuthorizationService {
       if (path.length > RETURN_TO_MAX_LENGTH) return page(414, 'Request too long', 'This authorization request is too long to continue after signing in.');
       return { kind: 'redirect', location: `/sign-in?return_to=${encodeURIComponent(path)}` };
     }
-    const app = 'id' in checked.app ? checked.app : await this.repo.findOrCreateOriginApp(checked.app.origin, newClientId());
+    const app =
+      checked.app === 'headless'
+        ? await this.repo.findOrCreateHeadlessApp(newClientId())
+        : 'id' in checked.app
+          ? checked.app
+          : await this.repo.findOrCreateOriginApp(checked.app.origin, newClientId());
     const csrf = randomToken();
     const request = await this.repo.insertRequest({
       csrfHash: sha256Hex(csrf),
@@ -119,9 +134,11 @@ export class AuthorizationService {
     if (!request || !request.app) return page(400, 'Request expired', 'This authorization request expired or was already answered. Start again from the app.');
     if (!timingSafeEqual(Buffer.from(sha256Hex(csrf), 'ascii'), Buffer.from(request.csrfHash, 'ascii'))) return refused;
 
+    const headless = request.redirectUri === HEADLESS_REDIRECT_URI;
     const decision = single(form, 'decision');
     if (decision === 'deny') {
       if (!(await this.repo.markDecided(request.id, now))) return page(400, 'Request expired', 'This authorization request was already answered.');
+      if (headless) return page(200, 'Request denied', 'The app gets no key. You can close this window.');
       return this.back(request.redirectUri, { error: 'access_denied', error_description: 'The user denied the request', state: request.state ?? undefined });
     }
     if (decision !== 'approve') return page(400, 'Invalid decision', 'Approve or deny the request.');
@@ -143,6 +160,8 @@ export class AuthorizationService {
 
     if (!(await this.repo.markDecided(request.id, now))) return page(400, 'Request expired', 'This authorization request was already answered.');
     const code = randomToken(32);
+    const ttlSeconds = headless ? HEADLESS_CODE_TTL_SECONDS : this.settings.codeTtlSeconds;
+    const keyName = request.keyLabel ?? (headless ? HEADLESS_KEY_NAME : request.app.name);
     await this.repo.insertCode({
       codeHash: sha256Hex(code),
       appId: request.appId,
@@ -152,11 +171,13 @@ export class AuthorizationService {
       codeChallenge: request.codeChallenge,
       codeChallengeMethod: PKCE_METHOD,
       scope: request.scope,
-      keyName: request.keyLabel ?? request.app.name,
+      keyName,
       limitNanos: limit,
       limitReset: limit === null ? null : reset,
-      expiresAt: new Date(now.getTime() + this.settings.codeTtlSeconds * 1000),
+      expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
     });
+    // Headless: no callback to send the code to (nor the state, as OpenRouter does), so the user copies it.
+    if (headless) return { kind: 'code', view: { code, keyName, expiresInMinutes: Math.floor(ttlSeconds / 60) } };
     return this.back(request.redirectUri, { code, state: request.state ?? undefined });
   }
 
@@ -175,21 +196,24 @@ export class AuthorizationService {
   ): Promise<AuthorizeOutcome> {
     const [user, balances] = await Promise.all([this.users.get(session.userId), this.ledger.balances(session.userId)]);
     const proposed = request.requestedLimitNanos ?? this.settings.defaultLimitNanos;
-    const origin = callbackOrigin(request.redirectUri);
+    const headless = request.redirectUri === HEADLESS_REDIRECT_URI;
+    const origin = headless ? null : callbackOrigin(request.redirectUri);
     const again = path ?? (request.flow === 'oauth' ? '/oauth/authorize' : '/auth');
     return {
       kind: 'consent',
       status: form?.status ?? 200,
-      formTargets: [origin],
+      // A headless decision is answered on our own page: the form goes nowhere else.
+      formTargets: origin ? [origin] : [],
       view: {
-        appName: app.name,
-        appOrigin: origin,
+        appName: headless ? HEADLESS_KEY_NAME : app.name,
+        appOrigin: origin ?? '',
+        headless,
         homepage: app.homepage,
         registered: app.kind === 'registered',
         userEmail: user.email,
         requestId: request.id,
         csrfToken: csrf,
-        keyName: request.keyLabel ?? app.name,
+        keyName: request.keyLabel ?? (headless ? HEADLESS_KEY_NAME : app.name),
         keyNameFromApp: request.keyLabel !== null,
         balanceUsd: centsText(balances.available),
         approveDelayMs: this.settings.consentDelayMs,
@@ -238,7 +262,8 @@ export class AuthorizationService {
    */
   private checkOpenRouter(query: unknown): ValidRequest | AuthorizeOutcome {
     const callback = single(query, 'callback_url');
-    if (callback === undefined || callback === REPEATED) return page(400, 'Missing callback URL', 'The request has no callback_url (or more than one).');
+    if (callback === undefined) return this.checkHeadless(query);
+    if (callback === REPEATED) return page(400, 'Missing callback URL', 'The request has no callback_url (or more than one).');
     const problem = redirectUriProblem(callback);
     if (problem) return page(400, 'Invalid callback URL', `The callback_url ${problem}.`);
     if ([...SINGLE_PARAMS, 'callback_url'].some((p) => single(query, p) === REPEATED)) return page(400, 'Invalid request', 'A parameter was sent more than once.');
@@ -255,6 +280,31 @@ export class AuthorizationService {
       app: { origin: callbackOrigin(callback) },
       redirectUri: callback,
       state,
+      codeChallenge: pkce.challenge,
+      scope: 'inference',
+      keyLabel,
+      requestedLimitNanos: limit,
+    };
+  }
+
+  /**
+   * `/auth` without a callback URL: OpenRouter's headless mode, for command-line apps (over SSH, in
+   * a container) that have no browser to come back to. PKCE with S256 is required as on every
+   * request here; the state is not used (there is no redirect to carry it).
+   */
+  private checkHeadless(query: unknown): ValidRequest | AuthorizeOutcome {
+    if (SINGLE_PARAMS.some((p) => single(query, p) === REPEATED)) return page(400, 'Invalid request', 'A parameter was sent more than once.');
+    const pkce = this.checkPkce(query);
+    if (!pkce.ok) return page(400, 'Invalid request', `${pkce.error}. Without a callback_url (for command-line apps) the code challenge is required.`);
+    const keyLabel = parseKeyLabel(single(query, 'key_label') as string | undefined);
+    if (keyLabel === 'invalid') return page(400, 'Invalid request', `The key_label must be at most ${KEY_LABEL_MAX_LENGTH} characters, without control or invisible formatting characters.`);
+    const limit = parseLimitUsd(single(query, 'limit') as string | undefined);
+    if (limit === 'invalid') return page(400, 'Invalid request', 'The limit must be a positive amount of USD.');
+    return {
+      flow: 'openrouter',
+      app: 'headless',
+      redirectUri: HEADLESS_REDIRECT_URI,
+      state: undefined,
       codeChallenge: pkce.challenge,
       scope: 'inference',
       keyLabel,

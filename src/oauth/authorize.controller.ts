@@ -4,7 +4,7 @@ import { AcceptsFormPosts } from '../common/http/http-app';
 import { errorPage } from '../common/html/card-page';
 import { sendPage, sendSeeOther } from '../common/html/page-reply';
 import { AuthorizationService, AuthorizeOutcome } from './authorization.service';
-import { CONSENT_JS, consentPage } from './consent.page';
+import { CONSENT_JS, consentPage, headlessCodePage } from './consent.page';
 
 /**
  * The browser side of both flows: `/auth` (OpenRouter-style, no registration), `/oauth/authorize`
@@ -40,5 +40,6 @@ export class AuthorizeController {
 function send(reply: FastifyReply, outcome: AuthorizeOutcome): void {
   if (outcome.kind === 'redirect') sendSeeOther(reply, outcome.location);
   else if (outcome.kind === 'consent') sendPage(reply, consentPage(outcome.view), { status: outcome.status, formTargets: outcome.formTargets });
+  else if (outcome.kind === 'code') sendPage(reply, headlessCodePage(outcome.view));
   else sendPage(reply, errorPage(outcome.title, outcome.message), { status: outcome.status });
 }

@@ -8,6 +8,8 @@ export interface ConsentView {
   homepage: string | null;
   /** A registered app with a name of its own, rather than one known only by its origin. */
   registered: boolean;
+  /** A command-line app without a callback (headless mode): the code is shown on our page after approval. */
+  headless: boolean;
   userEmail: string;
   requestId: string;
   csrfToken: string;
@@ -38,6 +40,11 @@ export function consentPage(v: ConsentView): Html {
     html`${errorLine(v.error)}
 <p class="app"><strong>${v.appName}</strong>${v.registered ? html` at <code>${v.appOrigin}</code>` : null} wants an API key for your Switchyard account.</p>
 ${v.homepage ? html`<p>Homepage: <code>${v.homepage}</code></p>` : null}
+${
+  v.headless
+    ? html`<p class="notice">No website is involved: once you approve, this page shows a code to paste into the app. Approve only if you started this sign-in yourself, from a command line you use, and never give the code to anyone.</p>`
+    : null
+}
 <p>The key will:</p>
 <ul>
 <li>call AI models through Switchyard on your behalf;</li>
@@ -61,6 +68,31 @@ ${v.homepage ? html`<p>Homepage: <code>${v.homepage}</code></p>` : null}
 </div>
 </form>
 <script src="/assets/consent.js" defer></script>`,
+  );
+}
+
+export interface HeadlessCodeView {
+  code: string;
+  keyName: string;
+  expiresInMinutes: number;
+}
+
+/**
+ * Headless mode's answer to an approval: the code, for the user to copy into the command-line app
+ * that showed them the link. The Copy button is /assets/console.js's (hidden without script or
+ * clipboard; the field can always be selected by hand). A text area, so that the whole code wraps into view on a
+ * phone.
+ */
+export function headlessCodePage(v: HeadlessCodeView): Html {
+  return cardPage(
+    'Paste this code into the app',
+    html`<p>You approved a key named <code>${v.keyName}</code>. Copy this code and paste it into the command-line app that is waiting for it:</p>
+<label for="auth-code">Authorization code</label>
+<textarea id="auth-code" class="code" rows="2" readonly autocomplete="off" spellcheck="false">${v.code}</textarea>
+<div class="actions"><button type="button" data-copy="auth-code" hidden>Copy</button></div>
+<p class="muted" data-copy-status="auth-code" role="status"></p>
+<p>The code works once, only for the app that started this sign-in, and expires in ${String(v.expiresInMinutes)} minutes. Do not share it with anyone.</p>
+<script src="/assets/console.js" defer></script>`,
   );
 }
 

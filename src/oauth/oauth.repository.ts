@@ -8,6 +8,9 @@ import { OAuthAppEntity } from './entities/oauth-app.entity';
 
 export type NewApp = Pick<OAuthAppEntity, 'clientId' | 'kind' | 'name' | 'homepage' | 'origin' | 'redirectUris' | 'confidential' | 'clientSecretHash' | 'ownerUserId'>;
 export type NewRequest = Omit<OAuthAuthorizationRequestEntity, 'id' | 'session' | 'user' | 'app' | 'decidedAt' | 'createdAt'>;
+/** How the app of the command-line flow shows on the Apps page. */
+export const HEADLESS_APP_NAME = 'Command-line apps';
+
 export type NewCode = Omit<OAuthAuthorizationCodeEntity, 'id' | 'app' | 'user' | 'apiKey' | 'consumedAt' | 'apiKeyId' | 'createdAt'>;
 
 /** What the consuming UPDATE returns: everything the code is bound to. */
@@ -82,6 +85,19 @@ export class OAuthRepository {
       .execute();
     const app = await this.apps.findOneBy({ origin });
     if (!app) throw new Error(`origin app vanished: ${origin}`);
+    return app;
+  }
+
+  /** The one app of the command-line (headless) flow, created on first use; concurrent first uses get the same row. */
+  async findOrCreateHeadlessApp(clientId: string): Promise<OAuthAppEntity> {
+    await this.apps
+      .createQueryBuilder()
+      .insert()
+      .values({ clientId, kind: 'headless', name: HEADLESS_APP_NAME, origin: null, redirectUris: [], confidential: false, clientSecretHash: null, ownerUserId: null })
+      .orIgnore()
+      .execute();
+    const app = await this.apps.findOneBy({ kind: 'headless' });
+    if (!app) throw new Error('headless app vanished');
     return app;
   }
 

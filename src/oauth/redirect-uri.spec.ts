@@ -1,4 +1,4 @@
-import { callbackOrigin, matchesAnyRegistered, redirectUriMatches, redirectUriProblem, withParams } from './redirect-uri';
+import { callbackOrigin, HEADLESS_REDIRECT_URI, matchesAnyRegistered, redirectUriMatches, redirectUriProblem, withParams } from './redirect-uri';
 
 describe('redirectUriProblem (registration and /auth callbacks)', () => {
   it.each([
@@ -102,5 +102,10 @@ describe('callback helpers', () => {
     expect(withParams('https://app.example/cb', { code: 'a b', state: undefined })).toBe('https://app.example/cb?code=a+b');
     expect(withParams('https://app.example/cb?x=%7E1', { code: 'c', state: 's' })).toBe('https://app.example/cb?x=%7E1&code=c&state=s');
     expect(withParams('https://app.example/cb?', { code: 'c' })).toBe('https://app.example/cb?code=c');
+  });
+
+  it('the out-of-band URI headless requests store can be neither registered nor sent as a callback', () => {
+    expect(redirectUriProblem(HEADLESS_REDIRECT_URI)).not.toBeNull();
+    expect(matchesAnyRegistered([HEADLESS_REDIRECT_URI], HEADLESS_REDIRECT_URI)).toBe(false);
   });
 });

@@ -6,6 +6,13 @@
  */
 export const MAX_REDIRECT_URI_LENGTH = 2000;
 
+/**
+ * What headless requests (`/auth` without a callback URL) store as their redirect URI: the
+ * out-of-band URI of OAuth's installed-app flows, which no app can register or send as a
+ * callback (redirectUriProblem refuses it), so nothing is ever redirected there.
+ */
+export const HEADLESS_REDIRECT_URI = 'urn:ietf:wg:oauth:2.0:oob';
+
 const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::(\d{1,5}))?([/?][^#]*)?$/;
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 /** Parameters of the authorization response (RFC 6749 §4.1.2, RFC 9207). */

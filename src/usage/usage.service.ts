@@ -1,11 +1,12 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { Batcher } from '../common/batching/batcher';
 import { AppError } from '../common/errors/app-error';
 import { AppLogger } from '../common/logging/app-logger';
 import { nanosToUsd } from '../common/money/money';
 import { QueueName } from '../common/queue/queue-names';
+import { AppPublicIds } from './app-public-ids';
 import { GenerationDto } from './dto/generation.dto';
 import { GenerationRecord, logRefused } from './generation-record';
 import { GenerationsRepository } from './generations.repository';
@@ -55,6 +56,7 @@ export class UsageService {
     private readonly repo: GenerationsRepository,
     private readonly keys: KeysService,
     logger: AppLogger,
+    @Optional() private readonly appIds?: AppPublicIds,
   ) {
     this.log = logger.child({ component: 'usage' });
   }
@@ -157,14 +159,18 @@ export class UsageService {
     return (await this.detail(id, owner)).generation;
   }
 
-  /** The generation as GET /generation shows it, and the amount held for it before the call (USD). */
-  async detail(id: string, owner: { userId: string; keyId: string | null }): Promise<{ generation: GenerationDto; held: number }> {
+  /**
+   * The generation as GET /generation shows it, the amount held for it before the call (USD), and
+   * the app's own id (the generation shows the app's integer id).
+   */
+  async detail(id: string, owner: { userId: string; keyId: string | null }): Promise<{ generation: GenerationDto; held: number; appId: string | null }> {
     const g = GEN_ID.test(id) ? await this.repo.findOwned(id, owner) : null;
     if (!g) throw new AppError('not_found', `Generation ${id.slice(0, 60)} not found (records appear shortly after a request ends)`);
-    return { generation: this.toDto(g), held: nanosToUsd(g.holdNanos) };
+    const appPublicId = g.appId && this.appIds ? await this.appIds.publicIdOf(g.appId) : null;
+    return { generation: this.toDto(g, appPublicId), held: nanosToUsd(g.holdNanos), appId: g.appId };
   }
 
-  private toDto(g: GenerationEntity): GenerationDto {
+  private toDto(g: GenerationEntity, appPublicId: number | null): GenerationDto {
     return {
       id: g.id,
       upstream_id: null,
@@ -174,7 +180,7 @@ export class UsageService {
       model: g.model ?? g.requestedModel,
       requested_model: g.requestedModel,
       provider_name: g.providerName,
-      app_id: g.appId,
+      app_id: appPublicId,
       http_referer: g.httpReferer,
       app_title: g.appTitle,
       user_agent: g.userAgent,

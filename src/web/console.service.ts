@@ -192,12 +192,12 @@ export class ConsoleService {
   }
 
   async generation(userId: string, id: string) {
-    const { generation: g, held } = await this.usage.detail(id, { userId, keyId: null });
+    const { generation: g, held, appId } = await this.usage.detail(id, { userId, keyId: null });
     const maxLatency = Math.max(1, ...g.provider_responses.map((a) => a.latency_ms));
     return {
       g,
       held,
-      appName: g.app_id ? ((await this.apps.names([g.app_id])).get(g.app_id) ?? null) : null,
+      appName: appId ? ((await this.apps.names([appId])).get(appId) ?? null) : null,
       attempts: g.provider_responses.map((a, i) => ({ ...a, n: i + 1, share: Math.round((a.latency_ms / maxLatency) * 100) })),
     };
   }

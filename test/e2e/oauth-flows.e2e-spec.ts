@@ -156,12 +156,14 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
 
     // The request is attributed to the app in its generation record.
     const until = Date.now() + 10_000;
-    let generation = await call<{ data: { app_id: string | null } }>(f.t, 'GET', `/api/v1/generation?id=${completion.id}`, { key: tokens.access_token });
+    let generation = await call<{ data: { app_id: number | null } }>(f.t, 'GET', `/api/v1/generation?id=${completion.id}`, { key: tokens.access_token });
     while (generation.status === 404 && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 50));
-      generation = await call<{ data: { app_id: string | null } }>(f.t, 'GET', `/api/v1/generation?id=${completion.id}`, { key: tokens.access_token });
+      generation = await call<{ data: { app_id: number | null } }>(f.t, 'GET', `/api/v1/generation?id=${completion.id}`, { key: tokens.access_token });
     }
-    expect(generation.body.data.app_id).toBe(row.app_id);
+    // By the app's integer id, as OpenRouter shows apps.
+    const [app] = await sql<{ public_id: number }>(`SELECT public_id FROM oauth_apps WHERE id = $1`, [row.app_id]);
+    expect(generation.body.data.app_id).toBe(app.public_id);
 
     // The app revokes its key (RFC 7009); the key stops working.
     const revoked = await oauth.revocationRequest(as, client, oauth.None(), tokens.access_token, insecure);
@@ -380,7 +382,8 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
       { callback_url: 'https://app.example/cb#frag', code_challenge: challenge, code_challenge_method: 'S256' },
       { callback_url: 'https://user@app.example/cb', code_challenge: challenge, code_challenge_method: 'S256' },
       { callback_url: 'javascript:alert(1)', code_challenge: challenge, code_challenge_method: 'S256' },
-      { code_challenge: challenge, code_challenge_method: 'S256' },
+      // Without a callback_url it is headless mode (oauth-headless.e2e-spec.ts), which still needs S256.
+      { code_challenge: challenge },
       { callback_url: 'https://app.example/cb', code_challenge: challenge, code_challenge_method: 'S256', state: 'x'.repeat(1025) },
       { callback_url: 'https://app.example/cb', code_challenge: challenge, code_challenge_method: 'S256', limit: '-3' },
     ];

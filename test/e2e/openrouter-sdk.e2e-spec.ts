@@ -1,11 +1,14 @@
 import { OpenRouter } from '@openrouter/sdk';
 import * as errors from '@openrouter/sdk/models/errors';
-import { nanosToUsd } from '../../src/common/money/money';
+import { nanosToUsd, usdToNanos } from '../../src/common/money/money';
 import { RedisService } from '../../src/common/redis/redis.service';
+import { CreditsService } from '../../src/credits/credits.service';
 import { LedgerService } from '../../src/credits/ledger.service';
 import { FreeModelLimits } from '../../src/keys/free-model-limits';
-import { call, createKey } from '../support/factories';
+import { call, createKey, uniqueEmail } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
+import { authorizeAndDecide, signedInBrowser } from '../support/oauth-browser';
+import { sql } from '../support/sql';
 
 /**
  * OpenRouter's own TypeScript SDK against the gateway, unmodified. The SDK parses every answer with
@@ -17,6 +20,19 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
   let sdk: OpenRouter;
   let management: OpenRouter;
   const client = (apiKey: string) => new OpenRouter({ apiKey, serverURL: `${f.t.url}/api/v1`, retryConfig: { strategy: 'none' }, timeoutMs: 20_000 });
+
+  /** The generation record, once the request's record is written (it follows the response). */
+  async function generation(of: OpenRouter, id: string) {
+    const until = Date.now() + 10_000;
+    for (;;) {
+      try {
+        return (await of.generations.getGeneration({ id })).data;
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 404 || Date.now() > until) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
 
   beforeAll(async () => {
     f = await startGatewayFixture();
@@ -102,6 +118,29 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
     expect((await call(f.t, 'GET', '/api/v1/models/user')).status).toBe(401);
   });
 
+  it('models.get: one model as models.list shows it, :free variants included', async () => {
+    const listed: unknown[] = [];
+    for await (const page of await sdk.models.list()) listed.push(...page.result.data.filter((m) => m.id === 'test/a-only'));
+    const one = await sdk.models.get({ author: 'test', slug: 'a-only' });
+    expect([one.data]).toEqual(listed);
+    await expect(sdk.models.get({ author: 'test', slug: 'no-such-model' })).rejects.toBeInstanceOf(errors.NotFoundResponseError);
+  });
+
+  it('analytics.getUserActivity: the completed days’ rows, for a management key', async () => {
+    const yesterday = new Date(Date.now() - 86_400_000);
+    const hour = new Date(Date.UTC(yesterday.getUTCFullYear(), yesterday.getUTCMonth(), yesterday.getUTCDate(), 9));
+    await sql(
+      `INSERT INTO generation_hourly (user_id, hour, model, provider_slug, provider_name, key_id, app_id, requests, cost_nanos, tokens_prompt, tokens_completion, tokens_reasoning)
+       SELECT $1, $2, 'test/a-only', 'alpha', 'Alpha', id, NULL, 3, 4500000, 30, 60, 6 FROM api_keys WHERE user_id = $1 AND NOT is_management LIMIT 1`,
+      [f.user.id, hour],
+    );
+    const res = await management.analytics.getUserActivity();
+    expect(res.data).toContainEqual(
+      expect.objectContaining({ date: hour.toISOString().slice(0, 10), model: 'test/a-only', endpointId: 'alpha/test/a-only', providerName: 'Alpha', usage: 0.0045, requests: 3, promptTokens: 30, completionTokens: 60, reasoningTokens: 6 }),
+    );
+    await expect(sdk.analytics.getUserActivity()).rejects.toBeInstanceOf(errors.ForbiddenResponseError);
+  });
+
   it('embeddings.listModels and providers.list', async () => {
     const embedding: string[] = [];
     for await (const page of await sdk.embeddings.listModels()) embedding.push(...page.result.data.map((m) => m.id));
@@ -121,6 +160,13 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
     expect(res.data.endpoints[0]).toMatchObject({ latencyLast30m: null, throughputLast30m: null, supportsToolChoice: { auto: true, none: true, required: true, function: true } });
     const noTools = await sdk.endpoints.list({ author: 'test', slug: 'no-tools' });
     expect(noTools.data.endpoints[0].supportsToolChoice).toEqual({ auto: false, none: false, required: false, function: false });
+  });
+
+  it('endpoints.listZdrEndpoints: the endpoints at providers that retain no data', async () => {
+    const res = await sdk.endpoints.listZdrEndpoints();
+    expect(res.data.length).toBeGreaterThan(0);
+    expect(new Set(res.data.map((e) => e.providerName))).toEqual(new Set(['Beta']));
+    expect(res.data.map((e) => e.modelId)).toContain('test/chat');
   });
 
   it('apiKeys.getCurrentKeyMetadata: the calling key', async () => {
@@ -196,12 +242,48 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
     }
   });
 
+  it('Sign in with OpenRouter through the SDK: authorization URL, PKCE, the code exchanged for a key whose generations name the app by integer id', async () => {
+    const app = client('unused');
+    const { codeChallenge, codeVerifier } = await app.oAuth.createSHA256CodeChallenge();
+    const authUrl = await app.oAuth.createAuthorizationUrl({ callbackUrl: 'http://localhost:3000/sdk/callback', codeChallenge, codeChallengeMethod: 'S256', limit: 2 });
+    expect(new URL(authUrl).origin).toBe(f.t.url);
+
+    // The user signs in and approves in the browser; the app gets the code on its callback.
+    const browser = await signedInBrowser(f.t, uniqueEmail('sdk-oauth'));
+    const callback = await authorizeAndDecide(browser, authUrl, { limit: '1.5' });
+    expect(`${callback.origin}${callback.pathname}`).toBe('http://localhost:3000/sdk/callback');
+    const exchanged = await app.oAuth.exchangeAuthCodeForAPIKey({ requestBody: { code: callback.searchParams.get('code')!, codeVerifier, codeChallengeMethod: 'S256' } });
+    expect(exchanged.key).toMatch(/^sk-sy-v1-/);
+    await f.t.get(CreditsService).grant(exchanged.userId!, usdToNanos(5), 'sdk oauth test credit');
+
+    const appKey = client(exchanged.key);
+    const res = await appKey.chat.send({ chatRequest: { model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }] } });
+    if (!('choices' in res)) throw new Error('expected a JSON answer');
+    const g = await generation(appKey, res.id);
+    const [row] = await sql<{ public_id: number }>(`SELECT a.public_id FROM oauth_apps a JOIN api_keys k ON k.app_id = a.id WHERE k.user_id = $1`, [exchanged.userId]);
+    expect(Number.isInteger(row.public_id)).toBe(true);
+    expect(g).toMatchObject({ id: res.id, appId: row.public_id, totalCost: res.usage!.cost });
+    // The same app is the same number, whichever key it holds.
+    const again = await authorizeAndDecide(browser, authUrl);
+    const second = await app.oAuth.exchangeAuthCodeForAPIKey({ requestBody: { code: again.searchParams.get('code')!, codeVerifier } });
+    const other = await client(second.key).chat.send({ chatRequest: { model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }] } });
+    if (!('choices' in other)) throw new Error('expected a JSON answer');
+    expect((await generation(client(second.key), other.id)).appId).toBe(row.public_id);
+    // The user's own keys name no app.
+    const own = await sdk.chat.send({ chatRequest: { model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }] } });
+    if (!('choices' in own)) throw new Error('expected a JSON answer');
+    expect((await generation(sdk, own.id)).appId).toBeNull();
+  });
+
   it("errors arrive as the SDK's typed errors, not as validation failures", async () => {
     await expect(sdk.endpoints.list({ author: 'test', slug: 'no-such-model' })).rejects.toBeInstanceOf(errors.NotFoundResponseError);
     const refused = await sdk.chat.send({ chatRequest: { model: 'nobody/nothing', messages: [{ role: 'user', content: 'hi' }] } }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(errors.BadRequestResponseError);
     expect((refused as errors.BadRequestResponseError).error.code).toBe(400);
     await expect(client('sk-sy-v1-' + '0'.repeat(64)).apiKeys.getCurrentKeyMetadata()).rejects.toBeInstanceOf(errors.UnauthorizedResponseError);
+    // What the gateway does not have is a 404, not an answer the SDK would misread.
+    await expect(management.byok.list()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(management.guardrails.list()).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it('credits.getCredits with a management key', async () => {

@@ -38,4 +38,6 @@ export const SITE_CSS = `body{font-family:system-ui,sans-serif;background:#f4f5f
 h1{font-size:1.4rem;margin-top:0}label{display:block;margin:.8rem 0}input,select{display:block;width:100%;box-sizing:border-box;padding:.5rem;margin-top:.3rem;font:inherit}
 button{padding:.6rem 1.2rem;font:inherit;border:0;border-radius:4px;background:#2454d6;color:#fff;cursor:pointer;margin-right:.5rem}
 button.secondary{background:#e3e6ec;color:#1d2330}.error{color:#b3261e}.actions{margin-top:1rem}code{word-break:break-all}
+.notice{background:#fff6e0;border-left:4px solid #c98a00;padding:.6rem .8rem}.muted{color:#5c6370}
+textarea.code{display:block;width:100%;box-sizing:border-box;padding:.5rem;margin-top:.3rem;resize:none;field-sizing:content;word-break:break-all;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:1.05rem}
 `;

@@ -145,3 +145,33 @@ export function checkCacheControl(v: unknown): string | null {
   if (v.ttl !== undefined && v.ttl !== '5m' && v.ttl !== '1h') return 'ttl must be 5m or 1h';
   return null;
 }
+
+/** A plugin entry as OpenRouter takes it: `{id, enabled?, ...its own settings}`. */
+export interface PluginEntry {
+  id: string;
+  enabled?: boolean;
+  [setting: string]: unknown;
+}
+
+/**
+ * `plugins`, with the ids this endpoint implements. Any other id is refused by name rather than
+ * ignored: a client that asks for web search or PDF parsing must not get an answer made without
+ * it. An entry with `enabled: false` asks for nothing and passes.
+ */
+export function checkPlugins(supported: readonly string[]) {
+  return (v: unknown): string | null => {
+    if (!Array.isArray(v) || v.length > 16) return 'must be an array of at most 16 plugins';
+    for (let i = 0; i < v.length; i++) {
+      const p: unknown = v[i];
+      if (!isObject(p) || typeof p.id !== 'string' || p.id.length === 0 || p.id.length > 64) return `[${i}] must be an object with an id`;
+      if (p.enabled !== undefined && typeof p.enabled !== 'boolean') return `[${i}].enabled must be a boolean`;
+      if (p.enabled === false || supported.includes(p.id)) continue;
+      const served = supported.length ? `the supported ones are ${supported.join(', ')}` : 'this endpoint supports none';
+      return `[${i}]: the plugin "${p.id}" is not supported (${served})`;
+    }
+    return null;
+  };
+}
+
+/** Whether a validated `plugins` list turns the plugin on. */
+export const pluginEnabled = (plugins: PluginEntry[] | undefined, id: string): boolean => plugins?.some((p) => p.id === id && p.enabled !== false) ?? false;

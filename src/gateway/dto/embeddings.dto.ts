@@ -1,6 +1,6 @@
 import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { AcceptsUnknownFields } from '../../common/http/validation.pipe';
-import { Check, checkEmbeddingInput } from './checks';
+import { Check, checkEmbeddingInput, checkPlugins, PluginEntry } from './checks';
 import { Optional } from './optional';
 import { RoutingFieldsDto } from './routing-fields';
 
@@ -23,4 +23,9 @@ export class EmbeddingsDto extends RoutingFieldsDto {
   @IsString()
   @MaxLength(64)
   input_type?: string;
+
+  /** No plugin applies to embeddings: any is refused by name rather than ignored. */
+  @Optional()
+  @Check(checkPlugins([]))
+  plugins?: PluginEntry[];
 }

@@ -1,5 +1,5 @@
 import { IsBoolean, IsIn, IsInt, IsNumber, Max, Min } from 'class-validator';
-import { Check, checkStop } from './checks';
+import { Check, checkPlugins, checkStop, PluginEntry } from './checks';
 import { Optional } from './optional';
 import { RoutingFieldsDto } from './routing-fields';
 
@@ -51,4 +51,9 @@ export class SamplingFieldsDto extends RoutingFieldsDto {
   @Optional()
   @IsIn([1], { message: 'n must be 1' })
   n?: number;
+
+  /** OpenRouter's plugins: response-healing is served (non-streaming JSON answers); any other id is refused by name. */
+  @Optional()
+  @Check(checkPlugins(['response-healing']))
+  plugins?: PluginEntry[];
 }

@@ -1,19 +1,30 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-export type OAuthAppKind = 'registered' | 'origin';
+export type OAuthAppKind = 'registered' | 'origin' | 'headless';
 
 /**
  * A third-party app. `registered` apps have a client_id, exact redirect URIs and, when
  * confidential, a secret (stored as its SHA-256 only). `origin` apps are created on first use of
  * the OpenRouter-style `/auth` flow, which has no registration: the callback's origin is the app.
+ * The one `headless` app stands for the command-line apps of `/auth` without a callback URL, which
+ * have no origin either: their keys are told apart by their labels.
  */
 @Entity('oauth_apps')
-@Check('chk_oauth_apps_kind', `"kind" IN ('registered', 'origin')`)
+@Check('chk_oauth_apps_kind', `"kind" IN ('registered', 'origin', 'headless')`)
+@Index('uq_oauth_apps_headless', ['kind'], { unique: true, where: `"kind" = 'headless'` })
 @Check('chk_oauth_apps_origin', `("kind" = 'origin') = ("origin" IS NOT NULL)`)
 @Check('chk_oauth_apps_secret', `"confidential" = ("client_secret_hash" IS NOT NULL)`)
 export class OAuthAppEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
+
+  /**
+   * A stable integer for the app, assigned at creation and never reused: OpenRouter's API shows
+   * apps by integer id (`app_id` of a generation), and its clients validate that it is one.
+   */
+  @Index('uq_oauth_apps_public_id', { unique: true })
+  @Column({ name: 'public_id', type: 'integer', generated: 'identity', generatedIdentity: 'ALWAYS' })
+  publicId: number;
 
   @Index('uq_oauth_apps_client_id', { unique: true })
   @Column({ name: 'client_id', type: 'varchar', length: 64 })

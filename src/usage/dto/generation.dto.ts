@@ -11,7 +11,8 @@ export interface GenerationDto {
   model: string;
   requested_model: string;
   provider_name: string | null;
-  app_id: string | null;
+  /** The OAuth app's integer id, for a key issued to an app; null for the user's own keys. */
+  app_id: number | null;
   http_referer: string | null;
   app_title: string | null;
   user_agent: string | null;

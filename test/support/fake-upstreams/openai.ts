@@ -16,6 +16,10 @@ export const fakeLogprob = (token: string, top = 0) => ({
   top_logprobs: Array.from({ length: top }, (_, i) => (i === 0 ? { token, logprob: -0.25, bytes: [...Buffer.from(token)] } : { token: `${token}~${i}`, logprob: -1 - i, bytes: [] })),
 });
 
+/** In JSON mode, a last message starting with this gets the rest of it back as the answer (malformed JSON for the healing tests). */
+export const FAKE_VERBATIM_PREFIX = 'Answer verbatim:\n';
+const VERBATIM = /^Answer verbatim:\n([\s\S]*)$/;
+
 function textsOf(body: { messages?: { content?: unknown }[] }): string[] {
   const out: string[] = [];
   for (const m of body.messages ?? []) {
@@ -82,7 +86,7 @@ export interface FakeOpenAiOptions {
  * (time between streamed chunks), `sse-error-<status>-at-<n>` (streams n words, then an error event with
  * that code and no [DONE]; `sse-error-<status>-at-<n>-done`: the error event and [DONE] in one write), `sse-end-at-<n>` (streams n words, then ends the body without a finish or
  * [DONE]), `stall-<ms>` (waits that long after the role chunk), `flood-<n>` (n words of about 1 KB, as fast as the reader takes them, with `gap-0`), `think-<n>` (n reasoning chunks instead of FAKE_OPENAI_REASONING), `hidden-<n>` (n reasoning tokens billed in the usage but never sent; o-series model names `o<digit>…` get 512 and a 300 ms usage delay), `usage-delay-<ms>` (the usage chunk comes that long after the finish reason), `no-done` (a complete stream, finish reason and usage included, whose body ends without `data: [DONE]`). Tools in the request get a tool call; JSON mode gets
- * `{"ok":true}`. `logprobs: true` gets a log probability of -0.25 for every word (and `top_logprobs` alternatives). A `reasoning_effort`
+ * `{"ok":true}`, or the text after FAKE_VERBATIM_PREFIX in the last message (in chunks of 8 characters). `logprobs: true` gets a log probability of -0.25 for every word (and `top_logprobs` alternatives). A `reasoning_effort`
  * other than `none` gets FAKE_OPENAI_REASONING first (`message.reasoning`; streamed as `delta.reasoning`
  * chunks before any content or error). Usage: prompt = ceil(characters of the messages' text, the
  * tools and the response_format / 4) plus images as OpenAI bills them (by size and detail, from a
@@ -128,14 +132,17 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const predicted = typeof body.prediction?.content === 'string' ? promptTokensOf([body.prediction.content]) : 0;
     const tools = Array.isArray(body.tools) && body.tools.length > 0;
     const json = body.response_format?.type === 'json_object' || body.response_format?.type === 'json_schema';
+    const verbatim = json ? VERBATIM.exec(textsOf(body).at(-1) ?? '')?.[1] : undefined;
     const flood = /flood-(\d+)/.exec(model);
     const words = flood
       ? Array.from({ length: Number(flood[1]) }, (_, i) => ` w${i}${'x'.repeat(1000)}`)
       : k.long
         ? Array.from({ length: 200 }, (_, i) => ` w${i}`)
-        : json
-          ? ['{"ok":', 'true}']
-          : WORDS;
+        : verbatim !== undefined
+          ? verbatim.match(/[\s\S]{1,8}/g) ?? ['']
+          : json
+            ? ['{"ok":', 'true}']
+            : WORDS;
     const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
     const created = Math.floor(Date.now() / 1000);
     const top = Number(body.top_logprobs ?? 0);

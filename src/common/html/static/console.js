@@ -14,7 +14,7 @@ document.querySelectorAll('[data-copy]').forEach(function (button) {
   button.addEventListener('click', function () {
     navigator.clipboard.writeText(field.value).then(
       function () { if (status) status.textContent = 'Copied to the clipboard.'; },
-      function () { field.select(); if (status) status.textContent = 'Select the key and copy it.'; }
+      function () { field.select(); if (status) status.textContent = 'Select it and copy it.'; }
     );
   });
 });
