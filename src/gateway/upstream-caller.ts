@@ -111,11 +111,9 @@ export class UpstreamCaller {
       const spec = adapter.chatRequest(sent, this.target(attempt.resolved), ex.init.streamed);
       for (let endpointRetries = 0; ; endpointRetries++) {
         outcome.calling = attempt;
-        const call = { attempt, index, adapter, spec, deadline };
-        const tried = await this.tryOne(ex, call);
-        const served = 'res' in tried ? tried : null;
-        const failure = served ? (ex.init.streamed ? await this.openStream(ex, served, chat.excludeReasoning, call) : null) : (tried as AttemptFailure);
-        if (served && !failure) return served;
+        const answered = await this.callOnce(ex, { attempt, index, adapter, spec, deadline }, chat.excludeReasoning);
+        if ('res' in answered) return answered;
+        const failure = answered;
         // Left while this endpoint was answering: it stays the one the request was cancelled on,
         // unless it failed by itself during the drain (a provider bills no request it failed).
         if (signal.aborted) throw GatewayErrors.clientClosed();
@@ -124,13 +122,13 @@ export class UpstreamCaller {
           throw GatewayErrors.clientClosed();
         }
         outcome.calling = null;
-        tries.last = failure!;
-        if (failure!.retryAfterMs !== null) tries.retryAfterMs = failure!.retryAfterMs;
-        if (failure!.refusal === 'content_policy_violation') throw refused(ex.attempts, failure!);
-        if (failure!.refusal === 'context_length_exceeded') minContext = Math.max(minContext, contextOf(attempt));
-        const decision = this.policy.decide(failure!, { endpointRetries, retries: tries.retries, remainingMs: deadline - ex.now() });
+        tries.last = failure;
+        if (failure.retryAfterMs !== null) tries.retryAfterMs = failure.retryAfterMs;
+        if (failure.refusal === 'content_policy_violation') throw refused(ex.attempts, failure);
+        if (failure.refusal === 'context_length_exceeded') minContext = Math.max(minContext, contextOf(attempt));
+        const decision = this.policy.decide(failure, { endpointRetries, retries: tries.retries, remainingMs: deadline - ex.now() });
         if (!decision.retry) {
-          if (failure!.status !== null && !retryable(failure!.status)) skipModel = attempt.resolved.model.id;
+          if (failure.status !== null && !retryable(failure.status)) skipModel = attempt.resolved.model.id;
           break;
         }
         tries.retries++;
@@ -193,6 +191,13 @@ export class UpstreamCaller {
 
   private target(r: ResolvedEndpoint) {
     return { baseUrl: r.provider.baseUrl, apiKey: this.catalog.apiKeyFor(r.provider.slug), model: r.endpoint.upstreamModel };
+  }
+
+  /** One call of an endpoint: what answered 2xx (a stream: read up to its first output), or how it failed. */
+  private async callOnce(ex: Exchange, call: Call, excludeReasoning: boolean): Promise<Served | AttemptFailure> {
+    const tried = await this.tryOne(ex, call);
+    if (!('res' in tried) || !ex.init.streamed) return tried;
+    return (await this.openStream(ex, tried, excludeReasoning, call)) ?? tried;
   }
 
   /** One upstream call: what answered 2xx, or (with the attempt recorded) how it failed. */
