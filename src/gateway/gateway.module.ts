@@ -11,6 +11,7 @@ import { GatewayService } from './gateway.service';
 import { InFlightLimits } from './in-flight-limits';
 import { RequestFinisher } from './request-finisher';
 import { ResponsesController } from './responses/responses.controller';
+import { RetryPolicy } from './retry-policy';
 import { StreamRelay } from './stream-relay';
 import { UpstreamCaller } from './upstream-caller';
 import { UserModelsController } from './user-models.controller';
@@ -18,6 +19,6 @@ import { UserModelsController } from './user-models.controller';
 @Module({
   imports: [CatalogModule, RoutingModule, ProvidersModule, KeysModule, CreditsModule, UsageModule],
   controllers: [GatewayController, ResponsesController, UserModelsController],
-  providers: [GatewayService, Admission, UpstreamCaller, StreamRelay, RequestFinisher, InFlightLimits],
+  providers: [GatewayService, Admission, UpstreamCaller, RetryPolicy, StreamRelay, RequestFinisher, InFlightLimits],
 })
 export class GatewayModule {}

@@ -39,3 +39,25 @@ export function streamErrorStatus(code: string | undefined): number {
   if (code && /^[45]\d\d$/.test(code)) return Number(code);
   return (code !== undefined && Object.hasOwn(NAMED_STATUS, code) ? NAMED_STATUS[code] : undefined) ?? 502;
 }
+
+/**
+ * Why a provider refused a request in a way no retry on the same model changes: the prompt does not
+ * fit the model's context (another model with a larger one may take it), or the provider's content
+ * filter rejected it (no other endpoint is tried: routing around a filter is not the gateway's call).
+ */
+export type ProviderRefusal = 'context_length_exceeded' | 'content_policy_violation';
+
+const CONTEXT_CODES = new Set(['context_length_exceeded', 'string_above_max_length']);
+const FILTER_CODES = new Set(['content_filter', 'content_policy_violation', 'content_filtered', 'safety', 'SAFETY', 'moderation_blocked']);
+const CONTEXT_TEXT = /maximum context length|context (window|length)|prompt is too long|too many (input )?tokens|exceeds the maximum number of tokens|input token count/i;
+const FILTER_TEXT = /content (management )?polic|content[ _-]filter|flagged by|safety system|blocked due to safety/i;
+
+/** The refusal a provider's 4xx error stands for, by its code or (providers that send none) its message; null for any other error. */
+export function providerRefusal(status: number, error: { message: string; code?: string }): ProviderRefusal | null {
+  if (status < 400 || status >= 500 || status === 429 || status === 408) return null;
+  if (error.code && FILTER_CODES.has(error.code)) return 'content_policy_violation';
+  if (error.code && CONTEXT_CODES.has(error.code)) return 'context_length_exceeded';
+  if (FILTER_TEXT.test(error.message)) return 'content_policy_violation';
+  if (CONTEXT_TEXT.test(error.message)) return 'context_length_exceeded';
+  return null;
+}

@@ -10,6 +10,8 @@ export class UpstreamTransportError extends Error {
   constructor(
     readonly failure: UpstreamFailure,
     message: string,
+    /** The socket or undici error code behind it, when there was one (ECONNRESET, ...). */
+    readonly code: string | null = null,
   ) {
     super(message);
     this.name = 'UpstreamTransportError';
@@ -29,10 +31,10 @@ function classify(err: unknown): UpstreamTransportError {
   const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code ?? '';
   if (e.name === 'AbortError' || code === 'UND_ERR_ABORTED') return new UpstreamTransportError('aborted', 'request aborted');
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new UpstreamTransportError('timeout', 'provider did not answer in time');
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return new UpstreamTransportError('connect', 'could not connect to the provider in time');
-  if (CONNECT_CODES.has(code)) return new UpstreamTransportError('connect', `could not reach the provider (${code})`);
-  return new UpstreamTransportError('protocol', `provider connection failed (${code || e.name || 'error'})`);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new UpstreamTransportError('timeout', 'provider did not answer in time', code);
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return new UpstreamTransportError('connect', 'could not connect to the provider in time', code);
+  if (CONNECT_CODES.has(code)) return new UpstreamTransportError('connect', `could not reach the provider (${code})`, code);
+  return new UpstreamTransportError('protocol', `provider connection failed (${code || e.name || 'error'})`, code || null);
 }
 
 /**
@@ -53,7 +55,11 @@ export class UpstreamClient implements OnApplicationShutdown {
     });
   }
 
-  async send(spec: HttpRequestSpec, signal: AbortSignal): Promise<UpstreamResponse> {
+  /**
+   * One request; `timeouts.firstByteMs` replaces the configured first-byte timeout for this call
+   * (a non-streaming answer's, or what is left of the request's time budget).
+   */
+  async send(spec: HttpRequestSpec, signal: AbortSignal, timeouts: { firstByteMs?: number } = {}): Promise<UpstreamResponse> {
     try {
       const res = await request(spec.url, {
         method: spec.method,
@@ -61,6 +67,7 @@ export class UpstreamClient implements OnApplicationShutdown {
         body: spec.body,
         signal,
         dispatcher: this.agent,
+        ...(timeouts.firstByteMs !== undefined ? { headersTimeout: Math.max(1, Math.round(timeouts.firstByteMs)) } : {}),
       });
       return { status: res.statusCode, headers: res.headers, body: res.body as unknown as UpstreamResponse['body'] };
     } catch (err) {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import type { ResolvedEndpoint } from '../catalog/catalog.types';
 import { ManualClock } from '../common/clock/clock';
+import type { AppConfig } from '../common/config/app-config';
 import { AppLogger } from '../common/logging/app-logger';
 import type { RedisService } from '../common/redis/redis.service';
 import { EndpointHealthService, PUBLISH_INTERVAL_MS, STATS_WINDOW_MS } from './endpoint-health.service';
@@ -52,7 +53,7 @@ function makeService(bus: FakeBus, clock: ManualClock, warn = jest.fn()) {
   } as unknown as RedisService;
   const logger = new AppLogger(pino({ level: 'silent' }));
   jest.spyOn(logger, 'child').mockReturnValue(Object.assign(Object.create(logger) as AppLogger, { warn, info: jest.fn() }));
-  const service = new EndpointHealthService(redis, clock, logger);
+  const service = new EndpointHealthService(redis, clock, logger, { outage: { windowMs: OUTAGE_WINDOW_MS, maxWindowMs: 4 * OUTAGE_WINDOW_MS } } as AppConfig);
   service.onModuleInit();
   sub!.emit('ready');
   return { service, sub: sub!, warn };
@@ -91,7 +92,54 @@ describe('EndpointHealthService', () => {
 
   it('knows nothing about an endpoint it has not seen', () => {
     const { service } = start();
-    expect(service.health(A)).toEqual({ recentFailures: 0, lastFailureAt: null, latencyMs: null, throughputTps: null });
+    expect(service.health(A)).toEqual({ recentFailures: 0, lastFailureAt: null, latencyMs: null, throughputTps: null, openUntil: null });
+  });
+
+  describe('circuit breaker', () => {
+    const unstable = (service: EndpointHealthService) => isUnstable(service.health(A), clock.nowMs());
+
+    it('opens on a failure, lets one request probe after the window, and closes on a success', () => {
+      const { service } = start();
+      service.recordFailure(A, 'server_error');
+      expect(unstable(service)).toBe(true);
+      clock.advance(OUTAGE_WINDOW_MS);
+      expect(unstable(service)).toBe(false); // this plan probes it
+      expect(unstable(service)).toBe(true); // the others keep it last meanwhile
+      service.recordSuccess(A, { latencyMs: 10, durationMs: 10 });
+      expect(unstable(service)).toBe(false);
+      expect(unstable(service)).toBe(false);
+    });
+
+    it('doubles the window after each failed probe, up to its maximum, and resets it after a success', () => {
+      const { service } = start();
+      service.recordFailure(A, 'connect');
+      const windows: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const openedAt = clock.nowMs();
+        while (unstable(service)) clock.advance(1000);
+        windows.push(clock.nowMs() - openedAt);
+        service.recordFailure(A, 'connect'); // the probe failed
+      }
+      expect(windows).toEqual([OUTAGE_WINDOW_MS, 2 * OUTAGE_WINDOW_MS, 4 * OUTAGE_WINDOW_MS, 4 * OUTAGE_WINDOW_MS]);
+      while (unstable(service)) clock.advance(1000);
+      service.recordSuccess(A, { latencyMs: 10, durationMs: 10 });
+      service.recordFailure(A, 'connect');
+      const openedAt = clock.nowMs();
+      while (unstable(service)) clock.advance(1000);
+      expect(clock.nowMs() - openedAt).toBe(OUTAGE_WINDOW_MS);
+    });
+
+    it('closes in other processes when one sees the endpoint recover', async () => {
+      const one = start().service;
+      const two = start().service;
+      one.recordFailure(A, 'server_error');
+      await flush();
+      expect(isUnstable(two.health(A), clock.nowMs())).toBe(true);
+      clock.advance(1000);
+      one.recordSuccess(A, { latencyMs: 10, durationMs: 10 });
+      await flush();
+      expect(isUnstable(two.health(A), clock.nowMs())).toBe(false);
+    });
   });
 
   it('counts failures within the 30 s outage window, keyed per endpoint', () => {
@@ -105,8 +153,9 @@ describe('EndpointHealthService', () => {
     clock.advance(OUTAGE_WINDOW_MS - 10_000);
     expect(service.health(A).recentFailures).toBe(1);
     clock.advance(10_000);
-    expect(service.health(A).recentFailures).toBe(0);
-    expect(isUnstable(service.health(A), clock.nowMs())).toBe(false);
+    const h = service.health(A); // (each look after the window is a probe: one look)
+    expect(h.recentFailures).toBe(0);
+    expect(isUnstable(h, clock.nowMs())).toBe(false);
   });
 
   it('averages latency (time to first token when streaming) with an EWMA', () => {

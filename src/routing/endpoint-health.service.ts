@@ -2,6 +2,7 @@ import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common'
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { ResolvedEndpoint } from '../catalog/catalog.types';
+import { AppConfig } from '../common/config/app-config';
 import { Clock } from '../common/clock/clock';
 import { AppLogger } from '../common/logging/app-logger';
 import { RedisService } from '../common/redis/redis.service';
@@ -54,10 +55,19 @@ interface Stats {
   /** Local failures not yet published, and when this endpoint's failures were last published. */
   pendingFailures: number;
   lastPublishedFailureAt: number;
+  /**
+   * The circuit breaker: 0 while closed; else until when the endpoint goes last (open). After
+   * that it is half-open: one request probes it (`probeUntil` keeps the others away meanwhile).
+   */
+  openUntil: number;
+  probeUntil: number;
+  /** The current outage window: the configured one, doubled by each failed probe up to the maximum. */
+  windowMs: number;
 }
 
 type Message =
   | { v: 1; origin: string; type: 'failure'; key: string; at: number; count: number; kind?: FailureKind }
+  | { v: 1; origin: string; type: 'recovered'; key: string; at: number }
   | {
       v: 1;
       origin: string;
@@ -66,7 +76,7 @@ type Message =
       stats: { key: string; latencyMs: number | null; throughputTps: number | null; n: number }[];
     };
 
-const NOTHING_KNOWN: EndpointHealth = Object.freeze({ recentFailures: 0, lastFailureAt: null, latencyMs: null, throughputTps: null });
+const NOTHING_KNOWN: EndpointHealth = Object.freeze({ recentFailures: 0, lastFailureAt: null, latencyMs: null, throughputTps: null, openUntil: null });
 
 /**
  * Per-endpoint failures, latency and throughput, kept in memory so routing reads them synchronously,
@@ -74,6 +84,12 @@ const NOTHING_KNOWN: EndpointHealth = Object.freeze({ recentFailures: 0, lastFai
  * an endpoint is published at once (later ones batched each second), statistics each second.
  * Redis is an optimisation here: when it is down every process routes on what it saw itself.
  * A process that starts learns others' observations from then on (nothing is replayed).
+ *
+ * Each endpoint has a circuit breaker: a failure opens it for the outage window (the endpoint goes
+ * last in routing), then it is half-open and the next request that plans it probes it (others keep
+ * it last until the probe is done, or for another window). A probe that fails doubles the window, up
+ * to its maximum; any success closes the circuit, here and, through the channel, in every process.
+ * Probes are per process: with N processes an endpoint gets at most N probes a window.
  */
 @Injectable()
 export class EndpointHealthService implements OnModuleInit, OnApplicationShutdown {
@@ -92,6 +108,7 @@ export class EndpointHealthService implements OnModuleInit, OnApplicationShutdow
     private readonly redis: RedisService,
     private readonly clock: Clock,
     logger: AppLogger,
+    private readonly config: AppConfig,
   ) {
     this.log = logger.child({ component: 'endpoint-health' });
     // keyPrefix does not apply to channel names.
@@ -140,6 +157,10 @@ export class EndpointHealthService implements OnModuleInit, OnApplicationShutdow
       s.throughput = ewma(s.throughput, (sample.outputTokens * 1000) / generatingMs, now);
     }
     this.dirty.add(key);
+    if (s.openUntil > 0) {
+      this.close(s);
+      this.publish({ v: 1, origin: this.origin, type: 'recovered', key, at: now });
+    }
   }
 
   recordFailure(e: ResolvedEndpoint, kind: FailureKind): void {
@@ -147,6 +168,7 @@ export class EndpointHealthService implements OnModuleInit, OnApplicationShutdow
     const s = this.entry(key);
     const now = this.clock.nowMs();
     addFailures(s, now, 1);
+    this.open(s, now);
     // The first failure after a quiet second goes out at once; the rest wait for the next tick.
     if (now - s.lastPublishedFailureAt >= PUBLISH_INTERVAL_MS) {
       s.lastPublishedFailureAt = now;
@@ -177,7 +199,33 @@ export class EndpointHealthService implements OnModuleInit, OnApplicationShutdow
       lastFailureAt: s.lastFailureAt,
       latencyMs: weightedMean(latency),
       throughputTps: weightedMean(throughput),
+      openUntil: this.circuit(s, now),
     };
+  }
+
+  /** Until when the endpoint stays last in routing (null: it routes normally); claims a half-open circuit's probe. */
+  private circuit(s: Stats, now: number): number | null {
+    if (s.openUntil === 0) return null;
+    if (now < s.openUntil) return s.openUntil;
+    if (now < s.probeUntil) return s.probeUntil;
+    // Half-open: this request probes it; the others wait for its outcome, or for another window.
+    s.probeUntil = now + s.windowMs;
+    return null;
+  }
+
+  /** A failure: the circuit opens for the window; one that ends a probe (half-open) doubles the window first. */
+  private open(s: Stats, at: number): void {
+    const { windowMs, maxWindowMs } = this.config.outage;
+    if (s.openUntil === 0) s.windowMs = windowMs;
+    else if (at >= s.openUntil) s.windowMs = Math.min(s.windowMs * 2, maxWindowMs);
+    s.openUntil = Math.max(s.openUntil, at + s.windowMs);
+    s.probeUntil = 0;
+  }
+
+  private close(s: Stats): void {
+    s.openUntil = 0;
+    s.probeUntil = 0;
+    s.windowMs = this.config.outage.windowMs;
   }
 
   /** Publishes pending failures and fresh statistics; forgets what is too old. */
@@ -192,7 +240,7 @@ export class EndpointHealthService implements OnModuleInit, OnApplicationShutdow
       s.failures = s.failures.filter((at) => now - at < OUTAGE_WINDOW_MS);
       for (const [origin, r] of s.remote) if (now - r.at >= STATS_WINDOW_MS) s.remote.delete(origin);
       const idle = (m: Ewma | null) => !m || now - m.at >= STATS_WINDOW_MS;
-      if (s.failures.length === 0 && s.remote.size === 0 && idle(s.latency) && idle(s.throughput)) {
+      if (s.openUntil === 0 && s.failures.length === 0 && s.remote.size === 0 && idle(s.latency) && idle(s.throughput)) {
         if (s.lastFailureAt === null || now - s.lastFailureAt >= STATS_WINDOW_MS) this.stats.delete(key);
       }
     }
@@ -224,6 +272,9 @@ export class EndpointHealthService implements OnModuleInit, OnApplicationShutdow
         remote: new Map(),
         pendingFailures: 0,
         lastPublishedFailureAt: -Infinity,
+        openUntil: 0,
+        probeUntil: 0,
+        windowMs: this.config.outage.windowMs,
       };
       this.stats.set(key, s);
     }
@@ -246,7 +297,13 @@ export class EndpointHealthService implements OnModuleInit, OnApplicationShutdow
     // Another host's clock may run ahead of ours.
     const at = Math.min(m.at, now);
     if (m.type === 'failure' && typeof m.key === 'string' && typeof m.count === 'number') {
-      addFailures(this.entry(m.key), at, Math.max(1, Math.min(m.count, MAX_FAILURES)));
+      const s = this.entry(m.key);
+      addFailures(s, at, Math.max(1, Math.min(m.count, MAX_FAILURES)));
+      this.open(s, at);
+    } else if (m.type === 'recovered' && typeof m.key === 'string') {
+      const s = this.stats.get(m.key);
+      // A failure seen here after that success still counts.
+      if (s && s.openUntil > 0 && (s.lastFailureAt ?? 0) <= at) this.close(s);
     } else if (m.type === 'stats' && Array.isArray(m.stats)) {
       for (const r of m.stats) {
         if (typeof r?.key !== 'string' || typeof r.n !== 'number') continue;

@@ -204,6 +204,18 @@ describe('planRoute: selection and order', () => {
       { 'acme/chat@alpha': { recentFailures: 0, lastFailureAt: NOW - 1000 } },
       ['chat@alpha', 'chat@beta', 'chat@gamma'],
     ],
+    [
+      'models: endpoints in an outage go after the other models too',
+      { models: ['acme/chat', 'other/chat'], provider: { only: ['alpha', 'delta'] } },
+      { 'acme/chat@alpha': failedAgo(1_000) },
+      ['chat@delta', 'chat@delta/turbo', 'chat@alpha'],
+    ],
+    [
+      'models: an open circuit (health.openUntil) counts, a closed one does not',
+      { models: ['acme/chat', 'other/chat'], provider: { only: ['alpha', 'delta'] } },
+      { 'acme/chat@alpha': { recentFailures: 1, lastFailureAt: NOW - 1000, openUntil: null }, 'other/chat@delta': { openUntil: NOW + 1 } },
+      ['chat@alpha', 'chat@delta/turbo', 'chat@delta'],
+    ],
     [':free serves only the free variant', { models: ['acme/chat:free'] }, {}, ['chat@alpha:free']],
     ['only by slug', { provider: { only: ['beta'] } }, {}, ['chat@beta']],
     ['only by display name, case-insensitive', { provider: { only: ['GAMMA INC'] } }, {}, ['chat@gamma']],

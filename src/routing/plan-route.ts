@@ -10,9 +10,10 @@
  * - `allow_fallbacks: false` limits providers within each model (the primary endpoint, or only the
  *   `order`ed ones); an explicit `models` list is still honoured, since listing models is itself an
  *   opt-in to model fallback.
- * - Outage: an endpoint is unstable while it has at least one failure in the last 30 s
- *   (`health.recentFailures >= 1` and `lastFailureAt` within 30 s of `now`). That only moves it to
- *   the end, never removes it. `sort` and `order` are deterministic and ignore stability.
+ * - Outage: an endpoint is unstable while its circuit is open (`health.openUntil`; without one, while
+ *   it has a failure in the last 30 s). That only moves it to the end (of its model's endpoints, and
+ *   with several models, after the other models' ones), never removes it. `sort` and `order` are
+ *   deterministic and ignore stability.
  * - Load-balancing weight is 1/price² with price = prompt + completion per million; zero-price
  *   endpoints (infinite weight) come first, shuffled uniformly among themselves.
  * - A model suffix (`:nitro`, `:floor`) sorts its own model and wins over `provider.sort`;
@@ -76,9 +77,18 @@ export interface EndpointHealth {
   latencyMs: number | null;
   /** Output tokens per second while generating, rolling average; null when unknown. */
   throughputTps: number | null;
+  /**
+   * The circuit breaker's verdict, where one is kept: until when the endpoint goes last (null: it
+   * routes normally). Without it, a failure within OUTAGE_WINDOW_MS makes the endpoint unstable.
+   */
+  openUntil?: number | null;
 }
 
-/** How long a failure marks an endpoint unstable (OpenRouter: "no significant outages in the last 30 seconds"). */
+/**
+ * How long a failure marks an endpoint unstable when its health carries no circuit breaker verdict
+ * (OpenRouter: "no significant outages in the last 30 seconds"); the gateway's own window is
+ * configured (ROUTING_OUTAGE_WINDOW_MS) and adapts (endpoint-health.service.ts).
+ */
 export const OUTAGE_WINDOW_MS = 30_000;
 
 export const MODEL_SUFFIXES = ['free', 'nitro', 'floor'] as const;
@@ -141,6 +151,7 @@ export function tokenPrice(e: ResolvedEndpoint): bigint {
 }
 
 export function isUnstable(h: EndpointHealth, now: number): boolean {
+  if (h.openUntil !== undefined) return h.openUntil !== null && now < h.openUntil;
   return h.recentFailures >= 1 && h.lastFailureAt !== null && now - h.lastFailureAt < OUTAGE_WINDOW_MS;
 }
 
@@ -232,6 +243,13 @@ function plan(
     });
     const at = attempts.findIndex((a) => a.resolved === stickyEndpoint);
     if (at > 0) attempts.unshift(...attempts.splice(at, 1));
+  }
+
+  // An endpoint in an outage goes after every other model's endpoints too, so a `models` fallback
+  // serves while the first model's endpoints are down (still tried last, never removed).
+  if (!nonEmpty(prefs.order) && !sortBy && targets.length > 1) {
+    const down = attempts.filter((a) => isUnstable(healthOf(a.resolved), now));
+    if (down.length > 0 && down.length < attempts.length) attempts.splice(0, attempts.length, ...attempts.filter((a) => !down.includes(a)), ...down);
   }
 
   if (attempts.length === 0) {

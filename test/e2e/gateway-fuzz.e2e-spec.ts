@@ -57,7 +57,7 @@ describe('fuzzed request bodies', () => {
   beforeAll(async () => {
     // Redis keys of its own: its hundreds of sign-in attempts from 127.0.0.1 must not use up the
     // per-address sign-in limit that other suites' apps share.
-    f = await startGatewayFixture({ env: { UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '5000', REDIS_KEY_PREFIX: `${testRedisPrefix()}:fuzz` } });
+    f = await startGatewayFixture({ env: { UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '5000', UPSTREAM_NON_STREAMING_TIMEOUT_MS: '5000', REDIS_KEY_PREFIX: `${testRedisPrefix()}:fuzz` } });
   });
   afterAll(() => f.close());
 

@@ -11,7 +11,8 @@ const user = [{ role: 'user', content: 'hi' }];
 describe('routing and fallbacks', () => {
   let f: GatewayFixture;
   beforeAll(async () => {
-    f = await startGatewayFixture();
+    // Fallbacks only: retries of the same endpoint (and their waits) are the failover tests' subject.
+    f = await startGatewayFixture({ env: { UPSTREAM_RETRY_BUDGET: '0' } });
   });
   afterAll(() => f.close());
 

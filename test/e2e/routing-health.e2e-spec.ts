@@ -113,6 +113,16 @@ describe('routing state shared through Redis (two gateway processes)', () => {
     expect(one.get(EndpointHealthService).health(e).recentFailures).toBe(1);
   });
 
+  it("one process's success after an outage closes the endpoint's circuit in the other", async () => {
+    const e = endpoint('omega');
+    one.get(EndpointHealthService).recordFailure(e, 'server_error');
+    const open = await eventually(() => two.get(EndpointHealthService).health(e), (h) => isUnstable(h, Date.now()), 2000);
+    expect(isUnstable(open, Date.now())).toBe(true);
+    one.get(EndpointHealthService).recordSuccess(e, { latencyMs: 50, durationMs: 50 });
+    const closed = await eventually(() => two.get(EndpointHealthService).health(e), (h) => !isUnstable(h, Date.now()), 2000);
+    expect(isUnstable(closed, Date.now())).toBe(false);
+  });
+
   it('latency and throughput reach the other process within a couple of seconds', async () => {
     const e = endpoint('beta');
     one.get(EndpointHealthService).recordSuccess(e, { latencyMs: 40, ttftMs: 120, outputTokens: 200, durationMs: 2120 });

@@ -131,6 +131,7 @@ export async function startGatewayFixture(options: TestAppOptions & { credits?: 
     RATE_LIMIT_KEY_RPM: '0',
     STREAM_PROCESSING_AFTER_MS: '200',
     UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '1500',
+    UPSTREAM_NON_STREAMING_TIMEOUT_MS: '1500',
     ...options.env,
   };
   const t = await createTestApp({ ...options, env });

@@ -38,12 +38,18 @@ export class AppConfig {
   readonly upstream: {
     connectTimeoutMs: number;
     firstByteTimeoutMs: number;
+    nonStreamingTimeoutMs: number;
+    firstTokenTimeoutMs: number;
     idleTimeoutMs: number;
     processingAfterMs: number;
     drainTimeoutMs: number;
     writeStallMs: number;
     maxStreamMs: number;
   };
+  /** How a request retries and falls back before its first output (see README, Fallbacks). */
+  readonly retry: { budgetMs: number; retries: number; retryAfterMaxMs: number; backoffBaseMs: number; backoffMaxMs: number };
+  /** The circuit breaker of endpoint health: the outage window and how far it grows. */
+  readonly outage: { windowMs: number; maxWindowMs: number };
   readonly holds: { ttlMs: number; sweepIntervalMs: number };
   readonly stripe: { secretKey: string; webhookSecret: string; apiBase: string | null } | null;
   readonly topups: { feeBps: number; feeMinCents: number; minCents: number; maxCents: number };
@@ -93,12 +99,22 @@ export class AppConfig {
     this.upstream = {
       connectTimeoutMs: vars.UPSTREAM_CONNECT_TIMEOUT_MS,
       firstByteTimeoutMs: vars.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
+      nonStreamingTimeoutMs: vars.UPSTREAM_NON_STREAMING_TIMEOUT_MS,
+      firstTokenTimeoutMs: vars.UPSTREAM_FIRST_TOKEN_TIMEOUT_MS,
       idleTimeoutMs: vars.UPSTREAM_IDLE_TIMEOUT_MS,
       drainTimeoutMs: vars.UPSTREAM_DRAIN_TIMEOUT_MS,
       processingAfterMs: vars.STREAM_PROCESSING_AFTER_MS,
       writeStallMs: vars.STREAM_WRITE_STALL_MS,
       maxStreamMs: vars.STREAM_MAX_DURATION_MS,
     };
+    this.retry = {
+      budgetMs: vars.UPSTREAM_REQUEST_BUDGET_MS,
+      retries: vars.UPSTREAM_RETRY_BUDGET,
+      retryAfterMaxMs: vars.UPSTREAM_RETRY_AFTER_MAX_MS,
+      backoffBaseMs: vars.UPSTREAM_BACKOFF_BASE_MS,
+      backoffMaxMs: Math.max(vars.UPSTREAM_BACKOFF_MAX_MS, vars.UPSTREAM_BACKOFF_BASE_MS),
+    };
+    this.outage = { windowMs: vars.ROUTING_OUTAGE_WINDOW_MS, maxWindowMs: Math.max(vars.ROUTING_OUTAGE_WINDOW_MAX_MS, vars.ROUTING_OUTAGE_WINDOW_MS) };
     this.holds = { ttlMs: vars.HOLD_TTL_MS, sweepIntervalMs: vars.HOLD_SWEEP_INTERVAL_MS };
     this.stripe = vars.STRIPE_SECRET_KEY
       ? { secretKey: vars.STRIPE_SECRET_KEY, webhookSecret: vars.STRIPE_WEBHOOK_SECRET ?? '', apiBase: vars.STRIPE_API_BASE ?? null }
@@ -143,6 +159,8 @@ export class AppConfig {
       topups: this.topups,
       oauth: this.oauth,
       upstream: this.upstream,
+      retry: this.retry,
+      outage: this.outage,
       oidc: this.oidc ? { ...this.oidc, clientSecret: '***' } : null,
     };
   }

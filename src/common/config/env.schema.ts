@@ -224,7 +224,61 @@ export class EnvVars {
   @Min(100)
   @Max(600000)
   @Transform(toInt)
-  UPSTREAM_FIRST_BYTE_TIMEOUT_MS = 120000;
+  UPSTREAM_FIRST_BYTE_TIMEOUT_MS = 30000;
+
+  @IsInt()
+  @Min(100)
+  @Max(600000)
+  @Transform(toInt)
+  UPSTREAM_NON_STREAMING_TIMEOUT_MS = 60000;
+
+  @IsInt()
+  @Min(100)
+  @Max(600000)
+  @Transform(toInt)
+  UPSTREAM_FIRST_TOKEN_TIMEOUT_MS = 45000;
+
+  @IsInt()
+  @Min(1000)
+  @Max(3600000)
+  @Transform(toInt)
+  UPSTREAM_REQUEST_BUDGET_MS = 90000;
+
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  @Transform(toInt)
+  UPSTREAM_RETRY_BUDGET = 2;
+
+  @IsInt()
+  @Min(0)
+  @Max(600000)
+  @Transform(toInt)
+  UPSTREAM_RETRY_AFTER_MAX_MS = 10000;
+
+  @IsInt()
+  @Min(1)
+  @Max(60000)
+  @Transform(toInt)
+  UPSTREAM_BACKOFF_BASE_MS = 500;
+
+  @IsInt()
+  @Min(1)
+  @Max(600000)
+  @Transform(toInt)
+  UPSTREAM_BACKOFF_MAX_MS = 4000;
+
+  @IsInt()
+  @Min(100)
+  @Max(3600000)
+  @Transform(toInt)
+  ROUTING_OUTAGE_WINDOW_MS = 10000;
+
+  @IsInt()
+  @Min(100)
+  @Max(3600000)
+  @Transform(toInt)
+  ROUTING_OUTAGE_WINDOW_MAX_MS = 60000;
 
   @IsInt()
   @Min(100)
@@ -364,7 +418,19 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   MAIL_TIMEOUT_MS: 'Longest a mail may take to hand to the SMTP server (connection included); a slower send counts as failed.',
   CATALOG_FILE: 'Path of the model catalog (YAML). Default: the catalog shipped in `src/catalog/default-catalog.yaml`. Provider API keys come from the variables it names (e.g. `OPENAI_API_KEY`).',
   UPSTREAM_CONNECT_TIMEOUT_MS: 'Time to connect to a provider before falling back to the next one.',
-  UPSTREAM_FIRST_BYTE_TIMEOUT_MS: 'Time for a provider to start answering before falling back to the next one.',
+  UPSTREAM_FIRST_BYTE_TIMEOUT_MS: 'Time for a provider to start answering a streamed request (its response headers) before the gateway gives up on it and falls back to the next endpoint.',
+  UPSTREAM_NON_STREAMING_TIMEOUT_MS:
+    'Time for a provider to start answering a non-streaming request before the gateway falls back. Providers send nothing until the whole answer is ready, so this bounds the generation time of a non-streaming answer: stream long generations, or raise it.',
+  UPSTREAM_FIRST_TOKEN_TIMEOUT_MS: "Time from sending a streamed request to the provider's first output (content, reasoning or a tool call) before the gateway gives up on it and falls back.",
+  UPSTREAM_REQUEST_BUDGET_MS:
+    "Time budget of one request's calls before its first output: no retry or fallback starts after it, and each call's timeouts are cut to what is left of it.",
+  UPSTREAM_RETRY_BUDGET: 'Retries of the same endpoint one request may make in all (after a 500, a reset connection, a 429); `0` = fall back at once.',
+  UPSTREAM_RETRY_AFTER_MAX_MS: "Longest provider `Retry-After` the gateway waits for before retrying the same endpoint; a longer one falls back instead (and is passed on when nothing is left).",
+  UPSTREAM_BACKOFF_BASE_MS: 'First backoff before retrying an endpoint that gave no `Retry-After`; it doubles per retry, with random jitter (half to all of it).',
+  UPSTREAM_BACKOFF_MAX_MS: 'Longest backoff before a retry.',
+  ROUTING_OUTAGE_WINDOW_MS:
+    'How long an endpoint that failed (429, 5xx, timeout, connection failure) goes last in routing; then one request probes it (half-open). A failed probe doubles the window, a success closes it.',
+  ROUTING_OUTAGE_WINDOW_MAX_MS: "Longest the outage window grows to for an endpoint whose probes keep failing: at most this long after a provider recovers, traffic returns to it.",
   UPSTREAM_IDLE_TIMEOUT_MS: 'Longest silence inside a provider response before it is treated as cut.',
   UPSTREAM_DRAIN_TIMEOUT_MS:
     "How long the gateway keeps reading a provider's answer after the client left, to learn what the provider bills for it. If it runs out before the usage is known, the request is billed its hold.",

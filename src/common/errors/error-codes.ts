@@ -20,6 +20,10 @@ export const ERROR_STATUS = {
   provider_unavailable: 502,
   service_unavailable: 503,
   provider_timeout: 504,
+  /** A provider refused the prompt as longer than its model's context. */
+  context_length_exceeded: 400,
+  /** A provider's content filter refused the request. */
+  content_policy_violation: 400,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
