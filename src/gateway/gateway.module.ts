@@ -10,6 +10,7 @@ import { GatewayController } from './gateway.controller';
 import { GatewayService } from './gateway.service';
 import { InFlightLimits } from './in-flight-limits';
 import { RequestFinisher } from './request-finisher';
+import { StreamContinuation } from './stream-continuation';
 import { StreamRelay } from './stream-relay';
 import { UpstreamCaller } from './upstream-caller';
 import { UserModelsController } from './user-models.controller';
@@ -17,6 +18,6 @@ import { UserModelsController } from './user-models.controller';
 @Module({
   imports: [CatalogModule, RoutingModule, ProvidersModule, KeysModule, CreditsModule, UsageModule],
   controllers: [GatewayController, UserModelsController],
-  providers: [GatewayService, Admission, UpstreamCaller, StreamRelay, RequestFinisher, InFlightLimits],
+  providers: [GatewayService, Admission, UpstreamCaller, StreamRelay, StreamContinuation, RequestFinisher, InFlightLimits],
 })
 export class GatewayModule {}

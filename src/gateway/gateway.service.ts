@@ -62,7 +62,7 @@ export class GatewayService {
     const models = modelsOf(body);
     const prompt = estimatePrompt(body);
     const request = upstreamChat(body, principal.userId);
-    const chat = { request, excludeReasoning: resolveReasoning(request).exclude };
+    const chat = { request, excludeReasoning: resolveReasoning(request).exclude, allowContinuation: body.provider?.allow_continuation };
     const init = { principal, meta, apiType: 'completions' as const, format, streamed: body.stream === true, models, prompt, user: body.user ?? null, chat };
     const ex = this.admission.receive(init, reply.elapsedTime);
     await this.admission.checkFreeTier(ex);

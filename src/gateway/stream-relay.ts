@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
+import { AppError } from '../common/errors/app-error';
 import { normaliseError, toEnvelope } from '../common/errors/error-envelope';
 import { streamErrorStatus } from '../providers/error-status';
 import type { ChunkDelta } from '../providers/types';
@@ -13,6 +14,8 @@ import { GatewayErrors } from './gateway.errors';
 import { usageJson } from './json-response';
 import { legacyLogprobs } from './legacy-logprobs';
 import { SseWriter } from './sse-writer';
+import { AnswerSoFar, Seam, StreamContinuation } from './stream-continuation';
+import { StreamCorrupted } from './upstream-stream';
 
 const PROCESSING_EVERY_MS = 2000;
 
@@ -37,12 +40,27 @@ function choiceJson(format: ResponseFormat, d: ChunkDelta): string {
  * tried, the upstream's deltas chunk by chunk, then the usage chunk (the exchange's bill) and
  * [DONE]; or, once the stream started, an error chunk (finish_reason "error"), never silently.
  */
+/** One endpoint's part of a stream: its answer, what the client has so far, where a continuation joins it. */
+interface Segment {
+  served: Served;
+  answer: AnswerSoFar;
+  seam: Seam | null;
+}
+
+/** How a segment failed after its output reached the client. */
+interface SegmentFailure {
+  error: AppError;
+  /** The provider failed (not the request): a continuation may take over. */
+  continuable: boolean;
+}
+
 @Injectable()
 export class StreamRelay {
   constructor(
     private readonly router: RouterService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly continuation: StreamContinuation,
   ) {}
 
   /** The response's writer; the HTTP layer lets go of the response (the relay writes it). */
@@ -64,15 +82,43 @@ export class StreamRelay {
     return () => clearTimeout(timer);
   }
 
-  /** Relays the served stream chunk by chunk, then the usage chunk and [DONE]. */
+  /**
+   * Relays the served stream chunk by chunk, then the usage chunk and [DONE]. A stream that fails
+   * after its output reached the client continues on a fallback where StreamContinuation can, in
+   * the same client stream; otherwise its error ends the stream (the caller's `fail`).
+   */
   async relay(ex: Exchange, writer: SseWriter): Promise<void> {
-    const { outcome } = ex;
-    const served = outcome.served!;
-    const stream = served.stream!;
-    const { translator } = stream;
-    const exclude = ex.init.chat?.excludeReasoning === true;
+    let served = ex.outcome.served!;
     // For a stream the overhead we can report in headers is what came before the upstream call.
     writer.start({ 'x-generation-id': ex.id, 'x-switchyard-overhead-ms': String(served.sentAt - ex.receivedAt) });
+    const answer = new AnswerSoFar();
+    let seam: Seam | null = null;
+    for (;;) {
+      const record = ex.attempts[ex.attempts.length - 1];
+      const failure = await this.relaySegment(ex, writer, { served, answer, seam });
+      if (!failure) break;
+      if (record) record.error = failure.error.message;
+      const next = failure.continuable ? await this.continuation.continue(ex, { from: served, record, answer }, failure.error) : null;
+      if (!next) throw failure.error;
+      ({ served, seam } = next);
+    }
+    served.stream!.takeUsage(ex.outcome);
+    await writer.data(`${this.chunkPrefix(ex, served)()}],"usage":${JSON.stringify(usageJson(ex.billed(true)))}}`);
+    await writer.data('[DONE]');
+    writer.end();
+  }
+
+  /**
+   * Relays one endpoint's stream to its end; null when it ended normally, its failure (and whether
+   * a continuation may take over) when it failed after its output reached the client.
+   */
+  private async relaySegment(ex: Exchange, writer: SseWriter, segment: Segment): Promise<SegmentFailure | null> {
+    const { outcome } = ex;
+    const { served, answer, seam } = segment;
+    const stream = served.stream!;
+    const { translator } = stream;
+    const provider = served.attempt.resolved.provider.name;
+    const exclude = ex.init.chat?.excludeReasoning === true;
     const prefix = this.chunkPrefix(ex, served);
     const relay = async (deltas: ChunkDelta[]) => {
       for (const d of deltas) {
@@ -80,13 +126,15 @@ export class StreamRelay {
           outcome.finishReason = d.finishReason;
           outcome.nativeFinishReason = d.nativeFinishReason ?? null;
         }
-        const visible = exclude ? withoutReasoning(d) : d;
+        let visible = exclude ? withoutReasoning(d) : d;
+        if (visible && seam) visible = seam.pass(visible);
         if (!visible) continue;
+        answer.add(visible);
         outcome.firstTokenAt ??= this.clock.nowMs();
         await writer.data(prefix() + choiceJson(ex.init.format, visible) + ']}');
       }
     };
-    // Checked between upstream reads: a silent upstream is bounded by UPSTREAM_IDLE_TIMEOUT_MS.
+    // Checked between upstream reads: a silent upstream is bounded by STREAM_IDLE_TIMEOUT_MS.
     const deadline = ex.receivedAt + this.config.upstream.maxStreamMs;
     let overtime = false;
     try {
@@ -97,7 +145,8 @@ export class StreamRelay {
           overtime = true;
           break;
         }
-        await relay(await stream.next());
+        // The idle limit is for a provider gone quiet, not for a client that left (the drain has its own).
+        await relay(await stream.next(outcome.clientLeft ? undefined : this.config.upstream.streamIdleMs));
       }
     } catch (err) {
       const e = UpstreamClient.classify(err);
@@ -106,10 +155,13 @@ export class StreamRelay {
         stream.takeUsage(outcome);
         throw GatewayErrors.clientClosed();
       }
-      void this.router.report(served.attempt, { failure: e.failure === 'timeout' ? 'timeout' : 'server_error' });
-      throw GatewayErrors.streamCut(served.attempt.resolved.provider.name, e.message);
+      void this.router.report(served.attempt, { failure: e.failure === 'timeout' || stream.stalled ? 'timeout' : 'server_error' });
+      if (stream.stalled) return { error: GatewayErrors.streamStalled(provider, this.config.upstream.streamIdleMs), continuable: true };
+      if (err instanceof StreamCorrupted) return { error: GatewayErrors.streamCorrupted(provider, err.message), continuable: true };
+      return { error: GatewayErrors.streamCut(provider, e.message), continuable: true };
     } finally {
       stream.destroy();
+      this.continuation.noteMalformed(ex, served);
     }
     if (writer.closed) {
       outcome.cancelled = true;
@@ -120,13 +172,13 @@ export class StreamRelay {
     if (overtime) throw GatewayErrors.streamTooLong(this.config.upstream.maxStreamMs);
     const upstreamError = translator.error();
     if (upstreamError) {
-      throw GatewayErrors.streamError(served.attempt.resolved.provider.name, streamErrorStatus(upstreamError.code), trimRaw(upstreamError.message), upstreamError.code);
+      const status = streamErrorStatus(upstreamError.code);
+      // A server error or rate limit inside the stream is the provider failing, as a cut is; a 4xx is about the request.
+      return { error: GatewayErrors.streamError(provider, status, trimRaw(upstreamError.message), upstreamError.code), continuable: status === 429 || status >= 500 };
     }
-    if (!stream.complete(outcome.finishReason)) throw GatewayErrors.streamCut(served.attempt.resolved.provider.name, 'the provider ended the stream early');
-    stream.takeUsage(outcome);
-    await writer.data(`${prefix()}],"usage":${JSON.stringify(usageJson(ex.billed(true)))}}`);
-    await writer.data('[DONE]');
-    writer.end();
+    // Ended without a finish reason or usage: never a truncated answer presented as complete.
+    if (!stream.complete(outcome.finishReason)) return { error: GatewayErrors.streamCut(provider, 'the provider ended the stream before the answer did'), continuable: true };
+    return null;
   }
 
   /**

@@ -43,6 +43,10 @@ export class AppConfig {
     drainTimeoutMs: number;
     writeStallMs: number;
     maxStreamMs: number;
+    /** Longest silence between chunks once a stream's output reached the client. */
+    streamIdleMs: number;
+    /** Default of provider.allow_continuation. */
+    continuation: boolean;
   };
   readonly holds: { ttlMs: number; sweepIntervalMs: number };
   readonly stripe: { secretKey: string; webhookSecret: string; apiBase: string | null } | null;
@@ -98,6 +102,8 @@ export class AppConfig {
       processingAfterMs: vars.STREAM_PROCESSING_AFTER_MS,
       writeStallMs: vars.STREAM_WRITE_STALL_MS,
       maxStreamMs: vars.STREAM_MAX_DURATION_MS,
+      streamIdleMs: vars.STREAM_IDLE_TIMEOUT_MS,
+      continuation: vars.STREAM_CONTINUATION,
     };
     this.holds = { ttlMs: vars.HOLD_TTL_MS, sweepIntervalMs: vars.HOLD_SWEEP_INTERVAL_MS };
     this.stripe = vars.STRIPE_SECRET_KEY
