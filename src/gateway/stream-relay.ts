@@ -158,7 +158,9 @@ export class StreamRelay {
       void this.router.report(served.attempt, { failure: e.failure === 'timeout' || stream.stalled ? 'timeout' : 'server_error' });
       if (stream.stalled) return { error: GatewayErrors.streamStalled(provider, this.config.upstream.streamIdleMs), continuable: true };
       if (err instanceof StreamCorrupted) return { error: GatewayErrors.streamCorrupted(provider, err.message), continuable: true };
-      return { error: GatewayErrors.streamCut(provider, e.message), continuable: true };
+      // Mid-stream, a transport error is the connection breaking, whatever its code says about reaching the provider.
+      const code = /\(([A-Z_]+)\)/.exec(e.message)?.[1];
+      return { error: GatewayErrors.streamCut(provider, `the connection broke${code ? `: ${code}` : ''}`), continuable: true };
     } finally {
       stream.destroy();
       this.continuation.noteMalformed(ex, served);

@@ -1,0 +1,141 @@
+import { APIError } from 'openai';
+import { contentOf, FailoverFixture, IN_ORDER, generationOf, ledgerProblems, rawStream, startFailoverFixture } from '../support/failover-fixture';
+import { STORY, STORY_TOKENS } from '../support/fake-upstreams/story';
+
+jest.setTimeout(120_000);
+
+const ask = { messages: [{ role: 'user' as const, content: 'Tell the story.' }], provider: IN_ORDER } as { messages: { role: 'user'; content: string }[] };
+const upTo = (n: number) => STORY_TOKENS.slice(0, n).join('');
+
+/** Issue 18, behaviour 8: a stream cut after 40 of 60 tokens continues from a prefill-capable fallback, or ends with a clear error. */
+describe('failover: a stream cut after output was sent', () => {
+  let f: FailoverFixture;
+
+  beforeAll(async () => {
+    f = await startFailoverFixture();
+  });
+
+  afterAll(async () => {
+    await f?.close();
+  });
+
+  it('continues the answer from the fallback marked prefill: true, seam exact, through the openai client', async () => {
+    const stream = await f.client.chat.completions.create({ model: 'fo/cut', ...ask, stream: true });
+    let text = '';
+    let finish: string | null = null;
+    let usage: Record<string, unknown> | undefined;
+    let id = '';
+    const providers = new Set<string>();
+    for await (const chunk of stream) {
+      id = chunk.id;
+      text += chunk.choices[0]?.delta?.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      if (chunk.usage) usage = chunk.usage as unknown as Record<string, unknown>;
+      providers.add((chunk as unknown as { provider: string }).provider);
+    }
+    // One answer: nothing repeated, nothing lost, and complete.
+    expect(text).toBe(STORY);
+    expect(finish).toBe('stop');
+    expect(providers).toEqual(new Set(['Prime', 'Cont']));
+
+    // The fallback got the same request plus the answer so far (trailing whitespace left out) as a prefill.
+    const [cont] = f.seenBy('prefix');
+    expect(cont.body.messages).toEqual([...ask.messages, { role: 'assistant', content: upTo(40).trimEnd(), prefix: true }]);
+    expect(cont.body.max_tokens).toBeLessThanOrEqual(4096 - 40);
+
+    // Each attempt billed for what it produced; the usage chunk sums them and is what the record shows.
+    const g = await generationOf(f, id);
+    const [cut, continued] = g.provider_responses;
+    expect(g.provider_responses).toHaveLength(2);
+    expect(cut).toMatchObject({ provider_name: 'Prime', status: 200, error: expect.stringMatching(/the provider's stream was cut/i) });
+    expect(continued).toMatchObject({ provider_name: 'Cont', status: 200, error: null, continued_at: upTo(40).length });
+    // The continuation's prompt includes the prefill (the fake counts a token per 4 characters of the messages).
+    const contPrompt = Math.ceil((ask.messages[0].content + upTo(40).trimEnd()).length / 4);
+    // 21 chunks: the whitespace the prefill left out, produced again (billed, not relayed twice), and the 20 tokens left.
+    expect(continued.billed).toMatchObject({ prompt_tokens: contPrompt, completion_tokens: 21, estimated: false });
+    expect(cut.billed!.completion_tokens).toBeGreaterThanOrEqual(40);
+    expect(usage!.prompt_tokens).toBe(cut.billed!.prompt_tokens + contPrompt);
+    expect(usage!.completion_tokens).toBe(cut.billed!.completion_tokens + 21);
+    expect(BigInt(cut.billed!.cost_nanos)).toBeGreaterThan(0n);
+    const total = BigInt(cut.billed!.cost_nanos) + BigInt(continued.billed!.cost_nanos);
+    expect(Math.round(g.total_cost * 1e9)).toBe(Number(total));
+    expect(Math.round((usage!.cost as number) * 1e9)).toBe(Number(total));
+    expect(g).toMatchObject({ finish_reason: 'stop', provider_name: 'Cont', tokens_completion: usage!.completion_tokens, error: null });
+    expect(await ledgerProblems(f)).toEqual([]);
+  });
+
+  it('continues from a fallback given as a second model in `models`', async () => {
+    const { events, gen } = await rawStream(f, { model: 'fo/cut-solo', models: ['fo/story-prefix'] });
+    expect(contentOf(events)).toBe(STORY);
+    expect(events[events.length - 1]).toBe('[DONE]');
+    expect(events.some((e) => typeof e !== 'string' && e.choices?.[0]?.finish_reason === 'stop')).toBe(true);
+    const g = await generationOf(f, gen);
+    expect(g.provider_responses.map((a) => [a.model, a.continued_at ?? null])).toEqual([
+      ['fo/cut-solo', null],
+      ['fo/story-prefix', upTo(40).length],
+    ]);
+  });
+
+  it('continues again when the continuation is cut too: three segments, one answer', async () => {
+    const { events, gen } = await rawStream(f, { model: 'fo/cut-twice' });
+    expect(contentOf(events)).toBe(STORY);
+    const g = await generationOf(f, gen);
+    expect(g.provider_responses.map((a) => [a.provider_name, a.continued_at ?? null, a.error === null])).toEqual([
+      ['Prime', null, false],
+      ['Cont', upTo(20).length, false],
+      // The second cut came 15 chunks into the continuation: the whitespace produced again and 14 tokens.
+      ['Plain', upTo(34).length, true],
+    ]);
+    const usage = (events[events.length - 2] as Record<string, any>).usage; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(usage.completion_tokens).toBe(g.provider_responses.reduce((n, a) => n + a.billed!.completion_tokens, 0));
+    expect(await ledgerProblems(f)).toEqual([]);
+  });
+
+  it('continues a stream that ended cleanly before its finish reason, rather than presenting it as complete', async () => {
+    const { events } = await rawStream(f, { model: 'fo/ends-early' });
+    expect(contentOf(events)).toBe(STORY);
+  });
+
+  it('with no capable fallback, ends with an error chunk naming the cut, never a finish_reason stop', async () => {
+    const { events, gen } = await rawStream(f, { model: 'fo/cut-only' });
+    expect(contentOf(events)).toBe(upTo(40));
+    const finishes = events.filter((e) => typeof e !== 'string' && e.choices?.[0]?.finish_reason).map((e) => (e as Record<string, any>).choices[0].finish_reason); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(finishes).toEqual(['error']);
+    const last = events[events.length - 2] as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(last.error.message).toMatch(/the provider's stream was cut/i);
+    expect(last.error.message).not.toMatch(/could not reach/);
+    expect(last.usage.completion_tokens).toBeGreaterThanOrEqual(40);
+    const g = await generationOf(f, gen);
+    expect(g.provider_responses).toEqual([expect.objectContaining({ status: 200, error: expect.stringMatching(/the provider's stream was cut/i) })]);
+    expect(g.error?.message).toMatch(/the provider's stream was cut/i);
+    expect(g.finish_reason).toBe('error');
+
+    // The openai client sees an error, not a complete answer.
+    const stream = await f.client.chat.completions.create({ model: 'fo/cut-only', ...ask, stream: true });
+    let text = '';
+    await expect(
+      (async () => {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+      })(),
+    ).rejects.toThrow(APIError);
+    expect(text).toBe(upTo(40));
+    expect(await ledgerProblems(f)).toEqual([]);
+  });
+
+  it('does not continue when the request says provider.allow_continuation: false', async () => {
+    const before = f.seenBy('prefix').length;
+    const { events } = await rawStream(f, { model: 'fo/cut', provider: { allow_continuation: false } });
+    expect(contentOf(events)).toBe(upTo(40));
+    expect((events[events.length - 2] as Record<string, any>).error.message).toMatch(/stream was cut/); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(f.seenBy('prefix')).toHaveLength(before);
+  });
+
+  it('does not continue a reasoning stream (a prefill would drop its reasoning): it ends cleanly with the error', async () => {
+    const before = f.seenBy('prefix').length;
+    const { events } = await rawStream(f, { model: 'fo/cut', reasoning: { effort: 'low' } });
+    expect(contentOf(events)).toBe(upTo(40));
+    expect((events[events.length - 2] as Record<string, any>).choices[0].finish_reason).toBe('error'); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(f.seenBy('prefix')).toHaveLength(before);
+    expect(await ledgerProblems(f)).toEqual([]);
+  });
+});
