@@ -64,6 +64,23 @@ describe('failover: a stream cut after output was sent', () => {
     expect(await ledgerProblems(f)).toEqual([]);
   });
 
+  it('continues on an Anthropic endpoint, which gets the answer so far as its assistant prefill', async () => {
+    const { events, gen } = await rawStream(f, { model: 'fo/cut-to-claude' });
+    expect(contentOf(events)).toBe(STORY);
+    const sent = f.anthropic.seen.find((s) => s.body?.model === 'claude-story')!;
+    expect(sent.body.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'Tell the story.' }] },
+      { role: 'assistant', content: [{ type: 'text', text: upTo(40).trimEnd() }] },
+    ]);
+    const g = await generationOf(f, gen);
+    expect(g.provider_responses.map((a) => [a.provider_name, a.status, a.continued_at ?? null])).toEqual([
+      ['Prime', 200, null],
+      ['Claude', 200, upTo(40).length],
+    ]);
+    expect(g.finish_reason).toBe('stop');
+    expect(await ledgerProblems(f)).toEqual([]);
+  });
+
   it('continues from a fallback given as a second model in `models`', async () => {
     const { events, gen } = await rawStream(f, { model: 'fo/cut-solo', models: ['fo/story-prefix'] });
     expect(contentOf(events)).toBe(STORY);
@@ -136,6 +153,28 @@ describe('failover: a stream cut after output was sent', () => {
     expect(contentOf(events)).toBe(upTo(40));
     expect((events[events.length - 2] as Record<string, any>).choices[0].finish_reason).toBe('error'); // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(f.seenBy('prefix')).toHaveLength(before);
+    expect(await ledgerProblems(f)).toEqual([]);
+  });
+});
+
+describe('failover: STREAM_CONTINUATION=false', () => {
+  let f: FailoverFixture;
+
+  beforeAll(async () => {
+    f = await startFailoverFixture({ STREAM_CONTINUATION: 'false' });
+  });
+
+  afterAll(async () => {
+    await f?.close();
+  });
+
+  it('ends a cut stream with the error chunk by default; a request may still ask for the continuation', async () => {
+    const off = await rawStream(f, { model: 'fo/cut' });
+    expect(contentOf(off.events)).toBe(upTo(40));
+    expect((off.events[off.events.length - 2] as Record<string, any>).error.message).toMatch(/stream was cut/); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(f.seenBy('prefix')).toHaveLength(0);
+    const on = await rawStream(f, { model: 'fo/cut', provider: { allow_continuation: true } });
+    expect(contentOf(on.events)).toBe(STORY);
     expect(await ledgerProblems(f)).toEqual([]);
   });
 });

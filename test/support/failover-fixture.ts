@@ -8,6 +8,7 @@ import { LedgerService } from '../../src/credits/ledger.service';
 import type { GenerationDto } from '../../src/usage/dto/generation.dto';
 import { createKey, signUp } from './factories';
 import type { FakeUpstream } from './fake-upstreams/common';
+import { startFakeAnthropic } from './fake-upstreams/anthropic';
 import { startFakeStory } from './fake-upstreams/story';
 import { createTestApp, TestApp } from './test-app';
 
@@ -22,6 +23,8 @@ export interface FailoverFixture {
   userId: string;
   client: OpenAI;
   story: FakeUpstream;
+  /** The Anthropic fake behind provider `claude` (its `story` model continues a prefill). */
+  anthropic: FakeUpstream;
   /** The requests the fake saw for an upstream model name. */
   seenBy(upstreamModel: string): FakeUpstream['seen'];
   close(): Promise<void>;
@@ -56,15 +59,18 @@ const MODELS: [string, string][] = [
   ['fo/malformed', ep('prime', 'malformed-at-20', [1, 2]) + ep('cont', 'prefix', [2, 4], true)],
   ['fo/no-done', ep('prime', 'no-done', [1, 2]) + ep('cont', 'prefix', [2, 4], true)],
   ['fo/story', ep('prime', 'plain-story', [1, 2])],
+  ['fo/cut-to-claude', ep('prime', 'sever-at-40', [1, 2]) + ep('claude', 'claude-story', [3, 15], true)],
 ];
 
 export async function startFailoverFixture(env: Record<string, string> = {}): Promise<FailoverFixture> {
   const story = await startFakeStory();
+  const anthropic = await startFakeAnthropic();
   const dir = mkdtempSync(join(tmpdir(), 'sy-failover-'));
   const file = join(dir, 'catalog.yaml');
   const providers = ['prime', 'cont', 'plain']
     .map((slug) => `  - { slug: ${slug}, name: ${slug[0].toUpperCase()}${slug.slice(1)}, adapter: openai, base_url: "${story.url}", api_key_env: FAKE_STORY_KEY, data_policy: { zdr: false, training: false } }`)
-    .join('\n');
+    .join('\n')
+    .concat(`\n  - { slug: claude, name: Claude, adapter: anthropic, base_url: "${anthropic.url}", api_key_env: FAKE_STORY_KEY, data_policy: { zdr: false, training: false } }`);
   writeFileSync(file, `providers:\n${providers}\nmodels:${MODELS.map(([id, eps]) => model(id, eps)).join('')}\n`);
   const t = await createTestApp({ env: { CATALOG_FILE: file, FAKE_STORY_KEY: 'sk-story', RATE_LIMIT_KEY_RPM: '0', ...env } });
   const user = await signUp(t, 'failover');
@@ -77,10 +83,12 @@ export async function startFailoverFixture(env: Record<string, string> = {}): Pr
     userId: user.id,
     client,
     story,
+    anthropic,
     seenBy: (upstreamModel) => story.seen.filter((s) => s.body?.model === upstreamModel),
     close: async () => {
       await t.close();
       await story.close();
+      await anthropic.close();
     },
   };
 }
@@ -89,7 +97,7 @@ export async function startFailoverFixture(env: Record<string, string> = {}): Pr
  * The endpoints in catalog order: default routing shuffles by price and puts an endpoint that just
  * failed last, and these tests make the first one fail on purpose.
  */
-export const IN_ORDER = { order: ['prime', 'cont', 'plain'] };
+export const IN_ORDER = { order: ['prime', 'cont', 'plain', 'claude'] };
 
 /** A raw streamed chat completion: its SSE data lines, parsed ([DONE] kept as the string). */
 export async function rawStream(f: FailoverFixture, body: Record<string, unknown>): Promise<{ gen: string; events: (Record<string, any> | string)[] }> { // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -18,7 +18,7 @@ function error(res: http.ServerResponse, status: number, message: string): void 
 }
 
 /** The chunks that finish STORY after `prefix`: the rest of the token it ends inside, then whole tokens. */
-function chunksAfter(prefix: string): string[] {
+export function chunksAfter(prefix: string): string[] {
   const out: string[] = [];
   let at = 0;
   for (const token of STORY_TOKENS) {
