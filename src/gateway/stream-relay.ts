@@ -35,11 +35,6 @@ function choiceJson(format: ResponseFormat, d: ChunkDelta): string {
   return JSON.stringify({ index: 0, delta: d.delta, finish_reason: d.finishReason ?? null, native_finish_reason: d.nativeFinishReason ?? null, logprobs: d.logprobs ?? null });
 }
 
-/**
- * Writes a streamed answer as OpenAI-style SSE: `: PROCESSING` comments while the upstreams are
- * tried, the upstream's deltas chunk by chunk, then the usage chunk (the exchange's bill) and
- * [DONE]; or, once the stream started, an error chunk (finish_reason "error"), never silently.
- */
 /** One endpoint's part of a stream: its answer, what the client has so far, where a continuation joins it. */
 interface Segment {
   served: Served;
@@ -52,8 +47,15 @@ interface SegmentFailure {
   error: AppError;
   /** The provider failed (not the request): a continuation may take over. */
   continuable: boolean;
+  /** What the attempt record says, when the error shown to the client masks it. */
+  detail?: string;
 }
 
+/**
+ * Writes a streamed answer as OpenAI-style SSE: `: PROCESSING` comments while the upstreams are
+ * tried, the upstream's deltas chunk by chunk, then the usage chunk (the exchange's bill) and
+ * [DONE]; or, once the stream started, an error chunk (finish_reason "error"), never silently.
+ */
 @Injectable()
 export class StreamRelay {
   constructor(
@@ -97,7 +99,7 @@ export class StreamRelay {
       const record = ex.attempts[ex.attempts.length - 1];
       const failure = await this.relaySegment(ex, writer, { served, answer, seam });
       if (!failure) break;
-      if (record) record.error = failure.error.message;
+      if (record) record.error = failure.detail ?? failure.error.message;
       const next = failure.continuable ? await this.continuation.continue(ex, { from: served, record, answer }, failure.error) : null;
       if (!next) throw failure.error;
       ({ served, seam } = next);
@@ -176,7 +178,9 @@ export class StreamRelay {
     if (upstreamError) {
       const status = streamErrorStatus(upstreamError.code);
       // A server error or rate limit inside the stream is the provider failing, as a cut is; a 4xx is about the request.
-      return { error: GatewayErrors.streamError(provider, status, trimRaw(upstreamError.message), upstreamError.code), continuable: status === 429 || status >= 500 };
+      const message = trimRaw(upstreamError.message);
+      const error = GatewayErrors.streamError(provider, status, message, upstreamError.code);
+      return { error, continuable: status === 429 || status >= 500, detail: `The provider's stream failed with an error event (${status}): ${message}` };
     }
     // Ended without a finish reason or usage: never a truncated answer presented as complete.
     if (!stream.complete(outcome.finishReason)) return { error: GatewayErrors.streamCut(provider, 'the provider ended the stream before the answer did'), continuable: true };

@@ -113,6 +113,18 @@ describe('failover: a stream cut after output was sent', () => {
     expect(contentOf(events)).toBe(STORY);
   });
 
+  it('continues after a server error event mid-stream, but not after a 4xx one (that is about the request)', async () => {
+    const served = await rawStream(f, { model: 'fo/error-503' });
+    expect(contentOf(served.events)).toBe(STORY);
+    const g = await generationOf(f, served.gen);
+    expect(g.provider_responses[0].error).toMatch(/error event \(503\): story error 503/);
+    const before = f.seenBy('prefix').length;
+    const refused = await rawStream(f, { model: 'fo/error-400' });
+    expect(contentOf(refused.events)).toBe(upTo(30));
+    expect((refused.events[refused.events.length - 2] as Record<string, any>).error).toMatchObject({ code: 400, message: 'story error 400' }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(f.seenBy('prefix')).toHaveLength(before);
+  });
+
   it('with no capable fallback, ends with an error chunk naming the cut, never a finish_reason stop', async () => {
     const { events, gen } = await rawStream(f, { model: 'fo/cut-only' });
     expect(contentOf(events)).toBe(upTo(40));

@@ -47,6 +47,8 @@ const model = (id: string, endpoints: string) => `
 const MODELS: [string, string][] = [
   ['fo/cut', ep('prime', 'sever-at-40', [1, 2]) + ep('cont', 'prefix', [2, 4], true)],
   ['fo/cut-twice', ep('prime', 'sever-at-20', [1, 2]) + ep('cont', 'prefix-sever-at-15', [2, 4], true) + ep('plain', 'prefix-b', [2, 4], true)],
+  ['fo/error-503', ep('prime', 'error-503-at-30', [1, 2]) + ep('cont', 'prefix', [2, 4], true)],
+  ['fo/error-400', ep('prime', 'error-400-at-30', [1, 2]) + ep('cont', 'prefix', [2, 4], true)],
   ['fo/ends-early', ep('prime', 'end-at-40', [1, 2]) + ep('cont', 'prefix', [2, 4], true)],
   ['fo/cut-only', ep('prime', 'sever-at-40', [1, 2])],
   ['fo/cut-solo', ep('prime', 'sever-at-40-solo', [1, 2])],

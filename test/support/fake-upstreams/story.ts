@@ -37,6 +37,7 @@ export function chunksAfter(prefix: string): string[] {
  * - `stall-at-<n>-<ms>`: after n content chunks the connection stays open and silent for that long.
  * - `malformed-at-<n>`: after n content chunks one event that is not JSON, then the rest as usual.
  * - `end-at-<n>`: after n content chunks the body ends cleanly, without a finish reason or usage.
+ * - `error-<status>-at-<n>`: after n content chunks an error event with that code, then the end.
  * - `no-done`: a complete stream (finish reason and usage) whose body ends without `data: [DONE]`.
  * - `prefix`: continues a trailing assistant message marked `prefix: true` (Mistral's and DeepSeek's
  *   prefill), which must be a prefix of STORY without trailing whitespace, by streaming the rest of
@@ -82,12 +83,17 @@ export async function startFakeStory(): Promise<FakeUpstream> {
     const stall = knob(/stall-at-(\d+)-(\d+)/);
     const malformed = knob(/malformed-at-(\d+)/);
     const end = knob(/end-at-(\d+)/);
+    const failAt = knob(/error-(\d{3})-at-(\d+)/);
     chunk({ role: 'assistant', content: '' });
     for (let i = 0; i < sent.length; i++) {
       if (seen.aborted || res.destroyed) return;
       if (sever && i === Number(sever[1])) {
         await sleep(20); // the chunks already written reach the gateway first
         res.destroy();
+        return;
+      }
+      if (failAt && i === Number(failAt[2])) {
+        res.end(`data: ${JSON.stringify({ error: { message: `story error ${failAt[1]}`, code: Number(failAt[1]) } })}\n\n`);
         return;
       }
       if (end && i === Number(end[1])) {
