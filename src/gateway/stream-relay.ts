@@ -100,7 +100,10 @@ export class StreamRelay {
       const failure = await this.relaySegment(ex, writer, { served, answer, seam });
       if (!failure) break;
       if (record) record.error = failure.detail ?? failure.error.message;
-      const next = failure.continuable ? await this.continuation.continue(ex, { from: served, record, answer }, failure.error) : null;
+      if (!failure.continuable) throw failure.error;
+      // The client waits while a fallback is called: `: PROCESSING` comments keep its connection alive, as before the first output.
+      const stopKeepAlive = this.keepAlive(ex, writer);
+      const next = await this.continuation.continue(ex, { from: served, record, answer }, failure.error).finally(stopKeepAlive);
       if (!next) throw failure.error;
       ({ served, seam } = next);
     }
