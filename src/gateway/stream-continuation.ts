@@ -108,7 +108,10 @@ export class StreamContinuation {
 
   /** The continuation that took over, or null when none may or none answered (the stream ends with its error). */
   async continue(ex: Exchange, cut: CutStream, failure: AppError): Promise<Continued | null> {
-    if (!this.allowed(ex, cut.answer)) return null;
+    if (!this.allowed(ex, cut.answer)) {
+      this.metrics.streamContinuations.inc({ result: 'none' });
+      return null;
+    }
     const chat = ex.init.chat!;
     const prefill = cut.answer.content.trimEnd();
     const overlap = cut.answer.content.slice(prefill.length);
@@ -122,7 +125,7 @@ export class StreamContinuation {
     for (const [index, attempt] of ex.route.attempts.entries()) {
       const endpoint = attempt.resolved.endpoint;
       if (index <= cut.from.index || !endpoint.prefill) continue;
-      if (ex.abort.signal.aborted || ex.outcome.clientLeft) return null;
+      if (ex.abort.signal.aborted || ex.outcome.clientLeft) break;
       // The answer's length stays within what the client asked for, and its cost within the hold.
       const room = affordableTokens(ex.sizing.hold - spent, promptTokens, endpoint.pricing, ex.init.prompt.images, tier);
       const maxTokens = Math.min(ex.sizing.maxTokens[index] - produced, room ?? Number.MAX_SAFE_INTEGER);
