@@ -102,6 +102,7 @@ describe('catalog file', () => {
       maxCompletionTokens: 16384,
       supportedParameters: ['temperature', 'tools'],
       quantization: 'unknown',
+      prefill: false,
     });
     // A free endpoint needs no pricing; limits default to the model's context.
     expect(c.endpoints[1]).toMatchObject({
@@ -175,6 +176,18 @@ describe('catalog file', () => {
     ['image_tokens without tile', (d) => (d.models[0].endpoints[0].image_tokens = { base: 2833 }), 'models[0].endpoints[0].image_tokens.tile', /is required/],
     ['image_tokens with an unknown key', (d) => (d.models[0].endpoints[0].image_tokens = { base: 1, tile: 2, multiplier: 33 }), 'models[0].endpoints[0].image_tokens.multiplier', /unknown key \(allowed: base, tile\)/],
     ['image_tokens not an integer', (d) => (d.models[0].endpoints[0].image_tokens = { base: 2833.5, tile: 5667 }), 'models[0].endpoints[0].image_tokens.base', /must be an integer/],
+    ['prefill not a boolean', (d) => (d.models[0].endpoints[1].prefill = 'yes'), 'models[0].endpoints[1].prefill', /must be true or false/],
+    ['prefill on api.openai.com', (d) => (d.models[0].endpoints[0].prefill = true), 'models[0].endpoints[0].prefill', /OpenAI's API does not continue an assistant prefill/],
+    ['prefill on an embedding model', (d) => (d.models[1].endpoints[0] = { provider: 'local', upstream_model: 'e', pricing: { prompt: 0 }, prefill: true }), 'models[1].endpoints[0].prefill', /only chat endpoints/],
+    [
+      'prefill on a gemini endpoint',
+      (d) => {
+        d.providers.push({ slug: 'gem', name: 'Gem', adapter: 'gemini', base_url: 'https://g.example/v1beta', api_key_env: 'GEM_KEY', data_policy: { zdr: false, training: false } });
+        d.models[0].endpoints.push({ provider: 'gem', upstream_model: 'g', pricing: { prompt: 1, completion: 1 }, prefill: true });
+      },
+      'models[0].endpoints[2].prefill',
+      /gemini adapter cannot send an assistant prefill/,
+    ],
     ['image_tokens negative', (d) => (d.models[0].endpoints[0].image_tokens = { base: 2833, tile: -1 }), 'models[0].endpoints[0].image_tokens.tile', /at least 0/],
   ];
 
@@ -277,6 +290,14 @@ describe('the shipped default catalog', () => {
     ]) {
       expect(c.models.map((m) => m.id)).toContain(id);
     }
+  });
+
+  it('marks the endpoints that continue an assistant prefill: Anthropic and Mistral, not OpenAI, DeepSeek /v1 or Gemini', () => {
+    const prefill = new Map<string, boolean>();
+    for (const e of c.endpoints) prefill.set(e.providerSlug, (prefill.get(e.providerSlug) ?? e.prefill) && e.prefill);
+    expect(prefill.get('anthropic')).toBe(true);
+    expect(prefill.get('mistral')).toBe(true);
+    for (const slug of ['openai', 'deepseek', 'google-ai-studio', 'groq', 'together', 'fireworks']) expect(prefill.get(slug) ?? false).toBe(false);
   });
 
   it('has the real base URLs and adapter kinds', () => {

@@ -330,6 +330,7 @@ function parseEndpoint(v: unknown, at: Seg[], model: ModelDef, providers: Map<st
     'max_completion_tokens',
     'supported_parameters',
     'quantization',
+    'prefill',
   ]);
   const providerAt = [...at, 'provider'];
   const providerSlug = text(required(o, 'provider', at), providerAt);
@@ -369,7 +370,21 @@ function parseEndpoint(v: unknown, at: Seg[], model: ModelDef, providers: Map<st
         ? []
         : words(o.supported_parameters, [...at, 'supported_parameters'], SUPPORTED_PARAMETERS, true),
     quantization: o.quantization === undefined ? 'unknown' : oneOf(o.quantization, [...at, 'quantization'], QUANTIZATIONS),
+    prefill: parsePrefill(o.prefill, [...at, 'prefill'], model, providers.get(providerSlug)!),
   };
+}
+
+/**
+ * `prefill: true`: the endpoint continues a trailing assistant message (a stream cut after output
+ * continues there). Refused where the adapter has no way to send one or the API is known to refuse it.
+ */
+function parsePrefill(v: unknown, at: Seg[], model: ModelDef, provider: ProviderDef): boolean {
+  if (v === undefined || v === null) return false;
+  if (!bool(v, at)) return false;
+  if (model.kind !== 'chat') fail(at, 'only chat endpoints take an assistant prefill');
+  if (provider.adapter === 'gemini') fail(at, 'the gemini adapter cannot send an assistant prefill');
+  if (new URL(provider.baseUrl).hostname === 'api.openai.com') fail(at, "OpenAI's API does not continue an assistant prefill");
+  return true;
 }
 
 function parseModel(

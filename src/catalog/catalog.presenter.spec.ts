@@ -36,6 +36,7 @@ function ep(slug: string, o: Partial<EndpointDef> & { routable?: boolean } = {})
     maxCompletionTokens: 8192,
     supportedParameters: ['temperature'],
     quantization: 'unknown',
+    prefill: false,
     ...rest,
   };
   return { endpoint, model, provider: provider(slug), routable };

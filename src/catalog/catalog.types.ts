@@ -101,6 +101,11 @@ export interface EndpointDef {
   supportedParameters: string[];
   /** int4, int8, fp8, fp16, bf16, unknown, ... */
   quantization: string;
+  /**
+   * The endpoint continues a trailing assistant message (Anthropic's prefill, Mistral's and
+   * DeepSeek's `prefix: true`): a stream cut after output may continue there.
+   */
+  prefill: boolean;
 }
 
 /** An endpoint with its model and provider resolved, as routing and the gateway use it. */

@@ -2,7 +2,7 @@ import { endpointPricing } from '../../test/support/pricing';
 import type { EndpointPricing, ResolvedEndpoint } from '../catalog/catalog.types';
 import { usdToNanos } from '../common/money/money';
 import type { RouteAttempt } from '../routing/plan-route';
-import { bill, BillFacts } from './bill';
+import { bill, BillFacts, sumBills } from './bill';
 
 /** $2.50 per million prompt tokens, $10 per million completion tokens (priority: twice that). */
 const pricing = endpointPricing({
@@ -146,5 +146,18 @@ describe('bill', () => {
     const b = bill(facts({ finishReason: null, shown: true }));
     expect(b).toMatchObject({ usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, estimated: true, cost: 0n, billed: null });
     expect(bill(facts()).usage).toBeNull();
+  });
+});
+
+describe('sumBills (a stream continued on another endpoint)', () => {
+  it('bills each segment for what it produced and sums them: usage, cost and its split', () => {
+    const cut = bill(facts({ served: A, output: { chars: 160, deltas: 40 }, shown: true }));
+    const continued = bill(facts({ served: B, reported: { prompt_tokens: 1050, completion_tokens: 20, total_tokens: 1070, prompt_tokens_details: { cached_tokens: 10 } }, finishReason: 'stop', hold: HOLD - cut.cost }));
+    const sum = sumBills([cut, continued]);
+    expect(sum.usage).toEqual({ prompt_tokens: 1200 + 1050, completion_tokens: 40 + 20, total_tokens: 1240 + 1070, prompt_tokens_details: { cached_tokens: 10 } });
+    expect(sum.cost).toBe(cut.cost + continued.cost);
+    expect(sum.split.prompt + sum.split.completion).toBe(cut.split.prompt + cut.split.completion + continued.split.prompt + continued.split.completion);
+    expect(sum.estimated).toBe(true);
+    expect(sum.billed).toBe(B);
   });
 });

@@ -95,3 +95,35 @@ function costOfBill(f: BillFacts, { usage, estimated }: { usage: Usage; estimate
   const cost = costOf(usage, billed.resolved.endpoint.pricing, f.images, f.serviceTier);
   return cost < f.hold ? cost : f.hold;
 }
+
+const add = (a: number | undefined, b: number | undefined) => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0));
+
+function sumUsage(a: Usage, b: Usage): Usage {
+  const pa = a.prompt_tokens_details ?? {};
+  const pb = b.prompt_tokens_details ?? {};
+  const details = { cached_tokens: add(pa.cached_tokens, pb.cached_tokens), cache_write_tokens: add(pa.cache_write_tokens, pb.cache_write_tokens), cache_write_1h_tokens: add(pa.cache_write_1h_tokens, pb.cache_write_1h_tokens) };
+  const reasoning = add(a.completion_tokens_details?.reasoning_tokens, b.completion_tokens_details?.reasoning_tokens);
+  const kept = Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined));
+  return {
+    prompt_tokens: a.prompt_tokens + b.prompt_tokens,
+    completion_tokens: a.completion_tokens + b.completion_tokens,
+    total_tokens: a.total_tokens + b.total_tokens,
+    ...(Object.keys(kept).length ? { prompt_tokens_details: kept } : {}),
+    ...(reasoning !== undefined ? { completion_tokens_details: { reasoning_tokens: reasoning } } : {}),
+  };
+}
+
+/**
+ * The bill of a stream continued on another endpoint after a cut: each segment billed for what its
+ * endpoint produced (the continuation's prompt includes the prefill), summed. The last segment's
+ * endpoint is the one named as billed.
+ */
+export function sumBills(bills: Bill[]): Bill {
+  return bills.reduce((sum, b) => ({
+    usage: sum.usage && b.usage ? sumUsage(sum.usage, b.usage) : (sum.usage ?? b.usage),
+    estimated: sum.estimated || b.estimated,
+    cost: sum.cost + b.cost,
+    split: { prompt: sum.split.prompt + b.split.prompt, completion: sum.split.completion + b.split.completion },
+    billed: b.billed ?? sum.billed,
+  }));
+}

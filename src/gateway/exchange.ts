@@ -11,7 +11,7 @@ import type { UpstreamResponse } from '../providers/upstream-client';
 import type { RouteAttempt } from '../routing/plan-route';
 import type { Route } from '../routing/router.service';
 import type { AttemptRecord } from '../usage/entities/generation.entity';
-import { bill, Bill } from './bill';
+import { bill, Bill, sumBills } from './bill';
 import { GatewayErrors } from './gateway.errors';
 import type { JsonShape } from './response-healing';
 import type { Sizing } from './sizing';
@@ -78,6 +78,8 @@ export interface UpstreamChat {
   request: Omit<ChatRequest, 'max_tokens'>;
   /** reasoning.exclude: reasoning is no output the client sees (Gemini leaves it out itself; others send it). */
   excludeReasoning: boolean;
+  /** provider.allow_continuation as the client sent it (undefined: STREAM_CONTINUATION decides). */
+  allowContinuation?: boolean;
 }
 
 /** How exchanges are timed: Server-Timing on or off, the time before the handler, the drain after the client left. */
@@ -105,6 +107,14 @@ export interface ExchangeInit {
   /** The response-healing plugin: the JSON shape a non-streaming answer's content is repaired to; absent or null for none. */
   healJson?: JsonShape | null;
 }
+
+/** A segment's bill as its attempt record shows it. */
+const segmentRecord = (b: Bill): AttemptRecord['billed'] => ({
+  prompt_tokens: b.usage?.prompt_tokens ?? 0,
+  completion_tokens: b.usage?.completion_tokens ?? 0,
+  cost_nanos: b.cost.toString(),
+  estimated: b.estimated,
+});
 
 const newGenerationId = () => `gen-${randomIdBytes(15).replace(/[-_]/g, 'x')}`;
 
@@ -144,6 +154,13 @@ export class Exchange {
   sizing!: Sizing;
   /** The one bill, once the request's cost is known; what the client is shown is what is settled. */
   bill: Bill | null = null;
+  /**
+   * A stream continued on another endpoint after a cut: the bills of its earlier segments, each
+   * for what its endpoint produced. The outcome is the current segment's.
+   */
+  readonly segments: Bill[] = [];
+  /** The current segment's prompt estimate: a continuation's includes its prefill. */
+  private segmentPrompt: number | null = null;
 
   /**
    * Where the output read goes as the hold's progress (what the sweeper bills if this process
@@ -180,10 +197,21 @@ export class Exchange {
    * to the client (`shown`), or else by the finisher. Settled and recorded as it was shown.
    */
   billed(shown: boolean): Bill {
+    if (this.bill) return this.bill;
+    const current = this.segmentBill(shown);
+    if (!this.segments.length) return (this.bill = current);
+    const record = [...this.attempts].reverse().find((a) => a.continued_at !== undefined);
+    if (record) record.billed = segmentRecord(current);
+    return (this.bill = sumBills([...this.segments, current]));
+  }
+
+  /** The current segment's bill, within what the earlier segments left of the hold. */
+  segmentBill(shown: boolean): Bill {
     const o = this.outcome;
-    this.bill ??= bill({
-      hold: this.sizing.hold,
-      promptTokens: this.init.prompt.tokens,
+    const spent = this.segments.reduce((sum, b) => sum + b.cost, 0n);
+    return bill({
+      hold: this.sizing.hold - spent,
+      promptTokens: this.segmentPrompt ?? this.init.prompt.tokens,
       images: this.init.prompt.images,
       served: o.served?.attempt ?? null,
       calling: o.calling,
@@ -197,7 +225,17 @@ export class Exchange {
       serviceTier: o.served?.stream?.translator.serviceTier?.() ?? o.serviceTier ?? null,
       shown,
     });
-    return this.bill;
+  }
+
+  /**
+   * Closes the current segment with `closing` (its bill) and starts the next one, whose prompt
+   * estimate is `promptTokens`: the outcome is the new segment's from here on.
+   */
+  nextSegment(closing: Bill, promptTokens: number, record: AttemptRecord | undefined): void {
+    if (record) record.billed = segmentRecord(closing);
+    this.segments.push(closing);
+    this.segmentPrompt = promptTokens;
+    Object.assign(this.outcome, { served: null, calling: null, usage: null, usageFinal: true, tally: new OutputTally(), serviceTier: null, finishReason: null, nativeFinishReason: null });
   }
 
   /**

@@ -12,6 +12,7 @@ import { InFlightLimits } from './in-flight-limits';
 import { RequestFinisher } from './request-finisher';
 import { ResponsesController } from './responses/responses.controller';
 import { RetryPolicy } from './retry-policy';
+import { StreamContinuation } from './stream-continuation';
 import { StreamRelay } from './stream-relay';
 import { UpstreamCaller } from './upstream-caller';
 import { UserModelsController } from './user-models.controller';
@@ -19,6 +20,6 @@ import { UserModelsController } from './user-models.controller';
 @Module({
   imports: [CatalogModule, RoutingModule, ProvidersModule, KeysModule, CreditsModule, UsageModule],
   controllers: [GatewayController, ResponsesController, UserModelsController],
-  providers: [GatewayService, Admission, UpstreamCaller, RetryPolicy, StreamRelay, RequestFinisher, InFlightLimits],
+  providers: [GatewayService, Admission, UpstreamCaller, RetryPolicy, StreamRelay, StreamContinuation, RequestFinisher, InFlightLimits],
 })
 export class GatewayModule {}

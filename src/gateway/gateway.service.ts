@@ -64,7 +64,7 @@ export class GatewayService {
     const models = modelsOf(body);
     const prompt = estimatePrompt(body);
     const request = upstreamChat(body, principal.userId);
-    const chat = { request, excludeReasoning: resolveReasoning(request).exclude };
+    const chat = { request, excludeReasoning: resolveReasoning(request).exclude, allowContinuation: body.provider?.allow_continuation };
     const streamed = body.stream === true;
     // OpenRouter heals whole answers only: a stream's text has reached the client before it could be repaired.
     const healJson = !streamed && pluginEnabled(body.plugins, 'response-healing') ? healingShape(body.response_format) : null;

@@ -17,6 +17,7 @@ function ep(prompt: number, completion: number, o: Partial<EndpointDef> = {}): R
     maxCompletionTokens: 16_384,
     supportedParameters: [],
     quantization: 'unknown',
+    prefill: false,
     ...o,
   };
   return { endpoint, model, provider: { slug: 'openai', name: 'OpenAI', adapter: 'openai', baseUrl: 'https://api.openai.com/v1', apiKeyEnv: null, dataPolicy: { zdr: false, training: false } }, routable: true };

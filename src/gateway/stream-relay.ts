@@ -2,18 +2,21 @@ import type { ServerResponse } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
+import { AppError } from '../common/errors/app-error';
 import { normaliseError, toEnvelope } from '../common/errors/error-envelope';
 import { streamErrorStatus } from '../providers/error-status';
 import type { ChunkDelta } from '../providers/types';
 import { UpstreamClient } from '../providers/upstream-client';
 import { trimRaw } from '../providers/usage';
 import { RouterService } from '../routing/router.service';
-import type { Exchange } from './exchange';
+import type { Exchange, Served } from './exchange';
 import { GatewayErrors } from './gateway.errors';
 import { usageJson } from './json-response';
 import { legacyLogprobs } from './legacy-logprobs';
 import type { SseFrame, StreamShape } from './response-shape';
 import { SseWriter } from './sse-writer';
+import { AnswerSoFar, Seam, StreamContinuation } from './stream-continuation';
+import { StreamCorrupted } from './upstream-stream';
 
 const PROCESSING_EVERY_MS = 2000;
 
@@ -40,16 +43,19 @@ function choiceJson(format: ChatFormat, d: ChunkDelta): string {
  * chunk (finish_reason "error") with the usage billed, and [DONE].
  */
 function chatStream(ex: Exchange, format: ChatFormat, clock: Clock): StreamShape {
-  let prefix: (() => string) | null = null;
+  // Made again when a continuation takes over: its chunks name the endpoint that wrote them.
+  let prefix: { of: Served; json: () => string } | null = null;
+  const prefixed = () => {
+    const served = ex.outcome.served!;
+    if (prefix?.of !== served) prefix = { of: served, json: chunkPrefix(ex, format, clock) };
+    return prefix.json;
+  };
   return {
     deltas: (ds) => {
-      prefix ??= chunkPrefix(ex, format, clock);
-      return ds.map((d) => ({ data: prefix!() + choiceJson(format, d) + ']}' }));
+      const json = prefixed();
+      return ds.map((d) => ({ data: json() + choiceJson(format, d) + ']}' }));
     },
-    complete: (bill) => {
-      prefix ??= chunkPrefix(ex, format, clock);
-      return [{ data: `${prefix()}],"usage":${JSON.stringify(usageJson(bill))}}` }, { data: '[DONE]' }];
-    },
+    complete: (bill) => [{ data: `${prefixed()()}],"usage":${JSON.stringify(usageJson(bill))}}` }, { data: '[DONE]' }],
     failed: (error, bill) => {
       const r = ex.outcome.served?.attempt.resolved;
       const chunk = {
@@ -80,6 +86,22 @@ function chunkPrefix(ex: Exchange, format: ChatFormat, clock: Clock): () => stri
   };
 }
 
+/** One endpoint's part of a stream: its answer, what the client has so far, where a continuation joins it. */
+interface Segment {
+  served: Served;
+  answer: AnswerSoFar;
+  seam: Seam | null;
+}
+
+/** How a segment failed after its output reached the client. */
+interface SegmentFailure {
+  error: AppError;
+  /** The provider failed (not the request): a continuation may take over. */
+  continuable: boolean;
+  /** What the attempt record says, when the error shown to the client masks it. */
+  detail?: string;
+}
+
 /**
  * Writes a streamed answer as SSE: `: PROCESSING` comments while the upstreams are tried, then the
  * upstream's deltas in the request's shape (chat chunks, or another API's events), and the end the
@@ -92,6 +114,7 @@ export class StreamRelay {
     private readonly router: RouterService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly continuation: StreamContinuation,
   ) {}
 
   /** Each stream's shape, made once: it may keep state between the relay and its failure. */
@@ -130,15 +153,45 @@ export class StreamRelay {
     return () => clearTimeout(timer);
   }
 
-  /** Relays the served stream chunk by chunk, then the usage chunk and [DONE]. */
+  /**
+   * Relays the served stream delta by delta in the request's shape, then the shape's end. A stream that fails
+   * after its output reached the client continues on a fallback where StreamContinuation can, in
+   * the same client stream; otherwise its error ends the stream (the caller's `fail`).
+   */
   async relay(ex: Exchange, writer: SseWriter): Promise<void> {
-    const { outcome } = ex;
-    const served = outcome.served!;
-    const stream = served.stream!;
-    const { translator } = stream;
-    const exclude = ex.init.chat?.excludeReasoning === true;
+    let served = ex.outcome.served!;
     // For a stream the overhead we can report in headers is what came before the upstream call.
     writer.start({ 'x-generation-id': ex.id, 'x-switchyard-overhead-ms': String(served.sentAt - ex.receivedAt) });
+    const answer = new AnswerSoFar();
+    let seam: Seam | null = null;
+    for (;;) {
+      const record = ex.attempts[ex.attempts.length - 1];
+      const failure = await this.relaySegment(ex, writer, { served, answer, seam });
+      if (!failure) break;
+      if (record) record.error = failure.detail ?? failure.error.message;
+      if (!failure.continuable) throw failure.error;
+      // The client waits while a fallback is called: `: PROCESSING` comments keep its connection alive, as before the first output.
+      const stopKeepAlive = this.keepAlive(ex, writer);
+      const next = await this.continuation.continue(ex, { from: served, record, answer }, failure.error).finally(stopKeepAlive);
+      if (!next) throw failure.error;
+      ({ served, seam } = next);
+    }
+    served.stream!.takeUsage(ex.outcome);
+    await this.write(writer, this.shapeOf(ex).complete(ex.billed(true)));
+    writer.end();
+  }
+
+  /**
+   * Relays one endpoint's stream to its end; null when it ended normally, its failure (and whether
+   * a continuation may take over) when it failed after its output reached the client.
+   */
+  private async relaySegment(ex: Exchange, writer: SseWriter, segment: Segment): Promise<SegmentFailure | null> {
+    const { outcome } = ex;
+    const { served, answer, seam } = segment;
+    const stream = served.stream!;
+    const { translator } = stream;
+    const provider = served.attempt.resolved.provider.name;
+    const exclude = ex.init.chat?.excludeReasoning === true;
     const shape = this.shapeOf(ex);
     const relay = async (deltas: ChunkDelta[]) => {
       for (const d of deltas) {
@@ -146,13 +199,15 @@ export class StreamRelay {
           outcome.finishReason = d.finishReason;
           outcome.nativeFinishReason = d.nativeFinishReason ?? null;
         }
-        const visible = exclude ? withoutReasoning(d) : d;
+        let visible = exclude ? withoutReasoning(d) : d;
+        if (visible && seam) visible = seam.pass(visible);
         if (!visible) continue;
+        answer.add(visible);
         outcome.firstTokenAt ??= this.clock.nowMs();
         await this.write(writer, shape.deltas([visible]));
       }
     };
-    // Checked between upstream reads: a silent upstream is bounded by UPSTREAM_IDLE_TIMEOUT_MS.
+    // Checked between upstream reads: a silent upstream is bounded by STREAM_IDLE_TIMEOUT_MS.
     const deadline = ex.receivedAt + this.config.upstream.maxStreamMs;
     let overtime = false;
     try {
@@ -163,7 +218,8 @@ export class StreamRelay {
           overtime = true;
           break;
         }
-        await relay(await stream.next());
+        // The idle limit is for a provider gone quiet, not for a client that left (the drain has its own).
+        await relay(await stream.next(outcome.clientLeft ? undefined : this.config.upstream.streamIdleMs));
       }
     } catch (err) {
       const e = UpstreamClient.classify(err);
@@ -172,10 +228,15 @@ export class StreamRelay {
         stream.takeUsage(outcome);
         throw GatewayErrors.clientClosed();
       }
-      void this.router.report(served.attempt, { failure: e.failure === 'timeout' ? 'timeout' : 'server_error' });
-      throw GatewayErrors.streamCut(served.attempt.resolved.provider.name, e.message);
+      void this.router.report(served.attempt, { failure: e.failure === 'timeout' || stream.stalled ? 'timeout' : 'server_error' });
+      if (stream.stalled) return { error: GatewayErrors.streamStalled(provider, this.config.upstream.streamIdleMs), continuable: true };
+      if (err instanceof StreamCorrupted) return { error: GatewayErrors.streamCorrupted(provider, err.message), continuable: true };
+      // Mid-stream, a transport error is the connection breaking, whatever its code says about reaching the provider.
+      const code = /\(([A-Z_]+)\)/.exec(e.message)?.[1];
+      return { error: GatewayErrors.streamCut(provider, `the connection broke${code ? `: ${code}` : ''}`), continuable: true };
     } finally {
       stream.destroy();
+      this.continuation.noteMalformed(ex, served);
     }
     if (writer.closed) {
       outcome.cancelled = true;
@@ -186,12 +247,15 @@ export class StreamRelay {
     if (overtime) throw GatewayErrors.streamTooLong(this.config.upstream.maxStreamMs);
     const upstreamError = translator.error();
     if (upstreamError) {
-      throw GatewayErrors.streamError(served.attempt.resolved.provider.name, streamErrorStatus(upstreamError.code), trimRaw(upstreamError.message), upstreamError.code);
+      const status = streamErrorStatus(upstreamError.code);
+      // A server error or rate limit inside the stream is the provider failing, as a cut is; a 4xx is about the request.
+      const message = trimRaw(upstreamError.message);
+      const error = GatewayErrors.streamError(provider, status, message, upstreamError.code);
+      return { error, continuable: status === 429 || status >= 500, detail: `The provider's stream failed with an error event (${status}): ${message}` };
     }
-    if (!stream.complete(outcome.finishReason)) throw GatewayErrors.streamCut(served.attempt.resolved.provider.name, 'the provider ended the stream early');
-    stream.takeUsage(outcome);
-    await this.write(writer, shape.complete(ex.billed(true)));
-    writer.end();
+    // Ended without a finish reason or usage: never a truncated answer presented as complete.
+    if (!stream.complete(outcome.finishReason)) return { error: GatewayErrors.streamCut(provider, 'the provider ended the stream before the answer did'), continuable: true };
+    return null;
   }
 
   /**

@@ -189,6 +189,18 @@ export class UpstreamCaller {
     throw exhausted(ex.attempts, { retries: 0, last: null, retryAfterMs: null });
   }
 
+  /**
+   * One chat call outside the fallback loop (a stream's continuation, see StreamContinuation): the
+   * endpoint's 2xx answer, unread; null, with the attempt recorded and reported, when it failed.
+   */
+  async callOne(ex: Exchange, attempt: RouteAttempt, index: number, request: ChatRequest): Promise<Served | null> {
+    const adapter = this.adapters.for(attempt.resolved.provider.adapter);
+    const spec = adapter.chatRequest(request, this.target(attempt.resolved), ex.init.streamed);
+    // A continuation is a new call after output reached the client: it gets a time budget of its own.
+    const tried = await this.tryOne(ex, { attempt, index, adapter, spec, deadline: this.policy.deadline(ex.now()) });
+    return 'res' in tried ? tried : null;
+  }
+
   private target(r: ResolvedEndpoint) {
     return { baseUrl: r.provider.baseUrl, apiKey: this.catalog.apiKeyFor(r.provider.slug), model: r.endpoint.upstreamModel };
   }

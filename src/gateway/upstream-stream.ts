@@ -1,10 +1,13 @@
 import { TextDecoder } from 'node:util';
 import { streamErrorStatus } from '../providers/error-status';
 import { SseParser } from '../providers/sse-parser';
-import type { ChunkDelta, StreamTranslator, Usage } from '../providers/types';
+import { AdapterError, type ChunkDelta, type SseEvent, type StreamTranslator, type Usage } from '../providers/types';
 import { UpstreamClient, UpstreamResponse } from '../providers/upstream-client';
 import { GatewayErrors } from './gateway.errors';
 import { estimateOutputTokens } from './prompt-estimate';
+
+/** Malformed events a stream may carry before it counts as corrupted rather than noisy. */
+export const MAX_MALFORMED_EVENTS = 8;
 
 const carriesOutput = (d: ChunkDelta) => Boolean(d.delta.content || d.delta.reasoning || d.delta.tool_calls);
 
@@ -37,6 +40,22 @@ export class OutputTally {
   }
 }
 
+/** A stream silent for longer than its reader allows between chunks. */
+export class StreamStalled extends Error {
+  constructor(readonly idleMs: number) {
+    super(`no data for ${Math.round(idleMs / 1000)} s`);
+    this.name = 'StreamStalled';
+  }
+}
+
+/** A stream that carried more malformed events than a glitch explains. */
+export class StreamCorrupted extends Error {
+  constructor(readonly events: number) {
+    super(`${events} malformed events`);
+    this.name = 'StreamCorrupted';
+  }
+}
+
 /** Why a stream failed before its first output. */
 export interface StreamFailure {
   status: number | null;
@@ -54,6 +73,11 @@ export class UpstreamStream {
   /** Deltas read before the first output (role-only ones) and the one carrying it, not relayed yet. */
   pending: ChunkDelta[] = [];
   ended = false;
+  /** Events skipped as malformed (not JSON, not the shape the adapter reads), and the last one. */
+  malformed = 0;
+  lastMalformed: string | null = null;
+  /** The stream fell silent for longer than next() allowed, and was ended for it. */
+  stalled = false;
   private readonly chunks: AsyncIterator<Buffer>;
   private readonly parser = new SseParser();
   private readonly decoder = new TextDecoder();
@@ -67,14 +91,42 @@ export class UpstreamStream {
     this.chunks = body[Symbol.asyncIterator]();
   }
 
-  /** The deltas of the next piece of the stream (of what the parser held, at its end), counted. */
-  async next(): Promise<ChunkDelta[]> {
-    const next = await this.chunks.next();
+  /**
+   * The deltas of the next piece of the stream (of what the parser held, at its end), counted.
+   * With `idleMs`, a stream silent for longer is ended (`stalled`) and the read fails. A malformed
+   * event is skipped and counted; more than MAX_MALFORMED_EVENTS fail the read (StreamCorrupted).
+   */
+  async next(idleMs?: number): Promise<ChunkDelta[]> {
+    const timer = idleMs
+      ? setTimeout(() => {
+          this.stalled = true;
+          this.body.destroy(new StreamStalled(idleMs));
+        }, idleMs)
+      : undefined;
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await this.chunks.next();
+    } finally {
+      clearTimeout(timer);
+    }
     this.ended = next.done === true;
     const events = next.done ? this.parser.end() : this.parser.push(this.decoder.decode(next.value, { stream: true }));
-    const deltas = events.flatMap((ev) => this.translator.push(ev));
+    const deltas = events.flatMap((ev) => this.translate(ev));
     for (const d of deltas) this.onOutput(this.tally, this.tally.add(d));
     return deltas;
+  }
+
+  /** One event's deltas; none for a malformed one, which one bad event in a long answer should not end. */
+  private translate(ev: SseEvent): ChunkDelta[] {
+    try {
+      return this.translator.push(ev);
+    } catch (err) {
+      if (!(err instanceof AdapterError)) throw err;
+      this.malformed++;
+      this.lastMalformed = ev.data.slice(0, 200);
+      if (this.malformed > MAX_MALFORMED_EVENTS) throw new StreamCorrupted(this.malformed);
+      return [];
+    }
   }
 
   /**

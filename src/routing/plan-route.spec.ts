@@ -83,6 +83,7 @@ function ep(m: ModelDef, slug: string, o: EpOpts = {}): ResolvedEndpoint {
     maxCompletionTokens: o.maxOut ?? 4000,
     supportedParameters: o.params ?? ['temperature', 'max_tokens'],
     quantization: o.quant ?? 'unknown',
+    prefill: false,
   };
   return { endpoint, model: m, provider: PROVIDERS[slug], routable: o.routable ?? true };
 }

@@ -34,6 +34,7 @@ function endpoint(providerSlug: string): ResolvedEndpoint {
       maxCompletionTokens: 4000,
       supportedParameters: [],
       quantization: 'unknown',
+      prefill: false,
     },
     model: {
       id: modelId,

@@ -45,6 +45,10 @@ export class AppConfig {
     drainTimeoutMs: number;
     writeStallMs: number;
     maxStreamMs: number;
+    /** Longest silence between chunks once a stream's output reached the client. */
+    streamIdleMs: number;
+    /** Default of provider.allow_continuation. */
+    continuation: boolean;
   };
   /** How a request retries and falls back before its first output (see README, Fallbacks). */
   readonly retry: { budgetMs: number; retries: number; retryAfterMaxMs: number; backoffBaseMs: number; backoffMaxMs: number };
@@ -106,6 +110,8 @@ export class AppConfig {
       processingAfterMs: vars.STREAM_PROCESSING_AFTER_MS,
       writeStallMs: vars.STREAM_WRITE_STALL_MS,
       maxStreamMs: vars.STREAM_MAX_DURATION_MS,
+      streamIdleMs: vars.STREAM_IDLE_TIMEOUT_MS,
+      continuation: vars.STREAM_CONTINUATION,
     };
     this.retry = {
       budgetMs: vars.UPSTREAM_REQUEST_BUDGET_MS,

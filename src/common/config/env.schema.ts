@@ -311,6 +311,16 @@ export class EnvVars {
   STREAM_MAX_DURATION_MS = 1800000;
 
   @IsInt()
+  @Min(100)
+  @Max(600000)
+  @Transform(toInt)
+  STREAM_IDLE_TIMEOUT_MS = 20000;
+
+  @IsBoolean()
+  @Transform(toBool)
+  STREAM_CONTINUATION = true;
+
+  @IsInt()
   @Min(1000)
   @Max(86400000)
   @Transform(toInt)
@@ -437,6 +447,10 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   STREAM_PROCESSING_AFTER_MS: 'A stream whose provider has not answered by then starts (HTTP 200) and sends `: PROCESSING` comments while it waits; earlier failures are plain HTTP errors.',
   STREAM_WRITE_STALL_MS: 'A streaming client that reads nothing for this long (its socket buffer stays full) is disconnected; the provider call ends at once and what was read from it is billed.',
   STREAM_MAX_DURATION_MS: 'Longest a stream may run; then it ends with an error chunk, the provider call ends and what was relayed is billed.',
+  STREAM_IDLE_TIMEOUT_MS:
+    "Longest silence between a provider's chunks once a stream's output reached the client; then the stream counts as stalled and continues from a fallback (see Fallbacks) or ends with an error chunk.",
+  STREAM_CONTINUATION:
+    'Whether a stream that fails after output reached the client continues from a fallback endpoint marked `prefill: true` (the default for requests that do not set `provider.allow_continuation`); `false` ends it with an error chunk.',
   HOLD_TTL_MS: 'A request hold with no sign of life for this long (its process died) is settled by the sweeper.',
   HOLD_SWEEP_INTERVAL_MS: 'How often the sweeper looks for such holds.',
   STRIPE_SECRET_KEY: 'Stripe secret key; unset = card top-ups disabled.',

@@ -18,6 +18,18 @@ export class MetricsService {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [this.registry],
   });
+  readonly streamMalformed = new Counter({
+    name: 'switchyard_upstream_stream_malformed_events_total',
+    help: 'Malformed events in provider streams, skipped while relaying, by provider',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+  readonly streamContinuations = new Counter({
+    name: 'switchyard_stream_continuations_total',
+    help: 'Streams that failed after output reached the client: continued on a fallback, or not (ended with an error chunk)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });

@@ -38,6 +38,14 @@ export class ProviderPreferencesDto {
   @IsBoolean()
   require_parameters?: boolean;
 
+  /**
+   * Ours, not OpenRouter's: false ends a stream that fails after output reached the client with an
+   * error chunk instead of continuing it from a fallback (default: STREAM_CONTINUATION).
+   */
+  @IsOptional()
+  @IsBoolean()
+  allow_continuation?: boolean;
+
   @IsOptional()
   @IsIn(['allow', 'deny'])
   data_collection?: 'allow' | 'deny';

@@ -101,6 +101,14 @@ describe('AnthropicAdapter.chatRequest', () => {
     ]);
   });
 
+  it("sends a stream's continuation (a trailing assistant message marked prefix: true) as its assistant prefill, without the mark", () => {
+    const b = body({ messages: [{ role: 'user', content: 'Tell the story.' }, { role: 'assistant', content: 'Once upon a time', prefix: true }] }, true);
+    expect(b.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'Tell the story.' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'Once upon a time' }] },
+    ]);
+  });
+
   it('translates images: data URLs to base64 sources, http(s) URLs to url sources', () => {
     const b = body({
       messages: [

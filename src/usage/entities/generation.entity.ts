@@ -8,6 +8,13 @@ export interface AttemptRecord {
   status: number | null;
   error: string | null;
   latency_ms: number;
+  /**
+   * A stream continued on this endpoint after another's was cut: the characters of answer the
+   * client already had, sent to it as an assistant prefill (where its continuation took over).
+   */
+  continued_at?: number;
+  /** One segment of a continued stream: what it was billed (the request's bill is their sum). */
+  billed?: { prompt_tokens: number; completion_tokens: number; cost_nanos: string; estimated: boolean };
 }
 
 /**

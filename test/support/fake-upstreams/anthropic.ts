@@ -13,6 +13,9 @@
  * - `overloaded-first`: streams message_start, then an `error` event (overloaded_error) before any
  *   content block.
  * - `long`: 200 text deltas (`w0 `, `w1 `, ...) 5 ms apart; stops early when the client goes away.
+ * - `story`: STORY (fake-upstreams/story.ts), a token a delta; a trailing assistant turn (a
+ *   prefill) is continued: it must be a prefix of STORY and, as Anthropic requires, not end in
+ *   whitespace (400 otherwise), and the rest of STORY after it is streamed.
  * Otherwise, by the request:
  * - with `tools`: one tool_use block calling the first tool with input {"location":"Paris"}
  *   (stop_reason tool_use; streamed as input_json_delta fragments '', '{"location":', '"Paris"}').
@@ -36,6 +39,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { FakeThinkingUpstream, HiddenThinking, SeenRequest } from './common';
+import { chunksAfter, STORY } from './story';
 
 export type { FakeUpstream, SeenRequest } from './common';
 
@@ -168,7 +172,19 @@ export async function startFakeAnthropic(): Promise<FakeThinkingUpstream> {
     let textChunks: string[];
     let delayMs = CHUNK_DELAY_MS;
     const tool = Array.isArray(body.tools) && body.tools.length ? (body.tools[0] as { name: string }) : null;
-    if (model.includes('long')) {
+    if (model.includes('story')) {
+      const turns = body.messages as { role: string; content: unknown }[];
+      const last = turns[turns.length - 1];
+      let prefill = '';
+      if (last?.role === 'assistant') {
+        const blocks = typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : (last.content as { type: string; text?: string }[]);
+        prefill = blocks.map((b) => b.text ?? '').join('');
+        if (prefill !== prefill.trimEnd()) return sendError(400, 'invalid_request_error', 'messages: final assistant content cannot end with trailing whitespace');
+        if (!STORY.startsWith(prefill)) return sendError(400, 'invalid_request_error', 'prefill is not a prefix of the story');
+      }
+      textChunks = chunksAfter(prefill);
+      delayMs = 1;
+    } else if (model.includes('long')) {
       textChunks = Array.from({ length: LONG_CHUNKS }, (_, i) => `w${i} `);
       delayMs = LONG_DELAY_MS;
     } else if (tool && !model.includes('cut') && !model.includes('stream-error')) {
