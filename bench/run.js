@@ -215,11 +215,12 @@ async function main() {
     say(`written ${path.relative(ROOT, base)}.json and .md`);
     ok = true;
   } finally {
+    // Before the bench's own Redis server stops.
+    redis.disconnect();
     await Promise.all([...children].map((c) => stopChild(c, 5000)));
     await pg.end().catch(() => {});
     if (ctx.benchDb) await ctx.benchDb.end().catch(() => {});
     if (ctx.pgSampler) await ctx.pgSampler.end().catch(() => {});
-    redis.disconnect();
     if (ok && !CFG.keepLogs) fs.rmSync(tmpDir, { recursive: true, force: true });
     else say(`logs kept in ${path.relative(ROOT, tmpDir)}`);
     fs.rmSync(PIDS_FILE, { force: true });
