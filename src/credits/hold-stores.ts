@@ -39,8 +39,11 @@ export class SettlementBatcher {
     return ok;
   }
 
-  private write(items: SettleItem[]): Promise<(boolean | null)[]> {
+  private async write(items: SettleItem[]): Promise<(boolean | null)[]> {
     const p = periodStarts(this.clock.now());
+    // Alone, the single-hold routine: sy_settle_many's arrays and subtransaction cost about 40% more
+    // Postgres CPU for one hold, and pay off from two on (a fifth of the CPU per hold at 20).
+    if (items.length === 1) return [await this.rows.settle(items[0], p, accountCode(usageShardFor(items[0].id)))];
     // One revenue shard per batch (by its first hold): which shard books it does not matter, and
     // concurrent batches still spread over the shards.
     return this.rows.settleMany(items, p, accountCode(usageShardFor(items[0].id)));

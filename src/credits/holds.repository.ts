@@ -37,6 +37,8 @@ export interface OpenHold {
 export type HoldCursor = Pick<OpenHold, 'id' | 'createdAt'>;
 
 const HOLD = prepared('sy_hold_async', 'SELECT sy_hold_async($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)');
+// One settlement: sy_settle in a procedure that unlocks its rows before the WAL flush and returns after it.
+const SETTLE = prepared('sy_settle_unlocked', 'CALL sy_settle_unlocked($1, $2, $3, $4, $5, $6, $7, NULL)');
 // Many settlements in one transaction and one WAL flush (group commit); see sy_settle_many.
 const SETTLE_MANY = prepared('sy_settle_many_unlocked', 'CALL sy_settle_many_unlocked($1, $2, $3, $4, $5, $6, $7, NULL)');
 const SETTLE_LATE = prepared('sy_settle_late', 'SELECT sy_settle_late($1, $2, $3, $4, $5, $6)::text AS booked');
@@ -63,6 +65,12 @@ export class HoldsRepository {
       if (refusal) return refusal;
       throw err;
     }
+  }
+
+  /** False when the hold was settled already. Not inside a transaction: the procedure commits. */
+  async settle(item: SettleItem, p: PeriodStarts, revenueAccount: string): Promise<boolean> {
+    const rows = await this.sql.rows<{ ok: boolean }>(SETTLE, [item.id, item.actual.toString(), item.reason, p.day, p.week, p.month, revenueAccount]);
+    return rows[0]?.ok === true;
   }
 
   /**

@@ -101,13 +101,14 @@ describe('settlements in batches across 3 gateway processes', () => {
   const gateways: Spawned[] = [];
   const prefix = `${testRedisPrefix()}-settle-batches`;
 
+  // The production build (tsc) and three processes take minutes on a loaded machine.
   beforeAll(async () => {
     buildOnce();
     f = await startGatewayFixture({ env: { REDIS_KEY_PREFIX: prefix, DATABASE_POOL_MAX: '10' } });
-  });
+  }, 300_000);
   afterAll(async () => {
     for (const g of gateways) g.child.kill('SIGKILL');
-    await f.close();
+    await f?.close();
   });
 
   async function startGateway(): Promise<string> {
@@ -123,7 +124,7 @@ describe('settlements in batches across 3 gateway processes', () => {
       DATABASE_POOL_MAX: '6',
     });
     gateways.push(proc);
-    await waitForStatus(`http://127.0.0.1:${port}/health`, 200, proc);
+    await waitForStatus(`http://127.0.0.1:${port}/health`, 200, proc, 120_000);
     return `http://127.0.0.1:${port}`;
   }
 
@@ -179,5 +180,5 @@ describe('settlements in batches across 3 gateway processes', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(await f.t.get(LedgerService).check()).toEqual([]);
-  });
+  }, 300_000);
 });
