@@ -25,7 +25,7 @@ const { children, killStale, track, startServer, stopChild, runJson, killAllSync
 const { machineInfo } = require('./lib/machine');
 const { dbName, resetDatabase, resetRedis, drain, loggedProblems } = require('./lib/stores');
 const { rssMb, gatewayHeap } = require('./lib/proc-sampling');
-const { catalogYaml, gatewayEnv, startGateway, startWorker, messages, targetRequest, TARGETS, ledgerCheck } = require('./lib/sut');
+const { catalogYaml, gatewayEnv, startGateway, startWorker, startPortkey, startRedis, messages, targetRequest, TARGETS, STREAM_TARGETS, ledgerCheck } = require('./lib/sut');
 const { loadRun, scenario1, scenario2, scenario3, scenario5 } = require('./lib/scenarios');
 const { figuresFor } = require('./lib/figures');
 const { markdown } = require('./lib/report');
@@ -84,6 +84,10 @@ async function main() {
   adminUrl.pathname = '/postgres';
   const pg = new Client({ connectionString: adminUrl.toString() });
   await pg.connect();
+  if (!CFG.externalRedis) {
+    ctx.redisServer = await startRedis(ctx);
+    CFG.redisUrl = `redis://127.0.0.1:${ctx.redisServer.port}`;
+  }
   const redis = new Redis(CFG.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
   await redis.connect();
   ctx.redis = redis;
@@ -98,9 +102,10 @@ async function main() {
 
     ctx.upstream = await startServer('fake-upstream', 'fake-upstream.js', ['--port', '0']);
     ctx.bare = await startServer('bare-proxy', 'bare-proxy.js', ['--port', '0', '--upstream', `http://127.0.0.1:${ctx.upstream.port}`]);
+    ctx.portkey = await startPortkey(ctx);
     ctx.catalogFile = path.join(tmpDir, 'catalog.yaml');
     fs.writeFileSync(ctx.catalogFile, catalogYaml(ctx.upstream.port));
-    say(`fake upstream :${ctx.upstream.port}, bare proxy :${ctx.bare.port}; starting the gateway`);
+    say(`fake upstream :${ctx.upstream.port}, bare proxy :${ctx.bare.port}, Portkey :${ctx.portkey.port}, Redis ${CFG.redisUrl}; starting the gateway`);
     ctx.gateway = await startGateway(ctx, CFG.logLevel, CFG.logLevel);
     say(`gateway :${ctx.gateway.port} (pid ${ctx.gateway.proc.pid}) healthy; creating accounts`);
     if (CFG.separateWorker) say(`queue processors in a separate worker (pid ${(await startWorker(ctx)).proc.pid})`);
@@ -148,7 +153,7 @@ async function main() {
     say('warm-up');
     for (const t of TARGETS) {
       await loadRun(ctx, t, 'fast', 8, 2, 0);
-      await runJson('latency-client.js', { ...targetRequest(ctx, t, 'stream', true), stream: true, concurrency: 8, seconds: 1, warmupSeconds: 0 }, 60_000);
+      if (STREAM_TARGETS.includes(t)) await runJson('latency-client.js', { ...targetRequest(ctx, t, 'stream', true), stream: true, concurrency: 8, seconds: 1, warmupSeconds: 0 }, 60_000);
     }
     await drain(ctx.benchDb, redis, 'warm-up');
 
@@ -210,11 +215,12 @@ async function main() {
     say(`written ${path.relative(ROOT, base)}.json and .md`);
     ok = true;
   } finally {
+    // Before the bench's own Redis server stops.
+    redis.disconnect();
     await Promise.all([...children].map((c) => stopChild(c, 5000)));
     await pg.end().catch(() => {});
     if (ctx.benchDb) await ctx.benchDb.end().catch(() => {});
     if (ctx.pgSampler) await ctx.pgSampler.end().catch(() => {});
-    redis.disconnect();
     if (ok && !CFG.keepLogs) fs.rmSync(tmpDir, { recursive: true, force: true });
     else say(`logs kept in ${path.relative(ROOT, tmpDir)}`);
     fs.rmSync(PIDS_FILE, { force: true });

@@ -14,6 +14,12 @@ const stats = (xs) => {
   return v.length ? { min: Math.min(...v), median: median(v), max: Math.max(...v), values: xs } : { min: null, median: null, max: null, values: xs };
 };
 const div = (a, b) => (a === null || b === null || b === undefined || a === undefined || b === 0 ? null : a / b);
+const sumOf = (xs) => (xs.some((x) => x === null || x === undefined) ? null : xs.reduce((a, b) => a + b, 0));
+/** Redis commands (INFO commandstats delta) per request the gateway answered. */
+const commandsPer = (x) => {
+  if (!x || !x.redisCommands || !x.gatewayRequests) return null;
+  return Object.values(x.redisCommands).reduce((a, b) => a + b, 0) / x.gatewayRequests;
+};
 const sub = (a, b) => (a === null || b === null || a === undefined || b === undefined ? null : a - b);
 
 /** Every reported figure: per-run values from a function of one run's raw results. */
@@ -25,8 +31,10 @@ function figureDefs(c1, cN) {
   for (const p of ['p50', 'p99']) {
     add(S1, `s1.direct.${p}`, `direct ${p}`, 'ms', (r) => s1(r, 'direct', p));
     add(S1, `s1.bare.${p}`, `bare proxy ${p}`, 'ms', (r) => s1(r, 'bare', p));
+    add(S1, `s1.portkey.${p}`, `Portkey ${p}`, 'ms', (r) => s1(r, 'portkey', p));
     add(S1, `s1.gateway.${p}`, `gateway ${p}`, 'ms', (r) => s1(r, 'gateway', p));
     add(S1, `s1.bare.added.${p}`, `bare proxy added ${p} (vs direct)`, 'ms', (r) => sub(s1(r, 'bare', p), s1(r, 'direct', p)));
+    add(S1, `s1.portkey.added.${p}`, `Portkey added ${p} (vs direct)`, 'ms', (r) => sub(s1(r, 'portkey', p), s1(r, 'direct', p)));
     add(S1, `s1.gateway.added.${p}`, `gateway added ${p} (vs direct)`, 'ms', (r) => sub(s1(r, 'gateway', p), s1(r, 'direct', p)), p === 'p50' ? { op: '<=', value: 1 } : { op: '<=', value: 3 });
     add(S1, `s1.ratio.${p}`, `ratio gateway/bare proxy, ${p} latency`, 'x', (r) => div(s1(r, 'gateway', p), s1(r, 'bare', p)));
   }
@@ -35,9 +43,16 @@ function figureDefs(c1, cN) {
     const pct = x && (k ? x.serviceCpuPct && x.serviceCpuPct[k] : x.processCpuPct);
     return pct === null || pct === undefined || !x.rps ? null : (pct * 10) / x.rps;
   };
+  // The gateway's figures divide by the requests it counted (its /metrics), the others' by their RPS.
+  const gwMs = (x, k) => x && x.cpuMsPerRequest && x.cpuMsPerRequest[k];
+  const s1Gw = (k) => (r) => gwMs(r.s1 && r.s1.gateway, k) ?? s1CpuMs('gateway', k === 'gateway' ? undefined : k)(r);
   add(S1, 's1.bare.cpuMsPerRequest', 'bare proxy CPU time per request', 'ms', s1CpuMs('bare'));
-  add(S1, 's1.gateway.cpuMsPerRequest', 'gateway CPU time per request (settlement and records included)', 'ms', s1CpuMs('gateway'));
-  add(S1, 's1.gateway.postgresCpuMsPerRequest', 'Postgres CPU time per gateway request', 'ms', s1CpuMs('gateway', 'postgres'));
+  add(S1, 's1.portkey.cpuMsPerRequest', 'Portkey CPU time per request', 'ms', s1CpuMs('portkey'));
+  add(S1, 's1.gateway.cpuMsPerRequest', 'gateway CPU time per request (settlement and records included)', 'ms', s1Gw('gateway'));
+  add(S1, 's1.gateway.postgresCpuMsPerRequest', 'Postgres CPU time per gateway request', 'ms', s1Gw('postgres'));
+  add(S1, 's1.gateway.redisCpuMsPerRequest', 'Redis CPU time per gateway request', 'ms', s1Gw('redis'));
+  add(S1, 's1.gateway.totalCpuMsPerRequest', 'gateway + Postgres + Redis CPU time per request', 'ms', (r) => sumOf(['gateway', 'postgres', 'redis'].map((k) => s1Gw(k)(r))));
+  add(S1, 's1.gateway.redisCommandsPerRequest', 'Redis commands per gateway request', 'n1', (r) => commandsPer(r.s1 && r.s1.gateway));
   // Where the gateway's time goes, from its Server-Timing header: the rest of "added" is outside
   // the handler's reach (sockets, HTTP parsing and writing, process wake-ups).
   for (const name of GATEWAY_PHASES) {
@@ -63,7 +78,9 @@ function figureDefs(c1, cN) {
   const best = (r, t, f) => r.s2 && r.s2[t].best && f(r.s2[t].best);
   add(S2, 's2.bare.rps', 'bare proxy max sustained RPS', 'rps', (r) => best(r, 'bare', (b) => b.rps));
   add(S2, 's2.gateway.rps', 'gateway max sustained RPS', 'rps', (r) => best(r, 'gateway', (b) => b.rps));
+  add(S2, 's2.portkey.rps', 'Portkey max sustained RPS', 'rps', (r) => best(r, 'portkey', (b) => b.rps));
   add(S2, 's2.ratio.rps', 'ratio gateway/bare proxy RPS', 'x', (r) => div(best(r, 'gateway', (b) => b.rps), best(r, 'bare', (b) => b.rps)), { op: '>=', value: 0.5 });
+  add(S2, 's2.ratio.portkeyRps', 'ratio gateway/Portkey RPS', 'x', (r) => div(best(r, 'gateway', (b) => b.rps), best(r, 'portkey', (b) => b.rps)), { op: '>=', value: 1.25 });
   add(S2, 's2.bare.connections', 'bare proxy connections at best', 'conn', (r) => best(r, 'bare', (b) => b.connections));
   add(S2, 's2.gateway.connections', 'gateway connections at best', 'conn', (r) => best(r, 'gateway', (b) => b.connections));
   add(S2, 's2.gateway.p99', 'gateway p99 at best', 'ms', (r) => best(r, 'gateway', (b) => b.latency.p99));
@@ -71,19 +88,25 @@ function figureDefs(c1, cN) {
   add(S2, 's2.bare.cpu', 'bare proxy process CPU at best', '%', (r) => best(r, 'bare', (b) => b.processCpuPct));
   const cpuMs = (b) => (b.processCpuPct === null || !b.rps ? null : (b.processCpuPct * 10) / b.rps);
   add(S2, 's2.bare.cpuMsPerRequest', 'bare proxy CPU time per request at best', 'ms', (r) => best(r, 'bare', cpuMs));
-  add(S2, 's2.gateway.cpuMsPerRequest', 'gateway CPU time per request at best', 'ms', (r) => best(r, 'gateway', cpuMs));
+  add(S2, 's2.portkey.cpuMsPerRequest', 'Portkey CPU time per request at best', 'ms', (r) => best(r, 'portkey', cpuMs));
+  add(S2, 's2.gateway.cpuMsPerRequest', 'gateway CPU time per request at best', 'ms', (r) => best(r, 'gateway', (b) => gwMs(b, 'gateway') ?? cpuMs(b)));
   add(S2, 's2.ratio.cpuMsPerRequest', 'ratio gateway/bare proxy CPU time per request', 'x', (r) => div(best(r, 'gateway', cpuMs), best(r, 'bare', cpuMs)));
   // Where the machine's CPU goes per gateway request: Postgres and Redis share the cores here.
   const serviceMs = (k) => (b) => (!b.serviceCpuPct || !b.rps ? null : (b.serviceCpuPct[k] * 10) / b.rps);
   const machineMs = (b) => (!b.rps ? null : (b.machineBusyPct * CPU_COUNT * 10) / b.rps);
-  add(S2, 's2.gateway.postgresCpuMsPerRequest', 'Postgres CPU time per gateway request at best', 'ms', (r) => best(r, 'gateway', serviceMs('postgres')));
-  add(S2, 's2.gateway.redisCpuMsPerRequest', 'Redis CPU time per gateway request at best', 'ms', (r) => best(r, 'gateway', serviceMs('redis')));
+  const gwService = (k) => (b) => gwMs(b, k) ?? serviceMs(k)(b);
+  add(S2, 's2.gateway.postgresCpuMsPerRequest', 'Postgres CPU time per gateway request at best', 'ms', (r) => best(r, 'gateway', gwService('postgres')));
+  add(S2, 's2.gateway.redisCpuMsPerRequest', 'Redis CPU time per gateway request at best', 'ms', (r) => best(r, 'gateway', gwService('redis')));
+  const totalMs = (b) => sumOf([gwMs(b, 'gateway') ?? cpuMs(b), gwService('postgres')(b), gwService('redis')(b)]);
+  add(S2, 's2.gateway.totalCpuMsPerRequest', 'gateway + Postgres + Redis CPU time per request at best', 'ms', (r) => best(r, 'gateway', totalMs));
+  add(S2, 's2.ratio.totalCpuPortkey', 'ratio gateway+Postgres+Redis / Portkey CPU time per request', 'x', (r) => div(best(r, 'gateway', totalMs), best(r, 'portkey', cpuMs)), { op: '<=', value: 1 });
+  add(S2, 's2.gateway.redisCommandsPerRequest', 'Redis commands per gateway request at best', 'n1', (r) => best(r, 'gateway', commandsPer));
   if (CFG.separateWorker) add(S2, 's2.gateway.workerCpuMsPerRequest', 'separate worker CPU time per gateway request at best', 'ms', (r) => best(r, 'gateway', serviceMs('worker')));
   add(S2, 's2.bare.machineCpuMsPerRequest', 'machine CPU time per bare proxy request at best (all processes)', 'ms', (r) => best(r, 'bare', machineMs));
   add(S2, 's2.gateway.machineCpuMsPerRequest', 'machine CPU time per gateway request at best (all processes)', 'ms', (r) => best(r, 'gateway', machineMs));
   // A gateway costing nothing itself would still be bound by its database: this is that bound.
   add(S2, 's2.gateway.postgresBoundRps', `RPS if Postgres had all ${CPU_COUNT} cores to itself`, 'rps', (r) => {
-    const ms = best(r, 'gateway', serviceMs('postgres'));
+    const ms = best(r, 'gateway', gwService('postgres'));
     return ms ? (CPU_COUNT * 1000) / ms : null;
   });
   waitFigures(S2, 's2', (r) => best(r, 'gateway', (b) => b.pgWaits));

@@ -8,7 +8,7 @@ const { cpuTicks } = require('./proc-sampling');
 const PG_STATEMENTS = [
   ['hold', /sy_hold/],
   ['settle', /sy_settle/],
-  ['records', /^INSERT INTO generations/],
+  ['records', /^INSERT INTO generations|jsonb_populate_recordset\(NULL::"?generations/],
 ];
 const PG_STATES = ['cpu', 'lock', 'wal', 'other'];
 

@@ -22,7 +22,7 @@ async function profileMode(ctx, date) {
   await drain(ctx.benchDb, ctx.redis, 'warm-up');
   const skipMs = Date.now() - ctx.gateway.startedAt;
   say(`profile load: gateway, ${connections} connections, ${seconds} s (profile window starts ${skipMs} ms after the gateway started)`);
-  const r = await withCpu(ctx.gateway.proc.pid, () => loadRun(ctx, 'gateway', 'slow', connections, seconds, 0, spreadKeys(ctx, 'gateway', connections)));
+  const r = await withCpu(ctx, ctx.gateway.proc.pid, () => loadRun(ctx, 'gateway', 'slow', connections, seconds, 0, spreadKeys(ctx, 'gateway', connections)));
   say(`  ${Math.round(r.rps)} rps  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  gateway cpu ${r.processCpuPct}%  postgres ${r.serviceCpuPct.postgres}%  redis ${r.serviceCpuPct.redis}%  machine ${r.machineBusyPct}%`);
   const loadEnd = Date.now() - ctx.gateway.startedAt;
   await drain(ctx.benchDb, ctx.redis, 'profile');

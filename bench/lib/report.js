@@ -5,7 +5,7 @@ const { CFG } = require('./settings');
 function fmt(v, unit) {
   if (v === null || v === undefined) return '–';
   if (unit === 'rps' || unit === 'conn' || unit === 'n' || unit === '%') return String(Math.round(v * (unit === '%' ? 10 : 1)) / (unit === '%' ? 10 : 1));
-  if (unit === 'MB') return v.toFixed(1);
+  if (unit === 'MB' || unit === 'n1') return v.toFixed(1);
   if (unit === 'x') return v.toFixed(2);
   return Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3);
 }
@@ -35,6 +35,30 @@ function settingsText(meta) {
   ].join('\n');
 }
 
+/** The headline comparison (medians): added latency at concurrency 1, sustained RPS, CPU per request. */
+function summary(figures) {
+  const f = Object.fromEntries(figures.map((x) => [x.id, x.median]));
+  const v = (id, unit = 'ms') => fmt(f[id], unit);
+  const rows = [
+    ['bare proxy', v('s1.bare.added.p50'), v('s1.bare.added.p99'), v('s2.bare.rps', 'rps'), v('s2.bare.cpuMsPerRequest')],
+    ['Portkey (no auth, no billing; non-streaming)', v('s1.portkey.added.p50'), v('s1.portkey.added.p99'), v('s2.portkey.rps', 'rps'), v('s2.portkey.cpuMsPerRequest')],
+    [
+      'Switchyard (auth, hold, settlement, records)',
+      v('s1.gateway.added.p50'),
+      v('s1.gateway.added.p99'),
+      v('s2.gateway.rps', 'rps'),
+      `${v('s2.gateway.cpuMsPerRequest')} own + ${v('s2.gateway.postgresCpuMsPerRequest')} Postgres + ${v('s2.gateway.redisCpuMsPerRequest')} Redis = ${v('s2.gateway.totalCpuMsPerRequest')}`,
+    ],
+  ];
+  return [
+    '| target | added p50 (c=1) | added p99 (c=1) | max RPS (p99 < limit) | CPU ms per request at best RPS |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+    `Redis commands per gateway request: ${v('s1.gateway.redisCommandsPerRequest', 'n1')} at concurrency 1, ${v('s2.gateway.redisCommandsPerRequest', 'n1')} at best RPS. Portkey's streaming path fails on Node 20 (every stream ends in {"status":"failure"}), so it is left out of scenario 3.`,
+  ].join('\n');
+}
+
 function markdown(result) {
   const m = result.meta;
   const verdicts = result.figures.filter((f) => f.target);
@@ -48,6 +72,10 @@ function markdown(result) {
 ## Settings
 
 ${settingsText(m)}
+
+## Summary (medians)
+
+${summary(result.figures)}
 
 ## Targets
 

@@ -36,7 +36,9 @@ const CFG = {
   alsoWarn: env.BENCH_ALSO_WARN === '1',
   scenarios: new Set((env.BENCH_SCENARIOS || '1,2,3,4,5').split(',').map((s) => s.trim())),
   databaseUrl: env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/switchyard_bench',
-  redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
+  // Without BENCH_REDIS_URL the bench starts a Redis server of its own (its CPU and commands are the gateway's alone).
+  redisUrl: env.BENCH_REDIS_URL || '',
+  externalRedis: Boolean(env.BENCH_REDIS_URL),
   redisPrefix: env.BENCH_REDIS_PREFIX || 'sy-bench',
   cpuProfDir: env.BENCH_CPU_PROF_DIR || '',
   gatewayNodeArgs: (env.BENCH_GATEWAY_NODE_ARGS || '').split(/\s+/).filter(Boolean),

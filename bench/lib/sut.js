@@ -115,13 +115,59 @@ function targetRequest(ctx, target, kind, stream = false) {
   const body = { model: target === 'gateway' ? GATEWAY_MODELS[kind] : UPSTREAM_MODELS[kind], messages: ctx.messages, max_tokens: CFG.maxTokens };
   if (stream) Object.assign(body, { stream: true, stream_options: { include_usage: true } });
   if (target === 'gateway') return { url: `http://127.0.0.1:${ctx.gateway.port}/api/v1/chat/completions`, headers: { authorization: `Bearer ${ctx.mainKey}` }, body };
+  if (target === 'portkey') {
+    // Portkey's open-source gateway with no auth and no billing: the provider and its base URL per request.
+    const headers = { authorization: `Bearer ${UPSTREAM_KEY}`, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `http://127.0.0.1:${ctx.upstream.port}/v1` };
+    return { url: `http://127.0.0.1:${ctx.portkey.port}/v1/chat/completions`, headers, body };
+  }
   const port = target === 'bare' ? ctx.bare.port : ctx.upstream.port;
   return { url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: { authorization: `Bearer ${UPSTREAM_KEY}` }, body };
 }
 
-const TARGETS = ['direct', 'bare', 'gateway'];
+const TARGETS = ['direct', 'bare', 'portkey', 'gateway'];
+/**
+ * Portkey's streaming path fails on Node 20 (every stream answers {"status":"failure"} and logs a
+ * TypeError from its stream transform), so it is measured without streaming only.
+ */
+const STREAM_TARGETS = TARGETS.filter((t) => t !== 'portkey');
+
+/** Portkey's gateway (`@portkey-ai/gateway`, the npm package's own start script, headless) on a free port. */
+async function startPortkey(ctx) {
+  const port = await freePort();
+  const logFile = path.join(ctx.tmpDir, 'portkey.log');
+  const fd = fs.openSync(logFile, 'a');
+  const script = path.join(ROOT, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
+  const proc = spawn(process.execPath, [script, `--port=${port}`, '--headless'], { cwd: ROOT, env: { ...env, NODE_ENV: 'production' }, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  const child = track('portkey', proc);
+  child.port = port;
+  child.logFile = logFile;
+  await waitHealthy(`http://127.0.0.1:${port}/`, child, logFile, 60_000);
+  return child;
+}
+
+/** A Redis server of the bench's own (no persistence), so its CPU and command counts are the gateway's alone. */
+async function startRedis(ctx) {
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', ctx.tmpDir], { cwd: ctx.tmpDir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = track('redis-server', proc);
+  child.port = port;
+  const net = require('node:net');
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.end();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return child;
+    await sleep(100);
+  }
+  throw new Error('the bench Redis server did not start');
+}
 const rotate = (list, k) => list.map((_, i) => list[(i + k) % list.length]);
-const pidOf = (ctx, target) => (target === 'gateway' ? ctx.gateway.proc.pid : target === 'bare' ? ctx.bare.proc.pid : ctx.upstream.proc.pid);
+const pidOf = (ctx, target) => ({ gateway: ctx.gateway, bare: ctx.bare, portkey: ctx.portkey }[target] || ctx.upstream).proc.pid;
 
 function ledgerCheck(ctx) {
   try {
@@ -138,4 +184,4 @@ function ledgerCheck(ctx) {
   }
 }
 
-module.exports = { catalogYaml, gatewayEnv, startGateway, startWorker, messages, targetRequest, TARGETS, rotate, pidOf, ledgerCheck };
+module.exports = { catalogYaml, gatewayEnv, startGateway, startWorker, startPortkey, startRedis, messages, targetRequest, TARGETS, STREAM_TARGETS, rotate, pidOf, ledgerCheck };

@@ -13,6 +13,7 @@ import { ConsoleAccounts } from '../common/html/console-pages';
 import { ConsoleAccountsService } from './console-accounts.service';
 import { CreditsController } from './credits.controller';
 import { CreditsService } from './credits.service';
+import { HoldStores, SettlementBatcher } from './hold-stores';
 import { HoldsRepository } from './holds.repository';
 import { HoldsService } from './holds.service';
 import { LedgerRepository } from './ledger.repository';
@@ -30,7 +31,7 @@ import { LedgerService } from './ledger.service';
     TypeOrmModule.forFeature([LedgerAccountEntity, LedgerJournalEntity, LedgerEntryEntity, CreditHoldEntity, TopupEntity, StripeEventEntity, DisputeEntity]),
   ],
   controllers: [CreditsController],
-  providers: [LedgerRepository, LedgerService, HoldsRepository, HoldsService, CreditsService, { provide: ConsoleAccounts, useClass: ConsoleAccountsService }],
+  providers: [LedgerRepository, LedgerService, HoldsRepository, SettlementBatcher, HoldStores, HoldsService, CreditsService, { provide: ConsoleAccounts, useClass: ConsoleAccountsService }],
   exports: [LedgerService, HoldsService, CreditsService, ConsoleAccounts],
 })
 export class CreditsModule {}

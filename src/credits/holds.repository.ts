@@ -13,6 +13,13 @@ export interface NewHold {
   completionPrice: bigint;
 }
 
+/** One settlement of a batch: the hold, its actual cost (clamped to [0, hold] by the routine), why. */
+export interface SettleItem {
+  id: string;
+  actual: bigint;
+  reason: string;
+}
+
 /** What refused a hold: a user cap, the key (gone, disabled, expired or its limit), the balance. */
 export type HoldRefusal = 'user_cap' | 'key' | 'balance';
 
@@ -30,12 +37,14 @@ export interface OpenHold {
 export type HoldCursor = Pick<OpenHold, 'id' | 'createdAt'>;
 
 const HOLD = prepared('sy_hold_async', 'SELECT sy_hold_async($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)');
-// sy_settle in a procedure that unlocks its rows before the WAL flush and returns after it.
+// One settlement: sy_settle in a procedure that unlocks its rows before the WAL flush and returns after it.
 const SETTLE = prepared('sy_settle_unlocked', 'CALL sy_settle_unlocked($1, $2, $3, $4, $5, $6, $7, NULL)');
+// Many settlements in one transaction and one WAL flush (group commit); see sy_settle_many.
+const SETTLE_MANY = prepared('sy_settle_many_unlocked', 'CALL sy_settle_many_unlocked($1, $2, $3, $4, $5, $6, $7, NULL)');
 const SETTLE_LATE = prepared('sy_settle_late', 'SELECT sy_settle_late($1, $2, $3, $4, $5, $6)::text AS booked');
 
 /**
- * Request holds: created and settled by the sy_hold / sy_settle routines, one round trip each.
+ * Request holds: created by sy_hold (one round trip each), settled by sy_settle_many (many per round trip).
  * Their current definitions, and the rules they keep, are in sql/money-routines.sql.
  */
 @Injectable()
@@ -59,15 +68,31 @@ export class HoldsRepository {
   }
 
   /** False when the hold was settled already. Not inside a transaction: the procedure commits. */
-  async settle(id: string, actual: bigint, reason: string, p: PeriodStarts, revenueAccount: string): Promise<boolean> {
-    const rows = await this.sql.rows<{ ok: boolean }>(SETTLE, [id, actual.toString(), reason, p.day, p.week, p.month, revenueAccount]);
+  async settle(item: SettleItem, p: PeriodStarts, revenueAccount: string): Promise<boolean> {
+    const rows = await this.sql.rows<{ ok: boolean }>(SETTLE, [item.id, item.actual.toString(), item.reason, p.day, p.week, p.month, revenueAccount]);
     return rows[0]?.ok === true;
   }
 
   /**
-   * Open holds created before `before`, oldest first, from after `after` (the last one of the
-   * previous page): live long requests at the head cannot hide the ones behind them.
+   * Settles many holds in one transaction (`sy_settle_many_unlocked`), each on its own: per item,
+   * true = settled now, false = settled already, null = its settlement failed (the others stand).
+   * Throws when the whole call fails (nothing settled then). Not inside a transaction: the procedure commits.
    */
+  async settleMany(items: SettleItem[], p: PeriodStarts, revenueAccount: string): Promise<(boolean | null)[]> {
+    const rows = await this.sql.rows<{ oks: (boolean | null)[] | null }>(SETTLE_MANY, [
+      items.map((i) => i.id),
+      items.map((i) => i.actual.toString()),
+      items.map((i) => i.reason),
+      p.day,
+      p.week,
+      p.month,
+      revenueAccount,
+    ]);
+    const oks = rows[0]?.oks;
+    if (!oks || oks.length !== items.length) throw new Error('sy_settle_many_unlocked answered no result per hold');
+    return oks;
+  }
+
   /** What a settlement arriving after the sweeper adds to the sweeper's (`sy_settle_late`): 0 when nothing. */
   async settleLate(id: string, actual: bigint, p: PeriodStarts, revenueAccount: string): Promise<bigint> {
     const rows = await this.sql.rows<{ booked: string }>(SETTLE_LATE, [id, actual.toString(), p.day, p.week, p.month, revenueAccount]);
@@ -84,6 +109,10 @@ export class HoldsRepository {
     return rows.map((r) => ({ id: r.id, amount: BigInt(r.amount), promptCost: BigInt(r.prompt_cost), completionPrice: BigInt(r.completion_price), createdAt: r.created_at }));
   }
 
+  /**
+   * Open holds created before `before`, oldest first, from after `after` (the last one of the
+   * previous page): live long requests at the head cannot hide the ones behind them.
+   */
   async openOlderThan(em: Pick<EntityManager, 'query'>, before: Date, limit: number, after: HoldCursor | null = null): Promise<OpenHold[]> {
     const rows = await queryRows<{ id: string; amount: string; prompt_cost: string; completion_price: string; created_at: string }>(
       em,

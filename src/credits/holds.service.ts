@@ -2,14 +2,15 @@ import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common'
 import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../common/config/app-config';
 import { AppLogger } from '../common/logging/app-logger';
-import { RedisService } from '../common/redis/redis.service';
 import { CapsService, KeyLimit } from '../keys/caps.service';
 import type { LimitSource } from '../keys/keys.errors';
 import { CreditsErrors } from './credits.errors';
 import { periodStarts } from '../keys/periods';
+import { HoldStores } from './hold-stores';
 import { HoldCursor, NewHold, HoldsRepository, OpenHold } from './holds.repository';
 import { accountCode, usageShardFor } from './ledger';
 import { LedgerService } from './ledger.service';
+import { RedisService } from '../common/redis/redis.service';
 import { sweptCost } from './swept-cost';
 
 export type BudgetSource = LimitSource | 'balance';
@@ -66,16 +67,19 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
   private progressTimer?: NodeJS.Timeout;
   private readonly sweptListeners: ((swept: SweptHold[]) => Promise<void>)[] = [];
 
+  private readonly ledger: LedgerService;
+  private readonly holds: HoldsRepository;
+  private readonly redis: RedisService;
+
   constructor(
-    private readonly ledger: LedgerService,
-    private readonly holds: HoldsRepository,
+    private readonly stores: HoldStores,
     private readonly caps: CapsService,
-    private readonly redis: RedisService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
     logger: AppLogger,
   ) {
     this.log = logger.child({ component: 'holds' });
+    ({ rows: this.holds, ledger: this.ledger, redis: this.redis } = stores);
   }
 
   onModuleInit(): void {
@@ -222,13 +226,13 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Books `actual` (capped at the hold) and releases the rest, exactly once, in one round trip
-   * (`sy_settle`). False when the hold was already settled (by the sweeper, or a duplicate call):
+   * Books `actual` (capped at the hold) and releases the rest, exactly once, together with the other
+   * settlements of the same few milliseconds (`sy_settle_many`: one transaction, one WAL flush, each
+   * hold on its own). False when the hold was already settled (by the sweeper, or a duplicate call):
    * nothing changes then. One attempt; a live hold stays alive when it fails (settleReliably tries again).
    */
   async settle(id: string, actual: bigint, reason: 'completed' | 'cancelled' | 'error' | 'swept'): Promise<boolean> {
-    const p = periodStarts(this.clock.now());
-    const ok = await this.holds.settle(id, actual < 0n ? 0n : actual, reason, p, accountCode(usageShardFor(id)));
+    const ok = await this.stores.settlements.settle({ id, actual: actual < 0n ? 0n : actual, reason });
     this.live.delete(id);
     return ok;
   }

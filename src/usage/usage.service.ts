@@ -16,11 +16,11 @@ import { ActivityItemDto } from './dto/activity.dto';
 import { GenerationFilter, RollupFilter, GenerationLine, GenerationPosition, SeriesGroup, SeriesPoint, SeriesUnit } from './usage-queries';
 
 const ENQUEUE_TIMEOUT_MS = 1000;
-/** Most records per queue job (one multi-row insert in the worker). */
+/** Most records per batch (one multi-row insert). */
 const MAX_BATCH = 200;
 /**
- * How long the first record waits for company. A queue job costs about twenty Redis commands and
- * an insert whatever its size, which at one record per job was a quarter of a request's CPU.
+ * How long the first record waits for company: a batch costs one insert, one transaction and one
+ * WAL flush whatever its size.
  */
 const LINGER_MS = 20;
 
@@ -62,18 +62,26 @@ export class UsageService {
   }
 
   /**
-   * Records a finished request through the queue (off the request path), resolving once the record
-   * is safe. Records are queued together: those finishing within LINGER_MS of each other, or while
-   * the previous job is being queued, share one job. If Redis cannot take a job promptly, its
-   * records go straight to Postgres: a record is never dropped. (Shutdown waits for these promises,
-   * so only a killed process can lose the last few milliseconds of records, as it loses the
-   * records of the requests it was serving.)
+   * Records a finished request, off the request path, resolving once the record is safe: committed
+   * in Postgres, or, when Postgres does not take it, queued in Redis (the worker writes it later,
+   * retrying). Records finishing within LINGER_MS of each other, or while the previous batch is being
+   * written, share one insert. Written straight to Postgres rather than through the queue: a queue
+   * job cost about 25 Redis commands and a worker's turn on top of the same insert. A record is
+   * never dropped while either store takes it; shutdown waits for these promises, so only a killed
+   * process loses records, those of the last LINGER_MS (as it loses the requests it was serving).
    */
   record(r: GenerationRecord): Promise<void> {
     return this.batches.add(r);
   }
 
   private async write(records: GenerationRecord[]): Promise<void[]> {
+    const generations = () => records.map((r) => r.id);
+    try {
+      logRefused(this.log, records, (await this.repo.insert(records)).refused);
+      return records.map(() => undefined);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, generations: generations() }, 'generation records queued: the database did not take them');
+    }
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -83,12 +91,7 @@ export class UsageService {
         }),
       ]);
     } catch (err) {
-      const generations = records.map((r) => r.id);
-      this.log.warn({ err: (err as Error).message, generations }, 'writing generation records directly');
-      await this.repo.insert(records).then(
-        ({ refused }) => logRefused(this.log, records, refused),
-        (e: unknown) => this.log.error({ err: e, generations }, 'generation records lost'),
-      );
+      this.log.error({ err: (err as Error).message, generations: generations() }, 'generation records lost');
     } finally {
       clearTimeout(timer);
     }

@@ -217,20 +217,27 @@ describe('settlement and generation records', () => {
     expect(text.trim().endsWith('data: [DONE]')).toBe(true);
   });
 
-  describe('generation records are queued in batches', () => {
+  describe('generation records are written in batches', () => {
     const queue = () => f.t.get<Queue>(getQueueToken(QueueName.Generations));
     const chat = (content: string) =>
       call<{ id: string }>(f.t, 'POST', '/api/v1/chat/completions', { key: f.key, body: { model: 'test/a-only', messages: [{ role: 'user', content }] } });
+    // The repository the gateway's UsageService writes with (the worker's module has its own).
+    const gatewayRepo = () => (f.t.get(UsageService) as unknown as { repo: GenerationsRepository }).repo;
     afterEach(() => jest.restoreAllMocks());
 
-    it('records that finish together share one queue job, and every record is written', async () => {
+    it('records that finish together share one insert, straight to Postgres, without a queue job', async () => {
       const principal = await f.t.get(KeysService).authenticate(`Bearer ${f.key}`);
+      const insert = jest.spyOn(gatewayRepo(), 'insert');
       const add = jest.spyOn(queue(), 'add');
       const ids = Array.from({ length: 30 }, (_, i) => `gen-batch${Date.now()}x${i}`);
       await Promise.all(ids.map((id) => f.t.get(UsageService).record(record(id, principal))));
-      const queued = add.mock.calls.flatMap((c) => (c[0] as unknown as { records: { id: string }[] }).records.map((r) => r.id));
-      expect(queued).toEqual(expect.arrayContaining(ids));
-      expect(add.mock.calls.length).toBeLessThanOrEqual(2); // (another request of this suite may finish meanwhile)
+      const written = insert.mock.calls.flatMap((c) => c[0].map((r) => r.id));
+      expect(written).toEqual(expect.arrayContaining(ids));
+      expect(insert.mock.calls.filter((c) => c[0].some((r) => ids.includes(r.id))).length).toBeLessThanOrEqual(2);
+      expect(add).not.toHaveBeenCalled();
+      // Written when record() resolves: no worker in between.
+      const rows = await sql<{ id: string }>(`SELECT id FROM generations WHERE id = ANY($1)`, [ids]);
+      expect(rows.length).toBe(ids.length);
       for (const id of ids) expect(await generation(f, id)).toMatchObject({ id, tokens_prompt: 3, total_cost: 0.000001234 });
     });
 
@@ -240,11 +247,16 @@ describe('settlement and generation records', () => {
       for (const r of results) expect((await generation(f, r.body.id)).id).toBe(r.body.id);
     });
 
-    it('when the queue cannot take a job, its records go straight to Postgres', async () => {
-      jest.spyOn(queue(), 'add').mockRejectedValue(new Error('Redis is away'));
-      const res = await chat('queue down');
+    it('when Postgres does not take a batch, its records are queued and the worker writes them', async () => {
+      const repo = gatewayRepo();
+      const add = jest.spyOn(queue(), 'add');
+      // The gateway's insert fails (as a connection error would); the worker's, with its own repository, succeeds.
+      jest.spyOn(repo, 'insert').mockRejectedValueOnce(new Error('Connection terminated unexpectedly'));
+      const res = await chat('database away');
       expect(res.status).toBe(200);
       expect((await generation(f, res.body.id)).id).toBe(res.body.id);
+      const queued = add.mock.calls.flatMap((c) => (c[0] as unknown as { records: { id: string }[] }).records.map((r) => r.id));
+      expect(queued).toContain(res.body.id);
     });
 
     it('text Postgres cannot hold (NUL, lone surrogates) is stored as U+FFFD and does not sink its batch', async () => {
