@@ -2,10 +2,9 @@ import { OpenRouter } from '@openrouter/sdk';
 import * as errors from '@openrouter/sdk/models/errors';
 import { nanosToUsd } from '../../src/common/money/money';
 import { RedisService } from '../../src/common/redis/redis.service';
-import { LedgerService } from '../../src/credits/ledger.service';
 import { FreeModelLimits } from '../../src/keys/free-model-limits';
 import { call, createKey } from '../support/factories';
-import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
+import { GatewayFixture, gatewayFixtureForSuite } from '../support/gateway-fixture';
 
 /**
  * OpenRouter's own TypeScript SDK against the gateway, unmodified. The SDK parses every answer with
@@ -18,15 +17,11 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
   let management: OpenRouter;
   const client = (apiKey: string) => new OpenRouter({ apiKey, serverURL: `${f.t.url}/api/v1`, retryConfig: { strategy: 'none' }, timeoutMs: 20_000 });
 
+  gatewayFixtureForSuite({}, (started) => (f = started));
   beforeAll(async () => {
-    f = await startGatewayFixture();
     sdk = client(f.key);
     management = client((await createKey(f.t, { cookie: f.user.cookie }, { name: 'sdk management', management: true })).key);
   });
-  afterEach(async () => {
-    expect(await f.t.get(LedgerService).check()).toEqual([]);
-  });
-  afterAll(() => f.close());
 
   // Catalog prices per token, in nanodollars (USD per million tokens x 1000): exact, so no rounding.
   describe.each([
