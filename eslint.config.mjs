@@ -78,11 +78,6 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     rules: { 'max-params': ['error', 5] },
   },
-  {
-    // Injected constructors still over the limit, each to be split along its jobs.
-    files: ['src/users/users.service.ts', 'src/users/account-email.service.ts', 'src/users/oidc/oidc-sign-in.service.ts', 'src/oauth/authorization.service.ts', 'src/web/console.service.ts'],
-    rules: { 'max-params': 'off' },
-  },
   // The console's one browser script.
   { files: ['src/common/html/static/**/*.js'], languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly', navigator: 'readonly' } } },
 );

@@ -202,11 +202,29 @@ function httpUrl(raw: string, at: Seg[]): string {
   return raw.replace(/\/+$/, '');
 }
 
+const TOKEN_PRICE_KEYS = ['prompt', 'completion', 'cache_read', 'cache_write', 'cache_write_1h'] as const;
+
+/**
+ * Every key the file accepts, by the mapping it belongs in. docs/catalog.md documents each one
+ * (src/catalog/catalog-doc.spec.ts fails when a key here is missing there).
+ */
+export const CATALOG_KEYS = {
+  root: ['providers', 'models', 'prices_as_of'],
+  provider: ['slug', 'name', 'adapter', 'base_url', 'api_key_env', 'data_policy'],
+  dataPolicy: ['zdr', 'training'],
+  model: ['id', 'name', 'description', 'created', 'context_length', 'input_modalities', 'output_modalities', 'kind', 'endpoints'],
+  endpoint: ['provider', 'upstream_model', 'variant', 'pricing', 'image_tokens', 'context_length', 'max_completion_tokens', 'supported_parameters', 'quantization', 'prefill'],
+  pricing: [...TOKEN_PRICE_KEYS, 'request', 'image', 'tiers', 'service_tiers'],
+  promptTier: ['above_prompt_tokens', ...TOKEN_PRICE_KEYS],
+  serviceTier: [...TOKEN_PRICE_KEYS, 'tiers'],
+  imageTokens: ['base', 'tile'],
+} as const satisfies Record<string, readonly string[]>;
+
 /** Variables the app itself reads: naming one as an API key would ship that secret to a provider. */
 const RESERVED_ENV = new Set(Object.keys(ENV_DOCS));
 
 function parseProvider(v: unknown, at: Seg[]): ProviderDef {
-  const o = mapping(v, at, ['slug', 'name', 'adapter', 'base_url', 'api_key_env', 'data_policy']);
+  const o = mapping(v, at, CATALOG_KEYS.provider);
   const slug = text(required(o, 'slug', at), [...at, 'slug'], PROVIDER_SLUG, 'must be lowercase letters, digits, - and _');
   const name = text(required(o, 'name', at), [...at, 'name']);
   const adapter = oneOf(required(o, 'adapter', at), [...at, 'adapter'], ADAPTER_KINDS);
@@ -223,7 +241,7 @@ function parseProvider(v: unknown, at: Seg[]): ProviderDef {
   }
 
   const policyAt = [...at, 'data_policy'];
-  const policy = mapping(required(o, 'data_policy', at), policyAt, ['zdr', 'training']);
+  const policy = mapping(required(o, 'data_policy', at), policyAt, CATALOG_KEYS.dataPolicy);
   return {
     slug,
     name,
@@ -237,8 +255,6 @@ function parseProvider(v: unknown, at: Seg[]): ProviderDef {
   };
 }
 
-const TOKEN_PRICE_KEYS = ['prompt', 'completion', 'cache_read', 'cache_write', 'cache_write_1h'] as const;
-const PRICE_KEYS = [...TOKEN_PRICE_KEYS, 'request', 'image', 'tiers', 'service_tiers'] as const;
 const SERVICE_TIER = /^[a-z][a-z0-9_-]*$/;
 
 /** prompt, completion and cache prices of a mapping (prompt and completion as `need` says). */
@@ -256,7 +272,7 @@ function parseTiers(v: unknown, at: Seg[], base: TokenPrices): PromptTier[] {
   let previous: TokenPrices & { abovePromptTokens: number } = { ...base, abovePromptTokens: 0 };
   return list(v, at).map((item, i) => {
     const tierAt = [...at, i];
-    const o = mapping(item, tierAt, ['above_prompt_tokens', ...TOKEN_PRICE_KEYS]);
+    const o = mapping(item, tierAt, CATALOG_KEYS.promptTier);
     const above = integer(required(o, 'above_prompt_tokens', tierAt), [...tierAt, 'above_prompt_tokens'], 1);
     if (above <= previous.abovePromptTokens) fail([...tierAt, 'above_prompt_tokens'], `must be above the previous tier's ${previous.abovePromptTokens}`);
     const tier = { abovePromptTokens: above, ...tokenPrices(o, tierAt, (key) => priceToNanos(required(o, key, tierAt), [...tierAt, key])) };
@@ -270,7 +286,7 @@ function parseTiers(v: unknown, at: Seg[], base: TokenPrices): PromptTier[] {
 }
 
 function parsePricing(v: unknown, at: Seg[], kind: ModelDef['kind'], free: boolean): EndpointPricing {
-  const o = mapping(v, at, PRICE_KEYS);
+  const o = mapping(v, at, CATALOG_KEYS.pricing);
   const given = (key: string) => o[key] !== undefined && o[key] !== null;
   const price = (key: string, fallback: bigint | null) => (given(key) ? priceToNanos(o[key], [...at, key]) : fallback);
   const need = (key: string) =>
@@ -290,7 +306,7 @@ function parsePricing(v: unknown, at: Seg[], kind: ModelDef['kind'], free: boole
     for (const [name, value] of Object.entries(named)) {
       const tierAt = [...tiersAt, name];
       if (!SERVICE_TIER.test(name)) fail(tierAt, 'must be a service tier name as the provider reports it (lowercase, e.g. priority, flex)');
-      const t = mapping(value, tierAt, [...TOKEN_PRICE_KEYS, 'tiers']);
+      const t = mapping(value, tierAt, CATALOG_KEYS.serviceTier);
       const prices = tokenPrices(t, tierAt, (key) => priceToNanos(required(t, key, tierAt), [...tierAt, key]));
       serviceTiers[name] = { ...prices, tiers: parseTiers(t.tiers, [...tierAt, 'tiers'], prices) };
     }
@@ -310,7 +326,7 @@ const MAX_IMAGE_TILE_TOKENS = 1_000_000;
 /** `image_tokens: { base, tile }`: the endpoint's own counts for OpenAI's tile formula. */
 function parseImageTokens(v: unknown, at: Seg[]): ImageTokenRule | null {
   if (v === undefined || v === null) return null;
-  const o = mapping(v, at, ['base', 'tile']);
+  const o = mapping(v, at, CATALOG_KEYS.imageTokens);
   return {
     base: integer(required(o, 'base', at), [...at, 'base'], 0, MAX_IMAGE_TILE_TOKENS),
     tile: integer(required(o, 'tile', at), [...at, 'tile'], 0, MAX_IMAGE_TILE_TOKENS),
@@ -320,18 +336,7 @@ function parseImageTokens(v: unknown, at: Seg[]): ImageTokenRule | null {
 const ZERO_PRICING: EndpointPricing = { prompt: 0n, completion: 0n, request: 0n, image: 0n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} };
 
 function parseEndpoint(v: unknown, at: Seg[], model: ModelDef, providers: Map<string, ProviderDef>): EndpointDef {
-  const o = mapping(v, at, [
-    'provider',
-    'upstream_model',
-    'variant',
-    'pricing',
-    'image_tokens',
-    'context_length',
-    'max_completion_tokens',
-    'supported_parameters',
-    'quantization',
-    'prefill',
-  ]);
+  const o = mapping(v, at, CATALOG_KEYS.endpoint);
   const providerAt = [...at, 'provider'];
   const providerSlug = text(required(o, 'provider', at), providerAt);
   if (!providers.has(providerSlug)) {
@@ -392,17 +397,7 @@ function parseModel(
   at: Seg[],
   providers: Map<string, ProviderDef>,
 ): { model: ModelDef; endpoints: EndpointDef[] } {
-  const o = mapping(v, at, [
-    'id',
-    'name',
-    'description',
-    'created',
-    'context_length',
-    'input_modalities',
-    'output_modalities',
-    'kind',
-    'endpoints',
-  ]);
+  const o = mapping(v, at, CATALOG_KEYS.model);
   const id = text(
     required(o, 'id', at),
     [...at, 'id'],
@@ -448,7 +443,7 @@ function parseModel(
 /** Validates an already-parsed document; throws Problem. */
 function validate(doc: unknown): CatalogData {
   if (doc === null || doc === undefined) fail([], 'the file is empty: it needs `providers` and `models`');
-  const root = mapping(doc, [], ['providers', 'models', 'prices_as_of'], true);
+  const root = mapping(doc, [], CATALOG_KEYS.root, true);
   const pricesAsOf = root.prices_as_of === undefined || root.prices_as_of === null ? null : parseDate(root.prices_as_of, ['prices_as_of']);
 
   const providers = new Map<string, ProviderDef>();

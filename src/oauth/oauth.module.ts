@@ -10,7 +10,10 @@ import { UsersModule } from '../users/users.module';
 import { AppsController } from './apps.controller';
 import { AppsPageController } from './apps-page.controller';
 import { AppsService } from './apps.service';
+import { AuthorizationRequestCheck } from './authorization-request-check';
 import { AuthorizationService } from './authorization.service';
+import { ConsentRequests } from './consent-requests';
+import { ConsentViews } from './consent-views';
 import { AuthorizeController } from './authorize.controller';
 import { OAuthAuthorizationCodeEntity } from './entities/authorization-code.entity';
 import { OAuthAuthorizationRequestEntity } from './entities/authorization-request.entity';
@@ -35,6 +38,9 @@ import { TokenService } from './token.service';
   providers: [
     OAuthRepository,
     AppsService,
+    AuthorizationRequestCheck,
+    ConsentRequests,
+    ConsentViews,
     AuthorizationService,
     TokenService,
     ConsolePages,

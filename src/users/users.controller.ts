@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccountEmailService } from './account-email.service';
+import { AccountLinksService } from './account-links.service';
 import { EmailLinkDto, PasswordResetDto, PasswordResetRequestDto } from './dto/account-mail.dto';
 import { SignInDto } from './dto/sign-in.dto';
 import { SignUpDto } from './dto/sign-up.dto';
@@ -16,6 +17,7 @@ export class UsersController {
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
     private readonly accountEmail: AccountEmailService,
+    private readonly accountLinks: AccountLinksService,
   ) {}
 
   /** Sign up: creates the account and signs it in. */
@@ -61,7 +63,7 @@ export class UsersController {
   @Post('email-verifications')
   @HttpCode(200)
   async verifyEmail(@Body() dto: EmailLinkDto): Promise<{ data: UserDto }> {
-    return { data: await this.accountEmail.verifyEmail(dto.token) };
+    return { data: await this.accountLinks.verifyEmail(dto.token) };
   }
 
   /** "Forgot password": the same 202 whether or not an account has the address. */
@@ -76,7 +78,7 @@ export class UsersController {
   @Post('password-resets/confirm')
   @HttpCode(200)
   async resetPassword(@Body() dto: PasswordResetDto): Promise<{ data: UserDto }> {
-    return { data: await this.accountEmail.resetPassword({ token: dto.token, password: dto.password }) };
+    return { data: await this.accountLinks.resetPassword({ token: dto.token, password: dto.password }) };
   }
 
   @Get('users/me')

@@ -1,20 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock/clock';
-import { AppConfig } from '../common/config/app-config';
-import { sha256Hex } from '../common/crypto/tokens';
 import { AppError } from '../common/errors/app-error';
 import { AppLogger } from '../common/logging/app-logger';
-import { rateLimitError } from '../common/errors/rate-limit-error';
-import { RateLimiter } from '../common/redis/rate-limiter';
+import { AccountLimits } from './account-limits';
 import { UserDto } from './dto/user.dto';
 import { PasswordHasher } from './password-hasher';
 import { UsersErrors } from './users.errors';
 import { UsersRepository } from './users.repository';
 import { AccountEmailService } from './account-email.service';
 import { normaliseEmail, toUserDto } from './user-shapes';
-
-const FIFTEEN_MINUTES = 15 * 60_000;
-const ONE_HOUR = 60 * 60_000;
 
 export interface NewUser {
   email: string;
@@ -38,9 +31,7 @@ export class UsersService {
   constructor(
     private readonly repo: UsersRepository,
     private readonly hasher: PasswordHasher,
-    private readonly limiter: RateLimiter,
-    private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly limits: AccountLimits,
     private readonly accountEmail: AccountEmailService,
     logger: AppLogger,
   ) {
@@ -52,12 +43,7 @@ export class UsersService {
    * scrypt hash and an account row. While Redis is unreachable sign-up is refused, as sign-in is.
    */
   async signUp(input: NewUser, clientIp: string): Promise<UserDto> {
-    const max = this.config.rateLimits.signUpsPerAddressPerHour;
-    if (max > 0) {
-      const decision = await this.limiter.hit([{ name: 'sign-up-per-ip', subject: clientIp, max, windowMs: ONE_HOUR }]);
-      if (decision.allowed === 'unknown') throw UsersErrors.signInUnavailable();
-      if (!decision.allowed) throw rateLimitError(decision.blockedBy, this.clock.nowMs(), 'Too many accounts created from this address; try again later');
-    }
+    await this.limits.signUp(clientIp);
     const user = await this.create(input);
     // Not awaited: the account works unconfirmed, the user can ask for another link, and a slow
     // mail server must not hold up sign-up (Mailer.send never throws; this catches the rest).
@@ -81,19 +67,11 @@ export class UsersService {
 
   /**
    * Checks a password. Attempts are limited per (client address, email) and per client address (in
-   * Redis; while Redis is unreachable sign-in is refused rather than left unlimited). There is no
-   * limit per email alone: anyone could use it to lock the owner out of their own account.
+   * Redis; while Redis is unreachable sign-in is refused rather than left unlimited): AccountLimits.
    */
   async verifyPassword(email: string, password: string, clientIp: string): Promise<UserDto> {
     const normalised = normaliseEmail(email);
-    const decision = await this.limiter.hit([
-      { name: 'sign-in-per-ip-and-email', subject: sha256Hex(`${clientIp} ${normalised}`), max: 10, windowMs: FIFTEEN_MINUTES },
-      { name: 'sign-in-per-ip', subject: clientIp, max: 100, windowMs: FIFTEEN_MINUTES },
-    ]);
-    if (decision.allowed === 'unknown') throw UsersErrors.signInUnavailable();
-    if (!decision.allowed) {
-      throw rateLimitError(decision.blockedBy, this.clock.nowMs(), 'Too many sign-in attempts; try again later');
-    }
+    await this.limits.signIn(clientIp, normalised);
     const user = await this.repo.findByEmail(normalised);
     if (!user?.passwordHash) {
       await this.hasher.burn(password);

@@ -11,7 +11,8 @@ import { ConsolePages, ConsoleRequest } from '../common/html/console-pages';
 import { sendSeeOther } from '../common/html/page-reply';
 import { field, resetField, usdField, validateForm } from '../common/http/form-dto';
 import type { SessionPrincipal } from '../users/sessions.service';
-import { ConsoleService } from './console.service';
+import { CreditsPages } from './credits-pages';
+import { UsagePages } from './usage-pages';
 import { KEYS_NOTICES, LIMITS_NOTICES } from './notices';
 
 /** Expiry typed as a date (YYYY-MM-DD) means the end of that UTC day; empty means never. */
@@ -26,7 +27,8 @@ function expiresOf(body: unknown): string | null {
 export class ConsoleKeysController {
   constructor(
     private readonly pages: ConsolePages<SessionPrincipal>,
-    private readonly console: ConsoleService,
+    private readonly creditsPages: CreditsPages,
+    private readonly usagePages: UsagePages,
     private readonly keys: KeysService,
     private readonly caps: CapsService,
   ) {}
@@ -88,7 +90,7 @@ export class ConsoleKeysController {
     if (!c) return;
     await this.pages.run(c, 'limits', async () => {
       const dto = await validateForm(UpdateCapsDto, { daily: usdField(req.body, 'daily'), weekly: usdField(req.body, 'weekly'), monthly: usdField(req.body, 'monthly') });
-      if (!dto.ok) return { nav: 'limits', title: 'Limits', view: 'limits', notices: LIMITS_NOTICES, status: 400, error: dto.message, data: await this.console.limits(c.session.userId) };
+      if (!dto.ok) return { nav: 'limits', title: 'Limits', view: 'limits', notices: LIMITS_NOTICES, status: 400, error: dto.message, data: await this.creditsPages.limits(c.session.userId) };
       const nanos = (v: number | null | undefined) => (v === undefined || v === null ? null : usdToNanos(v));
       await this.caps.setUserCaps(c.session.userId, { daily: nanos(dto.value.daily), weekly: nanos(dto.value.weekly), monthly: nanos(dto.value.monthly) });
       sendSeeOther(reply, '/limits?done=limits-saved');
@@ -107,7 +109,7 @@ export class ConsoleKeysController {
   }
 
   private async keysPage(c: ConsoleRequest<SessionPrincipal>, extra: { error?: string; status?: number; created?: { key: string; name: string }; form?: object } = {}) {
-    const data = await this.console.keysPage(c.session);
+    const data = await this.usagePages.keysPage(c.session);
     return { nav: 'keys' as const, title: 'API keys', view: 'keys', notices: KEYS_NOTICES, status: extra.status, error: extra.error, data: { ...data, created: extra.created ?? null, form: extra.form ?? {} } };
   }
 }

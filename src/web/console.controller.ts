@@ -6,7 +6,9 @@ import { sendSeeOther } from '../common/html/page-reply';
 import { field } from '../common/http/form-dto';
 import { STRIPE_CHECKOUT_ORIGIN, TopupsService } from '../credits/topups/topups.service';
 import type { SessionPrincipal } from '../users/sessions.service';
-import { ActivityView, ConsoleService, LogsQuery } from './console.service';
+import { ConsoleService } from './console.service';
+import { CreditsPages } from './credits-pages';
+import { ActivityView, LogsQuery, UsagePages } from './usage-pages';
 import { LIMITS_NOTICES } from './notices';
 
 type Q = Record<string, unknown>;
@@ -25,6 +27,8 @@ export class ConsoleController {
   constructor(
     private readonly pages: ConsolePages<SessionPrincipal>,
     private readonly console: ConsoleService,
+    private readonly creditsPages: CreditsPages,
+    private readonly usagePages: UsagePages,
     private readonly topups: TopupsService,
   ) {}
 
@@ -45,13 +49,13 @@ export class ConsoleController {
       let quoteError: string | undefined;
       if (amount !== undefined && this.topups.configured) {
         try {
-          quote = this.console.quote(/^\d{1,7}(\.\d{1,2})?$/.test(amount.trim()) ? Number(amount.trim()) : NaN);
+          quote = this.creditsPages.quote(/^\d{1,7}(\.\d{1,2})?$/.test(amount.trim()) ? Number(amount.trim()) : NaN);
         } catch (err) {
           quoteError = (err as Error).message.replace(/^Invalid request: /, '');
         }
       }
       const topupId = str(q, 'topup') ?? str(q, 'cancelled');
-      const data = await this.console.creditsPage(c.session.userId, { before: str(q, 'before'), ledgerBefore: str(q, 'ledger_before'), topupId });
+      const data = await this.creditsPages.creditsPage(c.session.userId, { before: str(q, 'before'), ledgerBefore: str(q, 'ledger_before'), topupId });
       return {
         nav: 'credits',
         title: 'Credits',
@@ -78,7 +82,7 @@ export class ConsoleController {
   @Get('limits')
   async limits(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const c = await this.pages.open(req, reply);
-    if (c) await this.pages.run(c, 'limits', async () => ({ nav: 'limits', title: 'Limits', view: 'limits', notices: LIMITS_NOTICES, data: await this.console.limits(c.session.userId) }));
+    if (c) await this.pages.run(c, 'limits', async () => ({ nav: 'limits', title: 'Limits', view: 'limits', notices: LIMITS_NOTICES, data: await this.creditsPages.limits(c.session.userId) }));
   }
 
   @Get('activity')
@@ -94,7 +98,7 @@ export class ConsoleController {
       nav: 'activity',
       title: 'Activity',
       view: 'activity',
-      data: { view, ...(await this.console.activity(c.session.userId, view)) },
+      data: { view, ...(await this.usagePages.activity(c.session.userId, view)) },
     }));
   }
 
@@ -102,7 +106,7 @@ export class ConsoleController {
   async activityCsv(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const c = await this.pages.open(req, reply);
     if (!c) return;
-    const csv = await this.console.activityCsv(c.session.userId);
+    const csv = await this.usagePages.activityCsv(c.session.userId);
     void reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', 'attachment; filename="switchyard-activity.csv"')
@@ -125,7 +129,7 @@ export class ConsoleController {
       before: str(q, 'before') || undefined,
     };
     await this.pages.run(c, 'logs', async () => {
-      const data = await this.console.logs(c.session, filters);
+      const data = await this.usagePages.logs(c.session, filters);
       const { before: _before, ...kept } = filters;
       const nextHref = data.next ? `/logs?${new URLSearchParams({ ...definedOnly(kept), before: data.next }).toString()}` : null;
       return { nav: 'logs', title: 'Logs', view: 'logs', data: { ...data, filters, nextHref, paged: filters.before !== undefined } };
@@ -135,7 +139,7 @@ export class ConsoleController {
   @Get('logs/:id')
   async generation(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const c = await this.pages.open(req, reply);
-    if (c) await this.pages.run(c, 'logs', async () => ({ nav: 'logs', title: 'Request details', view: 'generation', data: await this.console.generation(c.session.userId, id) }));
+    if (c) await this.pages.run(c, 'logs', async () => ({ nav: 'logs', title: 'Request details', view: 'generation', data: await this.usagePages.generation(c.session.userId, id) }));
   }
 
   @Get('models')

@@ -4,7 +4,8 @@ import { isStorableText } from '../common/database/text';
 import { AppError } from '../common/errors/app-error';
 import { safeReturnTo } from '../common/html/return-to';
 import { REPEATED, single } from '../common/http/form-params';
-import { AccountEmailService, LinkInfo } from '../users/account-email.service';
+import { AccountEmailService } from '../users/account-email.service';
+import { AccountLinksService, LinkInfo } from '../users/account-links.service';
 import { SessionsService } from '../users/sessions.service';
 import { UsersService } from '../users/users.service';
 
@@ -33,6 +34,7 @@ export class WebAccountsService {
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
     private readonly accountEmail: AccountEmailService,
+    private readonly accountLinks: AccountLinksService,
   ) {}
 
   /** "Forgot password": the same answer whether or not the address has an account. */
@@ -51,7 +53,7 @@ export class WebAccountsService {
     const password = text(r.form, 'password');
     if (!isStorableText(password) || password.length < 10 || password.length > 256) return { ok: false, status: 400, error: 'The password must have 10 to 256 characters.' };
     try {
-      await this.accountEmail.resetPassword({ token: text(r.form, 'token'), password });
+      await this.accountLinks.resetPassword({ token: text(r.form, 'token'), password });
       return { ok: true };
     } catch (err) {
       return this.failure(err);
@@ -60,7 +62,7 @@ export class WebAccountsService {
 
   async verifyEmail(r: AccountRequest): Promise<LinkFormOutcome> {
     try {
-      await this.accountEmail.verifyEmail(text(r.form, 'token'));
+      await this.accountLinks.verifyEmail(text(r.form, 'token'));
       return { ok: true };
     } catch (err) {
       return this.failure(err);
@@ -69,7 +71,7 @@ export class WebAccountsService {
 
   /** Whether an emailed link still works, for its landing page. */
   checkLink(purpose: 'verify_email' | 'reset_password', token: unknown): Promise<LinkInfo | null> {
-    return typeof token === 'string' ? this.accountEmail.checkLink(purpose, token) : Promise.resolve(null);
+    return typeof token === 'string' ? this.accountLinks.checkLink(purpose, token) : Promise.resolve(null);
   }
 
   async signIn(r: AccountRequest): Promise<AccountOutcome> {

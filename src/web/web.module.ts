@@ -13,6 +13,8 @@ import { ConsoleKeysController } from './console-keys.controller';
 import { ConsoleSettingsController } from './console-settings.controller';
 import { ConsoleController } from './console.controller';
 import { ConsoleService } from './console.service';
+import { CreditsPages } from './credits-pages';
+import { UsagePages } from './usage-pages';
 import { WebAccountsService } from './web-accounts.service';
 import { WebController } from './web.controller';
 
@@ -24,6 +26,6 @@ import { WebController } from './web.controller';
 @Module({
   imports: [UsersModule, KeysModule, CreditsModule, TopupsModule, UsageModule, CatalogModule, HtmlModule],
   controllers: [WebController, ConsoleController, ConsoleKeysController, ConsoleSettingsController],
-  providers: [WebAccountsService, ConsolePages, ConsoleService, viewsIn(join(__dirname, 'views'))],
+  providers: [WebAccountsService, ConsolePages, ConsoleService, CreditsPages, UsagePages, viewsIn(join(__dirname, 'views'))],
 })
 export class WebModule {}

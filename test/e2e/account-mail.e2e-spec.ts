@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/common/config/app-config';
 import { AppLogger, createRootLogger } from '../../src/common/logging/app-logger';
 import { Mailer } from '../../src/common/mail/mailer';
 import { AccountEmailService } from '../../src/users/account-email.service';
+import { AccountLinksService } from '../../src/users/account-links.service';
 import { UsersService } from '../../src/users/users.service';
 import { call, createKey, signUp, uniqueEmail } from '../support/factories';
 import { Browser, hiddenFields } from '../support/oauth-browser';
@@ -110,7 +111,7 @@ describe('account mail: address verification and password reset', () => {
     // The owner resets the password from their mailbox: the squatter's password, session and keys die.
     await t.get(AccountEmailService).requestPasswordReset({ email: squatter.email, clientIp: '127.0.0.1' });
     const link = linkIn(await smtp.next(squatter.email), '/reset-password');
-    await t.get(AccountEmailService).resetPassword({ token: link.searchParams.get('token')!, password: NEW_PASSWORD });
+    await t.get(AccountLinksService).resetPassword({ token: link.searchParams.get('token')!, password: NEW_PASSWORD });
     expect((await signIn(t, squatter.email, squatter.password)).status).toBe(401);
     expect((await call(t, 'GET', '/api/v1/users/me', { cookie: squatter.cookie })).status).toBe(401);
     expect((await call(t, 'GET', '/api/v1/keys', { key: mgmt.key })).status).toBe(401);
@@ -121,11 +122,11 @@ describe('account mail: address verification and password reset', () => {
   it('a reset of a confirmed account keeps its keys', async () => {
     const user = await signUp(t, 'keeps-keys');
     const confirm = linkIn(await smtp.next(user.email), '/verify-email');
-    await t.get(AccountEmailService).verifyEmail(confirm.searchParams.get('token')!);
+    await t.get(AccountLinksService).verifyEmail(confirm.searchParams.get('token')!);
     const key = await createKey(t, { cookie: user.cookie });
     await t.get(AccountEmailService).requestPasswordReset({ email: user.email, clientIp: '127.0.0.2' });
     const link = linkIn(await smtp.next(user.email), '/reset-password');
-    await t.get(AccountEmailService).resetPassword({ token: link.searchParams.get('token')!, password: NEW_PASSWORD });
+    await t.get(AccountLinksService).resetPassword({ token: link.searchParams.get('token')!, password: NEW_PASSWORD });
     expect((await call(t, 'GET', '/api/v1/key', { key: key.key })).status).toBe(200);
   });
 

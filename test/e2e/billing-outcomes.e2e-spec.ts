@@ -7,7 +7,7 @@ import { LedgerService } from '../../src/credits/ledger.service';
 import { KeysService } from '../../src/keys/keys.service';
 import { GenerationsRepository } from '../../src/usage/generations.repository';
 import { call, createKey, signUp } from '../support/factories';
-import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
+import { GatewayFixture, gatewayFixtureForSuite, startGatewayFixture } from '../support/gateway-fixture';
 import { BUILD_TIMEOUT_MS, buildOnce, freePort, runEntrypoint, Spawned, waitForStatus } from '../support/processes';
 import { TcpProxy, viaProxy } from '../support/tcp-proxy';
 import { testDatabaseUrl, testRedisPrefix } from '../support/test-env';
@@ -78,13 +78,7 @@ async function holdRow(f: GatewayFixture, id: string): Promise<{ status: string;
 
 describe('what a request costs, however it ends', () => {
   let f: GatewayFixture;
-  beforeAll(async () => {
-    f = await startGatewayFixture({ env: { HOLD_TTL_MS: '1500', HOLD_SWEEP_INTERVAL_MS: '3600000' } });
-  });
-  afterEach(async () => {
-    expect(await f.t.get(LedgerService).check()).toEqual([]);
-  });
-  afterAll(() => f.close());
+  gatewayFixtureForSuite({ env: { HOLD_TTL_MS: '1500', HOLD_SWEEP_INTERVAL_MS: '3600000' } }, (started) => (f = started));
 
   it('a stream that ends after its finish reason and usage without [DONE] is a normal end, billed on the reported usage', async () => {
     const { gen, events } = await streamChat(f, f.key, { model: 'test/no-done', messages: [{ role: 'user', content: 'hello there' }], stream_options: { include_usage: true } });

@@ -6,10 +6,9 @@ import { CreditsService } from '../../src/credits/credits.service';
 import { HoldsService } from '../../src/credits/holds.service';
 import { CapsService } from '../../src/keys/caps.service';
 import { FreeModelLimits } from '../../src/keys/free-model-limits';
-import { LedgerService } from '../../src/credits/ledger.service';
 import { KeysService } from '../../src/keys/keys.service';
 import { call, createKey, signUp, SignedUpUser } from '../support/factories';
-import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
+import { GatewayFixture, gatewayFixtureForSuite } from '../support/gateway-fixture';
 import { createTestApp, TestApp } from '../support/test-app';
 import { recordDirectHolds } from '../support/direct-holds';
 
@@ -262,13 +261,7 @@ describe('limit resets at UTC boundaries', () => {
 
 describe('a cap, not the balance, refusing a request says which and by how much (403)', () => {
   let f: GatewayFixture;
-  beforeAll(async () => {
-    f = await startGatewayFixture({ env: { DATABASE_POOL_MAX: '30' } });
-  });
-  afterEach(async () => {
-    expect(await f.t.get(LedgerService).check()).toEqual([]);
-  });
-  afterAll(() => f.close());
+  gatewayFixtureForSuite({ env: { DATABASE_POOL_MAX: '30' } }, (started) => (f = started));
 
   type Refusal = { error: { message: string; metadata: Record<string, unknown> } };
   /** A user with $10 and a key (with `keyBody`'s limit). */

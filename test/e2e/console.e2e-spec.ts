@@ -3,6 +3,7 @@ import { GenerationsRepository, LAST_USED_BY_KEY_SQL } from '../../src/usage/gen
 import type { GenerationRecord } from '../../src/usage/generation-record';
 import { call, createKey, signUp, uniqueEmail } from '../support/factories';
 import { authorizeAndDecide, Browser, hiddenFields, PASSWORD, pkcePair, signedInBrowser } from '../support/oauth-browser';
+import { sql } from '../support/sql';
 import { createTestApp, TestApp } from '../support/test-app';
 import { testRedisPrefix } from '../support/test-env';
 
@@ -168,7 +169,7 @@ describe('the end-user console (HTTP)', () => {
     const user = await signUp(t, 'last-used');
     const used = await createKey(t, { cookie: user.cookie }, { name: 'busy-key' });
     await createKey(t, { cookie: user.cookie }, { name: 'idle-key' });
-    const [{ id: keyId }] = await t.app.get(GenerationsRepository)['generations'].query(`SELECT id FROM api_keys WHERE hash = $1`, [used.hash]);
+    const [{ id: keyId }] = await sql<{ id: string }>(`SELECT id FROM api_keys WHERE hash = $1`, [used.hash]);
     await t.get(GenerationsRepository).insert([
       record({ userId: user.id, keyId, createdAt: '2026-11-20T08:15:30.000Z' }),
       record({ userId: user.id, keyId, createdAt: '2026-11-29T17:42:10.000Z', errorCode: 502 }),
@@ -186,7 +187,7 @@ describe('the end-user console (HTTP)', () => {
   it('the last-use lookup reads an index per key, never a scan of the user\'s generations', async () => {
     const user = await signUp(t, 'last-used-plan');
     const k = await createKey(t, { cookie: user.cookie }, { name: 'planned' });
-    const [{ id: keyId }] = await t.app.get(GenerationsRepository)['generations'].query(`SELECT id FROM api_keys WHERE hash = $1`, [k.hash]);
+    const [{ id: keyId }] = await sql<{ id: string }>(`SELECT id FROM api_keys WHERE hash = $1`, [k.hash]);
     await t.get(GenerationsRepository).insert(Array.from({ length: 50 }, (_, i) => record({ userId: user.id, keyId, createdAt: new Date(Date.now() - i * 60_000).toISOString() })));
     const repo = t.get(GenerationsRepository);
     const lastUsed = await repo.lastUsedByKey(user.id);
@@ -216,8 +217,8 @@ describe('the end-user console (HTTP)', () => {
     const b = await createKey(t, { cookie: user.cookie }, { name: 'b' });
     const ids = (await call<{ data: { hash: string }[] }>(t, 'GET', '/api/v1/keys', { cookie: user.cookie })).body.data;
     expect(ids).toHaveLength(2);
-    const keyIds = await t.app.get(GenerationsRepository)['generations'].query(`SELECT id, hash FROM api_keys WHERE user_id = $1`, [user.id]);
-    const idOf = (hash: string) => (keyIds as { id: string; hash: string }[]).find((k) => k.hash === hash)!.id;
+    const keyIds = await sql<{ id: string; hash: string }>(`SELECT id, hash FROM api_keys WHERE user_id = $1`, [user.id]);
+    const idOf = (hash: string) => keyIds.find((k) => k.hash === hash)!.id;
     const now = new Date();
     const day = (back: number, hour = 12) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - back, hour)).toISOString();
     const ymd = (back: number) => day(back).slice(0, 10);
@@ -282,7 +283,7 @@ describe('the end-user console (HTTP)', () => {
   it('pages the logs newest first with the filters kept in the URL', async () => {
     const user = await signUp(t, 'pages');
     const k = await createKey(t, { cookie: user.cookie }, { name: 'pager' });
-    const [{ id: keyId }] = await t.app.get(GenerationsRepository)['generations'].query(`SELECT id FROM api_keys WHERE hash = $1`, [k.hash]);
+    const [{ id: keyId }] = await sql<{ id: string }>(`SELECT id FROM api_keys WHERE hash = $1`, [k.hash]);
     const base = Date.now() - 3600_000;
     await t.get(GenerationsRepository).insert(
       Array.from({ length: 60 }, (_, i) => record({ userId: user.id, keyId, createdAt: new Date(base + i * 1000).toISOString(), errorCode: i % 2 ? 502 : null })),
@@ -342,7 +343,7 @@ describe('the end-user console (HTTP)', () => {
     expect(everywhere.status).toBe(303);
     expect(everywhere.headers.get('location')).toBe('/sign-in');
     expect(here.cookies.has('sy_session')).toBe(false);
-    const sessions = await t.app.get(GenerationsRepository)['generations'].query(`SELECT count(*)::int AS n FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1`, [email]);
+    const sessions = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1`, [email]);
     expect(sessions[0].n).toBe(0);
   });
 });

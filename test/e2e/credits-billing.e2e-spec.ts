@@ -5,7 +5,7 @@ import { HoldsService } from '../../src/credits/holds.service';
 import { LedgerService } from '../../src/credits/ledger.service';
 import { KeysService } from '../../src/keys/keys.service';
 import { call, createKey, signUp, SignedUpUser } from '../support/factories';
-import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
+import { GatewayFixture, gatewayFixtureForSuite, startGatewayFixture } from '../support/gateway-fixture';
 import { BUILD_TIMEOUT_MS, buildOnce, freePort, runEntrypoint, Spawned, waitForStatus } from '../support/processes';
 import { testDatabaseUrl, testRedisPrefix } from '../support/test-env';
 import { recordDirectHolds } from '../support/direct-holds';
@@ -73,13 +73,7 @@ async function settledAll(f: GatewayFixture, userId: string): Promise<void> {
 
 describe('request billing from the user balance', () => {
   let f: GatewayFixture;
-  beforeAll(async () => {
-    f = await startGatewayFixture({ env: { DATABASE_POOL_MAX: '30' } });
-  });
-  afterEach(async () => {
-    expect(await f.t.get(LedgerService).check()).toEqual([]);
-  });
-  afterAll(() => f.close());
+  gatewayFixtureForSuite({ env: { DATABASE_POOL_MAX: '30' } }, (started) => (f = started));
 
   it('$1.00 and 200 concurrent requests of up to $0.02: spend <= $1, no negative balance, the rest 402 without reaching the upstream', async () => {
     const { user, key } = await newUser(f, 1);

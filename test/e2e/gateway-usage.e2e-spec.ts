@@ -2,7 +2,6 @@ import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { QueueName } from '../../src/common/queue/queue-names';
 import { HoldsService } from '../../src/credits/holds.service';
-import { LedgerService } from '../../src/credits/ledger.service';
 import { KeysService } from '../../src/keys/keys.service';
 import type { KeyPrincipal } from '../../src/keys/principal';
 import type { GenerationRecord } from '../../src/usage/generation-record';
@@ -11,7 +10,7 @@ import { GenerationsRepository } from '../../src/usage/generations.repository';
 import { sql } from '../support/sql';
 import { CapsService } from '../../src/keys/caps.service';
 import { call, createKey, signUp } from '../support/factories';
-import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
+import { GatewayFixture, gatewayFixtureForSuite } from '../support/gateway-fixture';
 
 type Gen = { data: Record<string, unknown> };
 
@@ -27,13 +26,7 @@ async function generation(f: GatewayFixture, id: string, key = f.key): Promise<G
 
 describe('settlement and generation records', () => {
   let f: GatewayFixture;
-  beforeAll(async () => {
-    f = await startGatewayFixture();
-  });
-  afterEach(async () => {
-    expect(await f.t.get(LedgerService).check()).toEqual([]);
-  });
-  afterAll(() => f.close());
+  gatewayFixtureForSuite({}, (started) => (f = started));
 
   it('records each request with its app, tokens and cost; only its owner can read it', async () => {
     const res = await call<Record<string, unknown> & { id: string; usage: { cost: number; prompt_tokens: number; completion_tokens: number } }>(f.t, 'POST', '/api/v1/chat/completions', {

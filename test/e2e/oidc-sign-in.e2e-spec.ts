@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { freePort, ROOT } from '../support/processes';
 import { createTestApp, TestApp } from '../support/test-app';
+import { setCookies } from '../support/set-cookies';
 import { sql } from '../support/sql';
 
 /** A real OpenID provider (oidc-provider) in a child process. */
@@ -67,14 +68,9 @@ class Browser {
       body: init.form ? new URLSearchParams(init.form).toString() : undefined,
       redirect: 'manual',
     });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /^\s*max-age=0\s*$/i.test(a)) || value === '';
+    for (const { name, value, removed } of setCookies(res)) {
       const store = this.jar.get(origin) ?? new Map<string, string>();
-      if (expired) store.delete(name);
+      if (removed) store.delete(name);
       else store.set(name, value);
       this.jar.set(origin, store);
     }

@@ -3,10 +3,9 @@ import * as errors from '@openrouter/sdk/models/errors';
 import { nanosToUsd, usdToNanos } from '../../src/common/money/money';
 import { RedisService } from '../../src/common/redis/redis.service';
 import { CreditsService } from '../../src/credits/credits.service';
-import { LedgerService } from '../../src/credits/ledger.service';
 import { FreeModelLimits } from '../../src/keys/free-model-limits';
 import { call, createKey, uniqueEmail } from '../support/factories';
-import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
+import { GatewayFixture, gatewayFixtureForSuite } from '../support/gateway-fixture';
 import { authorizeAndDecide, signedInBrowser } from '../support/oauth-browser';
 import { sql } from '../support/sql';
 
@@ -34,15 +33,11 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
     }
   }
 
+  gatewayFixtureForSuite({}, (started) => (f = started));
   beforeAll(async () => {
-    f = await startGatewayFixture();
     sdk = client(f.key);
     management = client((await createKey(f.t, { cookie: f.user.cookie }, { name: 'sdk management', management: true })).key);
   });
-  afterEach(async () => {
-    expect(await f.t.get(LedgerService).check()).toEqual([]);
-  });
-  afterAll(() => f.close());
 
   // Catalog prices per token, in nanodollars (USD per million tokens x 1000): exact, so no rounding.
   describe.each([

@@ -8,6 +8,7 @@ import { startFakeGemini } from './fake-upstreams/gemini';
 import { startFakeOpenAi } from './fake-upstreams/openai';
 import { createKey, signUp, SignedUpUser } from './factories';
 import { CreditsService } from '../../src/credits/credits.service';
+import { LedgerService } from '../../src/credits/ledger.service';
 import { usdToNanos } from '../../src/common/money/money';
 import { createTestApp, TestApp, TestAppOptions } from './test-app';
 
@@ -151,4 +152,20 @@ export async function startGatewayFixture(options: TestAppOptions & { credits?: 
       await Promise.all(Object.values(fakes).map((f) => f.close()));
     },
   };
+}
+
+/**
+ * The fixture of the describe block this is called in: started before its tests (handed to `use`),
+ * the ledger checked after each test (ledger:check stays clean), closed after the block.
+ */
+export function gatewayFixtureForSuite(options: TestAppOptions & { credits?: number }, use: (f: GatewayFixture) => void): void {
+  let f: GatewayFixture | undefined;
+  beforeAll(async () => {
+    f = await startGatewayFixture(options);
+    use(f);
+  });
+  afterEach(async () => {
+    expect(await f!.t.get(LedgerService).check()).toEqual([]);
+  });
+  afterAll(() => f?.close());
 }

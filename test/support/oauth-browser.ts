@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { setCookies } from './set-cookies';
 import type { TestApp } from './test-app';
 
 /**
@@ -24,12 +25,8 @@ export class Browser {
       body = params.toString();
     }
     const res = await fetch(target, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      if (value === '' || attrs.some((a) => /^\s*max-age=0\s*$/i.test(a))) this.cookies.delete(name);
+    for (const { name, value, removed } of setCookies(res)) {
+      if (removed) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
     return res;

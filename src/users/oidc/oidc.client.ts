@@ -52,6 +52,12 @@ export class OidcClient {
     this.log = logger.child({ component: 'oidc' });
   }
 
+  /** The issuer identities are recorded under, as configured; throws `oidc_not_configured` when single sign-on is off. */
+  issuer(): string {
+    if (!this.config.oidc) throw UsersErrors.oidcNotConfigured();
+    return this.config.oidc.issuer;
+  }
+
   static generateRequest(): OidcAuthorizationRequest {
     return {
       state: oauth.generateRandomState(),

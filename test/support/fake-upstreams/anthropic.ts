@@ -69,13 +69,15 @@ const ERROR_TYPES: Record<number, string> = {
  * or text blocks) and tool_use inputs as JSON.
  */
 /** The ttl of the request's first cache_control (`5m` when it names none), or null without one. */
-function cacheTtl(body: any): string | null { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function cacheTtl(body: any): string | null {
   const blocks = [body, ...(Array.isArray(body.system) ? body.system : []), ...(body.tools ?? []), ...(body.messages ?? []).flatMap((m: { content: unknown }) => (Array.isArray(m.content) ? m.content : []))];
   const marked = blocks.find((b) => b && typeof b === 'object' && b.cache_control);
   return marked ? (marked.cache_control.ttl ?? '5m') : null;
 }
 
-export function fakeInputTokens(body: any): number { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function fakeInputTokens(body: any): number {
   let chars = 0;
   const textOf = (content: unknown): void => {
     if (typeof content === 'string') {

@@ -1,14 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { AppLogger } from '../../../common/logging/app-logger';
-import { LedgerService } from '../../ledger.service';
-import { DisputeView, StripeClient } from '../stripe.client';
+import { DisputeView } from '../stripe.client';
 import { disputeLostJournal, disputeOpenJournal, disputeWonJournal } from '../topup-journals';
 import { centsToNanos } from '../topup-pricing';
-import { TopupsRepository } from '../topups.repository';
+import { ChargeEventHandler } from './charge-event-handler';
 import { withLedgerRetry } from './ledger-retry';
 import { creditRemaining, owedFrom } from './topup-amounts';
-import { TopupLocator } from './topup-locator';
 
 export type DisputeOutcome = 'opened' | 'won' | 'lost' | 'opened_and_won' | 'opened_and_lost' | 'no_change' | 'not_ours' | 'currency_mismatch';
 
@@ -20,19 +17,7 @@ export const WON_DISPUTE_STATUSES = new Set(['won', 'warning_closed', 'prevented
  * won puts it back, lost lets it go with the cash and books Stripe's dispute fee.
  */
 @Injectable()
-export class DisputeHandler {
-  private readonly log: AppLogger;
-
-  constructor(
-    private readonly repo: TopupsRepository,
-    private readonly stripe: StripeClient,
-    private readonly ledger: LedgerService,
-    private readonly locator: TopupLocator,
-    logger: AppLogger,
-  ) {
-    this.log = logger.child({ component: 'topups' });
-  }
-
+export class DisputeHandler extends ChargeEventHandler {
   /**
    * Any dispute event: the dispute as Stripe shows it now, not the event's snapshot. Events come in
    * any order and a dispute closes once, so an outdated status or fee would be booked for good.
@@ -43,12 +28,8 @@ export class DisputeHandler {
 
   /** Opens the dispute if new, and closes it if Stripe says it is over. */
   private async apply(d: DisputeView): Promise<DisputeOutcome> {
-    const found = await this.locator.find({ paymentIntentId: d.paymentIntentId, chargeId: d.chargeId });
-    if (!found) return 'not_ours';
-    if (d.currency !== found.currency) {
-      this.log.warn({ dispute: d.id, topup: found.id, currency: d.currency }, 'dispute in another currency ignored');
-      return 'currency_mismatch';
-    }
+    const found = await this.topupOf({ kind: 'dispute', ...d });
+    if (typeof found === 'string') return found;
     const topup = await this.locator.credited(found);
     const final = d.status === 'lost' ? 'lost' : d.status && WON_DISPUTE_STATUSES.has(d.status) ? 'won' : null;
     return withLedgerRetry(() =>

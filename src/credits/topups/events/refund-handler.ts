@@ -1,13 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { AppLogger } from '../../../common/logging/app-logger';
-import { LedgerService } from '../../ledger.service';
-import { ChargeView, RefundView, StripeClient } from '../stripe.client';
+import { ChargeView, RefundView } from '../stripe.client';
 import { refundFailedJournal, refundFailedKey, refundJournal } from '../topup-journals';
 import { centsToNanos } from '../topup-pricing';
-import { TopupsRepository } from '../topups.repository';
+import { ChargeEventHandler } from './charge-event-handler';
 import { withLedgerRetry } from './ledger-retry';
 import { creditRemaining, owedFrom } from './topup-amounts';
-import { TopupLocator } from './topup-locator';
 
 export type RefundOutcome = 'refunded' | 'already_refunded' | 'refund_failed' | 'not_succeeded' | 'not_ours' | 'currency_mismatch';
 export type RefundFailureOutcome = 'reversed' | 'never_debited' | 'already_failed' | 'not_failed' | 'not_ours' | 'currency_mismatch';
@@ -18,19 +15,7 @@ export type RefundFailureOutcome = 'reversed' | 'never_debited' | 'already_faile
  * top-up's row lock, so a failure recorded first keeps the refund from ever being debited.
  */
 @Injectable()
-export class RefundHandler {
-  private readonly log: AppLogger;
-
-  constructor(
-    private readonly repo: TopupsRepository,
-    private readonly stripe: StripeClient,
-    private readonly ledger: LedgerService,
-    private readonly locator: TopupLocator,
-    logger: AppLogger,
-  ) {
-    this.log = logger.child({ component: 'topups' });
-  }
-
+export class RefundHandler extends ChargeEventHandler {
   /** `charge.refunded`: the charge's refunds as Stripe lists them now, each applied by its id. */
   async applyCharge(charge: ChargeView): Promise<(RefundOutcome | RefundFailureOutcome)[]> {
     const refunds = await this.stripe.listRefunds(charge.id);
@@ -49,12 +34,8 @@ export class RefundHandler {
 
   async apply(refund: RefundView, topupIdHint: string | null = null): Promise<RefundOutcome> {
     if (refund.status !== 'succeeded' || refund.amount <= 0) return 'not_succeeded';
-    const found = await this.locator.find({ topupId: topupIdHint, paymentIntentId: refund.paymentIntentId, chargeId: refund.chargeId });
-    if (!found) return 'not_ours';
-    if (refund.currency !== found.currency) {
-      this.log.warn({ refund: refund.id, topup: found.id, currency: refund.currency }, 'refund in another currency ignored');
-      return 'currency_mismatch';
-    }
+    const found = await this.topupOf({ kind: 'refund', ...refund, topupIdHint });
+    if (typeof found === 'string') return found;
     const topup = await this.locator.credited(found);
     return withLedgerRetry(() =>
       this.ledger.transaction(async (em) => {
@@ -85,10 +66,9 @@ export class RefundHandler {
    */
   private async fail(refund: RefundView, topupIdHint: string | null = null): Promise<RefundFailureOutcome> {
     if (refund.status !== 'failed') return 'not_failed';
-    const found = await this.locator.find({ topupId: topupIdHint, paymentIntentId: refund.paymentIntentId, chargeId: refund.chargeId });
-    if (!found) return 'not_ours';
-    // Refunds in another currency are never debited (see apply).
-    if (refund.currency !== found.currency) return 'currency_mismatch';
+    // Refunds in another currency are never debited (see apply), so there is nothing to log here.
+    const found = await this.topupOf({ kind: 'refund', ...refund, topupIdHint }, false);
+    if (typeof found === 'string') return found;
     return withLedgerRetry(() =>
       this.ledger.transaction(async (em) => {
         // The user's dispute lock before the top-up row, in DisputeHandler's order: an open dispute

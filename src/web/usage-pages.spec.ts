@@ -1,4 +1,4 @@
-import { bucketStarts, csvCell } from './console.service';
+import { bucketStarts, csvCell } from './usage-pages';
 
 describe('console page helpers', () => {
   it('buckets the last n hours, days or months in UTC, oldest first, the current one included', () => {
