@@ -13,6 +13,7 @@ import type { Route } from '../routing/router.service';
 import type { AttemptRecord } from '../usage/entities/generation.entity';
 import { bill, Bill } from './bill';
 import { GatewayErrors } from './gateway.errors';
+import type { ResponseShape } from './response-shape';
 import type { Sizing } from './sizing';
 import { OutputTally, type UpstreamStream } from './upstream-stream';
 
@@ -97,6 +98,8 @@ export interface ExchangeInit {
   user: string | null;
   /** What chat endpoints are sent (null for embeddings). */
   chat: UpstreamChat | null;
+  /** Another wire API's answer (Anthropic Messages, ...) instead of `format`'s. */
+  shape?: ResponseShape;
 }
 
 const newGenerationId = () => `gen-${randomIdBytes(15).replace(/[-_]/g, 'x')}`;

@@ -7,22 +7,8 @@ import { CurrentPrincipal, KeyPrincipal } from '../keys/principal';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { CompletionDto } from './dto/completion.dto';
 import { EmbeddingsDto } from './dto/embeddings.dto';
-import { GatewayService, RequestMeta } from './gateway.service';
-
-const header = (req: FastifyRequest, name: string): string | null => {
-  const v = req.headers[name];
-  return typeof v === 'string' && v.length > 0 ? v : null;
-};
-
-function metaOf(req: FastifyRequest): RequestMeta {
-  return {
-    requestId: req.id,
-    referer: header(req, 'http-referer') ?? header(req, 'referer'),
-    title: header(req, 'x-openrouter-title') ?? header(req, 'x-title'),
-    userAgent: header(req, 'user-agent'),
-    sessionHeader: header(req, 'x-session-id'),
-  };
-}
+import { GatewayService } from './gateway.service';
+import { requestMeta } from './request-meta';
 
 /**
  * The OpenAI-compatible inference API. Streaming answers are written by the gateway itself, so
@@ -38,7 +24,7 @@ export class GatewayController {
   @LargeBodyAfterAuth()
   @HttpCode(200)
   async chat(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: ChatCompletionDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const result = await this.gateway.chat(principal, body, metaOf(req), reply);
+    const result = await this.gateway.chat(principal, body, requestMeta(req), reply);
     if (result) await reply.send(result);
   }
 
@@ -53,7 +39,7 @@ export class GatewayController {
       // Chat asks for the chosen tokens' log probabilities and the number of alternatives separately.
       ...(logprobs !== undefined ? { logprobs: true, top_logprobs: logprobs } : {}),
     });
-    const result = await this.gateway.chat(principal, chat, metaOf(req), reply, 'text');
+    const result = await this.gateway.chat(principal, chat, requestMeta(req), reply, 'text');
     if (result) await reply.send(result);
   }
 
@@ -61,6 +47,6 @@ export class GatewayController {
   @LargeBodyAfterAuth()
   @HttpCode(200)
   async embeddings(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: EmbeddingsDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    await reply.send(await this.gateway.embeddings(principal, body, metaOf(req), reply));
+    await reply.send(await this.gateway.embeddings(principal, body, requestMeta(req), reply));
   }
 }

@@ -9,6 +9,7 @@ import { Admission } from './admission';
 import { GatewayController } from './gateway.controller';
 import { GatewayService } from './gateway.service';
 import { InFlightLimits } from './in-flight-limits';
+import { MessagesController } from './messages/messages.controller';
 import { RequestFinisher } from './request-finisher';
 import { StreamRelay } from './stream-relay';
 import { UpstreamCaller } from './upstream-caller';
@@ -16,7 +17,7 @@ import { UserModelsController } from './user-models.controller';
 
 @Module({
   imports: [CatalogModule, RoutingModule, ProvidersModule, KeysModule, CreditsModule, UsageModule],
-  controllers: [GatewayController, UserModelsController],
+  controllers: [GatewayController, MessagesController, UserModelsController],
   providers: [GatewayService, Admission, UpstreamCaller, StreamRelay, RequestFinisher, InFlightLimits],
 })
 export class GatewayModule {}

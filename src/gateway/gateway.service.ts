@@ -12,6 +12,7 @@ import { GatewayErrors } from './gateway.errors';
 import { ChatCompletionJson, completionJson, EmbeddingsJson, embeddingsJson, TextCompletionJson } from './json-response';
 import { estimatePrompt } from './prompt-estimate';
 import { requestParams } from './request-params';
+import type { ResponseShape, ShapedJson } from './response-shape';
 import { RequestFinisher } from './request-finisher';
 import { StreamRelay } from './stream-relay';
 import { UpstreamCaller } from './upstream-caller';
@@ -58,12 +59,14 @@ export class GatewayService {
     private readonly finisher: RequestFinisher,
   ) {}
 
-  async chat(principal: KeyPrincipal, body: ChatCompletionDto, meta: RequestMeta, reply: FastifyReply, format: ResponseFormat = 'chat'): Promise<ChatCompletionJson | TextCompletionJson | undefined> {
+  /** `answerAs`: chat's or /completions' own answer, or another wire API's shape (the request was translated to chat at the edge). */
+  async chat(principal: KeyPrincipal, body: ChatCompletionDto, meta: RequestMeta, reply: FastifyReply, answerAs: ResponseFormat | ResponseShape = 'chat'): Promise<ChatCompletionJson | TextCompletionJson | ShapedJson | undefined> {
     const models = modelsOf(body);
     const prompt = estimatePrompt(body);
     const request = upstreamChat(body, principal.userId);
     const chat = { request, excludeReasoning: resolveReasoning(request).exclude };
-    const init = { principal, meta, apiType: 'completions' as const, format, streamed: body.stream === true, models, prompt, user: body.user ?? null, chat };
+    const [format, shape] = typeof answerAs === 'string' ? [answerAs, undefined] : ['chat' as const, answerAs];
+    const init = { principal, meta, apiType: 'completions' as const, format, shape, streamed: body.stream === true, models, prompt, user: body.user ?? null, chat };
     const ex = this.admission.receive(init, reply.elapsedTime);
     await this.admission.checkFreeTier(ex);
     const clientMax = body.max_completion_tokens ?? body.max_tokens;
@@ -95,7 +98,7 @@ export class GatewayService {
   }
 
   /** A non-streaming answer: read whole, billed, returned for the controller to send. */
-  private async answer(ex: Exchange, reply: FastifyReply): Promise<ChatCompletionJson | TextCompletionJson> {
+  private async answer(ex: Exchange, reply: FastifyReply): Promise<ChatCompletionJson | TextCompletionJson | ShapedJson> {
     const unfollow = ex.followClient(reply.raw, { gone: clientGone(reply) });
     try {
       ex.outcome.served = await this.caller.chat(ex, ex.init.chat!);

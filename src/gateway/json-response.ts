@@ -4,6 +4,7 @@ import type { Bill } from './bill';
 import { costDetails, CostDetailsJson } from './cost-details';
 import type { Exchange } from './exchange';
 import { legacyLogprobs } from './legacy-logprobs';
+import type { ShapedJson } from './response-shape';
 
 /** What a request cost, as OpenRouter adds it to `usage` (USD numbers at the edge). */
 export interface CostJson {
@@ -55,7 +56,8 @@ export function usageJson(bill: Bill): UsageJson {
 }
 
 /** A non-streaming chat (or, for /completions, text) answer, billed by the exchange's bill. */
-export function completionJson(ex: Exchange, result: ChatResult): ChatCompletionJson | TextCompletionJson {
+export function completionJson(ex: Exchange, result: ChatResult): ChatCompletionJson | TextCompletionJson | ShapedJson {
+  if (ex.init.shape) return ex.init.shape.json(ex, result);
   const r = ex.outcome.served!.attempt.resolved;
   const head: CompletionHead = {
     id: ex.id,

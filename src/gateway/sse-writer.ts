@@ -60,6 +60,11 @@ export class SseWriter {
     return this.write(`data: ${json}\n\n`);
   }
 
+  /** A named event (`event: <name>`), as APIs other than OpenAI's stream them. */
+  frame(f: { event?: string; data: string }): Promise<void> {
+    return this.write(`${f.event ? `event: ${f.event}\n` : ''}data: ${f.data}\n\n`);
+  }
+
   end(): void {
     if (!this.closed) this.raw.end();
   }

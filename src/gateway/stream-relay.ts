@@ -18,8 +18,8 @@ const PROCESSING_EVERY_MS = 2000;
 
 /** A delta without its reasoning (reasoning.exclude); null when nothing is left to send. */
 function withoutReasoning(d: ChunkDelta): ChunkDelta | null {
-  if (d.delta.reasoning === undefined) return d;
-  const { reasoning: _r, ...delta } = d.delta;
+  if (d.delta.reasoning === undefined && d.delta.reasoning_details === undefined) return d;
+  const { reasoning: _r, reasoning_details: _rd, ...delta } = d.delta;
   return Object.keys(delta).length || d.finishReason || d.logprobs ? { ...d, delta } : null;
 }
 
@@ -71,6 +71,7 @@ export class StreamRelay {
     const stream = served.stream!;
     const { translator } = stream;
     const exclude = ex.init.chat?.excludeReasoning === true;
+    const shape = ex.init.shape;
     // For a stream the overhead we can report in headers is what came before the upstream call.
     writer.start({ 'x-generation-id': ex.id, 'x-switchyard-overhead-ms': String(served.sentAt - ex.receivedAt) });
     const prefix = this.chunkPrefix(ex, served);
@@ -83,7 +84,8 @@ export class StreamRelay {
         const visible = exclude ? withoutReasoning(d) : d;
         if (!visible) continue;
         outcome.firstTokenAt ??= this.clock.nowMs();
-        await writer.data(prefix() + choiceJson(ex.init.format, visible) + ']}');
+        if (shape) for (const f of shape.streamDeltas(ex, [visible])) await writer.frame(f);
+        else await writer.data(prefix() + choiceJson(ex.init.format, visible) + ']}');
       }
     };
     // Checked between upstream reads: a silent upstream is bounded by UPSTREAM_IDLE_TIMEOUT_MS.
@@ -124,6 +126,11 @@ export class StreamRelay {
     }
     if (!stream.complete(outcome.finishReason)) throw GatewayErrors.streamCut(served.attempt.resolved.provider.name, 'the provider ended the stream early');
     stream.takeUsage(outcome);
+    if (shape) {
+      for (const f of shape.streamEnd(ex, ex.billed(true))) await writer.frame(f);
+      writer.end();
+      return;
+    }
     await writer.data(`${prefix()}],"usage":${JSON.stringify(usageJson(ex.billed(true)))}}`);
     await writer.data('[DONE]');
     writer.end();
@@ -135,13 +142,19 @@ export class StreamRelay {
    */
   async fail(ex: Exchange, writer: SseWriter, raw: ServerResponse): Promise<void> {
     const e = ex.outcome.error!;
+    const shape = ex.init.shape;
     if (!writer.headersSent && !writer.closed) {
       raw.writeHead(e.status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': ex.init.meta.requestId, ...e.headers });
-      raw.end(JSON.stringify(toEnvelope(normaliseError(e))));
+      raw.end(JSON.stringify(shape ? shape.errorBody(normaliseError(e)) : toEnvelope(normaliseError(e))));
       return;
     }
     if (writer.closed) return;
     ex.outcome.finishReason = 'error';
+    if (shape) {
+      for (const f of shape.streamError(ex, normaliseError(e), ex.billed(true))) await writer.frame(f);
+      writer.end();
+      return;
+    }
     const format = ex.init.format;
     const r = ex.outcome.served?.attempt.resolved;
     const chunk = {
