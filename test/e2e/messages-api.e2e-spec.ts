@@ -258,6 +258,34 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
       expect(await res.json()).toEqual({ type: 'error', error: { type: 'authentication_error', message: expect.any(String) } });
     });
 
+    it('x-api-key is checked before the body is read, and lets large bodies in; other routes do not take it', async () => {
+      // Over the small body limit of routes that do not authenticate first (64 KB), within the model's context.
+      const big = 'x'.repeat(80_000);
+      const ok = await client.messages.create({ model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: big }] });
+      expect(ok.type).toBe('message');
+      const anonymous = await fetch(`${f.t.url}/api/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: big }] }),
+      });
+      expect(anonymous.status).toBe(401);
+      expect(await anonymous.json()).toEqual({ type: 'error', error: { type: 'authentication_error', message: expect.any(String) } });
+      const tooLarge = await fetch(`${f.t.url}/api/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': f.key, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: 'y'.repeat(11 * 1024 * 1024) }] }),
+      });
+      expect(tooLarge.status).toBe(413);
+      expect(await tooLarge.json()).toMatchObject({ type: 'error', error: { type: 'request_too_large' } });
+      const chat = await fetch(`${f.t.url}/api/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'x-api-key': f.key, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(chat.status).toBe(401);
+      expect(((await chat.json()) as { error: { code: number } }).error.code).toBe(401);
+    });
+
     it('missing max_tokens, a bad block, a server tool: BadRequestError (400, invalid_request_error), never a 500', async () => {
       const bad = [
         { model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }] },
