@@ -1,4 +1,4 @@
-import Anthropic, { APIError, AuthenticationError, BadRequestError, PermissionDeniedError } from '@anthropic-ai/sdk';
+import Anthropic, { APIError, AuthenticationError, BadRequestError, PermissionDeniedError, RateLimitError } from '@anthropic-ai/sdk';
 import { queryRows } from '../../src/common/database/sql';
 import { usdToNanos } from '../../src/common/money/money';
 import { CreditsService } from '../../src/credits/credits.service';
@@ -295,6 +295,26 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
         { model: 'test/a-only', max_tokens: 10, messages: 'hi' },
         { model: 'test/a-only', max_tokens: 10, thinking: { type: 'enabled', budget_tokens: 5 }, messages: [{ role: 'user', content: 'hi' }] },
         { max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] },
+        { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: [null] }] },
+        { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: null }] }] },
+        { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'text/html', data: 'x' } }] }] },
+        { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'url', url: 'https://x/y.pdf' } }] }] },
+        { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'tool_use' }] }] }] },
+        { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'system', content: 'hi' }] },
+        { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: 5 }] },
+        { model: 'test/a-only', max_tokens: 10, tools: [null], messages: [{ role: 'user', content: 'hi' }] },
+        { model: 'test/a-only', max_tokens: 10, tools: [{ name: 'f' }], messages: [{ role: 'user', content: 'hi' }] },
+        { model: 'test/a-only', max_tokens: 10, system: [{ type: 'text' }], messages: [{ role: 'user', content: 'hi' }] },
+        { model: 'test/a-only', max_tokens: 10, tool_choice: 'auto', messages: [{ role: 'user', content: 'hi' }] },
+        { model: 'test/a-only', max_tokens: 10, thinking: { type: 'enabled' }, messages: [{ role: 'user', content: 'hi' }] },
+        { model: 'test/a-only', max_tokens: 10, metadata: { user_id: 5 }, messages: [{ role: 'user', content: 'hi' }] },
+        { model: 'test/a-only', max_tokens: 10, stop_sequences: 'END', messages: [{ role: 'user', content: 'hi' }] },
+        { model: 'test/a-only', max_tokens: -1, messages: [{ role: 'user', content: 'hi' }] },
+        { model: 'test/a-only', max_tokens: '10', messages: [{ role: 'user', content: 'hi' }] },
+        { model: 'test/a-only', max_tokens: 10, temperature: 2, messages: [{ role: 'user', content: 'hi' }] },
+        { model: 'test/a-only', max_tokens: 10, cache_control: { type: 'forever' }, messages: [{ role: 'user', content: 'hi' }] },
+        { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'text', text: 'hi', cache_control: { type: 'ephemeral', ttl: '1d' } }] }] },
+        { model: 'test/a-only', max_tokens: 10, messages: [] },
       ];
       for (const body of bad) {
         const err = await client.messages.create(body as unknown as Anthropic.MessageCreateParamsNonStreaming).catch((e: unknown) => e);
@@ -332,13 +352,16 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
     });
 
     it('a stream that fails after it started ends with an error event the SDK raises, billed for what was relayed', async () => {
-      const stream = client.messages.stream({ model: 'test/stream-error-late', max_tokens: 100, messages: [{ role: 'user', content: 'hello' }] });
+      // Pinned to the endpoint that fails (the router may otherwise pick the healthy one first).
+      const pinned = { provider: { only: ['alpha'] } } as object;
+      const stream = client.messages.stream({ model: 'test/stream-error-late', max_tokens: 100, messages: [{ role: 'user', content: 'hello' }], ...pinned });
       const texts: string[] = [];
       stream.on('text', (t) => texts.push(t));
       const err = await stream.finalMessage().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(APIError);
       expect((err as APIError).error).toMatchObject({ type: 'error', error: { type: expect.any(String), message: expect.any(String) } });
-      expect(texts.length).toBeGreaterThan(0);
+      expect(texts.join('')).toBe('Hello from');
+      expect((err as APIError).error).toEqual({ type: 'error', error: { type: 'api_error', message: 'Provider returned error' } });
     });
   });
 
@@ -378,5 +401,21 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
       expect(BigInt(h.actual)).toBeGreaterThan(0n);
       expect(await generation(f, id)).toMatchObject({ cost: h.actual, streamed: true, cancelled: true });
     });
+  });
+
+  it('the per-key rate limit: RateLimitError (429, rate_limit_error) with Retry-After', async () => {
+    const limited = await startGatewayFixture({ env: { RATE_LIMIT_KEY_RPM: '1' } });
+    try {
+      const c = new Anthropic({ baseURL: `${limited.t.url}/api`, apiKey: limited.key, maxRetries: 0 });
+      const body = { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user' as const, content: 'hi' }] };
+      await c.messages.create(body);
+      const err = await c.messages.create(body).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RateLimitError);
+      expect((err as APIError).error).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+      expect((err as APIError).headers?.get('retry-after')).toMatch(/^\d+$/);
+      expect(await limited.t.get(LedgerService).check()).toEqual([]);
+    } finally {
+      await limited.close();
+    }
   });
 });

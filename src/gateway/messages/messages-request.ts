@@ -12,7 +12,7 @@
  * - `thinking.budget_tokens` becomes `reasoning.max_tokens` (Anthropic, Gemini budgets) and the
  *   effort of that share of max_tokens (OpenAI-style reasoning models).
  */
-import { ANTHROPIC_REASONING_FORMAT } from '../../providers/anthropic/anthropic.adapter';
+import { ANTHROPIC_REASONING_FORMAT } from '../../providers/reasoning';
 import type { ChatMessage, ContentPart, ReasoningDetail, ToolCall, ToolChoice, ToolDef } from '../../providers/types';
 import type { ContentBlockParam, ImageBlock, MessageParam, MessagesTool, MessagesToolChoice, Source, SystemBlock, TextBlock, ThinkingConfig } from './messages.types';
 

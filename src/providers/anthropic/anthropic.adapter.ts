@@ -13,7 +13,7 @@
  *   and thinking is left out when a tool call is forced or max_tokens is too small.
  */
 import { AppError } from '../../common/errors/app-error';
-import { effortRatio, resolveReasoning } from '../reasoning';
+import { ANTHROPIC_REASONING_FORMAT, effortRatio, resolveReasoning } from '../reasoning';
 import {
   AdapterError,
   type AssistantMessage,
@@ -34,8 +34,6 @@ import {
 } from '../types';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
-/** `format` of the reasoning details carrying Anthropic's thinking signatures, as OpenRouter names it. */
-export const ANTHROPIC_REASONING_FORMAT = 'anthropic-claude-v1';
 /** Anthropic's minimum `thinking.budget_tokens`. */
 export const MIN_THINKING_BUDGET = 1024;
 const MAX_EFFORT_BUDGET = 32000;
