@@ -21,7 +21,7 @@ export const API_KEY_HEADER = 'apiKeyHeader';
 
 /** The request's API key credential as `Bearer <key>`: Authorization, else the route's own key header. */
 export function keyCredential(req: FastifyRequest): string | undefined {
-  if (req.headers.authorization !== undefined) return req.headers.authorization;
+  if (req.headers.authorization) return req.headers.authorization;
   const header = (req.routeOptions?.config as unknown as Record<string, unknown> | undefined)?.[API_KEY_HEADER];
   const value = typeof header === 'string' ? req.headers[header] : undefined;
   return typeof value === 'string' && value.length > 0 ? `Bearer ${value}` : undefined;
