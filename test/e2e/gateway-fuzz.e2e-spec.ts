@@ -96,7 +96,7 @@ describe('fuzzed request bodies', () => {
     await fire('/api/v1/embeddings', fc.sample(embedding.map((b) => JSON.stringify(b)), { numRuns: 1000, seed: 2 }), ['application/json']);
   }, 120_000);
 
-  it('2,000 malformed Anthropic Messages bodies (x-api-key): no 5xx', async () => {
+  it('1,000 malformed Anthropic Messages bodies (x-api-key): no 5xx', async () => {
     const block = fc.oneof(
       fc.record(
         {
@@ -136,9 +136,9 @@ describe('fuzzed request bodies', () => {
       { requiredKeys: [] },
     );
     const valid = (model: string, stream: boolean) => JSON.stringify({ model, max_tokens: 20, stream, messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] });
-    const bodies = [...fc.sample(messagesBody.map((b) => JSON.stringify(b)), { numRuns: 2000, seed: 17 }), valid('test/a-only', false), valid('test/claude', true)];
+    const bodies = [...fc.sample(messagesBody.map((b) => JSON.stringify(b)), { numRuns: 1000, seed: 17 }), valid('test/a-only', false), valid('test/claude', true)];
     const statuses = await fire('/api/v1/messages', bodies, ['application/json'], { authorization: '', 'x-api-key': f.key });
-    expect(statuses.get(400)).toBeGreaterThan(1000);
+    expect(statuses.get(400)).toBeGreaterThan(500); // most are rejected as invalid
     expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
   }, 180_000);
 

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_SHAPE } from '../../common/errors/error-shape';
+import { ERROR_SHAPE, ErrorShape } from '../../common/errors/error-shape';
 import { API_KEY_HEADER, LargeBodyAfterAuth } from '../../common/http/pre-body-auth';
 import { InferenceKeyGuard } from '../../keys/api-key.guard';
 import { CurrentPrincipal, KeyPrincipal } from '../../keys/principal';
@@ -25,7 +25,7 @@ export class MessagesController {
   constructor(private readonly gateway: GatewayService) {}
 
   @Post('messages')
-  @LargeBodyAfterAuth({ [API_KEY_HEADER]: 'x-api-key', [ERROR_SHAPE]: 'anthropic' })
+  @LargeBodyAfterAuth({ [API_KEY_HEADER]: 'x-api-key', [ERROR_SHAPE]: 'anthropic' satisfies ErrorShape })
   @HttpCode(200)
   async create(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: MessagesDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const chat = Object.assign(new ChatCompletionDto(), toChatBody(body));
