@@ -403,6 +403,29 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
     });
   });
 
+  it('a stream that fails before it started: a plain HTTP error in the route’s envelope (Anthropic’s for Messages, OpenAI’s for Responses)', async () => {
+    // No `: PROCESSING` start while the upstreams are tried, so the failure is answered before the stream starts.
+    const g = await startGatewayFixture({ env: { STREAM_PROCESSING_AFTER_MS: '60000' } });
+    try {
+      const c = new Anthropic({ baseURL: `${g.t.url}/api`, apiKey: g.key, maxRetries: 0, timeout: 60_000 });
+      const err = await c.messages.create({ model: 'test/all-fail', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(APIError);
+      expect((err as APIError).status).toBeGreaterThanOrEqual(500);
+      expect((err as APIError).error).toMatchObject({ type: 'error', error: { type: expect.stringMatching(/^(api_error|overloaded_error)$/), message: expect.any(String) } });
+      const res = await fetch(`${g.t.url}/api/v1/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${g.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'test/all-fail', input: 'hi', stream: true }),
+      });
+      expect(res.status).toBeGreaterThanOrEqual(500);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await res.json()).toMatchObject({ error: { code: res.status, message: expect.any(String) } });
+      expect(await g.t.get(LedgerService).check()).toEqual([]);
+    } finally {
+      await g.close();
+    }
+  }, 90_000);
+
   it('the per-key rate limit: RateLimitError (429, rate_limit_error) with Retry-After', async () => {
     const limited = await startGatewayFixture({ env: { RATE_LIMIT_KEY_RPM: '1' } });
     try {
