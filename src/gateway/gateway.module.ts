@@ -9,6 +9,7 @@ import { Admission } from './admission';
 import { GatewayController } from './gateway.controller';
 import { GatewayService } from './gateway.service';
 import { InFlightLimits } from './in-flight-limits';
+import { MessagesController } from './messages/messages.controller';
 import { RequestFinisher } from './request-finisher';
 import { ResponsesController } from './responses/responses.controller';
 import { RetryPolicy } from './retry-policy';
@@ -19,7 +20,7 @@ import { UserModelsController } from './user-models.controller';
 
 @Module({
   imports: [CatalogModule, RoutingModule, ProvidersModule, KeysModule, CreditsModule, UsageModule],
-  controllers: [GatewayController, ResponsesController, UserModelsController],
+  controllers: [GatewayController, MessagesController, ResponsesController, UserModelsController],
   providers: [GatewayService, Admission, UpstreamCaller, RetryPolicy, StreamRelay, StreamContinuation, RequestFinisher, InFlightLimits],
 })
 export class GatewayModule {}

@@ -72,7 +72,9 @@ export function completionJson(ex: Exchange, result: ChatResult): object {
     const choice = { index: 0 as const, text: result.message.content ?? '', finish_reason: result.finishReason, logprobs: legacyLogprobs(result.logprobs) };
     return { ...head, object: 'text_completion', choices: [choice], usage };
   }
-  const message = { refusal: null, reasoning: null, ...result.message, ...(ex.init.chat?.excludeReasoning ? { reasoning: null } : {}) };
+  const { reasoning_details: details, ...rest } = result.message;
+  // Excluded reasoning leaves nothing of it, its signatures included.
+  const message = ex.init.chat?.excludeReasoning ? { refusal: null, ...rest, reasoning: null } : { refusal: null, reasoning: null, ...rest, ...(details ? { reasoning_details: details } : {}) };
   const choice = { index: 0 as const, logprobs: result.logprobs ?? null, finish_reason: result.finishReason, native_finish_reason: result.nativeFinishReason, message };
   return { ...head, object: 'chat.completion', choices: [choice], usage };
 }

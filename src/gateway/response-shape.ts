@@ -33,4 +33,10 @@ export interface ResponseShape {
   json(ex: Exchange, result: ChatResult): object;
   /** The writer of one streamed answer. */
   stream(ex: Exchange): StreamShape;
+  /**
+   * The body of an error answered before anything was streamed, for an API with its own error
+   * envelope (Anthropic's); without it, the OpenAI-style envelope every other error gets. Errors
+   * answered by the exception filter take their route's envelope (common/errors/error-shape.ts).
+   */
+  errorBody?(e: NormalisedError): object;
 }

@@ -22,8 +22,8 @@ const PROCESSING_EVERY_MS = 2000;
 
 /** A delta without its reasoning (reasoning.exclude); null when nothing is left to send. */
 function withoutReasoning(d: ChunkDelta): ChunkDelta | null {
-  if (d.delta.reasoning === undefined) return d;
-  const { reasoning: _r, ...delta } = d.delta;
+  if (d.delta.reasoning === undefined && d.delta.reasoning_details === undefined) return d;
+  const { reasoning: _r, reasoning_details: _rd, ...delta } = d.delta;
   return Object.keys(delta).length || d.finishReason || d.logprobs ? { ...d, delta } : null;
 }
 
@@ -265,8 +265,11 @@ export class StreamRelay {
   async fail(ex: Exchange, writer: SseWriter, raw: ServerResponse): Promise<void> {
     const e = ex.outcome.error!;
     if (!writer.headersSent && !writer.closed) {
+      const { format } = ex.init;
+      const error = normaliseError(e);
+      const body = typeof format === 'object' && format.errorBody ? format.errorBody(error) : toEnvelope(error);
       raw.writeHead(e.status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': ex.init.meta.requestId, ...e.headers });
-      raw.end(JSON.stringify(toEnvelope(normaliseError(e))));
+      raw.end(JSON.stringify(body));
       return;
     }
     if (writer.closed) return;

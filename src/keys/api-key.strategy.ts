@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
-import { PreBodyAuthenticator } from '../common/http/pre-body-auth';
+import { keyCredential, PreBodyAuthenticator } from '../common/http/pre-body-auth';
 import { KeysService } from './keys.service';
 import { KeyPrincipal } from './principal';
 
@@ -10,7 +10,10 @@ import { KeyPrincipal } from './principal';
 const early = new WeakMap<object, KeyPrincipal>();
 const rawOf = (req: FastifyRequest) => (req as { raw?: object }).raw ?? req;
 
-/** Passport strategy `api-key`: `Authorization: Bearer sk-sy-v1-…`, looked up by SHA-256. */
+/**
+ * Passport strategy `api-key`: `Authorization: Bearer sk-sy-v1-…` (or the route's own key header,
+ * see keyCredential), looked up by SHA-256.
+ */
 @Injectable()
 export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
   constructor(private readonly keys: KeysService) {
@@ -19,7 +22,7 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
 
   validate(req: FastifyRequest): Promise<KeyPrincipal> {
     const principal = early.get(rawOf(req));
-    return principal ? Promise.resolve(principal) : this.keys.authenticate(req.headers.authorization);
+    return principal ? Promise.resolve(principal) : this.keys.authenticate(keyCredential(req));
   }
 }
 
@@ -34,6 +37,6 @@ export class ApiKeyPreBodyAuthenticator extends PreBodyAuthenticator {
   }
 
   async authenticate(req: FastifyRequest): Promise<void> {
-    early.set(rawOf(req), await this.keys.authenticate(req.headers.authorization));
+    early.set(rawOf(req), await this.keys.authenticate(keyCredential(req)));
   }
 }

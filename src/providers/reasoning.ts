@@ -1,5 +1,8 @@
 import type { ChatRequest } from './types';
 
+/** `format` of the reasoning details carrying Anthropic's thinking signatures, as OpenRouter names it. */
+export const ANTHROPIC_REASONING_FORMAT = 'anthropic-claude-v1';
+
 /** The client's reasoning controls, read once so every adapter agrees on what was asked. */
 export interface ReasoningSetting {
   /** true: reason; false: do not; undefined: the model's default. */

@@ -83,11 +83,20 @@ export interface Usage extends TokenCounts {
   completion_tokens_details?: { reasoning_tokens?: number };
 }
 
+/**
+ * Reasoning as OpenRouter details it, for what a provider needs back on the next turn: Anthropic's
+ * thinking signature (`reasoning.text`) and its redacted thinking (`reasoning.encrypted`).
+ */
+export type ReasoningDetail =
+  | { type: 'reasoning.text'; text?: string; signature?: string | null; format?: string; index?: number }
+  | { type: 'reasoning.encrypted'; data: string; format?: string; index?: number };
+
 export interface AssistantMessage {
   role: 'assistant';
   content: string | null;
   tool_calls?: ToolCall[];
   reasoning?: string | null;
+  reasoning_details?: ReasoningDetail[];
   refusal?: string | null;
 }
 
@@ -111,6 +120,8 @@ export interface ChunkDelta {
     role?: 'assistant';
     content?: string;
     reasoning?: string;
+    /** Signatures and redacted reasoning; the reasoning text itself comes as `reasoning`. */
+    reasoning_details?: ReasoningDetail[];
     refusal?: string;
     tool_calls?: { index: number; id?: string; type?: 'function'; function?: { name?: string; arguments?: string } }[];
   };

@@ -125,6 +125,52 @@ describe('fuzzed request bodies', () => {
     expect(statuses.get(400)).toBeGreaterThan(1000);
   }, 180_000);
 
+  it('1,000 malformed Anthropic Messages bodies (x-api-key): no 5xx', async () => {
+    const block = fc.oneof(
+      fc.record(
+        {
+          type: fc.constantFrom('text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking', 'server_tool_use', 'x'),
+          text: fc.oneof(fc.string({ maxLength: 40 }), field),
+          source: fc.oneof(fc.record({ type: fc.constantFrom('base64', 'url', 'text'), media_type: fc.constantFrom('image/png', 'application/pdf', 'text/plain'), data: field, url: field }, { requiredKeys: [] }), field),
+          id: field,
+          name: field,
+          input: fc.oneof(fc.constant({}), field),
+          tool_use_id: fc.oneof(fc.constant('t1'), field),
+          content: field,
+          is_error: field,
+          thinking: field,
+          signature: field,
+          data: field,
+          cache_control: fc.oneof(fc.constant({ type: 'ephemeral' }), field),
+        },
+        { requiredKeys: ['type'] },
+      ),
+      field,
+    );
+    const messagesBody = fc.record(
+      {
+        model: fc.oneof(fc.constantFrom('test/a-only', 'test/claude', 'test/gemini'), field),
+        max_tokens: fc.oneof(fc.integer({ min: -5, max: 50 }), field),
+        messages: fc.oneof(fc.array(fc.record({ role: fc.constantFrom('user', 'assistant', 'system'), content: fc.oneof(fc.string({ maxLength: 50 }), fc.array(block, { maxLength: 3 }), field) }), { maxLength: 3 }), field),
+        system: fc.oneof(fc.string({ maxLength: 50 }), fc.array(block, { maxLength: 2 }), field),
+        tools: fc.oneof(fc.array(fc.record({ name: fc.oneof(fc.constant('f'), field), input_schema: fc.oneof(fc.constant({ type: 'object' }), field), type: field }, { requiredKeys: [] }), { maxLength: 2 }), field),
+        tool_choice: fc.oneof(fc.record({ type: fc.constantFrom('auto', 'any', 'tool', 'none', 'x'), name: field, disable_parallel_tool_use: field }, { requiredKeys: [] }), field),
+        thinking: fc.oneof(fc.record({ type: fc.constantFrom('enabled', 'disabled', 'adaptive', 'x'), budget_tokens: fc.oneof(fc.integer({ min: 0, max: 5000 }), field) }, { requiredKeys: [] }), field),
+        stop_sequences: field,
+        metadata: field,
+        stream: fc.oneof(fc.boolean(), field),
+        temperature: field,
+        top_k: field,
+      },
+      { requiredKeys: [] },
+    );
+    const valid = (model: string, stream: boolean) => JSON.stringify({ model, max_tokens: 20, stream, messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] });
+    const bodies = [...fc.sample(messagesBody.map((b) => JSON.stringify(b)), { numRuns: 1000, seed: 17 }), valid('test/a-only', false), valid('test/claude', true)];
+    const statuses = await fire('/api/v1/messages', bodies, ['application/json'], { authorization: '', 'x-api-key': f.key });
+    expect(statuses.get(400)).toBeGreaterThan(500); // most are rejected as invalid
+    expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
+  }, 180_000);
+
   it('malformed OAuth requests, query strings and path segments: no 5xx', async () => {
     const user = await signUp(f.t, 'fuzz-oauth');
     const text = fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom('a\u0000b', 'x\ud800', '%', '%E0%A4%A', '../..', '', ' ', 'S256', 'plain', 'code', 'authorization_code', 'https://a.example/cb', 'http://localhost:3000/cb'));

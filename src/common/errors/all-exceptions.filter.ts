@@ -2,11 +2,13 @@ import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppLogger } from '../logging/app-logger';
 import { pathOnly } from '../logging/redaction';
-import { normaliseError, toEnvelope } from './error-envelope';
+import { normaliseError } from './error-envelope';
+import { errorBodyFor } from './error-shape';
 
 /**
  * The single place where errors become HTTP responses: every error, ours or the framework's, leaves
- * as the OpenRouter envelope with its typed code; internals are logged, never sent.
+ * as the OpenRouter envelope with its typed code (or the envelope of the API family the route speaks,
+ * see error-shape.ts); internals are logged, never sent.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -23,6 +25,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     // A stream that already sent its headers ends through its own error path, not here.
     if (!reply || reply.sent || reply.raw.headersSent) return;
-    reply.status(e.status).headers(e.headers).send(toEnvelope(e));
+    reply.status(e.status).headers(e.headers).send(errorBodyFor(request?.routeOptions?.config, e));
   }
 }

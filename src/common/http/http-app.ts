@@ -7,7 +7,8 @@ import { pathOnly } from '../logging/redaction';
 import { AppLogger } from '../logging/app-logger';
 import { requestContext } from '../logging/request-context';
 import { MetricsService } from '../metrics/metrics.service';
-import { normaliseError, toEnvelope } from '../errors/error-envelope';
+import { normaliseError } from '../errors/error-envelope';
+import { errorBodyFor } from '../errors/error-shape';
 import { HttpDrain } from './http-drain';
 import { LARGE_BODY_AFTER_AUTH, PreBodyAuthenticator } from './pre-body-auth';
 import { requestIdFor } from './request-id';
@@ -126,7 +127,7 @@ export async function createHttpApp(factory: AppFactory, config: AppConfig, logg
       } catch (err) {
         const e = normaliseError(err);
         // The body is never read: the connection closes after the answer instead of draining it.
-        await reply.status(e.status).headers({ ...e.headers, connection: 'close' }).send(toEnvelope(e));
+        await reply.status(e.status).headers({ ...e.headers, connection: 'close' }).send(errorBodyFor(req.routeOptions.config, e));
       }
     });
   }

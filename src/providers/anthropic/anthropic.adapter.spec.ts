@@ -48,6 +48,30 @@ describe('AnthropicAdapter.chatRequest', () => {
     expect(JSON.parse(spec.body).stream).toBe(true);
   });
 
+  it("sends an assistant message's signed and redacted reasoning details back as thinking blocks before its text and tool calls; unsigned ones not", () => {
+    const b = body({
+      messages: [
+        { role: 'user', content: 'Weather?' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 't1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }],
+          reasoning_details: [
+            { type: 'reasoning.text', text: 'Look it up.', signature: 'sig', format: 'anthropic-claude-v1', index: 0 },
+            { type: 'reasoning.text', text: 'unsigned' },
+            { type: 'reasoning.encrypted', data: 'enc', format: 'anthropic-claude-v1', index: 1 },
+          ],
+        },
+        { role: 'tool', tool_call_id: 't1', content: 'Sunny' },
+      ],
+    });
+    expect((b.messages as { content: unknown }[])[1].content).toEqual([
+      { type: 'thinking', thinking: 'Look it up.', signature: 'sig' },
+      { type: 'redacted_thinking', data: 'enc' },
+      { type: 'tool_use', id: 't1', name: 'get_weather', input: { location: 'Paris' } },
+    ]);
+  });
+
   it('moves system and developer messages (text parts only) into `system`', () => {
     const b = body({
       messages: [
@@ -362,7 +386,7 @@ describe('AnthropicAdapter.parseChatResponse', () => {
     });
   });
 
-  it('joins text blocks, maps thinking to reasoning and tool_use to tool_calls', () => {
+  it('joins text blocks, maps thinking to reasoning (signed and redacted thinking also as reasoning details) and tool_use to tool_calls', () => {
     const r = adapter.parseChatResponse(
       message({
         content: [
@@ -379,6 +403,10 @@ describe('AnthropicAdapter.parseChatResponse', () => {
       role: 'assistant',
       content: 'Checking now.',
       reasoning: 'User wants weather.',
+      reasoning_details: [
+        { type: 'reasoning.text', text: 'User wants weather.', signature: 'sig', format: 'anthropic-claude-v1', index: 0 },
+        { type: 'reasoning.encrypted', data: 'xxx', format: 'anthropic-claude-v1', index: 1 },
+      ],
       tool_calls: [
         { id: 'toolu_01A', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris","unit":"c"}' } },
       ],
@@ -557,6 +585,8 @@ describe('AnthropicAdapter.streamTranslator', () => {
       { delta: { role: 'assistant' } },
       { delta: { reasoning: 'Two cities, ' } },
       { delta: { reasoning: 'two calls.' } },
+      // The signature, for the client to send the thinking back with its tool results.
+      { delta: { reasoning_details: [{ type: 'reasoning.text', signature: 'EqQBCgIYAhIM', format: 'anthropic-claude-v1', index: 0 }] } },
       { delta: { content: 'Okay, checking.' } },
       { delta: { tool_calls: [{ index: 0, id: 'toolu_01T1', type: 'function', function: { name: 'get_weather', arguments: '' } }] } },
       { delta: { tool_calls: [{ index: 0, function: { arguments: '{"location":' } }] } },

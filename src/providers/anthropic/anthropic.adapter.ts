@@ -13,7 +13,7 @@
  *   and thinking is left out when a tool call is forced or max_tokens is too small.
  */
 import { AppError } from '../../common/errors/app-error';
-import { effortRatio, resolveReasoning } from '../reasoning';
+import { ANTHROPIC_REASONING_FORMAT, effortRatio, resolveReasoning } from '../reasoning';
 import {
   AdapterError,
   type AssistantMessage,
@@ -25,6 +25,7 @@ import {
   type FinishReason,
   type HttpRequestSpec,
   type ProviderAdapter,
+  type ReasoningDetail,
   type SseEvent,
   type StreamTranslator,
   type ToolCall,
@@ -100,12 +101,20 @@ export class AnthropicAdapter implements ProviderAdapter {
     }
     const text: string[] = [];
     const thinking: string[] = [];
+    const details: ReasoningDetail[] = [];
     const toolCalls: ToolCall[] = [];
     for (const block of body.content as unknown[]) {
       if (!isObject(block)) continue;
       if (block.type === 'text' && typeof block.text === 'string') text.push(block.text);
-      else if (block.type === 'thinking' && typeof block.thinking === 'string') thinking.push(block.thinking);
-      else if (block.type === 'tool_use') {
+      else if (block.type === 'thinking' && typeof block.thinking === 'string') {
+        thinking.push(block.thinking);
+        // The signature lets the client send the thinking back on its next turn (required with tool use).
+        if (typeof block.signature === 'string' && block.signature) {
+          details.push({ type: 'reasoning.text', text: block.thinking, signature: block.signature, format: ANTHROPIC_REASONING_FORMAT, index: details.length });
+        }
+      } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
+        details.push({ type: 'reasoning.encrypted', data: block.data, format: ANTHROPIC_REASONING_FORMAT, index: details.length });
+      } else if (block.type === 'tool_use') {
         toolCalls.push({
           id: String(block.id),
           type: 'function',
@@ -115,6 +124,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     }
     const message: AssistantMessage = { role: 'assistant', content: text.length ? text.join('') : null };
     if (thinking.length) message.reasoning = thinking.join('');
+    if (details.length) message.reasoning_details = details;
     if (toolCalls.length) message.tool_calls = toolCalls;
     const stopReason = typeof body.stop_reason === 'string' ? body.stop_reason : null;
     return {
@@ -211,6 +221,7 @@ class AnthropicStreamTranslator implements StreamTranslator {
   private failure: { message: string; code?: string } | null = null;
   private roleSent = false;
   private nextToolIndex = 0;
+  private nextDetail = 0;
   /** Anthropic content block index -> OpenAI tool call index, and whether arguments were sent. */
   private tools = new Map<number, { index: number; sentArgs: boolean }>();
 
@@ -239,6 +250,8 @@ class AnthropicStreamTranslator implements StreamTranslator {
           this.emit(out, { content: block.text });
         } else if (block.type === 'thinking' && typeof block.thinking === 'string' && block.thinking) {
           this.emit(out, { reasoning: block.thinking });
+        } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
+          this.emit(out, { reasoning_details: [{ type: 'reasoning.encrypted', data: block.data, format: ANTHROPIC_REASONING_FORMAT, index: this.nextDetail++ }] });
         } else if (block.type === 'tool_use') {
           const index = this.nextToolIndex++;
           this.tools.set(blockIndex, { index, sentArgs: false });
@@ -262,8 +275,10 @@ class AnthropicStreamTranslator implements StreamTranslator {
             tool.sentArgs = true;
             this.emit(out, { tool_calls: [{ index: tool.index, function: { arguments: delta.partial_json } }] });
           }
+        } else if (delta.type === 'signature_delta' && typeof delta.signature === 'string' && delta.signature) {
+          this.emit(out, { reasoning_details: [{ type: 'reasoning.text', signature: delta.signature, format: ANTHROPIC_REASONING_FORMAT, index: this.nextDetail++ }] });
         }
-        // signature_delta, citations_delta: nothing to forward in Chat Completions.
+        // citations_delta: nothing to forward in Chat Completions.
         break;
       }
       case 'content_block_stop': {
@@ -406,9 +421,25 @@ function contentBlocks(m: ChatMessage): Block[] {
 }
 
 function assistantBlocks(m: ChatMessage): Block[] {
-  const blocks = contentBlocks(m);
+  // Thinking the client sends back (signed, or redacted) goes first, as Anthropic produced it.
+  const blocks = [...thinkingBlocks(m.reasoning_details), ...contentBlocks(m)];
   for (const call of m.tool_calls ?? []) {
     blocks.push({ type: 'tool_use', id: call.id, name: call.function.name, input: toolInput(call.function.arguments) });
+  }
+  return blocks;
+}
+
+/** An assistant message's reasoning details -> the thinking blocks Anthropic signed; unsigned reasoning is dropped. */
+function thinkingBlocks(details: unknown): Block[] {
+  if (!Array.isArray(details)) return [];
+  const blocks: Block[] = [];
+  for (const d of details as unknown[]) {
+    if (!isObject(d)) continue;
+    if (d.type === 'reasoning.text' && typeof d.signature === 'string' && d.signature) {
+      blocks.push({ type: 'thinking', thinking: typeof d.text === 'string' ? d.text : '', signature: d.signature });
+    } else if (d.type === 'reasoning.encrypted' && typeof d.data === 'string' && d.data) {
+      blocks.push({ type: 'redacted_thinking', data: d.data });
+    }
   }
   return blocks;
 }

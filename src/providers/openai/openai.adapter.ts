@@ -1,7 +1,8 @@
-import { resolveReasoning } from '../reasoning';
+import { ANTHROPIC_REASONING_FORMAT, resolveReasoning } from '../reasoning';
 import { cleanUsage, trimRaw } from '../usage';
 import {
   AdapterError,
+  ChatMessage,
   ChatRequest,
   ChatResult,
   ChunkDelta,
@@ -83,6 +84,19 @@ function usageFrom(raw: unknown): Usage | null {
   });
 }
 
+/**
+ * An assistant message without the reasoning details only Anthropic can read (its thinking
+ * signatures, sent back by a client that an Anthropic model answered before): strict servers refuse
+ * fields they do not know in a message. Other details (an OpenRouter upstream's) pass.
+ */
+export function withoutAnthropicReasoning(m: ChatMessage): ChatMessage {
+  if (!Array.isArray(m.reasoning_details)) return m;
+  const kept = (m.reasoning_details as { format?: unknown }[]).filter((d) => d?.format !== ANTHROPIC_REASONING_FORMAT);
+  if (kept.length === m.reasoning_details.length) return m;
+  const { reasoning_details: _rd, ...rest } = m;
+  return kept.length ? { ...rest, reasoning_details: kept } : rest;
+}
+
 /** api.openai.com wants max_completion_tokens (its reasoning models reject max_tokens); others take max_tokens. */
 function isOpenAiItself(baseUrl: string): boolean {
   try {
@@ -100,7 +114,7 @@ export class OpenAiAdapter implements ProviderAdapter {
   readonly kind = 'openai' as const;
 
   chatRequest(req: ChatRequest, target: UpstreamTarget, stream: boolean): HttpRequestSpec {
-    const body: Record<string, unknown> = { model: target.model, messages: req.messages };
+    const body: Record<string, unknown> = { model: target.model, messages: req.messages.map(withoutAnthropicReasoning) };
     for (const k of PASS_THROUGH) if (req[k] !== undefined) body[k] = req[k];
     body[isOpenAiItself(target.baseUrl) ? 'max_completion_tokens' : 'max_tokens'] = req.max_tokens;
     const effort = resolveReasoning(req).effort;

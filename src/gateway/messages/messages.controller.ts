@@ -1,0 +1,35 @@
+import { Body, Controller, HttpCode, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_SHAPE, ErrorShape } from '../../common/errors/error-shape';
+import { API_KEY_HEADER, LargeBodyAfterAuth } from '../../common/http/pre-body-auth';
+import { InferenceKeyGuard } from '../../keys/api-key.guard';
+import { CurrentPrincipal, KeyPrincipal } from '../../keys/principal';
+import { ChatCompletionDto } from '../dto/chat-completion.dto';
+import { GatewayService } from '../gateway.service';
+import { InFlightLimits } from '../in-flight-limits';
+import { metaOf } from '../request-meta';
+import { MessagesDto } from './dto/messages.dto';
+import { toChatBody } from './messages-request';
+import { MessagesShape } from './messages-shape';
+
+/**
+ * Anthropic's Messages API (`POST /api/v1/messages`, what Anthropic's SDKs and Claude Code call
+ * with this base URL): translated to a chat request and served by the chat pipeline, answered and
+ * streamed as Messages. The key comes as `x-api-key` or a bearer token; every error, from the key
+ * check on, is in Anthropic's envelope. `anthropic-version` / `anthropic-beta` are not needed.
+ */
+@Controller('api/v1')
+@UseGuards(InferenceKeyGuard)
+@UseInterceptors(InFlightLimits)
+export class MessagesController {
+  constructor(private readonly gateway: GatewayService) {}
+
+  @Post('messages')
+  @LargeBodyAfterAuth({ [API_KEY_HEADER]: 'x-api-key', [ERROR_SHAPE]: 'anthropic' satisfies ErrorShape })
+  @HttpCode(200)
+  async create(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: MessagesDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const chat = Object.assign(new ChatCompletionDto(), toChatBody(body));
+    const result = await this.gateway.chat(principal, chat, metaOf(req), reply, new MessagesShape());
+    if (result) await reply.send(result);
+  }
+}
