@@ -40,7 +40,9 @@ export default tseslint.config(
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', __dirname: 'readonly', require: 'readonly', module: 'writable' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', __dirname: 'readonly', require: 'readonly', module: 'writable' },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
       '@typescript-eslint/no-require-imports': 'off',
@@ -67,7 +69,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/routing/endpoint-health.service', '**/routing/sticky-sessions.service'], message: 'The gateway plans and reports through RouterService.' },
+            {
+              group: ['**/routing/endpoint-health.service', '**/routing/sticky-sessions.service'],
+              message: 'The gateway plans and reports through RouterService.',
+            },
           ],
         },
       ],
@@ -79,5 +84,8 @@ export default tseslint.config(
     rules: { 'max-params': ['error', 5] },
   },
   // The console's one browser script.
-  { files: ['src/common/html/static/**/*.js'], languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly', navigator: 'readonly' } } },
+  {
+    files: ['src/common/html/static/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly', navigator: 'readonly' } },
+  },
 );

@@ -53,18 +53,33 @@ async function main() {
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: dbUrl, REDIS_KEY_PREFIX: `console-bench-${process.pid}`, LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: dbUrl,
+      REDIS_KEY_PREFIX: `console-bench-${process.pid}`,
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const admin = new Client({ connectionString: ADMIN });
   try {
     await waitHealthy(url);
     const email = `bench-${process.pid}@example.com`;
-    const signUp = await fetch(`${url}/api/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'bench password 1' }) });
+    const signUp = await fetch(`${url}/api/v1/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'bench password 1' }),
+    });
     const cookie = signUp.headers.get('set-cookie').split(';')[0];
     const { data: user } = await signUp.json();
     for (const name of ['one', 'two', 'three']) {
-      await fetch(`${url}/api/v1/keys`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ name }) });
+      await fetch(`${url}/api/v1/keys`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie },
+        body: JSON.stringify({ name }),
+      });
     }
     const db = new Client({ connectionString: dbUrl });
     await db.connect();
@@ -92,7 +107,23 @@ async function main() {
     const keyHash = (await db.query('SELECT hash FROM api_keys WHERE user_id = $1 ORDER BY id LIMIT 1', [user.id])).rows[0].hash;
     await db.end();
 
-    const pages = ['/', '/credits', '/keys', '/limits', '/logs', `/logs?key=${keyHash}&status=ok`, '/logs?model=bench/model-3', '/activity', '/activity?period=day&group=key', '/activity?period=year&group=app&metric=tokens', '/apps', '/models', '/settings', '/activity.csv', '/logs/gen-bench500'];
+    const pages = [
+      '/',
+      '/credits',
+      '/keys',
+      '/limits',
+      '/logs',
+      `/logs?key=${keyHash}&status=ok`,
+      '/logs?model=bench/model-3',
+      '/activity',
+      '/activity?period=day&group=key',
+      '/activity?period=year&group=app&metric=tokens',
+      '/apps',
+      '/models',
+      '/settings',
+      '/activity.csv',
+      '/logs/gen-bench500',
+    ];
     const second = await fetch(`${url}/logs`, { headers: { cookie } });
     const next = /href="(\/logs\?[^"]*before=[^"]+)" rel="next"/.exec(await second.text());
     if (next) pages.push(next[1].replace(/&amp;/g, '&'));

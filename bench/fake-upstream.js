@@ -42,7 +42,11 @@ function knobs(model) {
     const m = re.exec(model);
     return m ? Number(m[1]) : d;
   };
-  k = { latency: num(/lat(\d+)/, DEFAULTS.latency), chunks: Math.max(1, num(/chunks(\d+)/, DEFAULTS.chunks)), gap: num(/gap(\d+)/, DEFAULTS.gap) };
+  k = {
+    latency: num(/lat(\d+)/, DEFAULTS.latency),
+    chunks: Math.max(1, num(/chunks(\d+)/, DEFAULTS.chunks)),
+    gap: num(/gap(\d+)/, DEFAULTS.gap),
+  };
   if (knobCache.size < 1000) knobCache.set(model, k);
   return k;
 }
@@ -103,7 +107,9 @@ async function handle(req, res, raw) {
       created,
       model,
       system_fingerprint: 'fp_bench',
-      choices: [{ index: 0, message: { role: 'assistant', content: words.join(''), refusal: null }, logprobs: null, finish_reason: 'stop' }],
+      choices: [
+        { index: 0, message: { role: 'assistant', content: words.join(''), refusal: null }, logprobs: null, finish_reason: 'stop' },
+      ],
       usage,
       service_tier: 'default',
     });

@@ -45,7 +45,15 @@ function summary(values) {
   const n = s.length;
   let sum = 0;
   for (const v of s) sum += v;
-  return { n, mean: n ? round(sum / n) : null, min: n ? round(s[0]) : null, p50: pct(s, 0.5), p90: pct(s, 0.9), p99: pct(s, 0.99), max: n ? round(s[n - 1]) : null };
+  return {
+    n,
+    mean: n ? round(sum / n) : null,
+    min: n ? round(s[0]) : null,
+    p50: pct(s, 0.5),
+    p90: pct(s, 0.9),
+    p99: pct(s, 0.99),
+    max: n ? round(s[n - 1]) : null,
+  };
 }
 
 /** `pre;dur=0.31, hold;dur=0.92` -> [['pre', 0.31], ['hold', 0.92]]; [] without the header. */
@@ -67,7 +75,13 @@ async function oneNonStream(headers) {
   const t1 = process.hrtime.bigint();
   const text = Buffer.concat(parts).toString('utf8');
   const ok = res.statusCode === 200 && text.includes('"usage"') && text.includes('"choices"');
-  return { ok, status: res.statusCode, latency: ms(t0, t1), phases: serverTiming(res.headers['server-timing']), error: ok ? null : text.slice(0, 200) };
+  return {
+    ok,
+    status: res.statusCode,
+    latency: ms(t0, t1),
+    phases: serverTiming(res.headers['server-timing']),
+    error: ok ? null : text.slice(0, 200),
+  };
 }
 
 async function oneStream(headers) {
@@ -118,7 +132,17 @@ async function oneStream(headers) {
   }
   const t1 = process.hrtime.bigint();
   const ok = res.statusCode === 200 && done && usage && first !== null;
-  return { ok, status: res.statusCode, ttft: first === null ? null : ms(t0, first), gaps, coalesced, contentEvents, total: ms(t0, t1), phases: serverTiming(res.headers['server-timing']), error: ok ? null : `status ${res.statusCode} done=${done} usage=${usage} ${buf.slice(0, 160)}` };
+  return {
+    ok,
+    status: res.statusCode,
+    ttft: first === null ? null : ms(t0, first),
+    gaps,
+    coalesced,
+    contentEvents,
+    total: ms(t0, t1),
+    phases: serverTiming(res.headers['server-timing']),
+    error: ok ? null : `status ${res.statusCode} done=${done} usage=${usage} ${buf.slice(0, 160)}`,
+  };
 }
 
 async function phase(durationS, record) {

@@ -59,7 +59,8 @@ function sourceMapFor(url) {
   let sm = null;
   try {
     const p = url.startsWith('file://') ? fileURLToPath(url) : url;
-    if (p.includes(`${path.sep}dist${path.sep}`) && fs.existsSync(`${p}.map`)) sm = new SourceMap(JSON.parse(fs.readFileSync(`${p}.map`, 'utf8')));
+    if (p.includes(`${path.sep}dist${path.sep}`) && fs.existsSync(`${p}.map`))
+      sm = new SourceMap(JSON.parse(fs.readFileSync(`${p}.map`, 'utf8')));
     if (sm) sm.__dir = path.dirname(p);
   } catch {
     sm = null;
@@ -91,7 +92,8 @@ function location(cf) {
 function bucket(cf) {
   const url = cf.url || '';
   if (!url) return cf.functionName.startsWith('(') ? cf.functionName : '(native/V8 builtins)';
-  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0] === 'internal' ? `internal/${url.slice(5).split('/')[1] || ''}` : url.slice(5)}`;
+  if (url.startsWith('node:'))
+    return `node:${url.slice(5).split('/')[0] === 'internal' ? `internal/${url.slice(5).split('/')[1] || ''}` : url.slice(5)}`;
   const p = url.startsWith('file://') ? fileURLToPath(url) : url;
   const nm = p.lastIndexOf(`${path.sep}node_modules${path.sep}`);
   if (nm >= 0) {
@@ -167,7 +169,14 @@ const topTotal = [...fnInfo.values()]
 const buckets = [...byBucket.entries()].sort((a, b) => b[1] - a[1]);
 
 if (JSON_OUT) {
-  const row = (f) => ({ function: f.name, location: location(f.cf), selfMs: +ms(f.self), selfPct: +pct(f.self).slice(0, -1), totalMs: +ms(f.total), totalPct: +pct(f.total).slice(0, -1) });
+  const row = (f) => ({
+    function: f.name,
+    location: location(f.cf),
+    selfMs: +ms(f.self),
+    selfPct: +pct(f.self).slice(0, -1),
+    totalMs: +ms(f.total),
+    totalPct: +pct(f.total).slice(0, -1),
+  });
   process.stdout.write(
     `${JSON.stringify({ file, durationMs: +ms(durationUs), busyMs: +ms(busy), idleMs: +ms(idle), topSelf: topSelf.map(row), topTotal: topTotal.map(row), byBucket: buckets.map(([b, t]) => ({ bucket: b, selfMs: +ms(t), pct: +pct(t).slice(0, -1) })) }, null, 2)}\n`,
   );
@@ -177,11 +186,23 @@ if (JSON_OUT) {
 const pad = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
 const out = [];
 out.push(`profile ${file}${SKIP_US ? ` (first ${SKIP_US / 1000} ms left out)` : ''}`);
-out.push(`wall ${ms(durationUs)} ms, ${samples.length - firstKept} samples (~${avg.toFixed(0)} µs each); busy ${ms(busy)} ms, idle ${ms(idle)} ms (${((100 * idle) / (durationUs || 1)).toFixed(1)}% of wall). Percentages below are of busy time.`);
-out.push('', `Top ${TOP} functions by self time`, `${'self ms'.padStart(9)} ${'self%'.padStart(6)} ${'total%'.padStart(7)}  ${pad('function', 44)} location`);
-for (const f of topSelf) out.push(`${ms(f.self).padStart(9)} ${pct(f.self).padStart(6)} ${pct(f.total).padStart(7)}  ${pad(f.name, 44)} ${location(f.cf)}`);
-out.push('', `Top ${TOP} functions by total (inclusive) time`, `${'total ms'.padStart(9)} ${'total%'.padStart(7)} ${'self%'.padStart(6)}  ${pad('function', 44)} location`);
-for (const f of topTotal) out.push(`${ms(f.total).padStart(9)} ${pct(f.total).padStart(7)} ${pct(f.self).padStart(6)}  ${pad(f.name, 44)} ${location(f.cf)}`);
+out.push(
+  `wall ${ms(durationUs)} ms, ${samples.length - firstKept} samples (~${avg.toFixed(0)} µs each); busy ${ms(busy)} ms, idle ${ms(idle)} ms (${((100 * idle) / (durationUs || 1)).toFixed(1)}% of wall). Percentages below are of busy time.`,
+);
+out.push(
+  '',
+  `Top ${TOP} functions by self time`,
+  `${'self ms'.padStart(9)} ${'self%'.padStart(6)} ${'total%'.padStart(7)}  ${pad('function', 44)} location`,
+);
+for (const f of topSelf)
+  out.push(`${ms(f.self).padStart(9)} ${pct(f.self).padStart(6)} ${pct(f.total).padStart(7)}  ${pad(f.name, 44)} ${location(f.cf)}`);
+out.push(
+  '',
+  `Top ${TOP} functions by total (inclusive) time`,
+  `${'total ms'.padStart(9)} ${'total%'.padStart(7)} ${'self%'.padStart(6)}  ${pad('function', 44)} location`,
+);
+for (const f of topTotal)
+  out.push(`${ms(f.total).padStart(9)} ${pct(f.total).padStart(7)} ${pct(f.self).padStart(6)}  ${pad(f.name, 44)} ${location(f.cf)}`);
 out.push('', 'Self time by package / source', `${'self ms'.padStart(9)} ${'self%'.padStart(6)}  bucket`);
 for (const [b, t] of buckets.slice(0, Math.max(TOP, 30))) out.push(`${ms(t).padStart(9)} ${pct(t).padStart(6)}  ${b}`);
 process.stdout.write(`${out.join('\n')}\n`);

@@ -25,7 +25,19 @@ const { children, killStale, track, startServer, stopChild, runJson, killAllSync
 const { machineInfo } = require('./lib/machine');
 const { dbName, resetDatabase, resetRedis, drain, loggedProblems } = require('./lib/stores');
 const { rssMb, gatewayHeap } = require('./lib/proc-sampling');
-const { catalogYaml, gatewayEnv, startGateway, startWorker, startPortkey, startRedis, messages, targetRequest, TARGETS, STREAM_TARGETS, ledgerCheck } = require('./lib/sut');
+const {
+  catalogYaml,
+  gatewayEnv,
+  startGateway,
+  startWorker,
+  startPortkey,
+  startRedis,
+  messages,
+  targetRequest,
+  TARGETS,
+  STREAM_TARGETS,
+  ledgerCheck,
+} = require('./lib/sut');
 const { loadRun, scenario1, scenario2, scenario3, scenario5 } = require('./lib/scenarios');
 const { figuresFor } = require('./lib/figures');
 const { markdown } = require('./lib/report');
@@ -42,7 +54,9 @@ async function measureRuns(ctx, label) {
     if (CFG.scenarios.has('4')) {
       await sleep(1000);
       r.s4 = { gatewayIdle: rssMb(ctx.gateway.proc.pid), bareIdle: rssMb(ctx.bare.proc.pid), gatewayHeap: await gatewayHeap(ctx) };
-      say(`  S4 idle RSS gateway ${r.s4.gatewayIdle} MB (V8 heap used ${r.s4.gatewayHeap.heapUsedMb} MB of ${r.s4.gatewayHeap.heapTotalMb}), bare proxy ${r.s4.bareIdle} MB`);
+      say(
+        `  S4 idle RSS gateway ${r.s4.gatewayIdle} MB (V8 heap used ${r.s4.gatewayHeap.heapUsedMb} MB of ${r.s4.gatewayHeap.heapTotalMb}), bare proxy ${r.s4.bareIdle} MB`,
+      );
     }
     if (CFG.scenarios.has('1')) r.s1 = await scenario1(ctx, run);
     if (CFG.scenarios.has('2') || CFG.scenarios.has('4')) {
@@ -67,11 +81,16 @@ async function measureRuns(ctx, label) {
 async function main() {
   const { Client } = require(path.join(ROOT, 'node_modules', 'pg'));
   const Redis = require(path.join(ROOT, 'node_modules', 'ioredis'));
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'main.js'))) throw new Error('dist/src/main.js is missing: run `npm run build` (npm run bench does)');
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'main.js')))
+    throw new Error('dist/src/main.js is missing: run `npm run build` (npm run bench does)');
   fs.mkdirSync(RESULTS, { recursive: true });
   killStale();
   // Stops our children if this process dies without cleaning up (SIGKILL): see bench/watchdog.js.
-  const watchdog = spawn(process.execPath, [path.join(BENCH, 'watchdog.js'), PIDS_FILE], { cwd: ROOT, stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  const watchdog = spawn(process.execPath, [path.join(BENCH, 'watchdog.js'), PIDS_FILE], {
+    cwd: ROOT,
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+  });
   watchdog.unref();
   watchdog.stdin.unref();
   const date = new Date();
@@ -95,7 +114,9 @@ async function main() {
   try {
     const meta = await machineInfo(pg, redis);
     Object.assign(meta, { date: date.toISOString(), logLevel: CFG.logLevel, settings: { ...CFG, scenarios: [...CFG.scenarios] } });
-    say(`commit ${meta.commit}, ${meta.machine.cpus} CPUs, Node ${meta.versions.node}, PostgreSQL ${meta.versions.postgres}, Redis ${meta.versions.redis}`);
+    say(
+      `commit ${meta.commit}, ${meta.machine.cpus} CPUs, Node ${meta.versions.node}, PostgreSQL ${meta.versions.postgres}, Redis ${meta.versions.redis}`,
+    );
     await resetDatabase(pg);
     const deleted = await resetRedis(redis);
     say(`database ${dbName(CFG.databaseUrl)} dropped (re-created by the gateway); ${deleted} Redis keys under ${CFG.redisPrefix}: removed`);
@@ -105,7 +126,9 @@ async function main() {
     ctx.portkey = await startPortkey(ctx);
     ctx.catalogFile = path.join(tmpDir, 'catalog.yaml');
     fs.writeFileSync(ctx.catalogFile, catalogYaml(ctx.upstream.port));
-    say(`fake upstream :${ctx.upstream.port}, bare proxy :${ctx.bare.port}, Portkey :${ctx.portkey.port}, Redis ${CFG.redisUrl}; starting the gateway`);
+    say(
+      `fake upstream :${ctx.upstream.port}, bare proxy :${ctx.bare.port}, Portkey :${ctx.portkey.port}, Redis ${CFG.redisUrl}; starting the gateway`,
+    );
     ctx.gateway = await startGateway(ctx, CFG.logLevel, CFG.logLevel);
     say(`gateway :${ctx.gateway.port} (pid ${ctx.gateway.proc.pid}) healthy; creating accounts`);
     if (CFG.separateWorker) say(`queue processors in a separate worker (pid ${(await startWorker(ctx)).proc.pid})`);
@@ -114,7 +137,12 @@ async function main() {
     const pad = (i) => String(i).padStart(3, '0');
     const plan = {
       users: [
-        { email: MAIN_EMAIL, password: 'bench password 1', credits: '1000000', keys: Array.from({ length: n }, (_, i) => `bench-${i + 1}`) },
+        {
+          email: MAIN_EMAIL,
+          password: 'bench password 1',
+          credits: '1000000',
+          keys: Array.from({ length: n }, (_, i) => `bench-${i + 1}`),
+        },
         ...Array.from({ length: n }, (_, i) => ({ email: `bench-u${pad(i + 1)}@example.com`, credits: '1000000', keys: ['bench'] })),
       ],
     };
@@ -153,7 +181,12 @@ async function main() {
     say('warm-up');
     for (const t of TARGETS) {
       await loadRun(ctx, t, 'fast', 8, 2, 0);
-      if (STREAM_TARGETS.includes(t)) await runJson('latency-client.js', { ...targetRequest(ctx, t, 'stream', true), stream: true, concurrency: 8, seconds: 1, warmupSeconds: 0 }, 60_000);
+      if (STREAM_TARGETS.includes(t))
+        await runJson(
+          'latency-client.js',
+          { ...targetRequest(ctx, t, 'stream', true), stream: true, concurrency: 8, seconds: 1, warmupSeconds: 0 },
+          60_000,
+        );
     }
     await drain(ctx.benchDb, redis, 'warm-up');
 
@@ -194,7 +227,9 @@ async function main() {
     const idle = runs.map((r) => r.s4 && r.s4.gatewayIdle).filter((v) => v !== undefined && v !== null);
     if (idle.length > 1) {
       const heap = runs.map((r) => r.s4 && r.s4.gatewayHeap && r.s4.gatewayHeap.heapUsedMb);
-      checks.push(`Gateway idle RSS at the start of each run: ${idle.join(' → ')} MB; V8 heap used: ${heap.join(' → ')} MB (growth across runs is memory kept after load).`);
+      checks.push(
+        `Gateway idle RSS at the start of each run: ${idle.join(' → ')} MB; V8 heap used: ${heap.join(' → ')} MB (growth across runs is memory kept after load).`,
+      );
     }
     const failedFigures = [...figures, ...(warn ? warn.figures : [])].filter((f) => f.id.endsWith('.failed') && f.max > 0);
     for (const f of failedFigures) checks.push(`Failed requests in ${f.label}: ${f.values.join(' / ')}.`);
@@ -233,7 +268,8 @@ function render(file) {
   const settings = result.meta.settings || {};
   for (const k of Object.keys(CFG)) if (k in settings && k !== 'scenarios') CFG[k] = settings[k];
   result.figures = figuresFor(result.runs);
-  if (result.warn) result.warn.figures = figuresFor(result.warn.runs).filter((f) => f.section.startsWith('1.') || f.section.startsWith('2.'));
+  if (result.warn)
+    result.warn.figures = figuresFor(result.warn.runs).filter((f) => f.section.startsWith('1.') || f.section.startsWith('2.'));
   fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   const md = markdown(result);
   fs.writeFileSync(file.replace(/\.json$/, '.md'), md);

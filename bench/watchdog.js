@@ -48,7 +48,10 @@ process.stdin.on('end', () => {
   const pids = listed();
   signal(pids, 'SIGTERM');
   setTimeout(() => {
-    signal(pids.filter((pid) => fs.existsSync(`/proc/${pid}`)), 'SIGKILL');
+    signal(
+      pids.filter((pid) => fs.existsSync(`/proc/${pid}`)),
+      'SIGKILL',
+    );
     fs.rmSync(pidFile, { force: true });
     process.exit(0);
   }, 3000);

@@ -58,7 +58,10 @@ const started = Date.now();
 const newest = newestSource();
 if (ifStale && existsSync(STAMP) && statSync(STAMP).mtimeMs >= newest) process.exit(0);
 process.stderr.write(ifStale ? 'build is missing or stale: compiling…\n' : '');
-execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
 copyAssets();
 pruneOrphans();
 // The stamp takes the start time: a source edited while compiling makes the next call build again.

@@ -12,7 +12,15 @@ import { USERS_COMMANDS } from './users/users.commands';
 import { AppLogger, createRootLogger } from './common/logging/app-logger';
 
 /** `npm run cli -- <command> [--option value]`. Each feature module contributes its commands. */
-const COMMANDS: CliCommand[] = [migrateCommand, checkCommand, envTableCommand, ...USERS_COMMANDS, ...KEYS_COMMANDS, ...CREDITS_COMMANDS, ...OAUTH_COMMANDS];
+const COMMANDS: CliCommand[] = [
+  migrateCommand,
+  checkCommand,
+  envTableCommand,
+  ...USERS_COMMANDS,
+  ...KEYS_COMMANDS,
+  ...CREDITS_COMMANDS,
+  ...OAUTH_COMMANDS,
+];
 
 function help(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(16)} ${c.summary}${c.usage ? `\n  ${''.padEnd(16)} ${c.usage}` : ''}`);
@@ -45,7 +53,13 @@ async function main(argv: string[]): Promise<number> {
     ? await NestFactory.createApplicationContext(AppModule.forRoot(config, logger), { logger: false })
     : undefined;
   try {
-    return await command.run({ config, options: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals, app, out });
+    return await command.run({
+      config,
+      options: parsed.values as Record<string, string | boolean | undefined>,
+      positionals: parsed.positionals,
+      app,
+      out,
+    });
   } catch (err) {
     if (err instanceof CliUsageError) {
       process.stderr.write(`${err.message}\n${command.usage ? `usage: ${command.usage}\n` : ''}`);

@@ -1,7 +1,15 @@
 import 'reflect-metadata';
 import { AppModule } from './app.module';
 import { createHttpApp, fromModule } from './common/http/http-app';
-import { exitOnBootFailure, exitOnListenFailure, exitOnSignals, loadConfigOrExit, logUnhandled, prepareDatabaseOrExit, rootLogger } from './common/lifecycle/process';
+import {
+  exitOnBootFailure,
+  exitOnListenFailure,
+  exitOnSignals,
+  loadConfigOrExit,
+  logUnhandled,
+  prepareDatabaseOrExit,
+  rootLogger,
+} from './common/lifecycle/process';
 import { LISTEN_BACKLOG } from './common/http/http-app';
 
 async function main(): Promise<void> {
@@ -27,10 +35,7 @@ async function main(): Promise<void> {
     return;
   }
   const address = app.getHttpServer().address();
-  logger.info(
-    { address, publicUrl: config.http.publicUrl, workers: config.workers.enabled },
-    'switchyard listening',
-  );
+  logger.info({ address, publicUrl: config.http.publicUrl, workers: config.workers.enabled }, 'switchyard listening');
 }
 
 void main();

@@ -1,6 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { exitOnBootFailure, exitOnSignals, loadConfigOrExit, logUnhandled, prepareDatabaseOrExit, rootLogger } from './common/lifecycle/process';
+import {
+  exitOnBootFailure,
+  exitOnSignals,
+  loadConfigOrExit,
+  logUnhandled,
+  prepareDatabaseOrExit,
+  rootLogger,
+} from './common/lifecycle/process';
 import { WorkerModule } from './worker.module';
 
 /** Runs only the queue processors (scale them apart from the HTTP processes). */

@@ -73,7 +73,11 @@ function track(name, proc) {
 
 /** A long-running server child that prints `{"listening":port}` on its first stdout line. */
 async function startServer(name, script, args) {
-  const proc = spawn(process.execPath, [path.join(BENCH, script), ...args], { cwd: ROOT, env: { ...env, BENCH_CHILD: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [path.join(BENCH, script), ...args], {
+    cwd: ROOT,
+    env: { ...env, BENCH_CHILD: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const child = track(name, proc);
   let err = '';
   proc.stderr.on('data', (d) => (err += d).length > 10000 && (err = err.slice(-5000)));
@@ -110,7 +114,11 @@ async function stopChild(child, graceMs = 15_000) {
 /** Runs a load script in its own process and returns the JSON it prints. */
 function runJson(script, config, timeoutMs) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [path.join(BENCH, script), JSON.stringify(config)], { cwd: ROOT, env: { ...env, BENCH_CHILD: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [path.join(BENCH, script), JSON.stringify(config)], {
+      cwd: ROOT,
+      env: { ...env, BENCH_CHILD: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const child = track(script, proc);
     let out = '';
     let err = '';

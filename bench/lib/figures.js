@@ -11,7 +11,9 @@ const median = (xs) => {
 };
 const stats = (xs) => {
   const v = xs.filter((x) => x !== null && x !== undefined && !Number.isNaN(x));
-  return v.length ? { min: Math.min(...v), median: median(v), max: Math.max(...v), values: xs } : { min: null, median: null, max: null, values: xs };
+  return v.length
+    ? { min: Math.min(...v), median: median(v), max: Math.max(...v), values: xs }
+    : { min: null, median: null, max: null, values: xs };
 };
 const div = (a, b) => (a === null || b === null || b === undefined || a === undefined || b === 0 ? null : a / b);
 const sumOf = (xs) => (xs.some((x) => x === null || x === undefined) ? null : xs.reduce((a, b) => a + b, 0));
@@ -35,7 +37,14 @@ function figureDefs(c1, cN) {
     add(S1, `s1.gateway.${p}`, `gateway ${p}`, 'ms', (r) => s1(r, 'gateway', p));
     add(S1, `s1.bare.added.${p}`, `bare proxy added ${p} (vs direct)`, 'ms', (r) => sub(s1(r, 'bare', p), s1(r, 'direct', p)));
     add(S1, `s1.portkey.added.${p}`, `Portkey added ${p} (vs direct)`, 'ms', (r) => sub(s1(r, 'portkey', p), s1(r, 'direct', p)));
-    add(S1, `s1.gateway.added.${p}`, `gateway added ${p} (vs direct)`, 'ms', (r) => sub(s1(r, 'gateway', p), s1(r, 'direct', p)), p === 'p50' ? { op: '<=', value: 1 } : { op: '<=', value: 3 });
+    add(
+      S1,
+      `s1.gateway.added.${p}`,
+      `gateway added ${p} (vs direct)`,
+      'ms',
+      (r) => sub(s1(r, 'gateway', p), s1(r, 'direct', p)),
+      p === 'p50' ? { op: '<=', value: 1 } : { op: '<=', value: 3 },
+    );
     add(S1, `s1.ratio.${p}`, `ratio gateway/bare proxy, ${p} latency`, 'x', (r) => div(s1(r, 'gateway', p), s1(r, 'bare', p)));
   }
   const s1CpuMs = (t, k) => (r) => {
@@ -51,13 +60,21 @@ function figureDefs(c1, cN) {
   add(S1, 's1.gateway.cpuMsPerRequest', 'gateway CPU time per request (settlement and records included)', 'ms', s1Gw('gateway'));
   add(S1, 's1.gateway.postgresCpuMsPerRequest', 'Postgres CPU time per gateway request', 'ms', s1Gw('postgres'));
   add(S1, 's1.gateway.redisCpuMsPerRequest', 'Redis CPU time per gateway request', 'ms', s1Gw('redis'));
-  add(S1, 's1.gateway.totalCpuMsPerRequest', 'gateway + Postgres + Redis CPU time per request', 'ms', (r) => sumOf(['gateway', 'postgres', 'redis'].map((k) => s1Gw(k)(r))));
+  add(S1, 's1.gateway.totalCpuMsPerRequest', 'gateway + Postgres + Redis CPU time per request', 'ms', (r) =>
+    sumOf(['gateway', 'postgres', 'redis'].map((k) => s1Gw(k)(r))),
+  );
   add(S1, 's1.gateway.redisCommandsPerRequest', 'Redis commands per gateway request', 'n1', (r) => commandsPer(r.s1 && r.s1.gateway));
   // Where the gateway's time goes, from its Server-Timing header: the rest of "added" is outside
   // the handler's reach (sockets, HTTP parsing and writing, process wake-ups).
   for (const name of GATEWAY_PHASES) {
     for (const p of ['p50', 'p99']) {
-      add(S1, `s1.gateway.phase.${name}.${p}`, `gateway phase "${name}" ${p} (Server-Timing)`, 'ms', (r) => r.s1 && r.s1.gateway.phases && r.s1.gateway.phases[name] && r.s1.gateway.phases[name][p]);
+      add(
+        S1,
+        `s1.gateway.phase.${name}.${p}`,
+        `gateway phase "${name}" ${p} (Server-Timing)`,
+        'ms',
+        (r) => r.s1 && r.s1.gateway.phases && r.s1.gateway.phases[name] && r.s1.gateway.phases[name][p],
+      );
     }
   }
   // Where the gateway's Postgres statements spend their time (sampled from pg_stat_activity).
@@ -67,8 +84,18 @@ function figureDefs(c1, cN) {
   };
   const waitFigures = (section, prefix, get) => {
     for (const stmt of ['hold', 'settle']) {
-      for (const [st, what] of [['cpu', 'running'], ['lock', 'waiting for a row lock'], ['wal', 'waiting for its WAL flush']]) {
-        add(section, `${prefix}.pg.${stmt}.${st}`, `Postgres ${stmt}${prefix === 's2' ? ' at best' : ''}: ${what} (% of its samples)`, '%', (r) => waitShare(get(r), stmt, st));
+      for (const [st, what] of [
+        ['cpu', 'running'],
+        ['lock', 'waiting for a row lock'],
+        ['wal', 'waiting for its WAL flush'],
+      ]) {
+        add(
+          section,
+          `${prefix}.pg.${stmt}.${st}`,
+          `Postgres ${stmt}${prefix === 's2' ? ' at best' : ''}: ${what} (% of its samples)`,
+          '%',
+          (r) => waitShare(get(r), stmt, st),
+        );
       }
     }
   };
@@ -79,8 +106,30 @@ function figureDefs(c1, cN) {
   add(S2, 's2.bare.rps', 'bare proxy max sustained RPS', 'rps', (r) => best(r, 'bare', (b) => b.rps));
   add(S2, 's2.gateway.rps', 'gateway max sustained RPS', 'rps', (r) => best(r, 'gateway', (b) => b.rps));
   add(S2, 's2.portkey.rps', 'Portkey max sustained RPS', 'rps', (r) => best(r, 'portkey', (b) => b.rps));
-  add(S2, 's2.ratio.rps', 'ratio gateway/bare proxy RPS', 'x', (r) => div(best(r, 'gateway', (b) => b.rps), best(r, 'bare', (b) => b.rps)), { op: '>=', value: 0.5 });
-  add(S2, 's2.ratio.portkeyRps', 'ratio gateway/Portkey RPS', 'x', (r) => div(best(r, 'gateway', (b) => b.rps), best(r, 'portkey', (b) => b.rps)), { op: '>=', value: 1.25 });
+  add(
+    S2,
+    's2.ratio.rps',
+    'ratio gateway/bare proxy RPS',
+    'x',
+    (r) =>
+      div(
+        best(r, 'gateway', (b) => b.rps),
+        best(r, 'bare', (b) => b.rps),
+      ),
+    { op: '>=', value: 0.5 },
+  );
+  add(
+    S2,
+    's2.ratio.portkeyRps',
+    'ratio gateway/Portkey RPS',
+    'x',
+    (r) =>
+      div(
+        best(r, 'gateway', (b) => b.rps),
+        best(r, 'portkey', (b) => b.rps),
+      ),
+    { op: '>=', value: 1.25 },
+  );
   add(S2, 's2.bare.connections', 'bare proxy connections at best', 'conn', (r) => best(r, 'bare', (b) => b.connections));
   add(S2, 's2.gateway.connections', 'gateway connections at best', 'conn', (r) => best(r, 'gateway', (b) => b.connections));
   add(S2, 's2.gateway.p99', 'gateway p99 at best', 'ms', (r) => best(r, 'gateway', (b) => b.latency.p99));
@@ -89,21 +138,45 @@ function figureDefs(c1, cN) {
   const cpuMs = (b) => (b.processCpuPct === null || !b.rps ? null : (b.processCpuPct * 10) / b.rps);
   add(S2, 's2.bare.cpuMsPerRequest', 'bare proxy CPU time per request at best', 'ms', (r) => best(r, 'bare', cpuMs));
   add(S2, 's2.portkey.cpuMsPerRequest', 'Portkey CPU time per request at best', 'ms', (r) => best(r, 'portkey', cpuMs));
-  add(S2, 's2.gateway.cpuMsPerRequest', 'gateway CPU time per request at best', 'ms', (r) => best(r, 'gateway', (b) => gwMs(b, 'gateway') ?? cpuMs(b)));
-  add(S2, 's2.ratio.cpuMsPerRequest', 'ratio gateway/bare proxy CPU time per request', 'x', (r) => div(best(r, 'gateway', cpuMs), best(r, 'bare', cpuMs)));
+  add(S2, 's2.gateway.cpuMsPerRequest', 'gateway CPU time per request at best', 'ms', (r) =>
+    best(r, 'gateway', (b) => gwMs(b, 'gateway') ?? cpuMs(b)),
+  );
+  add(S2, 's2.ratio.cpuMsPerRequest', 'ratio gateway/bare proxy CPU time per request', 'x', (r) =>
+    div(best(r, 'gateway', cpuMs), best(r, 'bare', cpuMs)),
+  );
   // Where the machine's CPU goes per gateway request: Postgres and Redis share the cores here.
   const serviceMs = (k) => (b) => (!b.serviceCpuPct || !b.rps ? null : (b.serviceCpuPct[k] * 10) / b.rps);
   const machineMs = (b) => (!b.rps ? null : (b.machineBusyPct * CPU_COUNT * 10) / b.rps);
   const gwService = (k) => (b) => gwMs(b, k) ?? serviceMs(k)(b);
-  add(S2, 's2.gateway.postgresCpuMsPerRequest', 'Postgres CPU time per gateway request at best', 'ms', (r) => best(r, 'gateway', gwService('postgres')));
-  add(S2, 's2.gateway.redisCpuMsPerRequest', 'Redis CPU time per gateway request at best', 'ms', (r) => best(r, 'gateway', gwService('redis')));
+  add(S2, 's2.gateway.postgresCpuMsPerRequest', 'Postgres CPU time per gateway request at best', 'ms', (r) =>
+    best(r, 'gateway', gwService('postgres')),
+  );
+  add(S2, 's2.gateway.redisCpuMsPerRequest', 'Redis CPU time per gateway request at best', 'ms', (r) =>
+    best(r, 'gateway', gwService('redis')),
+  );
   const totalMs = (b) => sumOf([gwMs(b, 'gateway') ?? cpuMs(b), gwService('postgres')(b), gwService('redis')(b)]);
-  add(S2, 's2.gateway.totalCpuMsPerRequest', 'gateway + Postgres + Redis CPU time per request at best', 'ms', (r) => best(r, 'gateway', totalMs));
-  add(S2, 's2.ratio.totalCpuPortkey', 'ratio gateway+Postgres+Redis / Portkey CPU time per request', 'x', (r) => div(best(r, 'gateway', totalMs), best(r, 'portkey', cpuMs)), { op: '<=', value: 1 });
+  add(S2, 's2.gateway.totalCpuMsPerRequest', 'gateway + Postgres + Redis CPU time per request at best', 'ms', (r) =>
+    best(r, 'gateway', totalMs),
+  );
+  add(
+    S2,
+    's2.ratio.totalCpuPortkey',
+    'ratio gateway+Postgres+Redis / Portkey CPU time per request',
+    'x',
+    (r) => div(best(r, 'gateway', totalMs), best(r, 'portkey', cpuMs)),
+    { op: '<=', value: 1 },
+  );
   add(S2, 's2.gateway.redisCommandsPerRequest', 'Redis commands per gateway request at best', 'n1', (r) => best(r, 'gateway', commandsPer));
-  if (CFG.separateWorker) add(S2, 's2.gateway.workerCpuMsPerRequest', 'separate worker CPU time per gateway request at best', 'ms', (r) => best(r, 'gateway', serviceMs('worker')));
-  add(S2, 's2.bare.machineCpuMsPerRequest', 'machine CPU time per bare proxy request at best (all processes)', 'ms', (r) => best(r, 'bare', machineMs));
-  add(S2, 's2.gateway.machineCpuMsPerRequest', 'machine CPU time per gateway request at best (all processes)', 'ms', (r) => best(r, 'gateway', machineMs));
+  if (CFG.separateWorker)
+    add(S2, 's2.gateway.workerCpuMsPerRequest', 'separate worker CPU time per gateway request at best', 'ms', (r) =>
+      best(r, 'gateway', serviceMs('worker')),
+    );
+  add(S2, 's2.bare.machineCpuMsPerRequest', 'machine CPU time per bare proxy request at best (all processes)', 'ms', (r) =>
+    best(r, 'bare', machineMs),
+  );
+  add(S2, 's2.gateway.machineCpuMsPerRequest', 'machine CPU time per gateway request at best (all processes)', 'ms', (r) =>
+    best(r, 'gateway', machineMs),
+  );
   // A gateway costing nothing itself would still be bound by its database: this is that bound.
   add(S2, 's2.gateway.postgresBoundRps', `RPS if Postgres had all ${CPU_COUNT} cores to itself`, 'rps', (r) => {
     const ms = best(r, 'gateway', gwService('postgres'));
@@ -116,21 +189,66 @@ function figureDefs(c1, cN) {
     add(S3, `s3.c${c}.direct.ttft.p50`, `c=${c} direct TTFT p50`, 'ms', (r) => s3(r, c, 'direct', 'ttft', 'p50'));
     add(S3, `s3.c${c}.bare.ttft.p50`, `c=${c} bare proxy TTFT p50`, 'ms', (r) => s3(r, c, 'bare', 'ttft', 'p50'));
     add(S3, `s3.c${c}.gateway.ttft.p50`, `c=${c} gateway TTFT p50`, 'ms', (r) => s3(r, c, 'gateway', 'ttft', 'p50'));
-    add(S3, `s3.c${c}.bare.added.ttft.p50`, `c=${c} bare proxy added TTFT p50`, 'ms', (r) => sub(s3(r, c, 'bare', 'ttft', 'p50'), s3(r, c, 'direct', 'ttft', 'p50')));
-    add(S3, `s3.c${c}.gateway.added.ttft.p50`, `c=${c} gateway added TTFT p50`, 'ms', (r) => sub(s3(r, c, 'gateway', 'ttft', 'p50'), s3(r, c, 'direct', 'ttft', 'p50')), c === c1 ? { op: '<=', value: 1 } : undefined);
-    add(S3, `s3.c${c}.gateway.added.ttft.p99`, `c=${c} gateway added TTFT p99`, 'ms', (r) => sub(s3(r, c, 'gateway', 'ttft', 'p99'), s3(r, c, 'direct', 'ttft', 'p99')));
-    add(S3, `s3.c${c}.ratio.ttft.p50`, `c=${c} ratio gateway/bare proxy TTFT p50`, 'x', (r) => div(s3(r, c, 'gateway', 'ttft', 'p50'), s3(r, c, 'bare', 'ttft', 'p50')));
-    add(S3, `s3.c${c}.bare.added.gap.p50`, `c=${c} bare proxy added inter-chunk gap p50`, 'ms', (r) => sub(s3(r, c, 'bare', 'gap', 'p50'), s3(r, c, 'direct', 'gap', 'p50')));
-    add(S3, `s3.c${c}.gateway.added.gap.p50`, `c=${c} gateway added inter-chunk gap p50`, 'ms', (r) => sub(s3(r, c, 'gateway', 'gap', 'p50'), s3(r, c, 'direct', 'gap', 'p50')), c === c1 ? { op: '<=', value: 1 } : undefined);
-    add(S3, `s3.c${c}.bare.added.gap.p99`, `c=${c} bare proxy added inter-chunk gap p99`, 'ms', (r) => sub(s3(r, c, 'bare', 'gap', 'p99'), s3(r, c, 'direct', 'gap', 'p99')));
-    add(S3, `s3.c${c}.gateway.added.gap.p99`, `c=${c} gateway added inter-chunk gap p99`, 'ms', (r) => sub(s3(r, c, 'gateway', 'gap', 'p99'), s3(r, c, 'direct', 'gap', 'p99')));
-    add(S3, `s3.c${c}.gateway.coalesced`, `c=${c} gateway chunks batched with the previous one`, '%', (r) => r.s3 && r.s3[c] && 100 * div(r.s3[c].gateway.coalesced, r.s3[c].gateway.contentEvents), c === c1 ? { op: '<=', value: 1 } : undefined);
-    add(S3, `s3.c${c}.direct.coalesced`, `c=${c} direct chunks batched with the previous one`, '%', (r) => r.s3 && r.s3[c] && 100 * div(r.s3[c].direct.coalesced, r.s3[c].direct.contentEvents));
+    add(S3, `s3.c${c}.bare.added.ttft.p50`, `c=${c} bare proxy added TTFT p50`, 'ms', (r) =>
+      sub(s3(r, c, 'bare', 'ttft', 'p50'), s3(r, c, 'direct', 'ttft', 'p50')),
+    );
+    add(
+      S3,
+      `s3.c${c}.gateway.added.ttft.p50`,
+      `c=${c} gateway added TTFT p50`,
+      'ms',
+      (r) => sub(s3(r, c, 'gateway', 'ttft', 'p50'), s3(r, c, 'direct', 'ttft', 'p50')),
+      c === c1 ? { op: '<=', value: 1 } : undefined,
+    );
+    add(S3, `s3.c${c}.gateway.added.ttft.p99`, `c=${c} gateway added TTFT p99`, 'ms', (r) =>
+      sub(s3(r, c, 'gateway', 'ttft', 'p99'), s3(r, c, 'direct', 'ttft', 'p99')),
+    );
+    add(S3, `s3.c${c}.ratio.ttft.p50`, `c=${c} ratio gateway/bare proxy TTFT p50`, 'x', (r) =>
+      div(s3(r, c, 'gateway', 'ttft', 'p50'), s3(r, c, 'bare', 'ttft', 'p50')),
+    );
+    add(S3, `s3.c${c}.bare.added.gap.p50`, `c=${c} bare proxy added inter-chunk gap p50`, 'ms', (r) =>
+      sub(s3(r, c, 'bare', 'gap', 'p50'), s3(r, c, 'direct', 'gap', 'p50')),
+    );
+    add(
+      S3,
+      `s3.c${c}.gateway.added.gap.p50`,
+      `c=${c} gateway added inter-chunk gap p50`,
+      'ms',
+      (r) => sub(s3(r, c, 'gateway', 'gap', 'p50'), s3(r, c, 'direct', 'gap', 'p50')),
+      c === c1 ? { op: '<=', value: 1 } : undefined,
+    );
+    add(S3, `s3.c${c}.bare.added.gap.p99`, `c=${c} bare proxy added inter-chunk gap p99`, 'ms', (r) =>
+      sub(s3(r, c, 'bare', 'gap', 'p99'), s3(r, c, 'direct', 'gap', 'p99')),
+    );
+    add(S3, `s3.c${c}.gateway.added.gap.p99`, `c=${c} gateway added inter-chunk gap p99`, 'ms', (r) =>
+      sub(s3(r, c, 'gateway', 'gap', 'p99'), s3(r, c, 'direct', 'gap', 'p99')),
+    );
+    add(
+      S3,
+      `s3.c${c}.gateway.coalesced`,
+      `c=${c} gateway chunks batched with the previous one`,
+      '%',
+      (r) => r.s3 && r.s3[c] && 100 * div(r.s3[c].gateway.coalesced, r.s3[c].gateway.contentEvents),
+      c === c1 ? { op: '<=', value: 1 } : undefined,
+    );
+    add(
+      S3,
+      `s3.c${c}.direct.coalesced`,
+      `c=${c} direct chunks batched with the previous one`,
+      '%',
+      (r) => r.s3 && r.s3[c] && 100 * div(r.s3[c].direct.coalesced, r.s3[c].direct.contentEvents),
+    );
   }
   const S4 = '4. Memory (VmRSS)';
   add(S4, 's4.gateway.idle', 'gateway RSS idle (after warm-up)', 'MB', (r) => r.s4 && r.s4.gatewayIdle);
   add(S4, 's4.gateway.peak', 'gateway RSS peak under scenario 2', 'MB', (r) => r.s2 && r.s2.gateway.peakRssMb, { op: '<=', value: 250 });
-  add(S4, 's4.gateway.heapUsed', 'gateway V8 heap used, idle (its /metrics)', 'MB', (r) => r.s4 && r.s4.gatewayHeap && r.s4.gatewayHeap.heapUsedMb);
+  add(
+    S4,
+    's4.gateway.heapUsed',
+    'gateway V8 heap used, idle (its /metrics)',
+    'MB',
+    (r) => r.s4 && r.s4.gatewayHeap && r.s4.gatewayHeap.heapUsedMb,
+  );
   add(S4, 's4.bare.idle', 'bare proxy RSS idle', 'MB', (r) => r.s4 && r.s4.bareIdle);
   add(S4, 's4.bare.peak', 'bare proxy RSS peak under scenario 2', 'MB', (r) => r.s2 && r.s2.bare.peakRssMb);
   add(S4, 's4.ratio.peak', 'ratio gateway/bare proxy peak RSS', 'x', (r) => r.s2 && div(r.s2.gateway.peakRssMb, r.s2.bare.peakRssMb));
@@ -145,8 +263,18 @@ function figureDefs(c1, cN) {
     add(S5, `s5.${v}.p99`, `${v}: p99`, 'ms', (r) => s5(r, v, (x) => x.latency.p99));
     add(S5, `s5.${v}.failed`, `${v}: failed requests`, 'n', (r) => s5(r, v, (x) => x.errors + x.non2xx + x.timeouts));
   }
-  add(S5, 's5.ratio.keys', `ratio RPS ${vk} / one key`, 'x', (r) => div(s5(r, vk, (x) => x.rps), s5(r, v1, (x) => x.rps)));
-  add(S5, 's5.ratio.users', `ratio RPS ${vu} / one key`, 'x', (r) => div(s5(r, vu, (x) => x.rps), s5(r, v1, (x) => x.rps)));
+  add(S5, 's5.ratio.keys', `ratio RPS ${vk} / one key`, 'x', (r) =>
+    div(
+      s5(r, vk, (x) => x.rps),
+      s5(r, v1, (x) => x.rps),
+    ),
+  );
+  add(S5, 's5.ratio.users', `ratio RPS ${vu} / one key`, 'x', (r) =>
+    div(
+      s5(r, vu, (x) => x.rps),
+      s5(r, v1, (x) => x.rps),
+    ),
+  );
   return F;
 }
 

@@ -31,7 +31,9 @@ async function waitHealthy(url, child, logFile, timeoutMs = 90_000) {
     await sleep(200);
   }
   const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '';
-  throw new Error(`the gateway did not become healthy (${child.proc.exitCode !== null ? `exited ${child.proc.exitCode}` : 'timeout'}):\n${tail}`);
+  throw new Error(
+    `the gateway did not become healthy (${child.proc.exitCode !== null ? `exited ${child.proc.exitCode}` : 'timeout'}):\n${tail}`,
+  );
 }
 
 module.exports = { freePort, waitHealthy };

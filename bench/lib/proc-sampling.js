@@ -45,7 +45,11 @@ async function gatewayHeap(ctx) {
       const m = new RegExp(`^\\w*${name}(?:\\{[^}]*\\})?\\s+([0-9.e+]+)`, 'm').exec(text);
       return m ? round(Number(m[1]) / 2 ** 20, 1) : null;
     };
-    return { heapUsedMb: metric('nodejs_heap_size_used_bytes'), heapTotalMb: metric('nodejs_heap_size_total_bytes'), externalMb: metric('nodejs_external_memory_bytes') };
+    return {
+      heapUsedMb: metric('nodejs_heap_size_used_bytes'),
+      heapTotalMb: metric('nodejs_heap_size_total_bytes'),
+      externalMb: metric('nodejs_external_memory_bytes'),
+    };
   } catch {
     return { heapUsedMb: null, heapTotalMb: null, externalMb: null };
   }
@@ -96,7 +100,9 @@ function ticksUsed(before, after) {
 async function servicePids(ctx) {
   const pids = { postgres: new Set(), redis: new Set() };
   if (ctx && ctx.benchDb) {
-    const { rows } = await ctx.benchDb.query('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [dbName(CFG.databaseUrl)]);
+    const { rows } = await ctx.benchDb.query('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+      dbName(CFG.databaseUrl),
+    ]);
     for (const r of rows) if (r.pid !== ctx.pgSamplerPid) pids.postgres.add(String(r.pid));
   }
   if (ctx && ctx.redisServer) pids.redis.add(String(ctx.redisServer.proc.pid));
@@ -141,7 +147,8 @@ async function gatewayRequests(ctx, pid) {
     const res = await request(`http://127.0.0.1:${ctx.gateway.port}/metrics`, { headersTimeout: 5000, bodyTimeout: 5000 });
     const text = await res.body.text();
     let n = 0;
-    for (const m of text.matchAll(/^switchyard_http_requests_total\{[^}]*route="[^"]*completions"[^}]*\}\s+([0-9.e+]+)/gm)) n += Number(m[1]);
+    for (const m of text.matchAll(/^switchyard_http_requests_total\{[^}]*route="[^"]*completions"[^}]*\}\s+([0-9.e+]+)/gm))
+      n += Number(m[1]);
     return n;
   } catch {
     return null;
@@ -168,7 +175,10 @@ async function withCpu(ctx, pid, fn) {
   const c1 = cpuTicks(pid);
   const s1 = systemTicks();
   const pids1 = await servicePids(ctx);
-  const v1 = { postgres: ticksOf(new Set([...pids0.postgres, ...pids1.postgres])), redis: ticksOf(new Set([...pids0.redis, ...pids1.redis])) };
+  const v1 = {
+    postgres: ticksOf(new Set([...pids0.postgres, ...pids1.postgres])),
+    redis: ticksOf(new Set([...pids0.redis, ...pids1.redis])),
+  };
   const pct = (ticks) => round((ticks / CLK_TCK / wall) * 100, 0);
   result.processCpuPct = c0 !== null && c1 !== null ? pct(c1 - c0) : null;
   result.machineBusyPct = round((1 - (s1.idle - s0.idle) / (s1.total - s0.total)) * 100, 0);

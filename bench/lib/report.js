@@ -4,7 +4,8 @@ const { CFG } = require('./settings');
 
 function fmt(v, unit) {
   if (v === null || v === undefined) return '–';
-  if (unit === 'rps' || unit === 'conn' || unit === 'n' || unit === '%') return String(Math.round(v * (unit === '%' ? 10 : 1)) / (unit === '%' ? 10 : 1));
+  if (unit === 'rps' || unit === 'conn' || unit === 'n' || unit === '%')
+    return String(Math.round(v * (unit === '%' ? 10 : 1)) / (unit === '%' ? 10 : 1));
   if (unit === 'MB' || unit === 'n1') return v.toFixed(1);
   if (unit === 'x') return v.toFixed(2);
   return Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3);
@@ -16,10 +17,18 @@ function table(figures) {
   for (const f of figures) {
     if (f.section !== section) {
       section = f.section;
-      lines.push('', `### ${section}`, '', '| figure | unit | min | median | max | target | result |', '| --- | --- | ---: | ---: | ---: | --- | --- |');
+      lines.push(
+        '',
+        `### ${section}`,
+        '',
+        '| figure | unit | min | median | max | target | result |',
+        '| --- | --- | ---: | ---: | ---: | --- | --- |',
+      );
     }
     const result = f.target ? (f.pass ? (f.passEveryRun ? 'PASS' : 'PASS (median; not every run)') : 'FAIL') : '';
-    lines.push(`| ${f.label} | ${f.unit} | ${fmt(f.min, f.unit)} | ${fmt(f.median, f.unit)} | ${fmt(f.max, f.unit)} | ${f.target || ''} | ${result} |`);
+    lines.push(
+      `| ${f.label} | ${f.unit} | ${fmt(f.min, f.unit)} | ${fmt(f.median, f.unit)} | ${fmt(f.max, f.unit)} | ${f.target || ''} | ${result} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -41,7 +50,13 @@ function summary(figures) {
   const v = (id, unit = 'ms') => fmt(f[id], unit);
   const rows = [
     ['bare proxy', v('s1.bare.added.p50'), v('s1.bare.added.p99'), v('s2.bare.rps', 'rps'), v('s2.bare.cpuMsPerRequest')],
-    ['Portkey (no auth, no billing; non-streaming)', v('s1.portkey.added.p50'), v('s1.portkey.added.p99'), v('s2.portkey.rps', 'rps'), v('s2.portkey.cpuMsPerRequest')],
+    [
+      'Portkey (no auth, no billing; non-streaming)',
+      v('s1.portkey.added.p50'),
+      v('s1.portkey.added.p99'),
+      v('s2.portkey.rps', 'rps'),
+      v('s2.portkey.cpuMsPerRequest'),
+    ],
     [
       'Switchyard (auth, hold, settlement, records)',
       v('s1.gateway.added.p50'),

@@ -7,7 +7,8 @@ const { pgWaitsText, withPgWaits } = require('./pg-waits');
 const { targetRequest, TARGETS, STREAM_TARGETS, rotate, pidOf } = require('./sut');
 
 /** Keys for gateway load at concurrency > 1 (see CFG.keys); undefined = the main key everywhere. */
-const spreadKeys = (ctx, target, concurrency) => (target === 'gateway' && concurrency > 1 && CFG.keys === 'spread' ? ctx.manyUserKeys : undefined);
+const spreadKeys = (ctx, target, concurrency) =>
+  target === 'gateway' && concurrency > 1 && CFG.keys === 'spread' ? ctx.manyUserKeys : undefined;
 
 function latencyRun(ctx, target, kind, concurrency, stream) {
   const cfg = { ...targetRequest(ctx, target, kind, stream), stream, concurrency, seconds: CFG.seconds, warmupSeconds: CFG.warmupSeconds };
@@ -29,7 +30,9 @@ function commandsText(r) {
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${(v / r.gatewayRequests).toFixed(1)}`)
     .join(', ');
-  const cpu = r.cpuMsPerRequest ? `; cpu ms/request gateway ${r.cpuMsPerRequest.gateway} postgres ${r.cpuMsPerRequest.postgres} redis ${r.cpuMsPerRequest.redis}` : '';
+  const cpu = r.cpuMsPerRequest
+    ? `; cpu ms/request gateway ${r.cpuMsPerRequest.gateway} postgres ${r.cpuMsPerRequest.postgres} redis ${r.cpuMsPerRequest.redis}`
+    : '';
   return `  [redis per request (${r.gatewayRequests} requests): ${per}${cpu}]`;
 }
 
@@ -46,8 +49,14 @@ async function scenario1(ctx, run) {
     const r = t === 'direct' ? await run() : await withCpu(ctx, pidOf(ctx, t), t === 'gateway' ? () => withPgWaits(ctx, run) : run);
     checkErrors(`S1 ${t}`, r);
     out[t] = r;
-    const phases = r.phases ? `  [${Object.entries(r.phases).map(([name, v]) => `${name} ${v.p50}`).join(', ')} ms p50]` : '';
-    say(`  S1 ${t.padEnd(7)} c=1  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.ok} requests)${phases}${pgWaitsText(r.pgWaits)}${commandsText(r)}`);
+    const phases = r.phases
+      ? `  [${Object.entries(r.phases)
+          .map(([name, v]) => `${name} ${v.p50}`)
+          .join(', ')} ms p50]`
+      : '';
+    say(
+      `  S1 ${t.padEnd(7)} c=1  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.ok} requests)${phases}${pgWaitsText(r.pgWaits)}${commandsText(r)}`,
+    );
   }
   return out;
 }
@@ -66,7 +75,9 @@ async function ladder(ctx, target, startAt) {
     const r = await withCpu(ctx, pid, target === 'gateway' ? () => withPgWaits(ctx, load) : load);
     r.good = good(r);
     steps.push(r);
-    say(`  S2 ${target.padEnd(7)} c=${String(c).padEnd(4)} ${String(Math.round(r.rps)).padStart(6)} rps  p99 ${r.latency.p99} ms  cpu ${r.processCpuPct}%  postgres ${r.serviceCpuPct.postgres}%  redis ${r.serviceCpuPct.redis}%${r.serviceCpuPct.worker !== undefined ? `  worker ${r.serviceCpuPct.worker}%` : ''}  machine ${r.machineBusyPct}%${r.good ? '' : '  (over the limit)'}${commandsText(r)}${r.errors + r.non2xx + r.timeouts ? `  errors ${r.errors + r.non2xx + r.timeouts}` : ''}`);
+    say(
+      `  S2 ${target.padEnd(7)} c=${String(c).padEnd(4)} ${String(Math.round(r.rps)).padStart(6)} rps  p99 ${r.latency.p99} ms  cpu ${r.processCpuPct}%  postgres ${r.serviceCpuPct.postgres}%  redis ${r.serviceCpuPct.redis}%${r.serviceCpuPct.worker !== undefined ? `  worker ${r.serviceCpuPct.worker}%` : ''}  machine ${r.machineBusyPct}%${r.good ? '' : '  (over the limit)'}${commandsText(r)}${r.errors + r.non2xx + r.timeouts ? `  errors ${r.errors + r.non2xx + r.timeouts}` : ''}`,
+    );
     return r;
   };
   let c = startAt;
@@ -123,7 +134,9 @@ async function scenario3(ctx, run) {
       const r = await latencyRun(ctx, t, 'stream', c, true);
       checkErrors(`S3 ${t} c=${c}`, r);
       out[c][t] = r;
-      say(`  S3 ${t.padEnd(7)} c=${String(c).padEnd(3)} ttft p50 ${r.ttft.p50} ms p99 ${r.ttft.p99} ms  gap p50 ${r.gap.p50} p99 ${r.gap.p99} ms  coalesced ${r.coalesced}/${r.contentEvents}  (${r.ok} streams)`);
+      say(
+        `  S3 ${t.padEnd(7)} c=${String(c).padEnd(3)} ttft p50 ${r.ttft.p50} ms p99 ${r.ttft.p99} ms  gap p50 ${r.gap.p50} p99 ${r.gap.p99} ms  coalesced ${r.coalesced}/${r.contentEvents}  (${r.ok} streams)`,
+      );
     }
   }
   return out;
@@ -137,10 +150,14 @@ async function scenario5(ctx, run) {
   ];
   const out = {};
   for (const [name, keys] of rotate(variants, run)) {
-    const r = await withCpu(ctx, ctx.gateway.proc.pid, () => loadRun(ctx, 'gateway', 'slow', CFG.contentionConnections, CFG.seconds, CFG.warmupSeconds, keys));
+    const r = await withCpu(ctx, ctx.gateway.proc.pid, () =>
+      loadRun(ctx, 'gateway', 'slow', CFG.contentionConnections, CFG.seconds, CFG.warmupSeconds, keys),
+    );
     checkErrors(`S5 ${name}`, r);
     out[name] = r;
-    say(`  S5 ${name.padEnd(20)} c=${CFG.contentionConnections} ${String(Math.round(r.rps)).padStart(6)} rps  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  cpu ${r.processCpuPct}%`);
+    say(
+      `  S5 ${name.padEnd(20)} c=${CFG.contentionConnections} ${String(Math.round(r.rps)).padStart(6)} rps  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  cpu ${r.processCpuPct}%`,
+    );
   }
   return out;
 }

@@ -49,7 +49,9 @@ async function drain(benchDb, redis, label) {
       return { ms: Date.now() - t0, ok: true, open, stuck: true };
     }
     if (Date.now() - t0 > CFG.drainTimeoutS * 1000) {
-      say(`drain after ${label}: still ${open} open holds, ${waiting} waiting and ${active} active generation jobs after ${CFG.drainTimeoutS} s`);
+      say(
+        `drain after ${label}: still ${open} open holds, ${waiting} waiting and ${active} active generation jobs after ${CFG.drainTimeoutS} s`,
+      );
       return { ms: Date.now() - t0, ok: false, open, waiting, active };
     }
     await sleep(100);
@@ -61,7 +63,13 @@ function loggedProblems(logFile) {
   const counts = new Map();
   const text = fs.readFileSync(logFile, 'utf8');
   for (const line of text.split('\n')) {
-    if (!line.includes('"level":"warn"') && !line.includes('"level":"error"') && !line.includes('"level":"fatal"') && !/"level":[4-6]0/.test(line)) continue;
+    if (
+      !line.includes('"level":"warn"') &&
+      !line.includes('"level":"error"') &&
+      !line.includes('"level":"fatal"') &&
+      !/"level":[4-6]0/.test(line)
+    )
+      continue;
     try {
       const o = JSON.parse(line);
       const detail = o.err && o.err.message ? `: ${String(o.err.message).slice(0, 120)}` : '';

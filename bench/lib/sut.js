@@ -112,12 +112,25 @@ function messages() {
 
 /** The URL, headers and body for one target; `kind` picks the upstream behaviour. */
 function targetRequest(ctx, target, kind, stream = false) {
-  const body = { model: target === 'gateway' ? GATEWAY_MODELS[kind] : UPSTREAM_MODELS[kind], messages: ctx.messages, max_tokens: CFG.maxTokens };
+  const body = {
+    model: target === 'gateway' ? GATEWAY_MODELS[kind] : UPSTREAM_MODELS[kind],
+    messages: ctx.messages,
+    max_tokens: CFG.maxTokens,
+  };
   if (stream) Object.assign(body, { stream: true, stream_options: { include_usage: true } });
-  if (target === 'gateway') return { url: `http://127.0.0.1:${ctx.gateway.port}/api/v1/chat/completions`, headers: { authorization: `Bearer ${ctx.mainKey}` }, body };
+  if (target === 'gateway')
+    return {
+      url: `http://127.0.0.1:${ctx.gateway.port}/api/v1/chat/completions`,
+      headers: { authorization: `Bearer ${ctx.mainKey}` },
+      body,
+    };
   if (target === 'portkey') {
     // Portkey's open-source gateway with no auth and no billing: the provider and its base URL per request.
-    const headers = { authorization: `Bearer ${UPSTREAM_KEY}`, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `http://127.0.0.1:${ctx.upstream.port}/v1` };
+    const headers = {
+      authorization: `Bearer ${UPSTREAM_KEY}`,
+      'x-portkey-provider': 'openai',
+      'x-portkey-custom-host': `http://127.0.0.1:${ctx.upstream.port}/v1`,
+    };
     return { url: `http://127.0.0.1:${ctx.portkey.port}/v1/chat/completions`, headers, body };
   }
   const port = target === 'bare' ? ctx.bare.port : ctx.upstream.port;
@@ -137,7 +150,11 @@ async function startPortkey(ctx) {
   const logFile = path.join(ctx.tmpDir, 'portkey.log');
   const fd = fs.openSync(logFile, 'a');
   const script = path.join(ROOT, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
-  const proc = spawn(process.execPath, [script, `--port=${port}`, '--headless'], { cwd: ROOT, env: { ...env, NODE_ENV: 'production' }, stdio: ['ignore', fd, fd] });
+  const proc = spawn(process.execPath, [script, `--port=${port}`, '--headless'], {
+    cwd: ROOT,
+    env: { ...env, NODE_ENV: 'production' },
+    stdio: ['ignore', fd, fd],
+  });
   fs.closeSync(fd);
   const child = track('portkey', proc);
   child.port = port;
@@ -149,7 +166,11 @@ async function startPortkey(ctx) {
 /** A Redis server of the bench's own (no persistence), so its CPU and command counts are the gateway's alone. */
 async function startRedis(ctx) {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', ctx.tmpDir], { cwd: ctx.tmpDir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', ctx.tmpDir],
+    { cwd: ctx.tmpDir, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const child = track('redis-server', proc);
   child.port = port;
   const net = require('node:net');
@@ -167,7 +188,7 @@ async function startRedis(ctx) {
   throw new Error('the bench Redis server did not start');
 }
 const rotate = (list, k) => list.map((_, i) => list[(i + k) % list.length]);
-const pidOf = (ctx, target) => ({ gateway: ctx.gateway, bare: ctx.bare, portkey: ctx.portkey }[target] || ctx.upstream).proc.pid;
+const pidOf = (ctx, target) => (({ gateway: ctx.gateway, bare: ctx.bare, portkey: ctx.portkey })[target] || ctx.upstream).proc.pid;
 
 function ledgerCheck(ctx) {
   try {
@@ -180,8 +201,26 @@ function ledgerCheck(ctx) {
     });
     return out.trim().split('\n').pop();
   } catch (err) {
-    return `FAILED: ${String((err.stdout || '') + (err.stderr || '') || err.message).trim().split('\n').slice(-5).join(' | ')}`;
+    return `FAILED: ${String((err.stdout || '') + (err.stderr || '') || err.message)
+      .trim()
+      .split('\n')
+      .slice(-5)
+      .join(' | ')}`;
   }
 }
 
-module.exports = { catalogYaml, gatewayEnv, startGateway, startWorker, startPortkey, startRedis, messages, targetRequest, TARGETS, STREAM_TARGETS, rotate, pidOf, ledgerCheck };
+module.exports = {
+  catalogYaml,
+  gatewayEnv,
+  startGateway,
+  startWorker,
+  startPortkey,
+  startRedis,
+  messages,
+  targetRequest,
+  TARGETS,
+  STREAM_TARGETS,
+  rotate,
+  pidOf,
+  ledgerCheck,
+};

@@ -40,7 +40,9 @@ describe('docs/catalog.md, the catalog format for operators', () => {
   });
 
   it('documents nothing the loader does not accept', () => {
-    const known = new Map(Object.entries(CATALOG_KEYS).map(([group, keys]) => [SECTION_OF[group as keyof typeof CATALOG_KEYS], new Set<string>(keys)]));
+    const known = new Map(
+      Object.entries(CATALOG_KEYS).map(([group, keys]) => [SECTION_OF[group as keyof typeof CATALOG_KEYS], new Set<string>(keys)]),
+    );
     for (const [heading, text] of bySection) {
       const keys = known.get(heading);
       if (!keys) continue;
@@ -51,7 +53,9 @@ describe('docs/catalog.md, the catalog format for operators', () => {
 
   it('lists every adapter, modality, quantization and supported parameter', () => {
     const vocabularies = bySection.get('## Vocabularies') ?? '';
-    const missing = [...ADAPTER_KINDS, ...MODALITIES, ...QUANTIZATIONS, ...SUPPORTED_PARAMETERS].filter((w) => !vocabularies.includes(`\`${w}\``));
+    const missing = [...ADAPTER_KINDS, ...MODALITIES, ...QUANTIZATIONS, ...SUPPORTED_PARAMETERS].filter(
+      (w) => !vocabularies.includes(`\`${w}\``),
+    );
     expect(missing).toEqual([]);
   });
 

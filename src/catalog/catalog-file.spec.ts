@@ -96,7 +96,17 @@ describe('catalog file', () => {
       providerSlug: 'openai',
       upstreamModel: 'gpt-4o-2024-08-06',
       variant: null,
-      pricing: { prompt: 2_500_000_000n, completion: 10_000_000_000n, request: 0n, image: 0n, cacheRead: 1_250_000_000n, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} },
+      pricing: {
+        prompt: 2_500_000_000n,
+        completion: 10_000_000_000n,
+        request: 0n,
+        image: 0n,
+        cacheRead: 1_250_000_000n,
+        cacheWrite: null,
+        cacheWrite1h: null,
+        tiers: [],
+        serviceTiers: {},
+      },
       imageTokens: null,
       contextLength: 128000,
       maxCompletionTokens: 16384,
@@ -107,7 +117,17 @@ describe('catalog file', () => {
     // A free endpoint needs no pricing; limits default to the model's context.
     expect(c.endpoints[1]).toMatchObject({
       variant: 'free',
-      pricing: { prompt: 0n, completion: 0n, request: 0n, image: 0n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} },
+      pricing: {
+        prompt: 0n,
+        completion: 0n,
+        request: 0n,
+        image: 0n,
+        cacheRead: null,
+        cacheWrite: null,
+        cacheWrite1h: null,
+        tiers: [],
+        serviceTiers: {},
+      },
       imageTokens: null,
       contextLength: 128000,
       maxCompletionTokens: 128000,
@@ -132,14 +152,44 @@ describe('catalog file', () => {
     ['provider name not a string', (d) => (d.providers[0].name = 42), 'providers[0].name', /must be a string \(got number 42\)/],
     ['bad provider slug', (d) => (d.providers[0].slug = 'Open AI'), 'providers[0].slug', /lowercase/],
     ['duplicate provider slug', (d) => (d.providers[1].slug = 'openai'), 'providers[1].slug', /duplicate provider slug "openai"/],
-    ['bad adapter kind', (d) => (d.providers[0].adapter = 'cohere'), 'providers[0].adapter', /must be one of openai, anthropic, gemini \(got string "cohere"\)/],
-    ['base_url not http(s)', (d) => (d.providers[0].base_url = 'ftp://api.openai.com/v1'), 'providers[0].base_url', /must be an http\(s\) URL/],
-    ['base_url not a URL', (d) => (d.providers[0].base_url = 'api.openai.com/v1'), 'providers[0].base_url', /must be an absolute http\(s\) URL/],
-    ['base_url with credentials', (d) => (d.providers[0].base_url = 'https://u:p@api.openai.com/v1'), 'providers[0].base_url', /credentials/],
+    [
+      'bad adapter kind',
+      (d) => (d.providers[0].adapter = 'cohere'),
+      'providers[0].adapter',
+      /must be one of openai, anthropic, gemini \(got string "cohere"\)/,
+    ],
+    [
+      'base_url not http(s)',
+      (d) => (d.providers[0].base_url = 'ftp://api.openai.com/v1'),
+      'providers[0].base_url',
+      /must be an http\(s\) URL/,
+    ],
+    [
+      'base_url not a URL',
+      (d) => (d.providers[0].base_url = 'api.openai.com/v1'),
+      'providers[0].base_url',
+      /must be an absolute http\(s\) URL/,
+    ],
+    [
+      'base_url with credentials',
+      (d) => (d.providers[0].base_url = 'https://u:p@api.openai.com/v1'),
+      'providers[0].base_url',
+      /credentials/,
+    ],
     ['api_key_env not UPPER_SNAKE', (d) => (d.providers[0].api_key_env = 'openai_key'), 'providers[0].api_key_env', /UPPER_SNAKE_CASE/],
     ['api_key_env missing', (d) => delete d.providers[0].api_key_env, 'providers[0].api_key_env', /is required/],
-    ['api_key_env naming an app setting', (d) => (d.providers[0].api_key_env = 'DATABASE_URL'), 'providers[0].api_key_env', /Switchyard's own settings/],
-    ['data_policy flag not boolean', (d) => (d.providers[0].data_policy.zdr = 'no'), 'providers[0].data_policy.zdr', /must be true or false/],
+    [
+      'api_key_env naming an app setting',
+      (d) => (d.providers[0].api_key_env = 'DATABASE_URL'),
+      'providers[0].api_key_env',
+      /Switchyard's own settings/,
+    ],
+    [
+      'data_policy flag not boolean',
+      (d) => (d.providers[0].data_policy.zdr = 'no'),
+      'providers[0].data_policy.zdr',
+      /must be true or false/,
+    ],
     ['data_policy flag missing', (d) => delete d.providers[0].data_policy.training, 'providers[0].data_policy.training', /is required/],
     ['model id without author', (d) => (d.models[0].id = 'gpt-4o'), 'models[0].id', /author\/slug/],
     ['model id in capitals', (d) => (d.models[0].id = 'OpenAI/gpt-4o'), 'models[0].id', /author\/slug/],
@@ -147,48 +197,175 @@ describe('catalog file', () => {
     ['model id with ..', (d) => (d.models[0].id = '../etc'), 'models[0].id', /author\/slug/],
     ['duplicate model id', (d) => (d.models[1].id = 'openai/gpt-4o'), 'models[1].id', /duplicate model id "openai\/gpt-4o"/],
     ['unknown model key', (d) => (d.models[1].price = 1), 'models[1].price', /unknown key/],
-    ['context_length not an integer', (d) => (d.models[0].context_length = '128k'), 'models[0].context_length', /must be an integer \(got string "128k"\)/],
+    [
+      'context_length not an integer',
+      (d) => (d.models[0].context_length = '128k'),
+      'models[0].context_length',
+      /must be an integer \(got string "128k"\)/,
+    ],
     ['context_length zero', (d) => (d.models[0].context_length = 0), 'models[0].context_length', /at least 1/],
     ['created in milliseconds', (d) => (d.models[0].created = 1715558400000), 'models[0].created', /Unix seconds/],
     ['unknown modality', (d) => (d.models[0].input_modalities = ['text', 'smell']), 'models[0].input_modalities[1]', /must be one of/],
     ['bad kind', (d) => (d.models[0].kind = 'image'), 'models[0].kind', /must be one of chat, embedding/],
     ['no endpoints', (d) => (d.models[0].endpoints = []), 'models[0].endpoints', /at least one endpoint/],
-    ['endpoint naming an unknown provider', (d) => (d.models[1].endpoints[0].provider = 'azure'), 'models[1].endpoints[0].provider', /unknown provider "azure" \(declared: openai, local\)/],
-    ['missing upstream_model', (d) => delete d.models[0].endpoints[0].upstream_model, 'models[0].endpoints[0].upstream_model', /is required/],
+    [
+      'endpoint naming an unknown provider',
+      (d) => (d.models[1].endpoints[0].provider = 'azure'),
+      'models[1].endpoints[0].provider',
+      /unknown provider "azure" \(declared: openai, local\)/,
+    ],
+    [
+      'missing upstream_model',
+      (d) => delete d.models[0].endpoints[0].upstream_model,
+      'models[0].endpoints[0].upstream_model',
+      /is required/,
+    ],
     ['missing pricing', (d) => delete d.models[0].endpoints[0].pricing, 'models[0].endpoints[0].pricing', /is required/],
     ['missing prompt price', (d) => delete d.models[0].endpoints[0].pricing.prompt, 'models[0].endpoints[0].pricing.prompt', /is required/],
-    ['missing completion price on a chat model', (d) => delete d.models[0].endpoints[0].pricing.completion, 'models[0].endpoints[0].pricing.completion', /is required/],
-    ['negative price', (d) => (d.models[0].endpoints[0].pricing.prompt = -1), 'models[0].endpoints[0].pricing.prompt', /must not be negative \(got -1\)/],
-    ['negative price as text', (d) => (d.models[0].endpoints[0].pricing.completion = '-0.5'), 'models[0].endpoints[0].pricing.completion', /must not be negative/],
-    ['non-numeric price', (d) => (d.models[0].endpoints[0].pricing.prompt = 'cheap'), 'models[0].endpoints[0].pricing.prompt', /must be a number of USD \(got string "cheap"\)/],
-    ['price with a dollar sign', (d) => (d.models[0].endpoints[0].pricing.prompt = '$2.50'), 'models[0].endpoints[0].pricing.prompt', /must be a number of USD/],
-    ['price below a nanodollar', (d) => (d.models[0].endpoints[0].pricing.prompt = 0.0000000001), 'models[0].endpoints[0].pricing.prompt', /more than 9 decimal places/],
-    ['absurd price', (d) => (d.models[0].endpoints[0].pricing.prompt = 2_500_000), 'models[0].endpoints[0].pricing.prompt', /at most 1000000 USD/],
-    ['unknown price key', (d) => (d.models[0].endpoints[0].pricing.input = 1), 'models[0].endpoints[0].pricing.input', /unknown key \(allowed: prompt, completion, cache_read, cache_write, cache_write_1h, request, image, tiers, service_tiers\)/],
-    ['priced free endpoint', (d) => (d.models[0].endpoints[1].pricing = { prompt: 0.1 }), 'models[0].endpoints[1].pricing.prompt', /must be 0 on a free endpoint/],
+    [
+      'missing completion price on a chat model',
+      (d) => delete d.models[0].endpoints[0].pricing.completion,
+      'models[0].endpoints[0].pricing.completion',
+      /is required/,
+    ],
+    [
+      'negative price',
+      (d) => (d.models[0].endpoints[0].pricing.prompt = -1),
+      'models[0].endpoints[0].pricing.prompt',
+      /must not be negative \(got -1\)/,
+    ],
+    [
+      'negative price as text',
+      (d) => (d.models[0].endpoints[0].pricing.completion = '-0.5'),
+      'models[0].endpoints[0].pricing.completion',
+      /must not be negative/,
+    ],
+    [
+      'non-numeric price',
+      (d) => (d.models[0].endpoints[0].pricing.prompt = 'cheap'),
+      'models[0].endpoints[0].pricing.prompt',
+      /must be a number of USD \(got string "cheap"\)/,
+    ],
+    [
+      'price with a dollar sign',
+      (d) => (d.models[0].endpoints[0].pricing.prompt = '$2.50'),
+      'models[0].endpoints[0].pricing.prompt',
+      /must be a number of USD/,
+    ],
+    [
+      'price below a nanodollar',
+      (d) => (d.models[0].endpoints[0].pricing.prompt = 0.0000000001),
+      'models[0].endpoints[0].pricing.prompt',
+      /more than 9 decimal places/,
+    ],
+    [
+      'absurd price',
+      (d) => (d.models[0].endpoints[0].pricing.prompt = 2_500_000),
+      'models[0].endpoints[0].pricing.prompt',
+      /at most 1000000 USD/,
+    ],
+    [
+      'unknown price key',
+      (d) => (d.models[0].endpoints[0].pricing.input = 1),
+      'models[0].endpoints[0].pricing.input',
+      /unknown key \(allowed: prompt, completion, cache_read, cache_write, cache_write_1h, request, image, tiers, service_tiers\)/,
+    ],
+    [
+      'priced free endpoint',
+      (d) => (d.models[0].endpoints[1].pricing = { prompt: 0.1 }),
+      'models[0].endpoints[1].pricing.prompt',
+      /must be 0 on a free endpoint/,
+    ],
     ['bad variant', (d) => (d.models[0].endpoints[1].variant = 'nitro'), 'models[0].endpoints[1].variant', /must be one of free/],
-    ['duplicate endpoint', (d) => d.models[0].endpoints.push({ ...d.models[0].endpoints[0] }), 'models[0].endpoints[2]', /duplicate endpoint openai \(already at models\[0\]\.endpoints\[0\]\)/],
-    ['max_completion_tokens above the context', (d) => (d.models[0].endpoints[0].max_completion_tokens = 200000), 'models[0].endpoints[0].max_completion_tokens', /at most 128000/],
-    ['unknown supported parameter', (d) => (d.models[0].endpoints[0].supported_parameters = ['temprature']), 'models[0].endpoints[0].supported_parameters[0]', /must be one of temperature/],
-    ['repeated supported parameter', (d) => (d.models[0].endpoints[0].supported_parameters = ['tools', 'tools']), 'models[0].endpoints[0].supported_parameters[1]', /listed twice/],
-    ['unknown quantization', (d) => (d.models[0].endpoints[0].quantization = 'q4_k_m'), 'models[0].endpoints[0].quantization', /must be one of int4/],
-    ['image_tokens not a mapping', (d) => (d.models[0].endpoints[0].image_tokens = 33), 'models[0].endpoints[0].image_tokens', /must be a mapping/],
-    ['image_tokens without tile', (d) => (d.models[0].endpoints[0].image_tokens = { base: 2833 }), 'models[0].endpoints[0].image_tokens.tile', /is required/],
-    ['image_tokens with an unknown key', (d) => (d.models[0].endpoints[0].image_tokens = { base: 1, tile: 2, multiplier: 33 }), 'models[0].endpoints[0].image_tokens.multiplier', /unknown key \(allowed: base, tile\)/],
-    ['image_tokens not an integer', (d) => (d.models[0].endpoints[0].image_tokens = { base: 2833.5, tile: 5667 }), 'models[0].endpoints[0].image_tokens.base', /must be an integer/],
+    [
+      'duplicate endpoint',
+      (d) => d.models[0].endpoints.push({ ...d.models[0].endpoints[0] }),
+      'models[0].endpoints[2]',
+      /duplicate endpoint openai \(already at models\[0\]\.endpoints\[0\]\)/,
+    ],
+    [
+      'max_completion_tokens above the context',
+      (d) => (d.models[0].endpoints[0].max_completion_tokens = 200000),
+      'models[0].endpoints[0].max_completion_tokens',
+      /at most 128000/,
+    ],
+    [
+      'unknown supported parameter',
+      (d) => (d.models[0].endpoints[0].supported_parameters = ['temprature']),
+      'models[0].endpoints[0].supported_parameters[0]',
+      /must be one of temperature/,
+    ],
+    [
+      'repeated supported parameter',
+      (d) => (d.models[0].endpoints[0].supported_parameters = ['tools', 'tools']),
+      'models[0].endpoints[0].supported_parameters[1]',
+      /listed twice/,
+    ],
+    [
+      'unknown quantization',
+      (d) => (d.models[0].endpoints[0].quantization = 'q4_k_m'),
+      'models[0].endpoints[0].quantization',
+      /must be one of int4/,
+    ],
+    [
+      'image_tokens not a mapping',
+      (d) => (d.models[0].endpoints[0].image_tokens = 33),
+      'models[0].endpoints[0].image_tokens',
+      /must be a mapping/,
+    ],
+    [
+      'image_tokens without tile',
+      (d) => (d.models[0].endpoints[0].image_tokens = { base: 2833 }),
+      'models[0].endpoints[0].image_tokens.tile',
+      /is required/,
+    ],
+    [
+      'image_tokens with an unknown key',
+      (d) => (d.models[0].endpoints[0].image_tokens = { base: 1, tile: 2, multiplier: 33 }),
+      'models[0].endpoints[0].image_tokens.multiplier',
+      /unknown key \(allowed: base, tile\)/,
+    ],
+    [
+      'image_tokens not an integer',
+      (d) => (d.models[0].endpoints[0].image_tokens = { base: 2833.5, tile: 5667 }),
+      'models[0].endpoints[0].image_tokens.base',
+      /must be an integer/,
+    ],
     ['prefill not a boolean', (d) => (d.models[0].endpoints[1].prefill = 'yes'), 'models[0].endpoints[1].prefill', /must be true or false/],
-    ['prefill on api.openai.com', (d) => (d.models[0].endpoints[0].prefill = true), 'models[0].endpoints[0].prefill', /OpenAI's API does not continue an assistant prefill/],
-    ['prefill on an embedding model', (d) => (d.models[1].endpoints[0] = { provider: 'local', upstream_model: 'e', pricing: { prompt: 0 }, prefill: true }), 'models[1].endpoints[0].prefill', /only chat endpoints/],
+    [
+      'prefill on api.openai.com',
+      (d) => (d.models[0].endpoints[0].prefill = true),
+      'models[0].endpoints[0].prefill',
+      /OpenAI's API does not continue an assistant prefill/,
+    ],
+    [
+      'prefill on an embedding model',
+      (d) => (d.models[1].endpoints[0] = { provider: 'local', upstream_model: 'e', pricing: { prompt: 0 }, prefill: true }),
+      'models[1].endpoints[0].prefill',
+      /only chat endpoints/,
+    ],
     [
       'prefill on a gemini endpoint',
       (d) => {
-        d.providers.push({ slug: 'gem', name: 'Gem', adapter: 'gemini', base_url: 'https://g.example/v1beta', api_key_env: 'GEM_KEY', data_policy: { zdr: false, training: false } });
+        d.providers.push({
+          slug: 'gem',
+          name: 'Gem',
+          adapter: 'gemini',
+          base_url: 'https://g.example/v1beta',
+          api_key_env: 'GEM_KEY',
+          data_policy: { zdr: false, training: false },
+        });
         d.models[0].endpoints.push({ provider: 'gem', upstream_model: 'g', pricing: { prompt: 1, completion: 1 }, prefill: true });
       },
       'models[0].endpoints[2].prefill',
       /gemini adapter cannot send an assistant prefill/,
     ],
-    ['image_tokens negative', (d) => (d.models[0].endpoints[0].image_tokens = { base: 2833, tile: -1 }), 'models[0].endpoints[0].image_tokens.tile', /at least 0/],
+    [
+      'image_tokens negative',
+      (d) => (d.models[0].endpoints[0].image_tokens = { base: 2833, tile: -1 }),
+      'models[0].endpoints[0].image_tokens.tile',
+      /at least 0/,
+    ],
   ];
 
   it.each(cases)('rejects %s, naming the file and the path', (_name, mutate, path, problem) => {
@@ -250,12 +427,21 @@ describe('prices in the file (USD per million) to nanodollars per million', () =
     expect(priceToNanos(usd)).toBe(nanos);
   });
 
-  it.each([[-0.01], ['-1'], [Number.NaN], [Number.POSITIVE_INFINITY], ['1e3'], ['0.0000000001'], [0.0000000004], [null], [true], [[1]], ['']])(
-    'refuses %p',
-    (usd) => {
-      expect(() => priceToNanos(usd)).toThrow();
-    },
-  );
+  it.each([
+    [-0.01],
+    ['-1'],
+    [Number.NaN],
+    [Number.POSITIVE_INFINITY],
+    ['1e3'],
+    ['0.0000000001'],
+    [0.0000000004],
+    [null],
+    [true],
+    [[1]],
+    [''],
+  ])('refuses %p', (usd) => {
+    expect(() => priceToNanos(usd)).toThrow();
+  });
 });
 
 describe('the shipped default catalog', () => {
@@ -297,7 +483,8 @@ describe('the shipped default catalog', () => {
     for (const e of c.endpoints) prefill.set(e.providerSlug, (prefill.get(e.providerSlug) ?? e.prefill) && e.prefill);
     expect(prefill.get('anthropic')).toBe(true);
     expect(prefill.get('mistral')).toBe(true);
-    for (const slug of ['openai', 'deepseek', 'google-ai-studio', 'groq', 'together', 'fireworks']) expect(prefill.get(slug) ?? false).toBe(false);
+    for (const slug of ['openai', 'deepseek', 'google-ai-studio', 'groq', 'together', 'fireworks'])
+      expect(prefill.get(slug) ?? false).toBe(false);
   });
 
   it('has the real base URLs and adapter kinds', () => {
@@ -335,7 +522,8 @@ describe('the shipped default catalog', () => {
   });
 
   it('has list prices where they are well known, and several endpoints for shared models', () => {
-    const ep = (model: string, provider: string) => c.endpoints.find((e) => e.modelId === model && e.providerSlug === provider && !e.variant)!;
+    const ep = (model: string, provider: string) =>
+      c.endpoints.find((e) => e.modelId === model && e.providerSlug === provider && !e.variant)!;
     expect(ep('openai/gpt-4o', 'openai').pricing).toMatchObject({ prompt: 2_500_000_000n, completion: 10_000_000_000n });
     expect(ep('openai/gpt-4o-mini', 'openai').pricing).toMatchObject({ prompt: 150_000_000n, completion: 600_000_000n });
     expect(ep('anthropic/claude-sonnet-4', 'anthropic').pricing).toMatchObject({ prompt: 3_000_000_000n, completion: 15_000_000_000n });
@@ -349,12 +537,26 @@ describe('the shipped default catalog', () => {
 
   it('dates its prices and carries the prices the base ones cannot express', () => {
     expect(c.pricesAsOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    const ep = (model: string, provider: string) => c.endpoints.find((e) => e.modelId === model && e.providerSlug === provider && !e.variant)!;
+    const ep = (model: string, provider: string) =>
+      c.endpoints.find((e) => e.modelId === model && e.providerSlug === provider && !e.variant)!;
     expect(ep('google/gemini-2.5-pro', 'google-ai-studio').pricing.tiers).toEqual([
-      { abovePromptTokens: 200_000, prompt: 2_500_000_000n, completion: 15_000_000_000n, cacheRead: 625_000_000n, cacheWrite: null, cacheWrite1h: null },
+      {
+        abovePromptTokens: 200_000,
+        prompt: 2_500_000_000n,
+        completion: 15_000_000_000n,
+        cacheRead: 625_000_000n,
+        cacheWrite: null,
+        cacheWrite1h: null,
+      },
     ]);
-    expect(ep('anthropic/claude-sonnet-4', 'anthropic').pricing).toMatchObject({ cacheWrite: 3_750_000_000n, cacheWrite1h: 6_000_000_000n });
-    expect(ep('openai/gpt-4.1', 'openai').pricing.serviceTiers.priority).toMatchObject({ prompt: 3_500_000_000n, completion: 14_000_000_000n });
+    expect(ep('anthropic/claude-sonnet-4', 'anthropic').pricing).toMatchObject({
+      cacheWrite: 3_750_000_000n,
+      cacheWrite1h: 6_000_000_000n,
+    });
+    expect(ep('openai/gpt-4.1', 'openai').pricing.serviceTiers.priority).toMatchObject({
+      prompt: 3_500_000_000n,
+      completion: 14_000_000_000n,
+    });
     // OpenAI's published image token counts for gpt-4o-mini; gpt-4o's own are within the common estimate.
     expect(ep('openai/gpt-4o-mini', 'openai').imageTokens).toEqual({ base: 2833, tile: 5667 });
     expect(ep('openai/gpt-4o', 'openai').imageTokens).toBeNull();
@@ -391,14 +593,33 @@ describe('tiered, 1-hour cache and service tier prices', () => {
         cache_write: 1.25,
         cache_write_1h: 2,
         tiers: [{ above_prompt_tokens: 1000, prompt: 2, completion: 3 }],
-        service_tiers: { flex: { prompt: 0.5, completion: 1 }, priority: { prompt: 2, completion: 4, tiers: [{ above_prompt_tokens: 1000, prompt: 3, completion: 5 }] } },
+        service_tiers: {
+          flex: { prompt: 0.5, completion: 1 },
+          priority: { prompt: 2, completion: 4, tiers: [{ above_prompt_tokens: 1000, prompt: 3, completion: 5 }] },
+        },
       }),
       FILE,
     );
     const p = c.endpoints[0].pricing;
     expect(p).toMatchObject({ cacheWrite: 1_250_000_000n, cacheWrite1h: 2_000_000_000n });
-    expect(p.tiers).toEqual([{ abovePromptTokens: 1000, prompt: 2_000_000_000n, completion: 3_000_000_000n, cacheRead: null, cacheWrite: null, cacheWrite1h: null }]);
-    expect(p.serviceTiers.flex).toEqual({ prompt: 500_000_000n, completion: 1_000_000_000n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [] });
+    expect(p.tiers).toEqual([
+      {
+        abovePromptTokens: 1000,
+        prompt: 2_000_000_000n,
+        completion: 3_000_000_000n,
+        cacheRead: null,
+        cacheWrite: null,
+        cacheWrite1h: null,
+      },
+    ]);
+    expect(p.serviceTiers.flex).toEqual({
+      prompt: 500_000_000n,
+      completion: 1_000_000_000n,
+      cacheRead: null,
+      cacheWrite: null,
+      cacheWrite1h: null,
+      tiers: [],
+    });
     expect(p.serviceTiers.priority.tiers[0]).toMatchObject({ abovePromptTokens: 1000, prompt: 3_000_000_000n });
   });
 
@@ -407,14 +628,27 @@ describe('tiered, 1-hour cache and service tier prices', () => {
       'models[0].endpoints[0].pricing.tiers[0]: prompt must not be lower than for shorter prompts',
     );
     expect(
-      problem({ prompt: 1, completion: 2, tiers: [{ above_prompt_tokens: 1000, prompt: 2, completion: 3 }, { above_prompt_tokens: 500, prompt: 3, completion: 4 }] }),
+      problem({
+        prompt: 1,
+        completion: 2,
+        tiers: [
+          { above_prompt_tokens: 1000, prompt: 2, completion: 3 },
+          { above_prompt_tokens: 500, prompt: 3, completion: 4 },
+        ],
+      }),
     ).toBe("models[0].endpoints[0].pricing.tiers[1].above_prompt_tokens: must be above the previous tier's 1000");
-    expect(problem({ prompt: 1, completion: 2, tiers: [{ above_prompt_tokens: 1000, prompt: 2 }] })).toBe('models[0].endpoints[0].pricing.tiers[0].completion: is required');
-    expect(problem({ prompt: 1, completion: 2, service_tiers: { Priority: { prompt: 2, completion: 4 } } })).toMatch(/^models\[0\]\.endpoints\[0\]\.pricing\.service_tiers\.Priority: must be a service tier name/);
+    expect(problem({ prompt: 1, completion: 2, tiers: [{ above_prompt_tokens: 1000, prompt: 2 }] })).toBe(
+      'models[0].endpoints[0].pricing.tiers[0].completion: is required',
+    );
+    expect(problem({ prompt: 1, completion: 2, service_tiers: { Priority: { prompt: 2, completion: 4 } } })).toMatch(
+      /^models\[0\]\.endpoints\[0\]\.pricing\.service_tiers\.Priority: must be a service tier name/,
+    );
   });
 
   it('dates the prices with prices_as_of', () => {
     expect(parseCatalog('prices_as_of: 2025-09-15\nproviders: []\nmodels: []\n', FILE).pricesAsOf).toBe('2025-09-15');
-    expect(() => parseCatalog('prices_as_of: last week\nproviders: []\nmodels: []\n', FILE)).toThrow(/prices_as_of: must be a date, YYYY-MM-DD/);
+    expect(() => parseCatalog('prices_as_of: last week\nproviders: []\nmodels: []\n', FILE)).toThrow(
+      /prices_as_of: must be a date, YYYY-MM-DD/,
+    );
   });
 });

@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { ENV_DOCS } from '../common/config/env.schema';
 import { usdToNanos } from '../common/money/money';
-import type { AdapterKind, EndpointDef, EndpointPricing, ImageTokenRule, ModelDef, PromptTier, ProviderDef, TokenPrices } from './catalog.types';
+import type {
+  AdapterKind,
+  EndpointDef,
+  EndpointPricing,
+  ImageTokenRule,
+  ModelDef,
+  PromptTier,
+  ProviderDef,
+  TokenPrices,
+} from './catalog.types';
 
 /**
  * The catalog file: YAML text in, validated typed catalog out. Pure (no Nest, no environment), so
@@ -213,7 +222,18 @@ export const CATALOG_KEYS = {
   provider: ['slug', 'name', 'adapter', 'base_url', 'api_key_env', 'data_policy'],
   dataPolicy: ['zdr', 'training'],
   model: ['id', 'name', 'description', 'created', 'context_length', 'input_modalities', 'output_modalities', 'kind', 'endpoints'],
-  endpoint: ['provider', 'upstream_model', 'variant', 'pricing', 'image_tokens', 'context_length', 'max_completion_tokens', 'supported_parameters', 'quantization', 'prefill'],
+  endpoint: [
+    'provider',
+    'upstream_model',
+    'variant',
+    'pricing',
+    'image_tokens',
+    'context_length',
+    'max_completion_tokens',
+    'supported_parameters',
+    'quantization',
+    'prefill',
+  ],
   pricing: [...TOKEN_PRICE_KEYS, 'request', 'image', 'tiers', 'service_tiers'],
   promptTier: ['above_prompt_tokens', ...TOKEN_PRICE_KEYS],
   serviceTier: [...TOKEN_PRICE_KEYS, 'tiers'],
@@ -260,7 +280,13 @@ const SERVICE_TIER = /^[a-z][a-z0-9_-]*$/;
 /** prompt, completion and cache prices of a mapping (prompt and completion as `need` says). */
 function tokenPrices(o: Record<string, unknown>, at: Seg[], need: (key: string) => bigint): TokenPrices {
   const price = (key: string) => (o[key] !== undefined && o[key] !== null ? priceToNanos(o[key], [...at, key]) : null);
-  return { prompt: need('prompt'), completion: need('completion'), cacheRead: price('cache_read'), cacheWrite: price('cache_write'), cacheWrite1h: price('cache_write_1h') };
+  return {
+    prompt: need('prompt'),
+    completion: need('completion'),
+    cacheRead: price('cache_read'),
+    cacheWrite: price('cache_write'),
+    cacheWrite1h: price('cache_write_1h'),
+  };
 }
 
 /**
@@ -274,7 +300,8 @@ function parseTiers(v: unknown, at: Seg[], base: TokenPrices): PromptTier[] {
     const tierAt = [...at, i];
     const o = mapping(item, tierAt, CATALOG_KEYS.promptTier);
     const above = integer(required(o, 'above_prompt_tokens', tierAt), [...tierAt, 'above_prompt_tokens'], 1);
-    if (above <= previous.abovePromptTokens) fail([...tierAt, 'above_prompt_tokens'], `must be above the previous tier's ${previous.abovePromptTokens}`);
+    if (above <= previous.abovePromptTokens)
+      fail([...tierAt, 'above_prompt_tokens'], `must be above the previous tier's ${previous.abovePromptTokens}`);
     const tier = { abovePromptTokens: above, ...tokenPrices(o, tierAt, (key) => priceToNanos(required(o, key, tierAt), [...tierAt, key])) };
     for (const key of ['prompt', 'completion', 'cacheRead', 'cacheWrite', 'cacheWrite1h'] as const) {
       const was = previous[key] ?? previous.prompt;
@@ -333,7 +360,17 @@ function parseImageTokens(v: unknown, at: Seg[]): ImageTokenRule | null {
   };
 }
 
-const ZERO_PRICING: EndpointPricing = { prompt: 0n, completion: 0n, request: 0n, image: 0n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} };
+const ZERO_PRICING: EndpointPricing = {
+  prompt: 0n,
+  completion: 0n,
+  request: 0n,
+  image: 0n,
+  cacheRead: null,
+  cacheWrite: null,
+  cacheWrite1h: null,
+  tiers: [],
+  serviceTiers: {},
+};
 
 function parseEndpoint(v: unknown, at: Seg[], model: ModelDef, providers: Map<string, ProviderDef>): EndpointDef {
   const o = mapping(v, at, CATALOG_KEYS.endpoint);
@@ -352,8 +389,7 @@ function parseEndpoint(v: unknown, at: Seg[], model: ModelDef, providers: Map<st
       ? { ...ZERO_PRICING }
       : parsePricing(required(o, 'pricing', at), pricingAt, model.kind, variant === 'free');
 
-  const contextLength =
-    o.context_length === undefined ? model.contextLength : integer(o.context_length, [...at, 'context_length'], 1);
+  const contextLength = o.context_length === undefined ? model.contextLength : integer(o.context_length, [...at, 'context_length'], 1);
   const maxCompletionTokens =
     o.max_completion_tokens === undefined
       ? model.kind === 'embedding'
@@ -392,18 +428,9 @@ function parsePrefill(v: unknown, at: Seg[], model: ModelDef, provider: Provider
   return true;
 }
 
-function parseModel(
-  v: unknown,
-  at: Seg[],
-  providers: Map<string, ProviderDef>,
-): { model: ModelDef; endpoints: EndpointDef[] } {
+function parseModel(v: unknown, at: Seg[], providers: Map<string, ProviderDef>): { model: ModelDef; endpoints: EndpointDef[] } {
   const o = mapping(v, at, CATALOG_KEYS.model);
-  const id = text(
-    required(o, 'id', at),
-    [...at, 'id'],
-    MODEL_ID,
-    'must be author/slug in lowercase letters, digits, -, . and _',
-  );
+  const id = text(required(o, 'id', at), [...at, 'id'], MODEL_ID, 'must be author/slug in lowercase letters, digits, -, . and _');
   const kind = o.kind === undefined ? 'chat' : oneOf(o.kind, [...at, 'kind'], ['chat', 'embedding'] as const);
   const created = integer(required(o, 'created', at), [...at, 'created'], 0);
   if (created > MAX_UNIX_SECONDS) fail([...at, 'created'], `must be Unix seconds, not milliseconds (got ${created})`);

@@ -30,7 +30,17 @@ function ep(slug: string, o: Partial<EndpointDef> & { routable?: boolean } = {})
     providerSlug: slug,
     upstreamModel: 'llama',
     variant: null,
-    pricing: { prompt: M, completion: M, request: 0n, image: 0n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} },
+    pricing: {
+      prompt: M,
+      completion: M,
+      request: 0n,
+      image: 0n,
+      cacheRead: null,
+      cacheWrite: null,
+      cacheWrite1h: null,
+      tiers: [],
+      serviceTiers: {},
+    },
     imageTokens: null,
     contextLength: 131072,
     maxCompletionTokens: 8192,
@@ -42,7 +52,17 @@ function ep(slug: string, o: Partial<EndpointDef> & { routable?: boolean } = {})
   return { endpoint, model, provider: provider(slug), routable };
 }
 
-const priced = (prompt: bigint, completion: bigint) => ({ prompt, completion, request: 0n, image: 0n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} });
+const priced = (prompt: bigint, completion: bigint) => ({
+  prompt,
+  completion,
+  request: 0n,
+  image: 0n,
+  cacheRead: null,
+  cacheWrite: null,
+  cacheWrite1h: null,
+  tiers: [],
+  serviceTiers: {},
+});
 
 describe('catalog presenter', () => {
   it('lists a model with paid endpoints, and its :free variant separately', () => {
@@ -79,13 +99,29 @@ describe('catalog presenter', () => {
   it('unions supported parameters in OpenRouter order and formats per-token prices', () => {
     const dto = presentModel(
       entriesOf(model, [
-        ep('a', { supportedParameters: ['tools', 'temperature'], pricing: { ...priced(2_500_000_000n, 10n * M), cacheRead: 1_250_000_000n, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} } }),
+        ep('a', {
+          supportedParameters: ['tools', 'temperature'],
+          pricing: {
+            ...priced(2_500_000_000n, 10n * M),
+            cacheRead: 1_250_000_000n,
+            cacheWrite: null,
+            cacheWrite1h: null,
+            tiers: [],
+            serviceTiers: {},
+          },
+        }),
         ep('b', { supportedParameters: ['seed', 'temperature'], pricing: priced(5n * M, 20n * M) }),
       ])[0],
     );
     expect(dto.supported_parameters).toEqual(['temperature', 'seed', 'tools']);
     expect(dto.pricing).toEqual({ prompt: '0.0000025', completion: '0.00001', request: '0', image: '0', input_cache_read: '0.00000125' });
-    expect(dto.architecture).toEqual({ modality: 'text->text', input_modalities: ['text'], output_modalities: ['text'], tokenizer: 'Llama3', instruct_type: null });
+    expect(dto.architecture).toEqual({
+      modality: 'text->text',
+      input_modalities: ['text'],
+      output_modalities: ['text'],
+      tokenizer: 'Llama3',
+      instruct_type: null,
+    });
   });
 
   it('marks unroutable endpoints and implicit caching', () => {
@@ -93,7 +129,10 @@ describe('catalog presenter', () => {
     expect(presentEndpoint(entry, ep('a')).status).toBe(0);
     expect(presentEndpoint(entry, ep('a', { routable: false })).status).toBe(-10);
     const cached = (cacheWrite: bigint | null) =>
-      presentEndpoint(entry, ep('a', { pricing: { ...priced(M, M), cacheRead: M / 10n, cacheWrite, cacheWrite1h: null, tiers: [], serviceTiers: {} } })).supports_implicit_caching;
+      presentEndpoint(
+        entry,
+        ep('a', { pricing: { ...priced(M, M), cacheRead: M / 10n, cacheWrite, cacheWrite1h: null, tiers: [], serviceTiers: {} } }),
+      ).supports_implicit_caching;
     expect(cached(null)).toBe(true);
     expect(cached(M)).toBe(false);
     expect(presentEndpoint(entry, ep('a')).supports_implicit_caching).toBe(false);
@@ -101,7 +140,17 @@ describe('catalog presenter', () => {
 
   it('claims every tool_choice value for an endpoint listing tool_choice, none otherwise', () => {
     const [entry] = entriesOf(model, [ep('a')]);
-    expect(presentEndpoint(entry, ep('a', { supportedParameters: ['tools', 'tool_choice'] })).supports_tool_choice).toEqual({ auto: true, none: true, required: true, function: true });
-    expect(presentEndpoint(entry, ep('a', { supportedParameters: ['tools'] })).supports_tool_choice).toEqual({ auto: false, none: false, required: false, function: false });
+    expect(presentEndpoint(entry, ep('a', { supportedParameters: ['tools', 'tool_choice'] })).supports_tool_choice).toEqual({
+      auto: true,
+      none: true,
+      required: true,
+      function: true,
+    });
+    expect(presentEndpoint(entry, ep('a', { supportedParameters: ['tools'] })).supports_tool_choice).toEqual({
+      auto: false,
+      none: false,
+      required: false,
+      function: false,
+    });
   });
 });

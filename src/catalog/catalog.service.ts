@@ -105,7 +105,12 @@ export class CatalogService implements CatalogView {
     for (const m of data.models) {
       for (const entry of entriesOf(m, this.endpointsByModel.get(m.id)!)) {
         const dto = presentModel(entry);
-        this.entries.push({ entry, dto, parameters: new Set(dto.supported_parameters), pricing: representative(entry.endpoints).endpoint.pricing });
+        this.entries.push({
+          entry,
+          dto,
+          parameters: new Set(dto.supported_parameters),
+          pricing: representative(entry.endpoints).endpoint.pricing,
+        });
         this.entriesById.set(entry.id, entry);
       }
     }
@@ -195,7 +200,13 @@ export class CatalogService implements CatalogView {
 
   /** `GET /api/v1/providers`: the catalog's providers (it records no policy or status page links). */
   listProviders(): ProviderDto[] {
-    return this.providers().map((p) => ({ name: p.name, slug: p.slug, privacy_policy_url: null, terms_of_service_url: null, status_page_url: null }));
+    return this.providers().map((p) => ({
+      name: p.name,
+      slug: p.slug,
+      privacy_policy_url: null,
+      terms_of_service_url: null,
+      status_page_url: null,
+    }));
   }
 
   /** `GET /api/v1/model/:author/:slug`: the model as `GET /models` lists it; `id` may end in `:free`. */
@@ -207,7 +218,9 @@ export class CatalogService implements CatalogView {
 
   /** `GET /api/v1/endpoints/zdr`: every listed model's endpoints at providers that retain no data, as the endpoints listing shows them. */
   zdrEndpoints(): PublicEndpointDto[] {
-    return this.entries.flatMap(({ entry }) => entry.endpoints.filter((r) => r.provider.dataPolicy.zdr).map((r) => presentEndpoint(entry, r)));
+    return this.entries.flatMap(({ entry }) =>
+      entry.endpoints.filter((r) => r.provider.dataPolicy.zdr).map((r) => presentEndpoint(entry, r)),
+    );
   }
 
   /** `GET /api/v1/models/:author/:slug/endpoints`; `id` may end in `:free`. */

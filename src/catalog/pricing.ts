@@ -35,7 +35,10 @@ function dearer(a: TokenPrices, b: TokenPrices): TokenPrices {
  */
 export function holdPricesFor(pricing: EndpointPricing, promptTokens: number, serviceTier?: string | null): TokenPrices {
   if (serviceTier !== 'auto') return tokenPricesFor(pricing, promptTokens, serviceTier);
-  return Object.keys(pricing.serviceTiers).reduce((prices, tier) => dearer(prices, tokenPricesFor(pricing, promptTokens, tier)), tokenPricesFor(pricing, promptTokens));
+  return Object.keys(pricing.serviceTiers).reduce(
+    (prices, tier) => dearer(prices, tokenPricesFor(pricing, promptTokens, tier)),
+    tokenPricesFor(pricing, promptTokens),
+  );
 }
 
 /**
@@ -89,14 +92,26 @@ export function costSplit(usage: TokenCounts, ...pricedBy: PricedBy): CostSplit 
  * (a cache write may cost more than a plain prompt token) and every allowed output token, at the
  * prompt-length tier of `promptTokens` and the service tier asked for (`auto`: the dearest).
  */
-export function maxCostOf(promptTokens: number, maxTokens: number, pricing: EndpointPricing, images = 0, serviceTier?: string | null): bigint {
+export function maxCostOf(
+  promptTokens: number,
+  maxTokens: number,
+  pricing: EndpointPricing,
+  images = 0,
+  serviceTier?: string | null,
+): bigint {
   const t = holdPricesFor(pricing, promptTokens, serviceTier);
   const prompt = max(t.prompt, t.cacheRead, t.cacheWrite, t.cacheWrite1h);
   return tokenCost(promptTokens, prompt) + tokenCost(maxTokens, t.completion) + pricing.request + BigInt(images) * pricing.image;
 }
 
 /** How many output tokens `budget` pays for after the prompt (null: unlimited, as the completion is free). */
-export function affordableTokens(budget: bigint, promptTokens: number, pricing: EndpointPricing, images = 0, serviceTier?: string | null): number | null {
+export function affordableTokens(
+  budget: bigint,
+  promptTokens: number,
+  pricing: EndpointPricing,
+  images = 0,
+  serviceTier?: string | null,
+): number | null {
   const fixed = maxCostOf(promptTokens, 0, pricing, images, serviceTier);
   const completion = holdPricesFor(pricing, promptTokens, serviceTier).completion;
   if (completion === 0n) return budget >= fixed ? null : 0;

@@ -32,7 +32,11 @@ export const ledgerCheckCommand: CliCommand = {
   async run(ctx) {
     const violations = await ctx.app!.get(LedgerService).check();
     for (const v of violations) ctx.out(`VIOLATION: ${v}`);
-    ctx.out(violations.length ? `${violations.length} violation(s)` : 'ledger ok: journals balance, cached balances match, no negative credit, holds resolved once, none stale, every generation cost booked');
+    ctx.out(
+      violations.length
+        ? `${violations.length} violation(s)`
+        : 'ledger ok: journals balance, cached balances match, no negative credit, holds resolved once, none stale, every generation cost booked',
+    );
     return violations.length ? 1 : 0;
   },
 };

@@ -28,10 +28,27 @@ import { LedgerService } from './ledger.service';
   imports: [
     KeysModule,
     UsersModule,
-    TypeOrmModule.forFeature([LedgerAccountEntity, LedgerJournalEntity, LedgerEntryEntity, CreditHoldEntity, TopupEntity, StripeEventEntity, DisputeEntity]),
+    TypeOrmModule.forFeature([
+      LedgerAccountEntity,
+      LedgerJournalEntity,
+      LedgerEntryEntity,
+      CreditHoldEntity,
+      TopupEntity,
+      StripeEventEntity,
+      DisputeEntity,
+    ]),
   ],
   controllers: [CreditsController],
-  providers: [LedgerRepository, LedgerService, HoldsRepository, SettlementBatcher, HoldStores, HoldsService, CreditsService, { provide: ConsoleAccounts, useClass: ConsoleAccountsService }],
+  providers: [
+    LedgerRepository,
+    LedgerService,
+    HoldsRepository,
+    SettlementBatcher,
+    HoldStores,
+    HoldsService,
+    CreditsService,
+    { provide: ConsoleAccounts, useClass: ConsoleAccountsService },
+  ],
   exports: [LedgerService, HoldsService, CreditsService, ConsoleAccounts],
 })
 export class CreditsModule {}

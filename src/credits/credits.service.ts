@@ -74,7 +74,17 @@ export class CreditsService {
   /** The user's money movements, newest first, by keyset pagination on (created_at, id). */
   async history(userId: string, limit: number, before?: string): Promise<{ data: LedgerLineDto[]; next: string | null }> {
     const cursor = before ? decodeCursor(before) : null;
-    const rows = await queryRows<{ id: string; kind: string; memo: string | null; created_at: Date; at: string; key: string; available: string; held: string; other: string }>(
+    const rows = await queryRows<{
+      id: string;
+      kind: string;
+      memo: string | null;
+      created_at: Date;
+      at: string;
+      key: string;
+      available: string;
+      held: string;
+      other: string;
+    }>(
       this.ledger.dataSource,
       `SELECT j.id, j.kind, j.memo, j.created_at, ${cursorAt('j.created_at')} AS at, j.idempotency_key AS key,
               COALESCE(SUM(e.amount) FILTER (WHERE a.kind = 'available'), 0)::text AS available,

@@ -12,7 +12,25 @@ import { HoldsService, SweptHold } from './holds.service';
 export const SWEEP_HOLDS_JOB = 'sweep-holds';
 
 /** The fields of a generation record the gateway hands over at a request's first output. */
-type SweptContext = Partial<Pick<GenerationRecord, 'tokensPrompt' | 'tokensCompletion' | 'requestId' | 'apiType' | 'requestedModel' | 'model' | 'providerSlug' | 'providerName' | 'upstreamModel' | 'streamed' | 'userId' | 'keyId' | 'appId' | 'createdAt'>>;
+type SweptContext = Partial<
+  Pick<
+    GenerationRecord,
+    | 'tokensPrompt'
+    | 'tokensCompletion'
+    | 'requestId'
+    | 'apiType'
+    | 'requestedModel'
+    | 'model'
+    | 'providerSlug'
+    | 'providerName'
+    | 'upstreamModel'
+    | 'streamed'
+    | 'userId'
+    | 'keyId'
+    | 'appId'
+    | 'createdAt'
+  >
+>;
 
 /**
  * The record of a request the sweeper settled: every billed request has one. Its tokens are the

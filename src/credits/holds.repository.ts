@@ -57,7 +57,18 @@ export class HoldsRepository {
    */
   async create(h: NewHold, now: Date, p: PeriodStarts): Promise<HoldRefusal | null> {
     try {
-      await this.sql.rows(HOLD, [h.id, h.userId, h.keyId, h.amount.toString(), h.promptCost.toString(), h.completionPrice.toString(), now, p.day, p.week, p.month]);
+      await this.sql.rows(HOLD, [
+        h.id,
+        h.userId,
+        h.keyId,
+        h.amount.toString(),
+        h.promptCost.toString(),
+        h.completionPrice.toString(),
+        now,
+        p.day,
+        p.week,
+        p.month,
+      ]);
       return null;
     } catch (err) {
       const e = err as { code?: string; message?: string };
@@ -69,7 +80,15 @@ export class HoldsRepository {
 
   /** False when the hold was settled already. Not inside a transaction: the procedure commits. */
   async settle(item: SettleItem, p: PeriodStarts, revenueAccount: string): Promise<boolean> {
-    const rows = await this.sql.rows<{ ok: boolean }>(SETTLE, [item.id, item.actual.toString(), item.reason, p.day, p.week, p.month, revenueAccount]);
+    const rows = await this.sql.rows<{ ok: boolean }>(SETTLE, [
+      item.id,
+      item.actual.toString(),
+      item.reason,
+      p.day,
+      p.week,
+      p.month,
+      revenueAccount,
+    ]);
     return rows[0]?.ok === true;
   }
 
@@ -106,7 +125,13 @@ export class HoldsRepository {
       `SELECT id, amount::text, prompt_cost::text, completion_price::text, created_at::text FROM credit_holds WHERE status = 'open' AND id = ANY($1)`,
       [ids],
     );
-    return rows.map((r) => ({ id: r.id, amount: BigInt(r.amount), promptCost: BigInt(r.prompt_cost), completionPrice: BigInt(r.completion_price), createdAt: r.created_at }));
+    return rows.map((r) => ({
+      id: r.id,
+      amount: BigInt(r.amount),
+      promptCost: BigInt(r.prompt_cost),
+      completionPrice: BigInt(r.completion_price),
+      createdAt: r.created_at,
+    }));
   }
 
   /**

@@ -185,7 +185,10 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
           await this.redis.client.del(`hold:hb:${id}`).catch(() => undefined);
           throw err;
         }
-        this.log.warn({ err: (err as Error).message, hold: id, cost: actual.toString(), attempt: attempt + 1 }, 'settlement failed, trying again');
+        this.log.warn(
+          { err: (err as Error).message, hold: id, cost: actual.toString(), attempt: attempt + 1 },
+          'settlement failed, trying again',
+        );
         await new Promise((r) => setTimeout(r, SETTLE_RETRY_MS[attempt]));
       }
     }
@@ -248,7 +251,7 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
   async sweep(): Promise<number> {
     const before = new Date(this.clock.nowMs() - this.config.holds.ttlMs);
     const swept: SweptHold[] = [];
-    for (let cursor: HoldCursor | null = null; ; ) {
+    for (let cursor: HoldCursor | null = null; ;) {
       const page = await this.holds.openOlderThan(this.ledger.dataSource, before, SWEEP_PAGE, cursor);
       if (page.length === 0) break;
       cursor = page[page.length - 1];
@@ -260,7 +263,8 @@ export class HoldsService implements OnModuleInit, OnApplicationShutdown {
     swept.push(...(await this.sweepHandedOver()));
     if (swept.length === 0) return 0;
     this.log.warn({ swept: swept.length }, 'settled holds left by a process that stopped');
-    for (const listener of this.sweptListeners) await listener(swept).catch((err: Error) => this.log.error({ err: err.message }, 'recording swept holds failed'));
+    for (const listener of this.sweptListeners)
+      await listener(swept).catch((err: Error) => this.log.error({ err: err.message }, 'recording swept holds failed'));
     return swept.length;
   }
 

@@ -24,7 +24,10 @@ export class LedgerRepository {
   }
 
   async ensurePlatformAccount(db: Db, ref: AccountRef): Promise<void> {
-    await queryRows(db, `INSERT INTO ledger_accounts (code, kind) VALUES ($1, $2) ON CONFLICT (code) DO NOTHING`, [accountCode(ref), accountKind(ref)]);
+    await queryRows(db, `INSERT INTO ledger_accounts (code, kind) VALUES ($1, $2) ON CONFLICT (code) DO NOTHING`, [
+      accountCode(ref),
+      accountKind(ref),
+    ]);
   }
 
   /** Inserts the journal; null when its idempotency key was already used. */
@@ -138,7 +141,11 @@ export class LedgerRepository {
       [holdStaleBefore],
     );
     for (const r of unrecorded) out.push(`hold ${r.id} booked ${r.booked} but no generation records it`);
-    const stale = await queryRows<{ n: string }>(db, `SELECT count(*)::text AS n FROM credit_holds WHERE status = 'open' AND created_at < $1`, [holdStaleBefore]);
+    const stale = await queryRows<{ n: string }>(
+      db,
+      `SELECT count(*)::text AS n FROM credit_holds WHERE status = 'open' AND created_at < $1`,
+      [holdStaleBefore],
+    );
     if (stale[0] && stale[0].n !== '0') out.push(`${stale[0].n} open holds older than the hold TTL plus the sweep interval`);
     return out;
   }

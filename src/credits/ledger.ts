@@ -6,10 +6,7 @@ export type PlatformAccountKind = 'stripe_clearing' | 'fee_revenue' | 'dispute_e
 /** Usage revenue is split over shards so settlements of different users do not queue on one row. */
 export const USAGE_REVENUE_SHARDS = 16;
 
-export type AccountRef =
-  | { user: string; kind: UserAccountKind }
-  | { platform: PlatformAccountKind }
-  | { usageRevenueShard: number };
+export type AccountRef = { user: string; kind: UserAccountKind } | { platform: PlatformAccountKind } | { usageRevenueShard: number };
 
 export function accountCode(ref: AccountRef): string {
   if ('user' in ref) return `user:${ref.user}:${ref.kind}`;

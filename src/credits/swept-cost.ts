@@ -16,7 +16,11 @@ export interface SweptCost {
  * through); else the prompt plus the output relayed as last reported (`progress`, tokens) at the
  * price the request pays. Never above the hold.
  */
-export function sweptCost(hold: Pick<OpenHold, 'amount' | 'promptCost' | 'completionPrice'>, progress: string | null, due: string | null): SweptCost {
+export function sweptCost(
+  hold: Pick<OpenHold, 'amount' | 'promptCost' | 'completionPrice'>,
+  progress: string | null,
+  due: string | null,
+): SweptCost {
   const tokens = Math.max(0, Math.floor(Number(progress ?? '0') || 0));
   const handedOver = due !== null && /^\d+$/.test(due);
   const cost = handedOver ? BigInt(due) : hold.promptCost + tokenCost(tokens, hold.completionPrice);

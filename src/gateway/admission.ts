@@ -33,7 +33,11 @@ export class Admission {
 
   /** The request as it arrives (`beforeMs`: the time it spent before the handler). */
   receive(init: ExchangeInit, beforeMs: number): Exchange {
-    return new Exchange(init, this.clock, { serverTiming: this.config.http.serverTiming, beforeMs, drainMs: this.config.upstream.drainTimeoutMs });
+    return new Exchange(init, this.clock, {
+      serverTiming: this.config.http.serverTiming,
+      beforeMs,
+      drainMs: this.config.upstream.drainTimeoutMs,
+    });
   }
 
   /** A chat request for a `:free` variant counts against the free tier's rate limits. */
@@ -68,7 +72,13 @@ export class Admission {
   /** Holds an embeddings request's input at the dearest planned endpoint's prices. */
   async admitEmbeddings(ex: Exchange): Promise<void> {
     const { tokens } = ex.init.prompt;
-    ex.sizing = { maxTokens: [], hold: embeddingHold(ex.route.attempts.map((a) => a.resolved), tokens) };
+    ex.sizing = {
+      maxTokens: [],
+      hold: embeddingHold(
+        ex.route.attempts.map((a) => a.resolved),
+        tokens,
+      ),
+    };
     ex.timing?.mark('route');
     await this.hold(ex, { promptTokens: tokens, images: 0, clientMax: undefined });
     ex.timing?.mark('hold');

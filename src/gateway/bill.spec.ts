@@ -8,10 +8,14 @@ import { bill, BillFacts, sumBills } from './bill';
 const pricing = endpointPricing({
   prompt: usdToNanos(2.5),
   completion: usdToNanos(10),
-  serviceTiers: { priority: { prompt: usdToNanos(5), completion: usdToNanos(20), cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [] } },
+  serviceTiers: {
+    priority: { prompt: usdToNanos(5), completion: usdToNanos(20), cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [] },
+  },
 });
-const endpoint = (slug: string, p: EndpointPricing = pricing): RouteAttempt =>
-  ({ requestedModel: 'openai/gpt-4o', resolved: { endpoint: { pricing: p }, provider: { slug }, model: { id: 'openai/gpt-4o' } } as unknown as ResolvedEndpoint });
+const endpoint = (slug: string, p: EndpointPricing = pricing): RouteAttempt => ({
+  requestedModel: 'openai/gpt-4o',
+  resolved: { endpoint: { pricing: p }, provider: { slug }, model: { id: 'openai/gpt-4o' } } as unknown as ResolvedEndpoint,
+});
 const A = endpoint('a');
 const B = endpoint('b', { ...pricing, prompt: usdToNanos(1), completion: usdToNanos(4) });
 
@@ -43,7 +47,13 @@ describe('bill', () => {
   describe('served (stream or not)', () => {
     it("bills the provider's usage at the serving endpoint's prices, split prompt / completion", () => {
       const b = bill(facts({ served: A, calling: A, reported, finishReason: 'stop', shown: true }));
-      expect(b).toEqual({ usage: reported, estimated: false, cost: SERVED_COST, split: { prompt: 2_500_000n, completion: 5_000_000n }, billed: A });
+      expect(b).toEqual({
+        usage: reported,
+        estimated: false,
+        cost: SERVED_COST,
+        split: { prompt: 2_500_000n, completion: 5_000_000n },
+        billed: A,
+      });
     });
 
     it('without usage from the provider: the prompt estimate and a count of the output read, flagged estimated', () => {
@@ -86,7 +96,9 @@ describe('bill', () => {
     });
 
     it('nothing when it produced no output', () => {
-      const b = bill(facts({ served: A, reported: { prompt_tokens: 1000, completion_tokens: 0, total_tokens: 1000 }, finishReason: 'error' }));
+      const b = bill(
+        facts({ served: A, reported: { prompt_tokens: 1000, completion_tokens: 0, total_tokens: 1000 }, finishReason: 'error' }),
+      );
       expect(b.cost).toBe(0n);
       expect(bill(facts({ served: A, finishReason: null, shown: true })).cost).toBe(0n);
     });
@@ -108,7 +120,7 @@ describe('bill', () => {
   });
 
   describe('left by the client before the first output, or after it', () => {
-    it("bills what the drain learnt from the provider: prompt + completion", () => {
+    it('bills what the drain learnt from the provider: prompt + completion', () => {
       expect(bill(facts({ calling: A, reported, cancelled: true })).cost).toBe(SERVED_COST);
       expect(bill(facts({ served: A, calling: A, reported, cancelled: true, finishReason: 'stop' })).cost).toBe(SERVED_COST);
     });
@@ -135,16 +147,29 @@ describe('bill', () => {
   it('counts a stream reported before its end are not its usage: the drain that runs out on them bills the hold', () => {
     // Anthropic's message_start: the prompt and a completion count of 1.
     const early = { prompt_tokens: 1000, completion_tokens: 1, total_tokens: 1001 };
-    const drained = bill(facts({ served: A, reported: early, reportedFinal: false, output: { chars: 400, deltas: 10 }, cancelled: true, drainTimedOut: true }));
+    const drained = bill(
+      facts({ served: A, reported: early, reportedFinal: false, output: { chars: 400, deltas: 10 }, cancelled: true, drainTimedOut: true }),
+    );
     expect(drained.cost).toBe(HOLD);
     // Not drained (cut, or the client left at the end): the reported prompt and at least the output read.
-    const cut = bill(facts({ served: A, reported: early, reportedFinal: false, output: { chars: 400, deltas: 10 }, finishReason: 'error' }));
-    expect(cut).toMatchObject({ usage: { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100 }, estimated: true, cost: 2_500_000n + 1_000_000n });
+    const cut = bill(
+      facts({ served: A, reported: early, reportedFinal: false, output: { chars: 400, deltas: 10 }, finishReason: 'error' }),
+    );
+    expect(cut).toMatchObject({
+      usage: { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100 },
+      estimated: true,
+      cost: 2_500_000n + 1_000_000n,
+    });
   });
 
   it('timed out or unreachable before any output, all endpoints: nothing', () => {
     const b = bill(facts({ finishReason: null, shown: true }));
-    expect(b).toMatchObject({ usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, estimated: true, cost: 0n, billed: null });
+    expect(b).toMatchObject({
+      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      estimated: true,
+      cost: 0n,
+      billed: null,
+    });
     expect(bill(facts()).usage).toBeNull();
   });
 });
@@ -152,11 +177,25 @@ describe('bill', () => {
 describe('sumBills (a stream continued on another endpoint)', () => {
   it('bills each segment for what it produced and sums them: usage, cost and its split', () => {
     const cut = bill(facts({ served: A, output: { chars: 160, deltas: 40 }, shown: true }));
-    const continued = bill(facts({ served: B, reported: { prompt_tokens: 1050, completion_tokens: 20, total_tokens: 1070, prompt_tokens_details: { cached_tokens: 10 } }, finishReason: 'stop', hold: HOLD - cut.cost }));
+    const continued = bill(
+      facts({
+        served: B,
+        reported: { prompt_tokens: 1050, completion_tokens: 20, total_tokens: 1070, prompt_tokens_details: { cached_tokens: 10 } },
+        finishReason: 'stop',
+        hold: HOLD - cut.cost,
+      }),
+    );
     const sum = sumBills([cut, continued]);
-    expect(sum.usage).toEqual({ prompt_tokens: 1200 + 1050, completion_tokens: 40 + 20, total_tokens: 1240 + 1070, prompt_tokens_details: { cached_tokens: 10 } });
+    expect(sum.usage).toEqual({
+      prompt_tokens: 1200 + 1050,
+      completion_tokens: 40 + 20,
+      total_tokens: 1240 + 1070,
+      prompt_tokens_details: { cached_tokens: 10 },
+    });
     expect(sum.cost).toBe(cut.cost + continued.cost);
-    expect(sum.split.prompt + sum.split.completion).toBe(cut.split.prompt + cut.split.completion + continued.split.prompt + continued.split.completion);
+    expect(sum.split.prompt + sum.split.completion).toBe(
+      cut.split.prompt + cut.split.completion + continued.split.prompt + continued.split.completion,
+    );
     expect(sum.estimated).toBe(true);
     expect(sum.billed).toBe(B);
   });

@@ -81,7 +81,10 @@ function billedUsage(f: BillFacts, billed: RouteAttempt | null): Pick<Bill, 'usa
   const output = estimateOutputTokens(f.output.chars, f.output.deltas);
   if (f.reported && !f.reportedFinal) {
     const completion = Math.max(f.reported.completion_tokens, output);
-    return { usage: { ...f.reported, completion_tokens: completion, total_tokens: f.reported.prompt_tokens + completion }, estimated: true };
+    return {
+      usage: { ...f.reported, completion_tokens: completion, total_tokens: f.reported.prompt_tokens + completion },
+      estimated: true,
+    };
   }
   if (f.reported || !(f.shown || billed)) return { usage: f.reported, estimated: false };
   const prompt = billed ? f.promptTokens : 0;
@@ -101,7 +104,11 @@ const add = (a: number | undefined, b: number | undefined) => (a === undefined &
 function sumUsage(a: Usage, b: Usage): Usage {
   const pa = a.prompt_tokens_details ?? {};
   const pb = b.prompt_tokens_details ?? {};
-  const details = { cached_tokens: add(pa.cached_tokens, pb.cached_tokens), cache_write_tokens: add(pa.cache_write_tokens, pb.cache_write_tokens), cache_write_1h_tokens: add(pa.cache_write_1h_tokens, pb.cache_write_1h_tokens) };
+  const details = {
+    cached_tokens: add(pa.cached_tokens, pb.cached_tokens),
+    cache_write_tokens: add(pa.cache_write_tokens, pb.cache_write_tokens),
+    cache_write_1h_tokens: add(pa.cache_write_1h_tokens, pb.cache_write_1h_tokens),
+  };
   const reasoning = add(a.completion_tokens_details?.reasoning_tokens, b.completion_tokens_details?.reasoning_tokens);
   const kept = Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined));
   return {

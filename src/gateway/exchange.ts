@@ -235,7 +235,16 @@ export class Exchange {
     if (record) record.billed = segmentRecord(closing);
     this.segments.push(closing);
     this.segmentPrompt = promptTokens;
-    Object.assign(this.outcome, { served: null, calling: null, usage: null, usageFinal: true, tally: new OutputTally(), serviceTier: null, finishReason: null, nativeFinishReason: null });
+    Object.assign(this.outcome, {
+      served: null,
+      calling: null,
+      usage: null,
+      usageFinal: true,
+      tally: new OutputTally(),
+      serviceTier: null,
+      finishReason: null,
+      nativeFinishReason: null,
+    });
   }
 
   /**
@@ -293,7 +302,11 @@ export class Exchange {
  * What the sweeper needs to record the request should this process die before its settlement
  * does (HoldsService.started, settleReliably): who asked, for what, and the endpoint billed.
  */
-export function holdContext(ex: Exchange, r: ResolvedEndpoint | undefined, tokens: { tokensPrompt: number; tokensCompletion?: number }): HoldContext {
+export function holdContext(
+  ex: Exchange,
+  r: ResolvedEndpoint | undefined,
+  tokens: { tokensPrompt: number; tokensCompletion?: number },
+): HoldContext {
   const { principal, meta } = ex.init;
   return {
     userId: principal.userId,
@@ -304,7 +317,9 @@ export function holdContext(ex: Exchange, r: ResolvedEndpoint | undefined, token
     requestedModel: ex.requestedModel,
     streamed: ex.init.streamed,
     createdAt: new Date(ex.receivedAt).toISOString(),
-    ...(r ? { model: r.model.id, providerSlug: r.provider.slug, providerName: r.provider.name, upstreamModel: r.endpoint.upstreamModel } : {}),
+    ...(r
+      ? { model: r.model.id, providerSlug: r.provider.slug, providerName: r.provider.name, upstreamModel: r.endpoint.upstreamModel }
+      : {}),
     ...tokens,
   };
 }

@@ -23,7 +23,12 @@ export class GatewayController {
   @Post('chat/completions')
   @LargeBodyAfterAuth()
   @HttpCode(200)
-  async chat(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: ChatCompletionDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+  async chat(
+    @CurrentPrincipal() principal: KeyPrincipal,
+    @Body() body: ChatCompletionDto,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const result = await this.gateway.chat(principal, body, metaOf(req), reply);
     if (result) await reply.send(result);
   }
@@ -32,7 +37,12 @@ export class GatewayController {
   @Post('completions')
   @LargeBodyAfterAuth()
   @HttpCode(200)
-  async completions(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: CompletionDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+  async completions(
+    @CurrentPrincipal() principal: KeyPrincipal,
+    @Body() body: CompletionDto,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const { prompt, logprobs, ...rest } = body;
     const chat = Object.assign(new ChatCompletionDto(), rest, {
       messages: [{ role: 'user' as const, content: Array.isArray(prompt) ? prompt[0] : prompt }],
@@ -46,7 +56,12 @@ export class GatewayController {
   @Post('embeddings')
   @LargeBodyAfterAuth()
   @HttpCode(200)
-  async embeddings(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: EmbeddingsDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+  async embeddings(
+    @CurrentPrincipal() principal: KeyPrincipal,
+    @Body() body: EmbeddingsDto,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     await reply.send(await this.gateway.embeddings(principal, body, metaOf(req), reply));
   }
 }

@@ -6,7 +6,8 @@ import { streamErrorStatus } from '../providers/error-status';
 import { GatewayErrors, withTokens } from './gateway.errors';
 
 describe('GatewayErrors.streamError', () => {
-  const envelope = (code: string, message: string) => toEnvelope(normaliseError(GatewayErrors.streamError('Claude Co', streamErrorStatus(code), message, code))).error;
+  const envelope = (code: string, message: string) =>
+    toEnvelope(normaliseError(GatewayErrors.streamError('Claude Co', streamErrorStatus(code), message, code))).error;
 
   it('gives a provider rate limit the 429 it gets before a stream, with the provider message and code', () => {
     expect(envelope('rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit')).toEqual({

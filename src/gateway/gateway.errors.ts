@@ -34,11 +34,19 @@ export const GatewayErrors = {
   streamTooLong: (maxMs: number) => new AppError('timeout', `The stream reached its maximum duration of ${Math.round(maxMs / 1000)} s`),
   /** A stream that broke after output reached the client: what the client has is not the whole answer. */
   streamCut: (provider: string, detail: string) =>
-    new AppError('provider_unavailable', `The provider's stream was cut before the answer was complete (${detail})`, { provider_name: provider }),
+    new AppError('provider_unavailable', `The provider's stream was cut before the answer was complete (${detail})`, {
+      provider_name: provider,
+    }),
   streamStalled: (provider: string, idleMs: number) =>
-    new AppError('provider_timeout', `The provider's stream stalled: no data for ${Math.round(idleMs / 1000)} s before the answer was complete`, { provider_name: provider }),
+    new AppError(
+      'provider_timeout',
+      `The provider's stream stalled: no data for ${Math.round(idleMs / 1000)} s before the answer was complete`,
+      { provider_name: provider },
+    ),
   streamCorrupted: (provider: string, detail: string) =>
-    new AppError('provider_unavailable', `The provider's stream was corrupted before the answer was complete (${detail})`, { provider_name: provider }),
+    new AppError('provider_unavailable', `The provider's stream was corrupted before the answer was complete (${detail})`, {
+      provider_name: provider,
+    }),
   /** A provider's server-side failure tells the client nothing it can act on: masked, as OpenRouter does. */
   streamError: (provider: string, status: number, message: string, providerCode?: string) => {
     const code = upstreamErrorCode(status);

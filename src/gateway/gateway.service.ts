@@ -30,8 +30,20 @@ function modelsOf(body: { model?: unknown; models?: unknown[] }): string[] {
 
 /** The chat request upstreams get: the routing fields and our own options are not for them. */
 function upstreamChat(body: ChatCompletionDto, accountId: string): Omit<ChatRequest, 'max_tokens'> {
-  const { model: _m, models: _ms, provider: _p, stream: _s, stream_options: _so, max_tokens: _mt, max_completion_tokens: _mct, session_id: _sid, n: _n, plugins: _pl, user, ...rest } =
-    body as ChatCompletionDto & Record<string, unknown>;
+  const {
+    model: _m,
+    models: _ms,
+    provider: _p,
+    stream: _s,
+    stream_options: _so,
+    max_tokens: _mt,
+    max_completion_tokens: _mct,
+    session_id: _sid,
+    n: _n,
+    plugins: _pl,
+    user,
+    ...rest
+  } = body as ChatCompletionDto & Record<string, unknown>;
   return (user ? { ...rest, user: upstreamUser(accountId, user) } : rest) as Omit<ChatRequest, 'max_tokens'>;
 }
 
@@ -60,7 +72,13 @@ export class GatewayService {
     private readonly finisher: RequestFinisher,
   ) {}
 
-  async chat(principal: KeyPrincipal, body: ChatCompletionDto, meta: RequestMeta, reply: FastifyReply, format: ResponseFormat = 'chat'): Promise<object | undefined> {
+  async chat(
+    principal: KeyPrincipal,
+    body: ChatCompletionDto,
+    meta: RequestMeta,
+    reply: FastifyReply,
+    format: ResponseFormat = 'chat',
+  ): Promise<object | undefined> {
     const models = modelsOf(body);
     const prompt = estimatePrompt(body);
     const request = upstreamChat(body, principal.userId);
@@ -68,26 +86,63 @@ export class GatewayService {
     const streamed = body.stream === true;
     // OpenRouter heals whole answers only: a stream's text has reached the client before it could be repaired.
     const healJson = !streamed && pluginEnabled(body.plugins, 'response-healing') ? healingShape(body.response_format) : null;
-    const init = { principal, meta, apiType: 'completions' as const, format, streamed, models, prompt, user: body.user ?? null, chat, healJson };
+    const init = {
+      principal,
+      meta,
+      apiType: 'completions' as const,
+      format,
+      streamed,
+      models,
+      prompt,
+      user: body.user ?? null,
+      chat,
+      healJson,
+    };
     const ex = this.admission.receive(init, reply.elapsedTime);
     await this.admission.checkFreeTier(ex);
     const clientMax = body.max_completion_tokens ?? body.max_tokens;
     const session = { body: body as { session_id?: unknown; prompt_cache_key?: unknown }, header: meta.sessionHeader };
     const params = requestParams(body as unknown as Record<string, unknown>);
-    ex.route = await this.router.plan({ models, provider: body.provider, params, promptTokens: prompt.tokens, maxTokens: clientMax, kind: 'chat', session }, principal);
-    await this.admission.admitChat(ex, { imageParts: prompt.imageParts, clientMax, serviceTier: body.service_tier, extraCompletionTokens: prompt.predictionTokens });
+    ex.route = await this.router.plan(
+      { models, provider: body.provider, params, promptTokens: prompt.tokens, maxTokens: clientMax, kind: 'chat', session },
+      principal,
+    );
+    await this.admission.admitChat(ex, {
+      imageParts: prompt.imageParts,
+      clientMax,
+      serviceTier: body.service_tier,
+      extraCompletionTokens: prompt.predictionTokens,
+    });
     return ex.init.streamed ? this.stream(ex, reply) : this.answer(ex, reply);
   }
 
   async embeddings(principal: KeyPrincipal, body: EmbeddingsDto, meta: RequestMeta, reply: FastifyReply): Promise<EmbeddingsJson> {
     const models = modelsOf(body);
     const prompt = { tokens: embeddingTokens(body.input), images: 0 };
-    const init = { principal, meta, apiType: 'embeddings' as const, format: 'chat' as const, streamed: false, models, prompt, user: body.user ?? null, chat: null };
+    const init = {
+      principal,
+      meta,
+      apiType: 'embeddings' as const,
+      format: 'chat' as const,
+      streamed: false,
+      models,
+      prompt,
+      user: body.user ?? null,
+      chat: null,
+    };
     const ex = this.admission.receive(init, reply.elapsedTime);
-    ex.route = await this.router.plan({ models, provider: body.provider, params: [], promptTokens: prompt.tokens, kind: 'embedding' }, principal);
+    ex.route = await this.router.plan(
+      { models, provider: body.provider, params: [], promptTokens: prompt.tokens, kind: 'embedding' },
+      principal,
+    );
     await this.admission.admitEmbeddings(ex);
     try {
-      const request = { input: body.input, encoding_format: body.encoding_format, dimensions: body.dimensions, user: body.user && upstreamUser(principal.userId, body.user) };
+      const request = {
+        input: body.input,
+        encoding_format: body.encoding_format,
+        dimensions: body.dimensions,
+        user: body.user && upstreamUser(principal.userId, body.user),
+      };
       const result = await this.caller.embeddings(ex, request, () => clientGone(reply));
       ex.billed(true);
       this.jsonHeaders(ex, reply);

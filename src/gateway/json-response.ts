@@ -25,7 +25,13 @@ interface CompletionHead {
 
 export interface ChatCompletionJson extends CompletionHead {
   object: 'chat.completion';
-  choices: { index: 0; logprobs: Logprobs | null; finish_reason: FinishReason | null; native_finish_reason: string | null; message: AssistantMessage }[];
+  choices: {
+    index: 0;
+    logprobs: Logprobs | null;
+    finish_reason: FinishReason | null;
+    native_finish_reason: string | null;
+    message: AssistantMessage;
+  }[];
   usage: UsageJson;
 }
 
@@ -69,17 +75,37 @@ export function completionJson(ex: Exchange, result: ChatResult): object {
   };
   const usage = usageJson(ex.bill!);
   if (ex.init.format === 'text') {
-    const choice = { index: 0 as const, text: result.message.content ?? '', finish_reason: result.finishReason, logprobs: legacyLogprobs(result.logprobs) };
+    const choice = {
+      index: 0 as const,
+      text: result.message.content ?? '',
+      finish_reason: result.finishReason,
+      logprobs: legacyLogprobs(result.logprobs),
+    };
     return { ...head, object: 'text_completion', choices: [choice], usage };
   }
   const { reasoning_details: details, ...rest } = result.message;
   // Excluded reasoning leaves nothing of it, its signatures included.
-  const message = ex.init.chat?.excludeReasoning ? { refusal: null, ...rest, reasoning: null } : { refusal: null, reasoning: null, ...rest, ...(details ? { reasoning_details: details } : {}) };
-  const choice = { index: 0 as const, logprobs: result.logprobs ?? null, finish_reason: result.finishReason, native_finish_reason: result.nativeFinishReason, message };
+  const message = ex.init.chat?.excludeReasoning
+    ? { refusal: null, ...rest, reasoning: null }
+    : { refusal: null, reasoning: null, ...rest, ...(details ? { reasoning_details: details } : {}) };
+  const choice = {
+    index: 0 as const,
+    logprobs: result.logprobs ?? null,
+    finish_reason: result.finishReason,
+    native_finish_reason: result.nativeFinishReason,
+    message,
+  };
   return { ...head, object: 'chat.completion', choices: [choice], usage };
 }
 
 export function embeddingsJson(ex: Exchange, result: EmbeddingsResult): EmbeddingsJson {
   const r = ex.outcome.served!.attempt.resolved;
-  return { id: ex.id, object: 'list', model: r.model.id, provider: r.provider.name, data: result.data, usage: { ...result.usage, ...costJson(ex.bill!) } };
+  return {
+    id: ex.id,
+    object: 'list',
+    model: r.model.id,
+    provider: r.provider.name,
+    data: result.data,
+    usage: { ...result.usage, ...costJson(ex.bill!) },
+  };
 }

@@ -22,7 +22,9 @@ describe('legacyLogprobs', () => {
   });
 
   it('skips entries that are not token log probabilities', () => {
-    expect(legacyLogprobs({ content: [{ token: 'a', logprob: -1, top_logprobs: [null, { token: 'b' }] }, { token: 2, logprob: -1 }, null] })).toEqual({
+    expect(
+      legacyLogprobs({ content: [{ token: 'a', logprob: -1, top_logprobs: [null, { token: 'b' }] }, { token: 2, logprob: -1 }, null] }),
+    ).toEqual({
       tokens: ['a'],
       token_logprobs: [-1],
       top_logprobs: [{ a: -1 }],

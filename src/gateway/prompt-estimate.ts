@@ -78,7 +78,10 @@ function readImage(url: unknown, detail: unknown): ImageEstimate {
   const w = size?.width ?? 0;
   const h = size?.height ?? 0;
   if (w < 1 || h < 1) return { width: 0, height: 0, detail, tokens: MAX_IMAGE_TOKENS };
-  const tokens = Math.min(MAX_IMAGE_TOKENS, Math.max(openAiTiles(w, h, detail), openAiPatches(w, h), anthropicImage(w, h), geminiImage(w, h)));
+  const tokens = Math.min(
+    MAX_IMAGE_TOKENS,
+    Math.max(openAiTiles(w, h, detail), openAiPatches(w, h), anthropicImage(w, h), geminiImage(w, h)),
+  );
   return { width: w, height: h, detail, tokens };
 }
 
@@ -148,7 +151,8 @@ function audioTokens(part: Record<string, unknown>): number {
 function predictionBytes(prediction: unknown): number {
   const content = (prediction as { content?: unknown } | null | undefined)?.content;
   if (typeof content === 'string') return Buffer.byteLength(content);
-  if (Array.isArray(content)) return content.reduce<number>((n, p) => n + (typeof p?.text === 'string' ? Buffer.byteLength(p.text) : jsonBytes(p)), 0);
+  if (Array.isArray(content))
+    return content.reduce<number>((n, p) => n + (typeof p?.text === 'string' ? Buffer.byteLength(p.text) : jsonBytes(p)), 0);
   return jsonBytes(content);
 }
 

@@ -40,7 +40,8 @@ export class RequestFinisher implements OnModuleDestroy {
   }
 
   private async settleAndRecord(ex: Exchange): Promise<void> {
-    if (ex.fault) this.log.error({ err: ex.fault, generation: ex.id }, `${ex.init.apiType === 'embeddings' ? 'embeddings ' : ''}request failed`);
+    if (ex.fault)
+      this.log.error({ err: ex.fault, generation: ex.id }, `${ex.init.apiType === 'embeddings' ? 'embeddings ' : ''}request failed`);
     const bill = ex.billed(false);
     const o = ex.outcome;
     const reason = o.cancelled ? 'cancelled' : o.error ? 'error' : 'completed';
@@ -50,7 +51,10 @@ export class RequestFinisher implements OnModuleDestroy {
       await this.holds.settleReliably(ex.id, bill.cost, reason, holdContext(ex, r, tokens));
     } catch (err) {
       // Retried and still failing: the cost is handed over, and the sweeper books it once the heartbeat is gone.
-      this.log.error({ err, generation: ex.id, hold: ex.sizing.hold.toString(), cost: bill.cost.toString() }, 'settlement failed, handed over to the sweeper');
+      this.log.error(
+        { err, generation: ex.id, hold: ex.sizing.hold.toString(), cost: bill.cost.toString() },
+        'settlement failed, handed over to the sweeper',
+      );
     }
     const now = this.clock.nowMs();
     const served = o.served;

@@ -4,7 +4,11 @@ describe('response-healing', () => {
   it.each([
     ['a code fence', '```json\n{"name": "Bob"}\n```', '{"name": "Bob"}'],
     ['a code fence without a language', '```\n{"a": 1}\n```', '{"a": 1}'],
-    ['words before and after', 'Here is the data you asked for:\n{"name": "Charlie", "age": 25}\nHope that helps!', '{"name": "Charlie", "age": 25}'],
+    [
+      'words before and after',
+      'Here is the data you asked for:\n{"name": "Charlie", "age": 25}\nHope that helps!',
+      '{"name": "Charlie", "age": 25}',
+    ],
     ['a trailing comma', '{"name": "David", "age": 35,}', '{"name": "David", "age": 35}'],
     ['missing closing brackets', '{"name": "Alice", "tags": ["a", "b"', '{"name": "Alice", "tags": ["a", "b"]}'],
     ['a truncated string', '{"name": "Ali', '{"name": "Ali"}'],
@@ -39,7 +43,12 @@ describe('response-healing', () => {
   });
 
   it('heals the content of a result, and nothing else', () => {
-    const result = { message: { role: 'assistant' as const, content: '{"a": 1,}' }, finishReason: 'stop' as const, nativeFinishReason: 'stop', usage: null };
+    const result = {
+      message: { role: 'assistant' as const, content: '{"a": 1,}' },
+      finishReason: 'stop' as const,
+      nativeFinishReason: 'stop',
+      usage: null,
+    };
     expect(healResult(result, 'object').message.content).toBe('{"a": 1}');
     const fine = { ...result, message: { role: 'assistant' as const, content: '{"a": 1}' } };
     expect(healResult(fine, 'object')).toBe(fine);

@@ -45,7 +45,8 @@ describe('RetryPolicy', () => {
   ])('%s', (_what, f, expected) => {
     const d = policy().decide(f, fresh);
     if (expected === null) expect(d).toEqual({ retry: false });
-    else if (expected === 'backoff') expect(d).toEqual({ retry: true, delayMs: 375 }); // 500 ms base, jitter 0.5 -> 75 %
+    else if (expected === 'backoff')
+      expect(d).toEqual({ retry: true, delayMs: 375 }); // 500 ms base, jitter 0.5 -> 75 %
     else expect(d).toEqual({ retry: true, delayMs: expected });
   });
 
@@ -57,7 +58,10 @@ describe('RetryPolicy', () => {
 
   it('does not retry when the wait would not leave the request time for the call', () => {
     expect(policy().decide(failure({ status: 429, retryAfterMs: 2000 }), { ...fresh, remainingMs: 2500 })).toEqual({ retry: false });
-    expect(policy().decide(failure({ status: 429, retryAfterMs: 2000 }), { ...fresh, remainingMs: 3500 })).toEqual({ retry: true, delayMs: 2000 });
+    expect(policy().decide(failure({ status: 429, retryAfterMs: 2000 }), { ...fresh, remainingMs: 3500 })).toEqual({
+      retry: true,
+      delayMs: 2000,
+    });
   });
 
   it('backs off exponentially, jittered between half and all of it, up to the maximum', () => {

@@ -104,7 +104,8 @@ export class RetryPolicy {
   }
 
   private delayFor(f: AttemptFailure, retries: number): number | null {
-    if ((f.status === 429 || f.status === 503) && f.retryAfterMs !== null) return f.retryAfterMs <= this.config.retry.retryAfterMaxMs ? f.retryAfterMs : null;
+    if ((f.status === 429 || f.status === 503) && f.retryAfterMs !== null)
+      return f.retryAfterMs <= this.config.retry.retryAfterMaxMs ? f.retryAfterMs : null;
     if (f.status === 429 || (f.status !== null && TRANSIENT_STATUS.has(f.status))) return this.backoff(retries);
     if (f.status === null && f.transport !== 'timeout' && f.code !== null && RESET_CODES.has(f.code)) return this.backoff(retries);
     return null;

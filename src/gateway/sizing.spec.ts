@@ -3,7 +3,16 @@ import { usdToNanos } from '../common/money/money';
 import { estimatePrompt } from './prompt-estimate';
 import { promptTokensFor, sizeRequest } from './sizing';
 
-const model: ModelDef = { id: 'openai/gpt-4o', name: 'GPT-4o', description: '', created: 0, contextLength: 128_000, inputModalities: ['text', 'image'], outputModalities: ['text'], kind: 'chat' };
+const model: ModelDef = {
+  id: 'openai/gpt-4o',
+  name: 'GPT-4o',
+  description: '',
+  created: 0,
+  contextLength: 128_000,
+  inputModalities: ['text', 'image'],
+  outputModalities: ['text'],
+  kind: 'chat',
+};
 
 function ep(prompt: number, completion: number, o: Partial<EndpointDef> = {}): ResolvedEndpoint {
   const endpoint: EndpointDef = {
@@ -11,7 +20,17 @@ function ep(prompt: number, completion: number, o: Partial<EndpointDef> = {}): R
     providerSlug: 'openai',
     upstreamModel: 'gpt',
     variant: null,
-    pricing: { prompt: usdToNanos(prompt), completion: usdToNanos(completion), request: 0n, image: 0n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} },
+    pricing: {
+      prompt: usdToNanos(prompt),
+      completion: usdToNanos(completion),
+      request: 0n,
+      image: 0n,
+      cacheRead: null,
+      cacheWrite: null,
+      cacheWrite1h: null,
+      tiers: [],
+      serviceTiers: {},
+    },
     imageTokens: null,
     contextLength: 128_000,
     maxCompletionTokens: 16_384,
@@ -20,11 +39,25 @@ function ep(prompt: number, completion: number, o: Partial<EndpointDef> = {}): R
     prefill: false,
     ...o,
   };
-  return { endpoint, model, provider: { slug: 'openai', name: 'OpenAI', adapter: 'openai', baseUrl: 'https://api.openai.com/v1', apiKeyEnv: null, dataPolicy: { zdr: false, training: false } }, routable: true };
+  return {
+    endpoint,
+    model,
+    provider: {
+      slug: 'openai',
+      name: 'OpenAI',
+      adapter: 'openai',
+      baseUrl: 'https://api.openai.com/v1',
+      apiKeyEnv: null,
+      dataPolicy: { zdr: false, training: false },
+    },
+    routable: true,
+  };
 }
 
 const mini = { base: 2833, tile: 5667 };
-const photo = estimatePrompt({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] as unknown as string }] });
+const photo = estimatePrompt({
+  messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] as unknown as string }],
+});
 const request = { promptTokens: photo.tokens, images: photo.images, imageParts: photo.imageParts, clientMax: 100 };
 
 describe('sizing a request with images', () => {
@@ -36,7 +69,10 @@ describe('sizing a request with images', () => {
     expect(miniPrompt).toBe(photo.tokens - photo.imageParts[0].tokens + 2833 + 8 * 5667);
     // Every price here is a whole nanodollar per token: 150 and 600.
     const miniHold = BigInt(miniPrompt) * 150n + 100n * 600n;
-    for (const plan of [[plain, gpt4oMini], [gpt4oMini, plain]]) {
+    for (const plan of [
+      [plain, gpt4oMini],
+      [gpt4oMini, plain],
+    ]) {
       const sized = sizeRequest(plan, request, null);
       expect(sized.ok && sized.sizing.hold).toBe(miniHold);
     }
@@ -48,7 +84,7 @@ describe('sizing a request with images', () => {
     expect(both.ok && both.sizing.hold).toBe(BigInt(photo.tokens) * 2500n + 100n * 10_000n);
   });
 
-  it('never counts a prompt above the endpoint\'s context, which no provider bills beyond', () => {
+  it("never counts a prompt above the endpoint's context, which no provider bills beyond", () => {
     const small = ep(0.15, 0.6, { imageTokens: mini, contextLength: 20_000, maxCompletionTokens: 1000 });
     expect(promptTokensFor(small, request)).toBe(20_000);
   });

@@ -9,9 +9,7 @@ export interface Sizing {
   hold: bigint;
 }
 
-export type SizingResult =
-  | { ok: true; sizing: Sizing }
-  | { ok: false; requested: number; affordable: number };
+export type SizingResult = { ok: true; sizing: Sizing } | { ok: false; requested: number; affordable: number };
 
 /** What sizing needs to know of a request. */
 export interface SizingRequest {

@@ -34,7 +34,15 @@ describe('withPrefill', () => {
   });
 
   it("extends the client's own prefill rather than adding a second assistant message", () => {
-    expect(withPrefill([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Dear' }], ' friend')).toEqual([
+    expect(
+      withPrefill(
+        [
+          { role: 'user', content: 'Hi' },
+          { role: 'assistant', content: 'Dear' },
+        ],
+        ' friend',
+      ),
+    ).toEqual([
       { role: 'user', content: 'Hi' },
       { role: 'assistant', content: 'Dear friend', prefix: true },
     ]);

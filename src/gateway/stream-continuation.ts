@@ -133,7 +133,9 @@ export class StreamContinuation {
       const request = { ...forEndpoint(chat.request, endpoint.supportedParameters), messages, max_tokens: maxTokens } as ChatRequest;
       const served = await this.caller.callOne(ex, attempt, index, request);
       if (!served) continue;
-      const stream = new UpstreamStream(served.res.body, served.adapter.streamTranslator(), (tally) => ex.holdProgress(produced + tally.tokens, false));
+      const stream = new UpstreamStream(served.res.body, served.adapter.streamTranslator(), (tally) =>
+        ex.holdProgress(produced + tally.tokens, false),
+      );
       let opened;
       try {
         opened = await stream.open(chat.excludeReasoning, ex.abort.signal);
@@ -146,7 +148,10 @@ export class StreamContinuation {
       }
       const record = ex.attempts[ex.attempts.length - 1];
       if (opened) {
-        void this.router.report(attempt, opened.status !== null ? { status: opened.status } : { failure: opened.timeout ? 'timeout' : 'server_error' });
+        void this.router.report(
+          attempt,
+          opened.status !== null ? { status: opened.status } : { failure: opened.timeout ? 'timeout' : 'server_error' },
+        );
         Object.assign(record, { status: opened.status, error: opened.message, latency_ms: ex.now() - served.sentAt });
         continue;
       }
@@ -155,7 +160,16 @@ export class StreamContinuation {
       served.stream = stream;
       Object.assign(ex.outcome, { served, calling: attempt, tally: stream.tally });
       this.metrics.streamContinuations.inc({ result: 'continued' });
-      this.log.info({ generation: ex.id, from: cut.from.attempt.resolved.provider.slug, to: attempt.resolved.provider.slug, at: record.continued_at, reason: failure.message }, 'stream continued on a fallback');
+      this.log.info(
+        {
+          generation: ex.id,
+          from: cut.from.attempt.resolved.provider.slug,
+          to: attempt.resolved.provider.slug,
+          at: record.continued_at,
+          reason: failure.message,
+        },
+        'stream continued on a fallback',
+      );
       return { served, seam: new Seam(overlap) };
     }
     this.metrics.streamContinuations.inc({ result: 'none' });
@@ -168,7 +182,10 @@ export class StreamContinuation {
     if (!stream?.malformed) return;
     const provider = served.attempt.resolved.provider.slug;
     this.metrics.streamMalformed.inc({ provider }, stream.malformed);
-    this.log.warn({ generation: ex.id, provider, events: stream.malformed, sample: stream.lastMalformed }, 'skipped malformed events in a provider stream');
+    this.log.warn(
+      { generation: ex.id, provider, events: stream.malformed, sample: stream.lastMalformed },
+      'skipped malformed events in a provider stream',
+    );
   }
 
   private allowed(ex: Exchange, answer: AnswerSoFar): boolean {

@@ -33,9 +33,20 @@ const chunkObject = (format: ChatFormat) => (format === 'text' ? 'text_completio
 
 function choiceJson(format: ChatFormat, d: ChunkDelta): string {
   if (format === 'text') {
-    return JSON.stringify({ index: 0, text: d.delta.content ?? '', finish_reason: d.finishReason ?? null, logprobs: legacyLogprobs(d.logprobs) });
+    return JSON.stringify({
+      index: 0,
+      text: d.delta.content ?? '',
+      finish_reason: d.finishReason ?? null,
+      logprobs: legacyLogprobs(d.logprobs),
+    });
   }
-  return JSON.stringify({ index: 0, delta: d.delta, finish_reason: d.finishReason ?? null, native_finish_reason: d.nativeFinishReason ?? null, logprobs: d.logprobs ?? null });
+  return JSON.stringify({
+    index: 0,
+    delta: d.delta,
+    finish_reason: d.finishReason ?? null,
+    native_finish_reason: d.nativeFinishReason ?? null,
+    logprobs: d.logprobs ?? null,
+  });
 }
 
 /**
@@ -65,7 +76,11 @@ function chatStream(ex: Exchange, format: ChatFormat, clock: Clock): StreamShape
         model: r?.model.id ?? null,
         provider: r?.provider.name ?? null,
         error: toEnvelope(error).error,
-        choices: [format === 'text' ? { index: 0, text: '', finish_reason: 'error' } : { index: 0, delta: { content: '' }, finish_reason: 'error', native_finish_reason: null }],
+        choices: [
+          format === 'text'
+            ? { index: 0, text: '', finish_reason: 'error' }
+            : { index: 0, delta: { content: '' }, finish_reason: 'error', native_finish_reason: null },
+        ],
         usage: usageJson(bill),
       };
       return [{ data: JSON.stringify(chunk) }, { data: '[DONE]' }];
@@ -77,7 +92,13 @@ function chatStream(ex: Exchange, format: ChatFormat, clock: Clock): StreamShape
 function chunkPrefix(ex: Exchange, format: ChatFormat, clock: Clock): () => string {
   const served = ex.outcome.served!;
   const r = served.attempt.resolved;
-  const head = { id: ex.id, object: chunkObject(format), created: Math.floor(clock.nowMs() / 1000), model: r.model.id, provider: r.provider.name };
+  const head = {
+    id: ex.id,
+    object: chunkObject(format),
+    created: Math.floor(clock.nowMs() / 1000),
+    model: r.model.id,
+    provider: r.provider.name,
+  };
   const open = JSON.stringify(head).slice(0, -1);
   const translator = served.stream!.translator;
   return () => {
@@ -251,10 +272,15 @@ export class StreamRelay {
       // A server error or rate limit inside the stream is the provider failing, as a cut is; a 4xx is about the request.
       const message = trimRaw(upstreamError.message);
       const error = GatewayErrors.streamError(provider, status, message, upstreamError.code);
-      return { error, continuable: status === 429 || status >= 500, detail: `The provider's stream failed with an error event (${status}): ${message}` };
+      return {
+        error,
+        continuable: status === 429 || status >= 500,
+        detail: `The provider's stream failed with an error event (${status}): ${message}`,
+      };
     }
     // Ended without a finish reason or usage: never a truncated answer presented as complete.
-    if (!stream.complete(outcome.finishReason)) return { error: GatewayErrors.streamCut(provider, 'the provider ended the stream before the answer did'), continuable: true };
+    if (!stream.complete(outcome.finishReason))
+      return { error: GatewayErrors.streamCut(provider, 'the provider ended the stream before the answer did'), continuable: true };
     return null;
   }
 

@@ -153,12 +153,18 @@ export class UpstreamCaller {
         throw GatewayErrors.clientClosed();
       }
       void this.router.report(served.attempt, { failure: 'server_error' });
-      throw new AppError('provider_unavailable', 'Provider returned an invalid response', { provider_name: served.attempt.resolved.provider.name });
+      throw new AppError('provider_unavailable', 'Provider returned an invalid response', {
+        provider_name: served.attempt.resolved.provider.name,
+      });
     }
     outcome.firstTokenAt = ex.now();
     outcome.finishReason = result.finishReason;
     outcome.nativeFinishReason = result.nativeFinishReason;
-    outcome.tally.chars = (result.message.content?.length ?? 0) + (result.message.reasoning?.length ?? 0) + JSON.stringify(result.message.tool_calls ?? []).length - 2;
+    outcome.tally.chars =
+      (result.message.content?.length ?? 0) +
+      (result.message.reasoning?.length ?? 0) +
+      JSON.stringify(result.message.tool_calls ?? []).length -
+      2;
     outcome.usage = result.usage;
     outcome.serviceTier = result.serviceTier ?? null;
     return result;
@@ -218,15 +224,32 @@ export class UpstreamCaller {
     const r = attempt.resolved;
     const sentAt = ex.now();
     const record = (status: number | null, error: string | null) =>
-      ex.attempts.push({ provider_name: r.provider.name, provider_slug: r.provider.slug, model: r.model.id, status, error, latency_ms: ex.now() - sentAt });
+      ex.attempts.push({
+        provider_name: r.provider.name,
+        provider_slug: r.provider.slug,
+        model: r.model.id,
+        status,
+        error,
+        latency_ms: ex.now() - sentAt,
+      });
     let res: UpstreamResponse;
     try {
-      res = await this.upstream.send(call.spec, ex.abort.signal, { firstByteMs: this.policy.firstByteMs(ex.init.streamed, call.deadline - sentAt) });
+      res = await this.upstream.send(call.spec, ex.abort.signal, {
+        firstByteMs: this.policy.firstByteMs(ex.init.streamed, call.deadline - sentAt),
+      });
     } catch (err) {
       const e = UpstreamClient.classify(err);
       record(null, e.message);
       if (e.failure !== 'aborted') void this.router.report(attempt, { failure: e.failure === 'timeout' ? 'timeout' : 'connect' });
-      return { status: null, transport: e.failure, code: e.code, retryAfterMs: null, refusal: null, providerCode: null, message: e.message };
+      return {
+        status: null,
+        transport: e.failure,
+        code: e.code,
+        retryAfterMs: null,
+        refusal: null,
+        providerCode: null,
+        message: e.message,
+      };
     }
     if (res.status >= 200 && res.status < 300) {
       record(res.status, null);
@@ -254,7 +277,9 @@ export class UpstreamCaller {
    * its count dropped.
    */
   private async openStream(ex: Exchange, served: Served, excludeReasoning: boolean, call: Call): Promise<AttemptFailure | null> {
-    const stream = new UpstreamStream(served.res.body, served.adapter.streamTranslator(), (tally, first) => ex.holdProgress(tally.tokens, first));
+    const stream = new UpstreamStream(served.res.body, served.adapter.streamTranslator(), (tally, first) =>
+      ex.holdProgress(tally.tokens, first),
+    );
     ex.outcome.tally = stream.tally;
     const now = ex.now();
     const silent = setTimeout(
@@ -269,8 +294,15 @@ export class UpstreamCaller {
     // What a failed endpoint produced is not billed: the endpoint that serves is (README, reasoning.exclude).
     ex.outcome.tally = new OutputTally();
     ex.holdProgress(0, false);
-    void this.router.report(served.attempt, failure.status !== null ? { status: failure.status } : { failure: failure.timeout ? 'timeout' : 'server_error' });
-    Object.assign(ex.attempts[ex.attempts.length - 1], { status: failure.status, error: failure.message, latency_ms: ex.now() - served.sentAt });
+    void this.router.report(
+      served.attempt,
+      failure.status !== null ? { status: failure.status } : { failure: failure.timeout ? 'timeout' : 'server_error' },
+    );
+    Object.assign(ex.attempts[ex.attempts.length - 1], {
+      status: failure.status,
+      error: failure.message,
+      latency_ms: ex.now() - served.sentAt,
+    });
     return {
       status: failure.status,
       transport: failure.status === null ? (failure.timeout ? 'timeout' : 'protocol') : null,

@@ -28,7 +28,8 @@ export class OutputTally {
   add(d: ChunkDelta): boolean {
     if (d.delta.content) this.chars += d.delta.content.length;
     if (d.delta.reasoning) this.chars += d.delta.reasoning.length;
-    if (d.delta.tool_calls) for (const t of d.delta.tool_calls) this.chars += (t.function?.arguments?.length ?? 0) + (t.function?.name?.length ?? 0);
+    if (d.delta.tool_calls)
+      for (const t of d.delta.tool_calls) this.chars += (t.function?.arguments?.length ?? 0) + (t.function?.name?.length ?? 0);
     if (!carriesOutput(d)) return false;
     this.deltas++;
     return this.deltas === 1;

@@ -38,7 +38,8 @@ export class CapsRepository {
 
   /** Creates the user's counter row if missing; true when it created one. */
   async ensureUserRow(em: EntityManager, userId: string): Promise<boolean> {
-    const rows = (await queryRows(em, 
+    const rows = (await queryRows(
+      em,
       `INSERT INTO user_spend (user_id) SELECT id FROM users WHERE id = $1 ON CONFLICT (user_id) DO NOTHING RETURNING user_id`,
       [userId],
     )) as unknown[];
@@ -61,7 +62,8 @@ export class CapsRepository {
     p: PeriodStarts,
     em: Pick<EntityManager, 'query'> = this.dataSource,
   ): Promise<(CounterRow & { caps: { daily: bigint | null; weekly: bigint | null; monthly: bigint | null } }) | null> {
-    const rows = (await queryRows(em, 
+    const rows = (await queryRows(
+      em,
       `SELECT ${COUNTER_COLUMNS('$')}, cap_daily_nanos, cap_weekly_nanos, cap_monthly_nanos FROM user_spend WHERE user_id = $4`,
       [p.day, p.week, p.month, userId],
     )) as Record<string, string | null>[];

@@ -40,7 +40,9 @@ function userCaps(u: NonNullable<Awaited<ReturnType<CapsRepository['userCounters
 
 /** The cap that refuses `amount`: the first one short of it, else (it was read after others settled) the tightest. */
 function refusingCap(caps: CapRoom[], amount: bigint): CapRoom | null {
-  return caps.find((c) => c.room < amount) ?? caps.reduce<CapRoom | null>((best, c) => (best === null || c.room < best.room ? c : best), null);
+  return (
+    caps.find((c) => c.room < amount) ?? caps.reduce<CapRoom | null>((best, c) => (best === null || c.room < best.room ? c : best), null)
+  );
 }
 
 /**
@@ -60,7 +62,11 @@ export class CapsService {
    * The most that can be reserved right now for this key and user, and which cap sets it
    * (room null: no cap applies).
    */
-  async headroom(keyId: string, userId: string, key: KeyLimit): Promise<{ room: bigint | null; source: LimitSource | null; limit: bigint | null }> {
+  async headroom(
+    keyId: string,
+    userId: string,
+    key: KeyLimit,
+  ): Promise<{ room: bigint | null; source: LimitSource | null; limit: bigint | null }> {
     const p = periodStarts(this.clock.now());
     const [k, u] = await Promise.all([this.repo.keyCounters(keyId, p), this.repo.userCounters(userId, p)]);
     const caps = [...(k ? capRoom(keySource(key.reset), key.limit, spendInPeriod(k, key.reset), k.held) : []), ...(u ? userCaps(u) : [])];
@@ -100,7 +106,9 @@ export class CapsService {
   /** Why the user's caps refused `amount` (a 403 naming the cap), read after the refusal. */
   async explainUserRefusal(userId: string, amount: bigint, em?: EntityManager): Promise<AppError> {
     const cap = await this.userRefusal(em ?? this.repo.dataSource.manager, userId, amount, periodStarts(this.clock.now()));
-    return cap ? KeysErrors.limitExceeded(cap.source, { limit: cap.limit, remaining: cap.room, needed: amount }) : KeysErrors.limitExceeded('user_monthly');
+    return cap
+      ? KeysErrors.limitExceeded(cap.source, { limit: cap.limit, remaining: cap.room, needed: amount })
+      : KeysErrors.limitExceeded('user_monthly');
   }
 
   /** Why the key refused a reservation of `amount`: gone, disabled, expired (401) or its limit (403). */
@@ -122,10 +130,17 @@ export class CapsService {
   }
 
   private async keyFailure(em: EntityManager, keyId: string, now: Date, amount?: bigint): Promise<AppError> {
-    const rows = (await queryRows(em,
+    const rows = (await queryRows(
+      em,
       `SELECT disabled, deleted_at, expires_at, limit_reset, limit_nanos::text AS limit_nanos FROM api_keys WHERE id = $1`,
       [keyId],
-    )) as { disabled: boolean; deleted_at: Date | null; expires_at: Date | null; limit_reset: LimitReset | null; limit_nanos: string | null }[];
+    )) as {
+      disabled: boolean;
+      deleted_at: Date | null;
+      expires_at: Date | null;
+      limit_reset: LimitReset | null;
+      limit_nanos: string | null;
+    }[];
     const key = rows[0];
     if (!key || key.deleted_at) return KeysErrors.invalidKey();
     if (key.disabled) return KeysErrors.disabledKey();

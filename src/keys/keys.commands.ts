@@ -51,8 +51,15 @@ export const keyListCommand: CliCommand = {
     const keys = await ctx.app!.get(KeysService).list({ kind: 'session', userId, sessionId: 'cli' }, 0, ctx.options.all === true);
     for (const k of keys) {
       ctx.out(
-        [k.label, k.hash, JSON.stringify(k.name), k.disabled ? 'disabled' : 'active', k.is_management_key ? 'management' : 'api',
-          `limit=${k.limit ?? 'none'}${k.limit_reset ? `/${k.limit_reset}` : ''}`, `usage=${k.usage}`].join('  '),
+        [
+          k.label,
+          k.hash,
+          JSON.stringify(k.name),
+          k.disabled ? 'disabled' : 'active',
+          k.is_management_key ? 'management' : 'api',
+          `limit=${k.limit ?? 'none'}${k.limit_reset ? `/${k.limit_reset}` : ''}`,
+          `usage=${k.usage}`,
+        ].join('  '),
       );
     }
     if (keys.length === 0) ctx.out('no keys');

@@ -3,7 +3,15 @@ import { nanosToUsd } from '../common/money/money';
 
 export type LimitSource = 'key' | 'key_daily' | 'key_weekly' | 'key_monthly' | 'user_daily' | 'user_weekly' | 'user_monthly';
 
-export const LIMIT_SOURCES: readonly LimitSource[] = ['key', 'key_daily', 'key_weekly', 'key_monthly', 'user_daily', 'user_weekly', 'user_monthly'];
+export const LIMIT_SOURCES: readonly LimitSource[] = [
+  'key',
+  'key_daily',
+  'key_weekly',
+  'key_monthly',
+  'user_daily',
+  'user_weekly',
+  'user_monthly',
+];
 
 /** By how much a cap refused a request, in nanodollars: the cap, what is left of it, what the request needs. */
 export interface LimitShortfall {
@@ -15,8 +23,12 @@ export interface LimitShortfall {
 const usd = (n: bigint) => `$${nanosToUsd(n)}`;
 
 function limitMessage(source: LimitSource, s?: LimitShortfall): string {
-  const head = source.startsWith('key') ? `Key limit exceeded (${source === 'key' ? 'total' : source.slice(4)} limit)` : `Your ${source.slice(5)} spending cap is reached`;
-  return s ? `${head}: this request needs up to ${usd(s.needed)} and ${usd(s.remaining)} of the ${usd(s.limit)} ${source.startsWith('key') ? 'limit' : 'cap'} is left` : head;
+  const head = source.startsWith('key')
+    ? `Key limit exceeded (${source === 'key' ? 'total' : source.slice(4)} limit)`
+    : `Your ${source.slice(5)} spending cap is reached`;
+  return s
+    ? `${head}: this request needs up to ${usd(s.needed)} and ${usd(s.remaining)} of the ${usd(s.limit)} ${source.startsWith('key') ? 'limit' : 'cap'} is left`
+    : head;
 }
 
 export const KeysErrors = {
@@ -26,18 +38,19 @@ export const KeysErrors = {
   disabledKey: () => new AppError('authentication', 'API key is disabled', {}, { 'www-authenticate': 'Bearer' }),
   expiredKey: () => new AppError('authentication', 'API key has expired', {}, { 'www-authenticate': 'Bearer' }),
   keyNotFound: () => new AppError('not_found', 'Key not found'),
-  managementKeyRequired: () =>
-    new AppError('permission_denied', 'This endpoint needs a management key or a signed-in session'),
+  managementKeyRequired: () => new AppError('permission_denied', 'This endpoint needs a management key or a signed-in session'),
   managementKeyNotForInference: () =>
     new AppError('permission_denied', 'Management keys cannot call inference endpoints; create an API key'),
-  managementKeyCannotMintManagementKeys: () =>
-    new AppError('permission_denied', 'A management key cannot create management keys'),
+  managementKeyCannotMintManagementKeys: () => new AppError('permission_denied', 'A management key cannot create management keys'),
   managementKeyCannotTouchManagementKeys: () =>
     new AppError('permission_denied', 'A management key cannot change or delete another management key; sign in to do that'),
   managementKeyCannotExtendItself: () =>
     new AppError('permission_denied', 'A management key cannot change its own expiry or limit; sign in to do that'),
   beyondManagementKeyExpiry: (expiresAt: Date) =>
-    new AppError('permission_denied', `A management key that expires cannot give a key a later expiry (or none): expires_at must be at most ${expiresAt.toISOString()}`),
+    new AppError(
+      'permission_denied',
+      `A management key that expires cannot give a key a later expiry (or none): expires_at must be at most ${expiresAt.toISOString()}`,
+    ),
   /** A cap, not the balance, refused: 403 naming it (`limit_source`) and, when known, by how much (USD). */
   limitExceeded: (source: LimitSource, shortfall?: LimitShortfall) =>
     new AppError(
@@ -46,7 +59,11 @@ export const KeysErrors = {
       {
         limit_source: source,
         ...(shortfall
-          ? { limit: nanosToUsd(shortfall.limit), limit_remaining: nanosToUsd(shortfall.remaining), request_cost: nanosToUsd(shortfall.needed) }
+          ? {
+              limit: nanosToUsd(shortfall.limit),
+              limit_remaining: nanosToUsd(shortfall.remaining),
+              request_cost: nanosToUsd(shortfall.needed),
+            }
           : {}),
       },
       {},

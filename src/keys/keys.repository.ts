@@ -137,6 +137,9 @@ export class KeysRepository {
   /** Names of the user's keys by id, deleted ones included (their requests stay in the history). */
   namesOf(userId: string, ids: string[]): Promise<Pick<ApiKeyEntity, 'id' | 'hash' | 'name' | 'label' | 'appId' | 'deletedAt'>[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.keys.find({ select: { id: true, hash: true, name: true, label: true, appId: true, deletedAt: true }, where: { userId, id: In(ids) } });
+    return this.keys.find({
+      select: { id: true, hash: true, name: true, label: true, appId: true, deletedAt: true },
+      where: { userId, id: In(ids) },
+    });
   }
 }

@@ -89,7 +89,10 @@ export class KeysService {
   }
 
   /** Creates a key for a user; the only place a full key exists, returned once. */
-  async createFor(userId: string, fields: { name: string; isManagement?: boolean } & KeyChanges): Promise<{ entity: ApiKeyEntity; key: string }> {
+  async createFor(
+    userId: string,
+    fields: { name: string; isManagement?: boolean } & KeyChanges,
+  ): Promise<{ entity: ApiKeyEntity; key: string }> {
     const material = generateKey();
     await this.caps.ensureUser(userId);
     const entity = await this.repo.insert({
@@ -166,7 +169,11 @@ export class KeysService {
     const key = await this.owned(actor, hash);
     const settings = this.changesFrom(dto);
     this.checkKeyMayChange(actor, key, settings);
-    const changes = { ...settings, ...(dto.name !== undefined ? { name: dto.name } : {}), ...(dto.disabled !== undefined ? { disabled: dto.disabled } : {}) };
+    const changes = {
+      ...settings,
+      ...(dto.name !== undefined ? { name: dto.name } : {}),
+      ...(dto.disabled !== undefined ? { disabled: dto.disabled } : {}),
+    };
     if (Object.keys(changes).length) await this.repo.update(key.id, changes);
     this.cache.delete(hash);
     return this.toDto((await this.repo.findOwned(actor.userId, hash))!);

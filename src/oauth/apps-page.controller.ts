@@ -37,7 +37,10 @@ export class AppsPageController {
     const c = await this.pages.openForm(req, reply);
     if (!c) return;
     await this.pages.run(c, 'apps', async () => {
-      const dto = await validateForm(UpdateKeyDto, { limit: usdField(req.body, 'limit'), limit_reset: resetField(req.body, 'limit_reset') });
+      const dto = await validateForm(UpdateKeyDto, {
+        limit: usdField(req.body, 'limit'),
+        limit_reset: resetField(req.body, 'limit_reset'),
+      });
       if (!dto.ok) return this.page(c, { status: 400, error: dto.message });
       await this.apps.setCap(c.session, id, { limit: dto.value.limit ?? null, limitReset: dto.value.limit_reset ?? null });
       sendSeeOther(reply, '/apps?done=app-cap');

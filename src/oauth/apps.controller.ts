@@ -14,7 +14,12 @@ export class AppsController {
 
   @Post('oauth/apps')
   register(@CurrentPrincipal() actor: Principal, @Body() dto: CreateAppDto): Promise<CreatedAppDto> {
-    return this.apps.register(actor.userId, { name: dto.name, homepage: dto.homepage, redirectUris: dto.redirect_uris, confidential: dto.confidential });
+    return this.apps.register(actor.userId, {
+      name: dto.name,
+      homepage: dto.homepage,
+      redirectUris: dto.redirect_uris,
+      confidential: dto.confidential,
+    });
   }
 
   @Get('oauth/apps')
@@ -29,7 +34,10 @@ export class AppsController {
 
   @Delete('apps/authorized/:appId')
   @HttpCode(200)
-  async revoke(@CurrentPrincipal() actor: Principal, @Param('appId') appId: string): Promise<{ data: { app_id: string; revoked_keys: number } }> {
+  async revoke(
+    @CurrentPrincipal() actor: Principal,
+    @Param('appId') appId: string,
+  ): Promise<{ data: { app_id: string; revoked_keys: number } }> {
     return { data: await this.apps.revokeAuthorized(actor.userId, appId) };
   }
 }

@@ -89,7 +89,15 @@ export class AppsService {
       if (!app) continue;
       let entry = byApp.get(app.id);
       if (!entry) {
-        entry = { app_id: app.id, name: app.name, origin: appOrigin(app), homepage: app.homepage, registered: app.kind === 'registered', usage: 0, keys: [] };
+        entry = {
+          app_id: app.id,
+          name: app.name,
+          origin: appOrigin(app),
+          homepage: app.homepage,
+          registered: app.kind === 'registered',
+          usage: 0,
+          keys: [],
+        };
         byApp.set(app.id, entry);
       }
       entry.keys.push({

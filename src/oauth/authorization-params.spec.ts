@@ -1,11 +1,4 @@
-import {
-  isAcceptableState,
-  parseKeyLabel,
-  parseLimitReset,
-  parseLimitUsd,
-  parseScope,
-  STATE_MAX_LENGTH,
-} from './authorization-params';
+import { isAcceptableState, parseKeyLabel, parseLimitReset, parseLimitUsd, parseScope, STATE_MAX_LENGTH } from './authorization-params';
 
 describe('authorization request parameters', () => {
   it.each([

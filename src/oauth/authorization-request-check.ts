@@ -30,13 +30,18 @@ export class AuthorizationRequestCheck {
   /** `/oauth/authorize`: registered client, exact redirect URI, then the rest (errors go back to the client). */
   private async checkOAuth(query: unknown): Promise<ValidRequest | AuthorizeOutcome> {
     const clientId = single(query, 'client_id');
-    if (typeof clientId !== 'string' || clientId.length > 64) return page(400, 'Unknown app', 'The request does not name a registered app (client_id).');
+    if (typeof clientId !== 'string' || clientId.length > 64)
+      return page(400, 'Unknown app', 'The request does not name a registered app (client_id).');
     const app = await this.repo.findAppByClientId(clientId);
     if (!app || app.kind !== 'registered') return page(400, 'Unknown app', 'The request does not name a registered app (client_id).');
     const redirectUri = single(query, 'redirect_uri');
     if (typeof redirectUri !== 'string') return page(400, 'Missing redirect URI', 'The request has no redirect_uri (or more than one).');
     if (!matchesAnyRegistered(app.redirectUris, redirectUri)) {
-      return page(400, 'Unregistered redirect URI', 'This app did not register the redirect URI in the request, so we will not send you there.');
+      return page(
+        400,
+        'Unregistered redirect URI',
+        'This app did not register the redirect URI in the request, so we will not send you there.',
+      );
     }
 
     // From here on the client and its redirect URI are known: errors go back to the app.
@@ -67,13 +72,19 @@ export class AuthorizationRequestCheck {
     if (callback === REPEATED) return page(400, 'Missing callback URL', 'The request has no callback_url (or more than one).');
     const problem = redirectUriProblem(callback);
     if (problem) return page(400, 'Invalid callback URL', `The callback_url ${problem}.`);
-    if ([...SINGLE_PARAMS, 'callback_url'].some((p) => single(query, p) === REPEATED)) return page(400, 'Invalid request', 'A parameter was sent more than once.');
+    if ([...SINGLE_PARAMS, 'callback_url'].some((p) => single(query, p) === REPEATED))
+      return page(400, 'Invalid request', 'A parameter was sent more than once.');
     const pkce = this.checkPkce(query);
     if (!pkce.ok) return page(400, 'Invalid request', `${pkce.error}.`);
     const state = single(query, 'state') as string | undefined;
     if (!isAcceptableState(state)) return page(400, 'Invalid request', 'The state must be printable ASCII of at most 1024 characters.');
     const keyLabel = parseKeyLabel(single(query, 'key_label') as string | undefined);
-    if (keyLabel === 'invalid') return page(400, 'Invalid request', `The key_label must be at most ${KEY_LABEL_MAX_LENGTH} characters, without control or invisible formatting characters.`);
+    if (keyLabel === 'invalid')
+      return page(
+        400,
+        'Invalid request',
+        `The key_label must be at most ${KEY_LABEL_MAX_LENGTH} characters, without control or invisible formatting characters.`,
+      );
     const limit = parseLimitUsd(single(query, 'limit') as string | undefined);
     if (limit === 'invalid') return page(400, 'Invalid request', 'The limit must be a positive amount of USD.');
     return {
@@ -94,11 +105,18 @@ export class AuthorizationRequestCheck {
    * request here; the state is not used (there is no redirect to carry it).
    */
   private checkHeadless(query: unknown): ValidRequest | AuthorizeOutcome {
-    if (SINGLE_PARAMS.some((p) => single(query, p) === REPEATED)) return page(400, 'Invalid request', 'A parameter was sent more than once.');
+    if (SINGLE_PARAMS.some((p) => single(query, p) === REPEATED))
+      return page(400, 'Invalid request', 'A parameter was sent more than once.');
     const pkce = this.checkPkce(query);
-    if (!pkce.ok) return page(400, 'Invalid request', `${pkce.error}. Without a callback_url (for command-line apps) the code challenge is required.`);
+    if (!pkce.ok)
+      return page(400, 'Invalid request', `${pkce.error}. Without a callback_url (for command-line apps) the code challenge is required.`);
     const keyLabel = parseKeyLabel(single(query, 'key_label') as string | undefined);
-    if (keyLabel === 'invalid') return page(400, 'Invalid request', `The key_label must be at most ${KEY_LABEL_MAX_LENGTH} characters, without control or invisible formatting characters.`);
+    if (keyLabel === 'invalid')
+      return page(
+        400,
+        'Invalid request',
+        `The key_label must be at most ${KEY_LABEL_MAX_LENGTH} characters, without control or invisible formatting characters.`,
+      );
     const limit = parseLimitUsd(single(query, 'limit') as string | undefined);
     if (limit === 'invalid') return page(400, 'Invalid request', 'The limit must be a positive amount of USD.');
     return {

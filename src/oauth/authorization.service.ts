@@ -36,7 +36,8 @@ export class AuthorizationService {
     if ('kind' in checked) return checked;
     const session = await this.sessions.resolve(cookieHeader);
     if (!session) {
-      if (path.length > RETURN_TO_MAX_LENGTH) return page(414, 'Request too long', 'This authorization request is too long to continue after signing in.');
+      if (path.length > RETURN_TO_MAX_LENGTH)
+        return page(414, 'Request too long', 'This authorization request is too long to continue after signing in.');
       return { kind: 'redirect', location: `/sign-in?return_to=${encodeURIComponent(path)}` };
     }
     const opened = await this.requests.open(checked, session);
@@ -47,12 +48,17 @@ export class AuthorizationService {
   async decide(form: unknown, cookieHeader: string | undefined): Promise<AuthorizeOutcome> {
     const requestId = single(form, 'request_id');
     const csrf = single(form, 'csrf_token');
-    const refused = page(403, 'Request not accepted', 'This form was not sent from the consent page we showed you. Start again from the app.');
+    const refused = page(
+      403,
+      'Request not accepted',
+      'This form was not sent from the consent page we showed you. Start again from the app.',
+    );
     if (typeof requestId !== 'string' || !UUID.test(requestId) || typeof csrf !== 'string' || !CSRF_TOKEN.test(csrf)) return refused;
     const session = await this.sessions.resolve(cookieHeader);
     if (!session) return refused;
     const answer = await this.requests.answer(requestId, csrf, session);
-    if (answer === 'expired') return page(400, 'Request expired', 'This authorization request expired or was already answered. Start again from the app.');
+    if (answer === 'expired')
+      return page(400, 'Request expired', 'This authorization request expired or was already answered. Start again from the app.');
     if (answer === 'refused') return refused;
     const { request } = answer;
     const headless = isHeadless(request);
@@ -61,7 +67,11 @@ export class AuthorizationService {
     if (decision === 'deny') {
       if (!(await this.requests.close(answer))) return page(400, 'Request expired', 'This authorization request was already answered.');
       if (headless) return page(200, 'Request denied', 'The app gets no key. You can close this window.');
-      return this.back(request.redirectUri, { error: 'access_denied', error_description: 'The user denied the request', state: request.state ?? undefined });
+      return this.back(request.redirectUri, {
+        error: 'access_denied',
+        error_description: 'The user denied the request',
+        state: request.state ?? undefined,
+      });
     }
     if (decision !== 'approve') return page(400, 'Invalid decision', 'Approve or deny the request.');
 
@@ -77,12 +87,18 @@ export class AuthorizationService {
         csrf,
         session,
         path: null,
-        form: { limitUsd: typeof limitField === 'string' ? limitField.slice(0, 20) : '', limitReset: typeof resetField === 'string' ? resetField : 'none', error, status },
+        form: {
+          limitUsd: typeof limitField === 'string' ? limitField.slice(0, 20) : '',
+          limitReset: typeof resetField === 'string' ? resetField : 'none',
+          error,
+          status,
+        },
       });
     if (this.requests.tooQuick(answer)) return retry('Take a moment to review the request, then approve it again.');
     if (limit === 'invalid') return retry('Enter the spending limit as a positive amount in USD, e.g. 10 or 2.50.');
     if (reset === 'invalid') return retry('Choose when the limit resets.');
-    if (requested !== null && (limit === null || limit > requested)) return retry(`The app asked for a limit of at most $${usd(requested)}; you may lower it, not raise or remove it.`);
+    if (requested !== null && (limit === null || limit > requested))
+      return retry(`The app asked for a limit of at most $${usd(requested)}; you may lower it, not raise or remove it.`);
 
     if (!(await this.requests.close(answer))) return page(400, 'Request expired', 'This authorization request was already answered.');
     const { code, keyName, ttlSeconds } = await this.requests.issueCode(answer, limit, limit === null ? null : reset);

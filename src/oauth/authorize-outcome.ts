@@ -36,7 +36,11 @@ export interface ValidRequest {
 export const page = (status: number, title: string, message: string): AuthorizeOutcome => ({ kind: 'page', status, title, message });
 
 /** The authorization response (RFC 9207: with `iss`, so clients of several servers can tell us apart). */
-export const authorizationResponse = (issuer: string, redirectUri: string, params: Record<string, string | undefined>): AuthorizeOutcome => ({
+export const authorizationResponse = (
+  issuer: string,
+  redirectUri: string,
+  params: Record<string, string | undefined>,
+): AuthorizeOutcome => ({
   kind: 'redirect',
   location: withParams(redirectUri, { ...params, iss: issuer }),
 });

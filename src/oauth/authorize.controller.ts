@@ -39,7 +39,8 @@ export class AuthorizeController {
 
 function send(reply: FastifyReply, outcome: AuthorizeOutcome): void {
   if (outcome.kind === 'redirect') sendSeeOther(reply, outcome.location);
-  else if (outcome.kind === 'consent') sendPage(reply, consentPage(outcome.view), { status: outcome.status, formTargets: outcome.formTargets });
+  else if (outcome.kind === 'consent')
+    sendPage(reply, consentPage(outcome.view), { status: outcome.status, formTargets: outcome.formTargets });
   else if (outcome.kind === 'code') sendPage(reply, headlessCodePage(outcome.view));
   else sendPage(reply, errorPage(outcome.title, outcome.message), { status: outcome.status });
 }

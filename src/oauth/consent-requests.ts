@@ -95,7 +95,11 @@ export class ConsentRequests {
    * The code an approval sends back to the app, bound to everything the user agreed to, with the
    * key's name and how long the code lives (a headless code is copied by hand: longer).
    */
-  async issueCode(a: Answer, limitNanos: bigint | null, limitReset: LimitReset | null): Promise<{ code: string; keyName: string; ttlSeconds: number }> {
+  async issueCode(
+    a: Answer,
+    limitNanos: bigint | null,
+    limitReset: LimitReset | null,
+  ): Promise<{ code: string; keyName: string; ttlSeconds: number }> {
     const { request } = a;
     const headless = isHeadless(request);
     const code = randomToken(32);

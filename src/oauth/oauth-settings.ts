@@ -19,7 +19,9 @@ export class OAuthSettings {
   /** The spending limit the consent page proposes when the app asks for none; null for none. */
   readonly defaultLimitNanos: bigint | null;
 
-  constructor(values: { codeTtlSeconds?: number; requestTtlSeconds?: number; consentDelayMs?: number; defaultLimitNanos?: bigint | null } = {}) {
+  constructor(
+    values: { codeTtlSeconds?: number; requestTtlSeconds?: number; consentDelayMs?: number; defaultLimitNanos?: bigint | null } = {},
+  ) {
     const ttl = values.codeTtlSeconds ?? OAuthSettings.DEFAULT_CODE_TTL_SECONDS;
     if (!Number.isInteger(ttl) || ttl < 1 || ttl > OAuthSettings.MAX_CODE_TTL_SECONDS) {
       throw new RangeError(`OAuth code lifetime must be 1-${OAuthSettings.MAX_CODE_TTL_SECONDS} seconds, got ${ttl}`);

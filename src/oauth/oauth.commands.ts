@@ -7,7 +7,8 @@ import { OAuthRepository } from './oauth.repository';
 export const appCreateCommand: CliCommand = {
   name: 'app:create',
   summary: 'Register an OAuth app (prints its client_id, and the client_secret once for confidential apps)',
-  usage: 'app:create --name <name> --redirect-uris <uri>[,<uri>...] [--client-type public|confidential] [--homepage <url>] [--owner <email>]',
+  usage:
+    'app:create --name <name> --redirect-uris <uri>[,<uri>...] [--client-type public|confidential] [--homepage <url>] [--owner <email>]',
   // A value rather than a `--confidential` flag: the CLI's strict parser refuses undeclared flags.
   valueOptions: ['name', 'redirect-uris', 'client-type', 'homepage', 'owner'],
   needsApp: true,

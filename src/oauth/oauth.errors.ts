@@ -22,9 +22,12 @@ export class OAuthTokenError extends Error {
 export const TokenErrors = {
   invalidRequest: (description: string) => new OAuthTokenError('invalid_request', description),
   invalidClient: () =>
-    new OAuthTokenError('invalid_client', 'Client authentication failed', 401, { 'www-authenticate': 'Basic realm="switchyard", charset="UTF-8"' }),
-  invalidGrant: (description = 'The authorization code is invalid, expired, already used, or was issued to another client or redirect URI') =>
-    new OAuthTokenError('invalid_grant', description),
+    new OAuthTokenError('invalid_client', 'Client authentication failed', 401, {
+      'www-authenticate': 'Basic realm="switchyard", charset="UTF-8"',
+    }),
+  invalidGrant: (
+    description = 'The authorization code is invalid, expired, already used, or was issued to another client or redirect URI',
+  ) => new OAuthTokenError('invalid_grant', description),
   unsupportedGrantType: () => new OAuthTokenError('unsupported_grant_type', 'Only the authorization_code grant is supported'),
 };
 
@@ -36,6 +39,7 @@ export const ExchangeErrors = {
 };
 
 export const AppsErrors = {
-  invalidField: (field: string, message: string) => new AppError('validation_failed', `Invalid request: ${message}`, { fields: [{ field, messages: [message] }] }),
+  invalidField: (field: string, message: string) =>
+    new AppError('validation_failed', `Invalid request: ${message}`, { fields: [{ field, messages: [message] }] }),
   notAuthorized: () => new AppError('not_found', 'No authorized app with this id'),
 };

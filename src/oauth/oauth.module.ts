@@ -33,7 +33,13 @@ import { TokenService } from './token.service';
  * console's Apps page (the apps a user authorized).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([OAuthAppEntity, OAuthAuthorizationRequestEntity, OAuthAuthorizationCodeEntity]), KeysModule, UsersModule, CreditsModule, HtmlModule],
+  imports: [
+    TypeOrmModule.forFeature([OAuthAppEntity, OAuthAuthorizationRequestEntity, OAuthAuthorizationCodeEntity]),
+    KeysModule,
+    UsersModule,
+    CreditsModule,
+    HtmlModule,
+  ],
   controllers: [AuthorizeController, TokenController, MetadataController, AppsController, AppsPageController],
   providers: [
     OAuthRepository,

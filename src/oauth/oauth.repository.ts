@@ -6,7 +6,10 @@ import { OAuthAuthorizationCodeEntity } from './entities/authorization-code.enti
 import { OAuthAuthorizationRequestEntity } from './entities/authorization-request.entity';
 import { OAuthAppEntity } from './entities/oauth-app.entity';
 
-export type NewApp = Pick<OAuthAppEntity, 'clientId' | 'kind' | 'name' | 'homepage' | 'origin' | 'redirectUris' | 'confidential' | 'clientSecretHash' | 'ownerUserId'>;
+export type NewApp = Pick<
+  OAuthAppEntity,
+  'clientId' | 'kind' | 'name' | 'homepage' | 'origin' | 'redirectUris' | 'confidential' | 'clientSecretHash' | 'ownerUserId'
+>;
 export type NewRequest = Omit<OAuthAuthorizationRequestEntity, 'id' | 'session' | 'user' | 'app' | 'decidedAt' | 'createdAt'>;
 /** How the app of the command-line flow shows on the Apps page. */
 export const HEADLESS_APP_NAME = 'Command-line apps';
@@ -80,7 +83,16 @@ export class OAuthRepository {
     await this.apps
       .createQueryBuilder()
       .insert()
-      .values({ clientId, kind: 'origin', name: origin.slice(0, 100), origin, redirectUris: [], confidential: false, clientSecretHash: null, ownerUserId: null })
+      .values({
+        clientId,
+        kind: 'origin',
+        name: origin.slice(0, 100),
+        origin,
+        redirectUris: [],
+        confidential: false,
+        clientSecretHash: null,
+        ownerUserId: null,
+      })
       .orIgnore()
       .execute();
     const app = await this.apps.findOneBy({ origin });
@@ -93,7 +105,16 @@ export class OAuthRepository {
     await this.apps
       .createQueryBuilder()
       .insert()
-      .values({ clientId, kind: 'headless', name: HEADLESS_APP_NAME, origin: null, redirectUris: [], confidential: false, clientSecretHash: null, ownerUserId: null })
+      .values({
+        clientId,
+        kind: 'headless',
+        name: HEADLESS_APP_NAME,
+        origin: null,
+        redirectUris: [],
+        confidential: false,
+        clientSecretHash: null,
+        ownerUserId: null,
+      })
       .orIgnore()
       .execute();
     const app = await this.apps.findOneBy({ kind: 'headless' });
@@ -116,7 +137,11 @@ export class OAuthRepository {
 
   /** Marks a request decided; false when it was decided (or expired) meanwhile: one decision per page. */
   async markDecided(id: string, now: Date): Promise<boolean> {
-    const rows = await queryRows(this.dataSource, `UPDATE oauth_authorization_requests SET decided_at = $2 WHERE id = $1 AND decided_at IS NULL AND expires_at > $2 RETURNING id`, [id, now]);
+    const rows = await queryRows(
+      this.dataSource,
+      `UPDATE oauth_authorization_requests SET decided_at = $2 WHERE id = $1 AND decided_at IS NULL AND expires_at > $2 RETURNING id`,
+      [id, now],
+    );
     return rows.length === 1;
   }
 
@@ -154,7 +179,10 @@ export class OAuthRepository {
   }
 
   /** Why a code could not be consumed: unknown, expired, or already used (and which key it minted). */
-  async codeState(em: EntityManager, codeHash: string): Promise<{ consumed: boolean; apiKeyId: string | null; appId: string; userId: string } | null> {
+  async codeState(
+    em: EntityManager,
+    codeHash: string,
+  ): Promise<{ consumed: boolean; apiKeyId: string | null; appId: string; userId: string } | null> {
     const rows = await queryRows<{ consumed: boolean; api_key_id: string | null; app_id: string; user_id: string }>(
       em,
       `SELECT consumed_at IS NOT NULL AS consumed, api_key_id, app_id, user_id FROM oauth_authorization_codes WHERE code_hash = $1`,

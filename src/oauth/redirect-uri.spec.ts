@@ -1,4 +1,11 @@
-import { callbackOrigin, HEADLESS_REDIRECT_URI, matchesAnyRegistered, redirectUriMatches, redirectUriProblem, withParams } from './redirect-uri';
+import {
+  callbackOrigin,
+  HEADLESS_REDIRECT_URI,
+  matchesAnyRegistered,
+  redirectUriMatches,
+  redirectUriProblem,
+  withParams,
+} from './redirect-uri';
 
 describe('redirectUriProblem (registration and /auth callbacks)', () => {
   it.each([

@@ -37,7 +37,8 @@ function loopbackParts(uri: string): LoopbackParts | null {
 export function redirectUriProblem(raw: unknown): string | null {
   if (typeof raw !== 'string' || raw === '') return 'is missing';
   if (raw.length > MAX_REDIRECT_URI_LENGTH) return `is longer than ${MAX_REDIRECT_URI_LENGTH} characters`;
-  if (!PRINTABLE_ASCII.test(raw) || raw.includes('\\')) return 'contains characters a URL may not (spaces, backslashes, control or non-ASCII)';
+  if (!PRINTABLE_ASCII.test(raw) || raw.includes('\\'))
+    return 'contains characters a URL may not (spaces, backslashes, control or non-ASCII)';
   if (raw.includes('#')) return 'must not contain a fragment';
   let url: URL;
   try {

@@ -80,7 +80,11 @@ export class TokenService {
   }
 
   /** `POST /api/v1/auth/keys`: OpenRouter's exchange, errors in the API envelope with its statuses. */
-  async exchange(dto: { code: string; code_verifier?: string; code_challenge_method?: string | null }): Promise<{ key: string; user_id: string }> {
+  async exchange(dto: {
+    code: string;
+    code_verifier?: string;
+    code_challenge_method?: string | null;
+  }): Promise<{ key: string; user_id: string }> {
     if (dto.code_challenge_method !== undefined && dto.code_challenge_method !== null && dto.code_challenge_method !== PKCE_METHOD) {
       throw ExchangeErrors.invalidMethod();
     }
@@ -99,7 +103,8 @@ export class TokenService {
     const body = this.formBody(r);
     const token = single(body, 'token') as string | undefined;
     if (!token) throw TokenErrors.invalidRequest('token is required');
-    const presentsClient = r.authorization !== undefined || single(body, 'client_id') !== undefined || single(body, 'client_secret') !== undefined;
+    const presentsClient =
+      r.authorization !== undefined || single(body, 'client_id') !== undefined || single(body, 'client_secret') !== undefined;
     const client = presentsClient ? await this.authenticateClient(r.authorization, body) : null;
     const key = await this.keys.findLiveByKey(token);
     if (!key?.appId) return;
@@ -139,7 +144,8 @@ export class TokenService {
       const basic = parseBasic(authorization);
       if (!basic) throw TokenErrors.invalidClient();
       if (bodySecret !== undefined) throw TokenErrors.invalidRequest('Use one client authentication method');
-      if (bodyId !== undefined && bodyId !== basic.id) throw TokenErrors.invalidRequest('client_id does not match the Authorization header');
+      if (bodyId !== undefined && bodyId !== basic.id)
+        throw TokenErrors.invalidRequest('client_id does not match the Authorization header');
       clientId = basic.id;
       secret = basic.secret;
     } else {
@@ -149,7 +155,8 @@ export class TokenService {
     if (!clientId || clientId.length > 64) throw TokenErrors.invalidClient();
     const app = await this.repo.findAppByClientId(clientId);
     if (!app || app.kind !== 'registered') throw TokenErrors.invalidClient();
-    if (app.confidential ? secret === undefined || !clientSecretMatches(app, secret) : secret !== undefined) throw TokenErrors.invalidClient();
+    if (app.confidential ? secret === undefined || !clientSecretMatches(app, secret) : secret !== undefined)
+      throw TokenErrors.invalidClient();
     return app;
   }
 
@@ -165,15 +172,27 @@ export class TokenService {
         if (!state.consumed) return { ok: false, reason: 'expired' };
         // RFC 6749 §4.1.2: a second use means the code leaked; the key it minted is revoked.
         const revoked = state.apiKeyId ? await this.keys.revoke({ ids: [state.apiKeyId] }, em) : 0;
-        this.log.warn({ event: 'oauth_code_replayed', appId: state.appId, userId: state.userId, keyId: state.apiKeyId, revoked }, 'authorization code used twice; its key is revoked');
+        this.log.warn(
+          { event: 'oauth_code_replayed', appId: state.appId, userId: state.userId, keyId: state.apiKeyId, revoked },
+          'authorization code used twice; its key is revoked',
+        );
         return { ok: false, reason: 'replayed' };
       }
       // A failed check commits the consumption: a code presented with the wrong binding is burnt.
-      if (row.flow !== binding.flow || (binding.appId !== undefined && row.appId !== binding.appId) || (binding.redirectUri !== undefined && row.redirectUri !== binding.redirectUri)) {
+      if (
+        row.flow !== binding.flow ||
+        (binding.appId !== undefined && row.appId !== binding.appId) ||
+        (binding.redirectUri !== undefined && row.redirectUri !== binding.redirectUri)
+      ) {
         return { ok: false, reason: 'mismatch' };
       }
       if (!verifyPkce({ method: row.codeChallengeMethod, challenge: row.codeChallenge }, verifier)) return { ok: false, reason: 'pkce' };
-      const minted = await this.keys.createForApp(em, row.userId, { name: row.keyName, appId: row.appId, limitNanos: row.limitNanos, limitReset: row.limitReset });
+      const minted = await this.keys.createForApp(em, row.userId, {
+        name: row.keyName,
+        appId: row.appId,
+        limitNanos: row.limitNanos,
+        limitReset: row.limitReset,
+      });
       await this.repo.attachKey(em, row.id, minted.keyId);
       return { ok: true, key: minted.key, userId: row.userId, scope: row.scope };
     });

@@ -2,7 +2,17 @@ import { costOf } from '../catalog/pricing';
 import { Adapters } from './adapters';
 import type { SseEvent } from './types';
 
-const pricing = { prompt: 3_000_000n, completion: 15_000_000n, request: 0n, image: 0n, cacheRead: 300_000n, cacheWrite: 3_750_000n , cacheWrite1h: null, tiers: [], serviceTiers: {}};
+const pricing = {
+  prompt: 3_000_000n,
+  completion: 15_000_000n,
+  request: 0n,
+  image: 0n,
+  cacheRead: 300_000n,
+  cacheWrite: 3_750_000n,
+  cacheWrite1h: null,
+  tiers: [],
+  serviceTiers: {},
+};
 const ev = (data: Record<string, unknown>): SseEvent => ({ event: String(data.type), data: JSON.stringify(data) });
 
 describe('Adapters: usage leaves every adapter billable', () => {
@@ -28,11 +38,21 @@ describe('Adapters: usage leaves every adapter billable', () => {
 
   it('an Anthropic stream with a fractional output count yields integer usage', () => {
     const t = adapters.for('anthropic').streamTranslator();
-    t.push(ev({ type: 'message_start', message: { id: 'm', type: 'message', role: 'assistant', content: [], usage: { input_tokens: 10, output_tokens: 1 } } }));
+    t.push(
+      ev({
+        type: 'message_start',
+        message: { id: 'm', type: 'message', role: 'assistant', content: [], usage: { input_tokens: 10, output_tokens: 1 } },
+      }),
+    );
     t.push(ev({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 15.9 } }));
     t.push(ev({ type: 'message_stop' }));
     expect(t.done()).toBe(true);
-    expect(t.usage()).toEqual({ prompt_tokens: 10, completion_tokens: 15, total_tokens: 25, prompt_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 } });
+    expect(t.usage()).toEqual({
+      prompt_tokens: 10,
+      completion_tokens: 15,
+      total_tokens: 25,
+      prompt_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
+    });
     expect(() => costOf(t.usage()!, pricing)).not.toThrow();
   });
 

@@ -23,9 +23,24 @@ describe('providerRefusal', () => {
   it.each([
     [400, { message: "This model's maximum context length is 8192 tokens", code: 'context_length_exceeded' }, 'context_length_exceeded'],
     [400, { message: 'prompt is too long: 210000 tokens > 200000 maximum', code: 'invalid_request_error' }, 'context_length_exceeded'],
-    [400, { message: 'The input token count (40000) exceeds the maximum number of tokens allowed', code: 'INVALID_ARGUMENT' }, 'context_length_exceeded'],
-    [400, { message: "The response was filtered due to the prompt triggering Azure OpenAI's content management policy", code: 'content_filter' }, 'content_policy_violation'],
-    [400, { message: 'Your request was rejected as a result of our safety system', code: 'content_policy_violation' }, 'content_policy_violation'],
+    [
+      400,
+      { message: 'The input token count (40000) exceeds the maximum number of tokens allowed', code: 'INVALID_ARGUMENT' },
+      'context_length_exceeded',
+    ],
+    [
+      400,
+      {
+        message: "The response was filtered due to the prompt triggering Azure OpenAI's content management policy",
+        code: 'content_filter',
+      },
+      'content_policy_violation',
+    ],
+    [
+      400,
+      { message: 'Your request was rejected as a result of our safety system', code: 'content_policy_violation' },
+      'content_policy_violation',
+    ],
     [400, { message: 'temperature must be at most 2', code: 'invalid_request_error' }, null],
     [500, { message: 'maximum context length', code: 'context_length_exceeded' }, null],
     [429, { message: 'Too many tokens per minute' }, null],

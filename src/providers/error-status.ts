@@ -49,7 +49,8 @@ export type ProviderRefusal = 'context_length_exceeded' | 'content_policy_violat
 
 const CONTEXT_CODES = new Set(['context_length_exceeded', 'string_above_max_length']);
 const FILTER_CODES = new Set(['content_filter', 'content_policy_violation', 'content_filtered', 'safety', 'SAFETY', 'moderation_blocked']);
-const CONTEXT_TEXT = /maximum context length|context (window|length)|prompt is too long|too many (input )?tokens|exceeds the maximum number of tokens|input token count/i;
+const CONTEXT_TEXT =
+  /maximum context length|context (window|length)|prompt is too long|too many (input )?tokens|exceeds the maximum number of tokens|input token count/i;
 const FILTER_TEXT = /content (management )?polic|content[ _-]filter|flagged by|safety system|blocked due to safety/i;
 
 /** The refusal a provider's 4xx error stands for, by its code or (providers that send none) its message; null for any other error. */

@@ -25,13 +25,23 @@ export interface UpstreamResponse {
   body: AsyncIterable<Buffer> & { text(): Promise<string>; destroy(err?: Error): void };
 }
 
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
 
 function classify(err: unknown): UpstreamTransportError {
   const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code ?? '';
   if (e.name === 'AbortError' || code === 'UND_ERR_ABORTED') return new UpstreamTransportError('aborted', 'request aborted');
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new UpstreamTransportError('timeout', 'provider did not answer in time', code);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
+    return new UpstreamTransportError('timeout', 'provider did not answer in time', code);
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return new UpstreamTransportError('connect', 'could not connect to the provider in time', code);
   if (CONNECT_CODES.has(code)) return new UpstreamTransportError('connect', `could not reach the provider (${code})`, code);
   return new UpstreamTransportError('protocol', `provider connection failed (${code || e.name || 'error'})`, code || null);

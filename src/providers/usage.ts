@@ -47,7 +47,8 @@ export function billableUsage(u: Usage): Usage {
     };
   }
   const cd = u.completion_tokens_details;
-  if (cd?.reasoning_tokens !== undefined) out.completion_tokens_details = { ...cd, reasoning_tokens: Math.min(count(cd.reasoning_tokens), completion) };
+  if (cd?.reasoning_tokens !== undefined)
+    out.completion_tokens_details = { ...cd, reasoning_tokens: Math.min(count(cd.reasoning_tokens), completion) };
   return out;
 }
 

@@ -53,7 +53,9 @@ function makeService(bus: FakeBus, clock: ManualClock, warn = jest.fn()) {
   } as unknown as RedisService;
   const logger = new AppLogger(pino({ level: 'silent' }));
   jest.spyOn(logger, 'child').mockReturnValue(Object.assign(Object.create(logger) as AppLogger, { warn, info: jest.fn() }));
-  const service = new EndpointHealthService(redis, clock, logger, { outage: { windowMs: OUTAGE_WINDOW_MS, maxWindowMs: 4 * OUTAGE_WINDOW_MS } } as AppConfig);
+  const service = new EndpointHealthService(redis, clock, logger, {
+    outage: { windowMs: OUTAGE_WINDOW_MS, maxWindowMs: 4 * OUTAGE_WINDOW_MS },
+  } as AppConfig);
   service.onModuleInit();
   sub!.emit('ready');
   return { service, sub: sub!, warn };
@@ -185,7 +187,7 @@ describe('EndpointHealthService', () => {
     expect(service.health(A).latencyMs).toBe(300);
   });
 
-  it("shares a failure with other processes at once, and ignores its own echo", async () => {
+  it('shares a failure with other processes at once, and ignores its own echo', async () => {
     const one = start().service;
     const two = start().service;
     one.recordFailure(A, 'server_error');
@@ -234,10 +236,20 @@ describe('EndpointHealthService', () => {
 
   it('ignores malformed messages', async () => {
     const { service, sub } = start();
-    for (const text of ['not json', 'null', '{}', '{"v":1,"origin":"x","type":"failure","at":"soon"}', '{"v":1,"origin":"x","type":"stats","at":1,"stats":[null,{"key":1}]}']) {
+    for (const text of [
+      'not json',
+      'null',
+      '{}',
+      '{"v":1,"origin":"x","type":"failure","at":"soon"}',
+      '{"v":1,"origin":"x","type":"stats","at":1,"stats":[null,{"key":1}]}',
+    ]) {
       sub.emit('message', 'sy-unit:routing:health', text);
     }
-    sub.emit('message', 'some-other-channel', JSON.stringify({ v: 1, origin: 'x', type: 'failure', key: 'alpha|acme/chat|', at: clock.nowMs(), count: 1 }));
+    sub.emit(
+      'message',
+      'some-other-channel',
+      JSON.stringify({ v: 1, origin: 'x', type: 'failure', key: 'alpha|acme/chat|', at: clock.nowMs(), count: 1 }),
+    );
     await flush();
     expect(service.health(A).recentFailures).toBe(0);
   });

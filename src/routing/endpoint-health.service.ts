@@ -76,7 +76,13 @@ type Message =
       stats: { key: string; latencyMs: number | null; throughputTps: number | null; n: number }[];
     };
 
-const NOTHING_KNOWN: EndpointHealth = Object.freeze({ recentFailures: 0, lastFailureAt: null, latencyMs: null, throughputTps: null, openUntil: null });
+const NOTHING_KNOWN: EndpointHealth = Object.freeze({
+  recentFailures: 0,
+  lastFailureAt: null,
+  latencyMs: null,
+  throughputTps: null,
+  openUntil: null,
+});
 
 /**
  * Per-endpoint failures, latency and throughput, kept in memory so routing reads them synchronously,

@@ -3,14 +3,7 @@ import { endpointPricing } from '../../test/support/pricing';
 import type { CatalogView, EndpointDef, ModelDef, ProviderDef, ResolvedEndpoint } from '../catalog/catalog.types';
 import { normaliseError, toEnvelope } from '../common/errors/error-envelope';
 import { usdToNanos } from '../common/money/money';
-import {
-  EndpointHealth,
-  endpointKey,
-  parseModelSlug,
-  planRoute,
-  RouteInput,
-  RoutePlan,
-} from './plan-route';
+import { EndpointHealth, endpointKey, parseModelSlug, planRoute, RouteInput, RoutePlan } from './plan-route';
 
 /** Small fast seeded PRNG, so statistical tests are reproducible. */
 function mulberry32(seed: number): () => number {
@@ -77,7 +70,11 @@ function ep(m: ModelDef, slug: string, o: EpOpts = {}): ResolvedEndpoint {
     providerSlug: slug,
     upstreamModel: m.id.split('/')[1],
     variant: o.variant ?? null,
-    pricing: endpointPricing({ prompt: usdToNanos(o.prompt ?? '0'), completion: usdToNanos(o.completion ?? '0'), request: usdToNanos(o.request ?? '0') }),
+    pricing: endpointPricing({
+      prompt: usdToNanos(o.prompt ?? '0'),
+      completion: usdToNanos(o.completion ?? '0'),
+      request: usdToNanos(o.request ?? '0'),
+    }),
     imageTokens: null,
     contextLength: o.ctx ?? 8000,
     maxCompletionTokens: o.maxOut ?? 4000,
@@ -192,7 +189,12 @@ describe('planRoute: selection and order', () => {
   const cases: [string, Partial<RouteInput>, HealthTable, string[]][] = [
     ['default: all stable (rng 0 = catalog order), no free endpoints', {}, {}, ['chat@alpha', 'chat@beta', 'chat@gamma']],
     ['default: recently failed endpoint goes last', {}, { 'acme/chat@alpha': failedAgo(5_000) }, ['chat@beta', 'chat@gamma', 'chat@alpha']],
-    ['default: a failure older than 30 s no longer counts', {}, { 'acme/chat@alpha': failedAgo(31_000) }, ['chat@alpha', 'chat@beta', 'chat@gamma']],
+    [
+      'default: a failure older than 30 s no longer counts',
+      {},
+      { 'acme/chat@alpha': failedAgo(31_000) },
+      ['chat@alpha', 'chat@beta', 'chat@gamma'],
+    ],
     [
       'default: several unstable ones last, by price',
       {},
@@ -220,7 +222,12 @@ describe('planRoute: selection and order', () => {
     [':free serves only the free variant', { models: ['acme/chat:free'] }, {}, ['chat@alpha:free']],
     ['only by slug', { provider: { only: ['beta'] } }, {}, ['chat@beta']],
     ['only by display name, case-insensitive', { provider: { only: ['GAMMA INC'] } }, {}, ['chat@gamma']],
-    ['only: a base slug matches its variants', { models: ['other/chat'], provider: { only: ['delta'] } }, {}, ['chat@delta', 'chat@delta/turbo']],
+    [
+      'only: a base slug matches its variants',
+      { models: ['other/chat'], provider: { only: ['delta'] } },
+      {},
+      ['chat@delta', 'chat@delta/turbo'],
+    ],
     ['only: a full slug matches one endpoint', { models: ['other/chat'], provider: { only: ['delta/turbo'] } }, {}, ['chat@delta/turbo']],
     ['ignore', { provider: { ignore: ['alpha'] } }, {}, ['chat@beta', 'chat@gamma']],
     ['empty only list = no restriction', { provider: { only: [] } }, {}, ['chat@alpha', 'chat@beta', 'chat@gamma']],
@@ -234,9 +241,24 @@ describe('planRoute: selection and order', () => {
     ['context: prompt + max_tokens must fit', { promptTokens: 7000, maxTokens: 2000 }, {}, ['chat@beta', 'chat@gamma']],
     ['context: prompt alone when max_tokens is absent', { promptTokens: 8000 }, {}, ['chat@alpha', 'chat@beta', 'chat@gamma']],
     ['max_tokens above an endpoint output limit', { maxTokens: 10000 }, {}, ['chat@gamma']],
-    ['require_parameters', { params: ['seed', 'response_format'], provider: { require_parameters: true } }, {}, ['chat@beta', 'chat@gamma']],
-    ['require_parameters: max_completion_tokens matches max_tokens', { params: ['max_completion_tokens'], provider: { require_parameters: true } }, {}, ['chat@alpha', 'chat@beta', 'chat@gamma']],
-    ['without require_parameters unsupported params do not filter', { params: ['seed', 'logit_bias'] }, {}, ['chat@alpha', 'chat@beta', 'chat@gamma']],
+    [
+      'require_parameters',
+      { params: ['seed', 'response_format'], provider: { require_parameters: true } },
+      {},
+      ['chat@beta', 'chat@gamma'],
+    ],
+    [
+      'require_parameters: max_completion_tokens matches max_tokens',
+      { params: ['max_completion_tokens'], provider: { require_parameters: true } },
+      {},
+      ['chat@alpha', 'chat@beta', 'chat@gamma'],
+    ],
+    [
+      'without require_parameters unsupported params do not filter',
+      { params: ['seed', 'logit_bias'] },
+      {},
+      ['chat@alpha', 'chat@beta', 'chat@gamma'],
+    ],
     ['soft: tools prefers tool-capable endpoints', { params: ['tools'] }, {}, ['chat@alpha', 'chat@gamma']],
     ['soft: tool_choice', { params: ['tool_choice'] }, {}, ['chat@alpha', 'chat@gamma']],
     ['soft: response_format', { params: ['response_format', 'temperature'] }, {}, ['chat@beta', 'chat@gamma']],
@@ -244,21 +266,71 @@ describe('planRoute: selection and order', () => {
     ['soft: never empties a model', { models: ['other/chat'], params: ['tools'] }, {}, ['chat@delta', 'chat@delta/turbo', 'chat@beta']],
     ['soft: json_schema prefers endpoints that enforce schemas', { params: ['response_format', 'structured_outputs'] }, {}, ['chat@gamma']],
     ['soft: JSON mode takes any endpoint listing response_format', { params: ['response_format'] }, {}, ['chat@beta', 'chat@gamma']],
-    ['soft: applies to every model of the list', { models: ['other/chat', 'acme/chat'], params: ['tools'] }, {}, ['chat@delta', 'chat@delta/turbo', 'chat@beta', 'chat@alpha', 'chat@gamma']],
-    ['soft: with sort, within the capable ones', { params: ['response_format'], provider: { sort: 'price' } }, {}, ['chat@beta', 'chat@gamma']],
-    ['soft: a sticky endpoint that lacks the capability is passed over', { params: ['tools'], sticky: { modelId: 'acme/chat', providerSlug: 'beta' } }, {}, ['chat@alpha', 'chat@gamma']],
-    ['soft: narrows the providers pinned with order and allow_fallbacks false', { params: ['tools'], provider: { order: ['beta', 'gamma'], allow_fallbacks: false } }, {}, ['chat@gamma']],
-    ['soft: never overrides a provider pinned with order and allow_fallbacks false', { params: ['tools'], provider: { order: ['beta'], allow_fallbacks: false } }, {}, ['chat@beta']],
+    [
+      'soft: applies to every model of the list',
+      { models: ['other/chat', 'acme/chat'], params: ['tools'] },
+      {},
+      ['chat@delta', 'chat@delta/turbo', 'chat@beta', 'chat@alpha', 'chat@gamma'],
+    ],
+    [
+      'soft: with sort, within the capable ones',
+      { params: ['response_format'], provider: { sort: 'price' } },
+      {},
+      ['chat@beta', 'chat@gamma'],
+    ],
+    [
+      'soft: a sticky endpoint that lacks the capability is passed over',
+      { params: ['tools'], sticky: { modelId: 'acme/chat', providerSlug: 'beta' } },
+      {},
+      ['chat@alpha', 'chat@gamma'],
+    ],
+    [
+      'soft: narrows the providers pinned with order and allow_fallbacks false',
+      { params: ['tools'], provider: { order: ['beta', 'gamma'], allow_fallbacks: false } },
+      {},
+      ['chat@gamma'],
+    ],
+    [
+      'soft: never overrides a provider pinned with order and allow_fallbacks false',
+      { params: ['tools'], provider: { order: ['beta'], allow_fallbacks: false } },
+      {},
+      ['chat@beta'],
+    ],
     ['soft: never overrides provider.only', { params: ['tools'], provider: { only: ['beta'] } }, {}, ['chat@beta']],
     ['order first, then the rest', { provider: { order: ['gamma', 'beta'] } }, {}, ['chat@gamma', 'chat@beta', 'chat@alpha']],
-    ['order with allow_fallbacks false: only the ordered ones', { provider: { order: ['gamma', 'alpha'], allow_fallbacks: false } }, {}, ['chat@gamma', 'chat@alpha']],
+    [
+      'order with allow_fallbacks false: only the ordered ones',
+      { provider: { order: ['gamma', 'alpha'], allow_fallbacks: false } },
+      {},
+      ['chat@gamma', 'chat@alpha'],
+    ],
     ['order ignores slugs without an endpoint', { provider: { order: ['nobody', 'beta'] } }, {}, ['chat@beta', 'chat@alpha', 'chat@gamma']],
-    ['order beats stability', { provider: { order: ['alpha'] } }, { 'acme/chat@alpha': failedAgo(1000) }, ['chat@alpha', 'chat@beta', 'chat@gamma']],
-    ['order, then the rest by sort', { provider: { order: ['beta'], sort: 'latency' } }, { 'acme/chat@gamma': { latencyMs: 100 }, 'acme/chat@alpha': { latencyMs: 900 } }, ['chat@beta', 'chat@gamma', 'chat@alpha']],
+    [
+      'order beats stability',
+      { provider: { order: ['alpha'] } },
+      { 'acme/chat@alpha': failedAgo(1000) },
+      ['chat@alpha', 'chat@beta', 'chat@gamma'],
+    ],
+    [
+      'order, then the rest by sort',
+      { provider: { order: ['beta'], sort: 'latency' } },
+      { 'acme/chat@gamma': { latencyMs: 100 }, 'acme/chat@alpha': { latencyMs: 900 } },
+      ['chat@beta', 'chat@gamma', 'chat@alpha'],
+    ],
     ['allow_fallbacks false: only the primary', { provider: { allow_fallbacks: false } }, {}, ['chat@alpha']],
-    ['allow_fallbacks false: primary is a stable endpoint', { provider: { allow_fallbacks: false } }, { 'acme/chat@alpha': failedAgo(1000) }, ['chat@beta']],
+    [
+      'allow_fallbacks false: primary is a stable endpoint',
+      { provider: { allow_fallbacks: false } },
+      { 'acme/chat@alpha': failedAgo(1000) },
+      ['chat@beta'],
+    ],
     ['sort price', { provider: { sort: 'price' } }, {}, ['chat@alpha', 'chat@beta', 'chat@gamma']],
-    ['sort price ignores stability', { provider: { sort: 'price' } }, { 'acme/chat@alpha': failedAgo(1000) }, ['chat@alpha', 'chat@beta', 'chat@gamma']],
+    [
+      'sort price ignores stability',
+      { provider: { sort: 'price' } },
+      { 'acme/chat@alpha': failedAgo(1000) },
+      ['chat@alpha', 'chat@beta', 'chat@gamma'],
+    ],
     [
       'sort throughput: fastest first, unknown last',
       { provider: { sort: 'throughput' } },
@@ -285,12 +357,42 @@ describe('planRoute: selection and order', () => {
       ['chat@alpha', 'chat@beta', 'chat@gamma'],
     ],
     ['sticky goes first', { sticky: { modelId: 'acme/chat', providerSlug: 'gamma' } }, {}, ['chat@gamma', 'chat@alpha', 'chat@beta']],
-    ['sticky beats sort', { sticky: { modelId: 'acme/chat', providerSlug: 'gamma' }, provider: { sort: 'price' } }, {}, ['chat@gamma', 'chat@alpha', 'chat@beta']],
-    ['sticky with allow_fallbacks false is the primary', { sticky: { modelId: 'acme/chat', providerSlug: 'beta' }, provider: { allow_fallbacks: false } }, {}, ['chat@beta']],
-    ['sticky ignored with order', { sticky: { modelId: 'acme/chat', providerSlug: 'gamma' }, provider: { order: ['beta'] } }, {}, ['chat@beta', 'chat@alpha', 'chat@gamma']],
-    ['sticky ignored when filtered out', { sticky: { modelId: 'acme/chat', providerSlug: 'beta' }, provider: { zdr: true } }, {}, ['chat@alpha']],
-    ['sticky ignored while unstable', { sticky: { modelId: 'acme/chat', providerSlug: 'gamma' } }, { 'acme/chat@gamma': failedAgo(1000) }, ['chat@alpha', 'chat@beta', 'chat@gamma']],
-    ['sticky for another model is ignored', { sticky: { modelId: 'other/chat', providerSlug: 'gamma' } }, {}, ['chat@alpha', 'chat@beta', 'chat@gamma']],
+    [
+      'sticky beats sort',
+      { sticky: { modelId: 'acme/chat', providerSlug: 'gamma' }, provider: { sort: 'price' } },
+      {},
+      ['chat@gamma', 'chat@alpha', 'chat@beta'],
+    ],
+    [
+      'sticky with allow_fallbacks false is the primary',
+      { sticky: { modelId: 'acme/chat', providerSlug: 'beta' }, provider: { allow_fallbacks: false } },
+      {},
+      ['chat@beta'],
+    ],
+    [
+      'sticky ignored with order',
+      { sticky: { modelId: 'acme/chat', providerSlug: 'gamma' }, provider: { order: ['beta'] } },
+      {},
+      ['chat@beta', 'chat@alpha', 'chat@gamma'],
+    ],
+    [
+      'sticky ignored when filtered out',
+      { sticky: { modelId: 'acme/chat', providerSlug: 'beta' }, provider: { zdr: true } },
+      {},
+      ['chat@alpha'],
+    ],
+    [
+      'sticky ignored while unstable',
+      { sticky: { modelId: 'acme/chat', providerSlug: 'gamma' } },
+      { 'acme/chat@gamma': failedAgo(1000) },
+      ['chat@alpha', 'chat@beta', 'chat@gamma'],
+    ],
+    [
+      'sticky for another model is ignored',
+      { sticky: { modelId: 'other/chat', providerSlug: 'gamma' } },
+      {},
+      ['chat@alpha', 'chat@beta', 'chat@gamma'],
+    ],
     [
       'sticky applies to the first model only',
       { models: ['acme/chat', 'other/chat'], sticky: { modelId: 'other/chat', providerSlug: 'beta' }, provider: { sort: 'price' } },
@@ -303,7 +405,12 @@ describe('planRoute: selection and order', () => {
       {},
       ['chat@beta', 'chat@beta'],
     ],
-    ['models: a model without routable endpoints is skipped', { models: ['acme/offline', 'other/chat'], provider: { sort: 'price' } }, {}, ['chat@delta', 'chat@delta/turbo', 'chat@beta']],
+    [
+      'models: a model without routable endpoints is skipped',
+      { models: ['acme/offline', 'other/chat'], provider: { sort: 'price' } },
+      {},
+      ['chat@delta', 'chat@delta/turbo', 'chat@beta'],
+    ],
     ['models: a filtered-out model is skipped', { models: ['other/chat', 'acme/chat'], provider: { zdr: true } }, {}, ['chat@alpha']],
     [
       'models: allow_fallbacks false keeps the primary of each model',
@@ -319,7 +426,11 @@ describe('planRoute: selection and order', () => {
     ],
     [
       'partition none keeps the sticky endpoint first',
-      { models: ['acme/chat', 'other/chat'], provider: { sort: { by: 'price', partition: 'none' } }, sticky: { modelId: 'acme/chat', providerSlug: 'beta' } },
+      {
+        models: ['acme/chat', 'other/chat'],
+        provider: { sort: { by: 'price', partition: 'none' } },
+        sticky: { modelId: 'acme/chat', providerSlug: 'beta' },
+      },
       {},
       ['chat@beta', 'chat@delta', 'chat@delta/turbo', 'chat@alpha', 'chat@gamma', 'chat@beta'],
     ],
@@ -335,7 +446,12 @@ describe('planRoute: selection and order', () => {
       {},
       ['chat@alpha', 'chat@beta', 'chat@gamma', 'chat@delta', 'chat@delta/turbo', 'chat@beta'],
     ],
-    ['the same endpoint is never tried twice', { models: ['acme/chat', 'acme/chat:floor', 'acme/chat'] }, {}, ['chat@alpha', 'chat@beta', 'chat@gamma']],
+    [
+      'the same endpoint is never tried twice',
+      { models: ['acme/chat', 'acme/chat:floor', 'acme/chat'] },
+      {},
+      ['chat@alpha', 'chat@beta', 'chat@gamma'],
+    ],
     ['embeddings', { models: ['acme/embed'], kind: 'embedding' }, {}, ['embed@alpha']],
   ];
 
@@ -351,29 +467,148 @@ describe('planRoute: selection and order', () => {
 
 describe('planRoute: errors', () => {
   const cases: [string, Partial<RouteInput>, number, string, RegExp, Record<string, unknown>][] = [
-    ['unknown model', { models: ['acme/nope'] }, 400, 'invalid_request', /^acme\/nope is not a valid model ID$/, { code: 'model_not_found' }],
-    ['unknown fallback model', { models: ['acme/chat', 'acme/nope'] }, 400, 'invalid_request', /acme\/nope is not a valid model ID/, { code: 'model_not_found' }],
-    ['unsupported suffix', { models: ['acme/chat:extended'] }, 400, 'invalid_request', /unsupported variant ":extended"/, { code: 'model_not_found' }],
-    [':free on a model without a free variant', { models: ['other/chat:free'] }, 400, 'invalid_request', /other\/chat:free is not a valid model ID/, { code: 'model_not_found' }],
+    [
+      'unknown model',
+      { models: ['acme/nope'] },
+      400,
+      'invalid_request',
+      /^acme\/nope is not a valid model ID$/,
+      { code: 'model_not_found' },
+    ],
+    [
+      'unknown fallback model',
+      { models: ['acme/chat', 'acme/nope'] },
+      400,
+      'invalid_request',
+      /acme\/nope is not a valid model ID/,
+      { code: 'model_not_found' },
+    ],
+    [
+      'unsupported suffix',
+      { models: ['acme/chat:extended'] },
+      400,
+      'invalid_request',
+      /unsupported variant ":extended"/,
+      { code: 'model_not_found' },
+    ],
+    [
+      ':free on a model without a free variant',
+      { models: ['other/chat:free'] },
+      400,
+      'invalid_request',
+      /other\/chat:free is not a valid model ID/,
+      { code: 'model_not_found' },
+    ],
     ['embedding model on chat', { models: ['acme/embed'] }, 400, 'invalid_request', /embedding model/, { code: 'wrong_endpoint' }],
     ['chat model on embeddings', { kind: 'embedding' }, 400, 'invalid_request', /not an embedding model/, { code: 'wrong_endpoint' }],
     ['no model', { models: [] }, 400, 'invalid_request', /No model/, {}],
     ['no endpoints at all', { models: ['acme/empty'] }, 404, 'not_found', /No endpoints found for acme\/empty/, { code: 'no_endpoints' }],
-    ['keys not configured', { models: ['acme/offline'] }, 503, 'service_unavailable', /^No provider is configured for acme\/offline$/, { code: 'provider_not_configured' }],
-    ['only', { provider: { only: ['nobody'] } }, 404, 'not_found', /^No endpoints found that match provider.only/, { excluded_by: ['allowed_providers'], constraint: expect.objectContaining({ field: 'provider.only' }) }],
-    ['ignore', { provider: { ignore: ['alpha', 'beta', 'gamma'] } }, 404, 'not_found', /provider.ignore/, { excluded_by: ['allowed_providers'], constraint: expect.objectContaining({ field: 'provider.ignore' }) }],
-    ['only passes, ignore empties: ignore is named', { provider: { only: ['alpha'], ignore: ['alpha'] } }, 404, 'not_found', /provider.ignore/, { constraint: expect.objectContaining({ field: 'provider.ignore' }) }],
-    ['data_collection', { models: ['other/chat'], provider: { data_collection: 'deny', only: ['beta'] } }, 404, 'not_found', /data policy/, { code: 'privacy_restricted', excluded_by: ['data_policy:training'] }],
-    ['zdr', { models: ['other/chat'], provider: { zdr: true } }, 404, 'not_found', /zero data retention/, { code: 'privacy_restricted', excluded_by: ['data_policy:zdr'] }],
-    ['quantizations', { provider: { quantizations: ['int4'] } }, 404, 'not_found', /quantizations \(int4\)/, { excluded_by: ['quantization'] }],
-    ['max_price', { provider: { max_price: { prompt: 0.1 } } }, 404, 'not_found', /^No endpoints found that are within provider.max_price \(model acme\/chat\)$/, { code: 'constraint_filtered', excluded_by: ['max_price'] }],
+    [
+      'keys not configured',
+      { models: ['acme/offline'] },
+      503,
+      'service_unavailable',
+      /^No provider is configured for acme\/offline$/,
+      { code: 'provider_not_configured' },
+    ],
+    [
+      'only',
+      { provider: { only: ['nobody'] } },
+      404,
+      'not_found',
+      /^No endpoints found that match provider.only/,
+      { excluded_by: ['allowed_providers'], constraint: expect.objectContaining({ field: 'provider.only' }) },
+    ],
+    [
+      'ignore',
+      { provider: { ignore: ['alpha', 'beta', 'gamma'] } },
+      404,
+      'not_found',
+      /provider.ignore/,
+      { excluded_by: ['allowed_providers'], constraint: expect.objectContaining({ field: 'provider.ignore' }) },
+    ],
+    [
+      'only passes, ignore empties: ignore is named',
+      { provider: { only: ['alpha'], ignore: ['alpha'] } },
+      404,
+      'not_found',
+      /provider.ignore/,
+      { constraint: expect.objectContaining({ field: 'provider.ignore' }) },
+    ],
+    [
+      'data_collection',
+      { models: ['other/chat'], provider: { data_collection: 'deny', only: ['beta'] } },
+      404,
+      'not_found',
+      /data policy/,
+      { code: 'privacy_restricted', excluded_by: ['data_policy:training'] },
+    ],
+    [
+      'zdr',
+      { models: ['other/chat'], provider: { zdr: true } },
+      404,
+      'not_found',
+      /zero data retention/,
+      { code: 'privacy_restricted', excluded_by: ['data_policy:zdr'] },
+    ],
+    [
+      'quantizations',
+      { provider: { quantizations: ['int4'] } },
+      404,
+      'not_found',
+      /quantizations \(int4\)/,
+      { excluded_by: ['quantization'] },
+    ],
+    [
+      'max_price',
+      { provider: { max_price: { prompt: 0.1 } } },
+      404,
+      'not_found',
+      /^No endpoints found that are within provider.max_price \(model acme\/chat\)$/,
+      { code: 'constraint_filtered', excluded_by: ['max_price'] },
+    ],
     ['context length', { promptTokens: 200000 }, 404, 'not_found', /fit 200000 tokens/, { excluded_by: ['context_length'] }],
     ['max_tokens', { maxTokens: 20000 }, 404, 'not_found', /allow max_tokens of 20000/, { excluded_by: ['max_tokens'] }],
-    ['require_parameters names what nobody supports', { params: ['temperature', 'logit_bias'], provider: { require_parameters: true } }, 404, 'not_found', /require_parameters\): logit_bias \(/, { excluded_by: ['require_parameters'] }],
-    ['require_parameters: no single endpoint has them all', { params: ['tools', 'seed'], provider: { require_parameters: true, ignore: ['gamma'] } }, 404, 'not_found', /: tools, seed/, { excluded_by: ['require_parameters'] }],
-    ['order with allow_fallbacks false', { provider: { order: ['nobody'], allow_fallbacks: false } }, 404, 'not_found', /provider.order/, { excluded_by: ['order'] }],
-    ['the last filter that emptied the list is named', { provider: { zdr: true, max_price: { prompt: 0.1 } } }, 404, 'not_found', /max_price/, { excluded_by: ['max_price'] }],
-    ['every model fails: the first model\'s error', { models: ['acme/chat', 'other/chat'], provider: { max_price: { completion: 0.01 } } }, 404, 'not_found', /model acme\/chat\)$/, { requested_models: ['acme/chat', 'other/chat'] }],
+    [
+      'require_parameters names what nobody supports',
+      { params: ['temperature', 'logit_bias'], provider: { require_parameters: true } },
+      404,
+      'not_found',
+      /require_parameters\): logit_bias \(/,
+      { excluded_by: ['require_parameters'] },
+    ],
+    [
+      'require_parameters: no single endpoint has them all',
+      { params: ['tools', 'seed'], provider: { require_parameters: true, ignore: ['gamma'] } },
+      404,
+      'not_found',
+      /: tools, seed/,
+      { excluded_by: ['require_parameters'] },
+    ],
+    [
+      'order with allow_fallbacks false',
+      { provider: { order: ['nobody'], allow_fallbacks: false } },
+      404,
+      'not_found',
+      /provider.order/,
+      { excluded_by: ['order'] },
+    ],
+    [
+      'the last filter that emptied the list is named',
+      { provider: { zdr: true, max_price: { prompt: 0.1 } } },
+      404,
+      'not_found',
+      /max_price/,
+      { excluded_by: ['max_price'] },
+    ],
+    [
+      "every model fails: the first model's error",
+      { models: ['acme/chat', 'other/chat'], provider: { max_price: { completion: 0.01 } } },
+      404,
+      'not_found',
+      /model acme\/chat\)$/,
+      { requested_models: ['acme/chat', 'other/chat'] },
+    ],
     ['negative max_price', { provider: { max_price: { prompt: -1 } } }, 400, 'invalid_request', /max_price.prompt/, {}],
     ['max_price not a number', { provider: { max_price: { completion: 'cheap' } } }, 400, 'invalid_request', /max_price.completion/, {}],
     ['unknown sort', { provider: { sort: 'exacto' as 'price' } }, 400, 'invalid_request', /provider.sort/, {}],
@@ -385,7 +620,8 @@ describe('planRoute: errors', () => {
     expect(p.error.status).toBe(status);
     expect(p.error.code).toBe(code);
     expect(p.error.message).toMatch(message);
-    if (Object.keys(avail).length > 0) expect(toEnvelope(normaliseError(p.error)).error.availability).toEqual(expect.objectContaining(avail));
+    if (Object.keys(avail).length > 0)
+      expect(toEnvelope(normaliseError(p.error)).error.availability).toEqual(expect.objectContaining(avail));
   });
 
   it('does not echo a huge model id in full', () => {
@@ -463,7 +699,13 @@ describe('planRoute: default load balancing', () => {
       calls.set(endpointKey(e), (calls.get(endpointKey(e)) ?? 0) + 1);
       return UNKNOWN;
     };
-    planRoute(input({ models: ['acme/chat', 'acme/chat:nitro'], sticky: { modelId: 'acme/chat', providerSlug: 'beta' } }), catalog, health, NOW, () => 0.5);
+    planRoute(
+      input({ models: ['acme/chat', 'acme/chat:nitro'], sticky: { modelId: 'acme/chat', providerSlug: 'beta' } }),
+      catalog,
+      health,
+      NOW,
+      () => 0.5,
+    );
     expect(Math.max(...calls.values())).toBe(1);
   });
 });

@@ -249,7 +249,8 @@ function plan(
   // serves while the first model's endpoints are down (still tried last, never removed).
   if (!nonEmpty(prefs.order) && !sortBy && targets.length > 1) {
     const down = attempts.filter((a) => isUnstable(healthOf(a.resolved), now));
-    if (down.length > 0 && down.length < attempts.length) attempts.splice(0, attempts.length, ...attempts.filter((a) => !down.includes(a)), ...down);
+    if (down.length > 0 && down.length < attempts.length)
+      attempts.splice(0, attempts.length, ...attempts.filter((a) => !down.includes(a)), ...down);
   }
 
   if (attempts.length === 0) {
@@ -382,9 +383,15 @@ interface Conditions {
   rng: () => number;
 }
 
-function orderWithinModel(list: ResolvedEndpoint[], sortBy: SortBy | null, prefs: ProviderPreferences, conditions: Conditions): ResolvedEndpoint[] {
+function orderWithinModel(
+  list: ResolvedEndpoint[],
+  sortBy: SortBy | null,
+  prefs: ProviderPreferences,
+  conditions: Conditions,
+): ResolvedEndpoint[] {
   const { healthOf } = conditions;
-  const arrange = (items: ResolvedEndpoint[]) => (sortBy ? [...items].sort((a, b) => compareBy(sortBy, a, b, healthOf)) : loadBalance(items, conditions));
+  const arrange = (items: ResolvedEndpoint[]) =>
+    sortBy ? [...items].sort((a, b) => compareBy(sortBy, a, b, healthOf)) : loadBalance(items, conditions);
   if (!nonEmpty(prefs.order)) return arrange(list);
   const order = prefs.order;
   const ranked = list.filter((e) => orderRank(e.provider, order) < Infinity);
@@ -404,10 +411,14 @@ function loadBalance(list: ResolvedEndpoint[], { healthOf, now, rng }: Condition
   const paid = stable.filter((e) => tokenPrice(e) > 0n);
   return [
     ...weightedShuffle(free, () => 1, rng),
-    ...weightedShuffle(paid, (e) => {
-      const usd = Number(tokenPrice(e)) / 1e9;
-      return 1 / (usd * usd);
-    }, rng),
+    ...weightedShuffle(
+      paid,
+      (e) => {
+        const usd = Number(tokenPrice(e)) / 1e9;
+        return 1 / (usd * usd);
+      },
+      rng,
+    ),
     ...unstable.sort((a, b) => comparePrice(a, b)),
   ];
 }
@@ -517,8 +528,7 @@ const PHRASES: Record<Reason, (input: RouteInput, before: ResolvedEndpoint[]) =>
   'data_policy:zdr': () => 'offer zero data retention (provider.zdr)',
   quantization: (i) => `match provider.quantizations (${(i.provider?.quantizations ?? []).join(', ')})`,
   max_price: () => 'are within provider.max_price',
-  context_length: (i) =>
-    `fit ${i.promptTokens + (i.maxTokens ?? 0)} tokens (prompt + max_tokens) in their context length`,
+  context_length: (i) => `fit ${i.promptTokens + (i.maxTokens ?? 0)} tokens (prompt + max_tokens) in their context length`,
   max_tokens: (i) => `allow max_tokens of ${i.maxTokens}`,
   require_parameters: (i, before) => {
     const missing = i.params.filter((p) => !before.some((e) => supports(e, p)));
@@ -527,13 +537,7 @@ const PHRASES: Record<Reason, (input: RouteInput, before: ResolvedEndpoint[]) =>
   order: () => 'match provider.order with provider.allow_fallbacks: false',
 };
 
-function filteredError(
-  reason: Reason,
-  field: string,
-  requested: string,
-  input: RouteInput,
-  before: ResolvedEndpoint[],
-): AppError {
+function filteredError(reason: Reason, field: string, requested: string, input: RouteInput, before: ResolvedEndpoint[]): AppError {
   const detail = PHRASES[reason](input, before);
   const code = reason.startsWith('data_policy:') ? 'privacy_restricted' : 'constraint_filtered';
   return new AppError('not_found', `No endpoints found that ${detail} (model ${shown(requested)})`, {

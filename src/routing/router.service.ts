@@ -49,7 +49,13 @@ export class RouterService {
     const key = source ? sessionKeyFrom(source.body, { 'x-session-id': source.header ?? undefined }) : null;
     const session = key ? { userId: principal.userId, key } : null;
     const sticky = session ? await this.sticky.get(session.userId, parseModelSlug(input.models[0]).modelId, session.key) : null;
-    const plan = planRoute({ ...input, ...(source ? { sticky } : {}) }, this.catalog, (e) => this.health.health(e), this.clock.nowMs(), Math.random);
+    const plan = planRoute(
+      { ...input, ...(source ? { sticky } : {}) },
+      this.catalog,
+      (e) => this.health.health(e),
+      this.clock.nowMs(),
+      Math.random,
+    );
     if (!plan.ok) throw plan.error;
     return { attempts: plan.attempts, session };
   }
@@ -63,7 +69,8 @@ export class RouterService {
       else if (result.status >= 500) this.health.recordFailure(r, 'server_error');
     } else {
       this.health.recordSuccess(r, result.served);
-      if (result.session) await this.sticky.remember(result.session.userId, r.model.id, result.session.key, r.provider.slug).catch(() => undefined);
+      if (result.session)
+        await this.sticky.remember(result.session.userId, r.model.id, result.session.key, r.provider.slug).catch(() => undefined);
     }
   }
 }

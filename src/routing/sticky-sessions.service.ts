@@ -38,7 +38,9 @@ export function sessionKeyFrom(
 
 /** Redis key (before the client's prefix) for one user x model x conversation; hashed so no raw ids are stored. */
 export function stickyKey(userId: string, modelId: string, sessionKey: string): string {
-  const digest = createHash('sha256').update(JSON.stringify([userId, modelId, sessionKey])).digest('hex');
+  const digest = createHash('sha256')
+    .update(JSON.stringify([userId, modelId, sessionKey]))
+    .digest('hex');
   return `sticky:${digest}`;
 }
 

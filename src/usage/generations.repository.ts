@@ -6,7 +6,16 @@ import { queryRows } from '../common/database/sql';
 import { storableText } from '../common/database/text';
 import { GenerationEntity } from './entities/generation.entity';
 import { GenerationRecord } from './generation-record';
-import { ActivityAggregate, GenerationFilter, RollupFilter, GenerationLine, GenerationPosition, SeriesGroup, SeriesPoint, SeriesUnit } from './usage-queries';
+import {
+  ActivityAggregate,
+  GenerationFilter,
+  RollupFilter,
+  GenerationLine,
+  GenerationPosition,
+  SeriesGroup,
+  SeriesPoint,
+  SeriesUnit,
+} from './usage-queries';
 
 /**
  * Each of a user's keys that has generations, with its newest one's time. A skip scan over
@@ -94,7 +103,10 @@ export class GenerationsRepository {
        changes AS (
          SELECT ${cols}, 1 AS requests, cost_nanos, tokens_prompt, tokens_completion, tokens_reasoning FROM written
          UNION ALL
-         SELECT ${cols.split(', ').map((c) => `r.${c}`).join(', ')}, -1, -r.cost_nanos, -r.tokens_prompt, -r.tokens_completion, -r.tokens_reasoning
+         SELECT ${cols
+           .split(', ')
+           .map((c) => `r.${c}`)
+           .join(', ')}, -1, -r.cost_nanos, -r.tokens_prompt, -r.tokens_completion, -r.tokens_reasoning
          FROM replaced r JOIN written w ON w.id = r.id
        )
        INSERT INTO generation_hourly AS h (user_id, hour, model, provider_slug, provider_name, key_id, app_id, requests, cost_nanos, tokens_prompt, tokens_completion, tokens_reasoning)
@@ -114,7 +126,11 @@ export class GenerationsRepository {
   }
 
   /** Newest first after `before`, `limit` rows; served by ix_generations_user_created_id. */
-  async list(filter: GenerationFilter, limit: number, before: GenerationPosition | null): Promise<{ line: GenerationLine; position: GenerationPosition }[]> {
+  async list(
+    filter: GenerationFilter,
+    limit: number,
+    before: GenerationPosition | null,
+  ): Promise<{ line: GenerationLine; position: GenerationPosition }[]> {
     const { where, params } = whereOf(filter);
     if (before) where.push(`(created_at, id) < ($${params.push(before.at)}::timestamptz, $${params.push(before.id)})`);
     const rows = await queryRows<GenerationRow>(

@@ -80,12 +80,18 @@ export class UsageService {
       logRefused(this.log, records, (await this.repo.insert(records)).refused);
       return records.map(() => undefined);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message, generations: generations() }, 'generation records queued: the database did not take them');
+      this.log.warn(
+        { err: (err as Error).message, generations: generations() },
+        'generation records queued: the database did not take them',
+      );
     }
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.queue.add({ records }, { jobId: `batch:${records[0].id}`, removeOnComplete: true, attempts: 10, backoff: { type: 'exponential', delay: 500 } }),
+        this.queue.add(
+          { records },
+          { jobId: `batch:${records[0].id}`, removeOnComplete: true, attempts: 10, backoff: { type: 'exponential', delay: 500 } },
+        ),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error('queue did not accept the job in time')), ENQUEUE_TIMEOUT_MS);
         }),
@@ -166,7 +172,10 @@ export class UsageService {
    * The generation as GET /generation shows it, the amount held for it before the call (USD), and
    * the app's own id (the generation shows the app's integer id).
    */
-  async detail(id: string, owner: { userId: string; keyId: string | null }): Promise<{ generation: GenerationDto; held: number; appId: string | null }> {
+  async detail(
+    id: string,
+    owner: { userId: string; keyId: string | null },
+  ): Promise<{ generation: GenerationDto; held: number; appId: string | null }> {
     const g = GEN_ID.test(id) ? await this.repo.findOwned(id, owner) : null;
     if (!g) throw new AppError('not_found', `Generation ${id.slice(0, 60)} not found (records appear shortly after a request ends)`);
     const appPublicId = g.appId && this.appIds ? await this.appIds.publicIdOf(g.appId) : null;

@@ -26,7 +26,11 @@ export class AccountLimits {
   /** Accounts made per client address (`SIGN_UPS_PER_ADDRESS_PER_HOUR`, 0 for none). */
   async signUp(clientIp: string): Promise<void> {
     const max = this.config.rateLimits.signUpsPerAddressPerHour;
-    if (max > 0) await this.enforce([{ name: 'sign-up-per-ip', subject: clientIp, max, windowMs: ONE_HOUR }], 'Too many accounts created from this address; try again later');
+    if (max > 0)
+      await this.enforce(
+        [{ name: 'sign-up-per-ip', subject: clientIp, max, windowMs: ONE_HOUR }],
+        'Too many accounts created from this address; try again later',
+      );
   }
 
   /**
@@ -45,12 +49,18 @@ export class AccountLimits {
 
   /** Single sign-on starts per client address: each one stores an attempt for ten minutes. */
   oidcStart(clientIp: string): Promise<void> {
-    return this.enforce([{ name: 'oidc-start-per-ip', subject: clientIp, max: 60, windowMs: TEN_MINUTES }], 'Too many sign-in attempts; try again later');
+    return this.enforce(
+      [{ name: 'oidc-start-per-ip', subject: clientIp, max: 60, windowMs: TEN_MINUTES }],
+      'Too many sign-in attempts; try again later',
+    );
   }
 
   /** Confirmation mails per user. */
   verificationMail(userId: string): Promise<void> {
-    return this.enforce([{ name: 'verify-mail-per-user', subject: userId, max: 5, windowMs: ONE_HOUR }], 'Too many confirmation emails; try again later');
+    return this.enforce(
+      [{ name: 'verify-mail-per-user', subject: userId, max: 5, windowMs: ONE_HOUR }],
+      'Too many confirmation emails; try again later',
+    );
   }
 
   /** Password reset mails per (client address, email) and per client address. */

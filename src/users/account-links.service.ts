@@ -54,7 +54,9 @@ export class AccountLinksService {
    */
   async resetPassword(r: NewPassword): Promise<UserDto> {
     if (r.password.length < 10 || r.password.length > 256) {
-      throw new AppError('validation_failed', 'Invalid request: password must have 10 to 256 characters', { fields: [{ field: 'password', messages: ['password must have 10 to 256 characters'] }] });
+      throw new AppError('validation_failed', 'Invalid request: password must have 10 to 256 characters', {
+        fields: [{ field: 'password', messages: ['password must have 10 to 256 characters'] }],
+      });
     }
     const used = await this.links.use('reset_password', r.token);
     if (!used) throw UsersErrors.invalidLink();

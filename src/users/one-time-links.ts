@@ -38,7 +38,13 @@ export class OneTimeLinks {
   /** Makes a link for the user's current address; answers its URL. */
   async issue(user: { id: string; email: string }, purpose: EmailTokenPurpose): Promise<string> {
     const token = randomToken();
-    await this.repo.insertEmailToken({ tokenHash: sha256Hex(token), userId: user.id, purpose, email: user.email, expiresAt: new Date(this.clock.nowMs() + LIFETIME_MS[purpose]) });
+    await this.repo.insertEmailToken({
+      tokenHash: sha256Hex(token),
+      userId: user.id,
+      purpose,
+      email: user.email,
+      expiresAt: new Date(this.clock.nowMs() + LIFETIME_MS[purpose]),
+    });
     return `${this.config.http.publicUrl}${PAGE[purpose]}?token=${token}`;
   }
 

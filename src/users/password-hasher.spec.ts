@@ -15,10 +15,12 @@ describe('PasswordHasher under load', () => {
 
   it('refuses work beyond its queue with a 503 instead of queueing without bound', async () => {
     const hasher = new PasswordHasher();
-    const jobs = Array.from({ length: PasswordHasher.CONCURRENCY + PasswordHasher.MAX_WAITING + 3 }, (_, i) => hasher.hash(`p${i}`).then(
-      () => 'ok',
-      (err: { status?: number; headers?: Record<string, string> }) => `${err.status} ${err.headers?.['retry-after']}`,
-    ));
+    const jobs = Array.from({ length: PasswordHasher.CONCURRENCY + PasswordHasher.MAX_WAITING + 3 }, (_, i) =>
+      hasher.hash(`p${i}`).then(
+        () => 'ok',
+        (err: { status?: number; headers?: Record<string, string> }) => `${err.status} ${err.headers?.['retry-after']}`,
+      ),
+    );
     const results = await Promise.all(jobs);
     expect(results.filter((r) => r === 'ok')).toHaveLength(PasswordHasher.CONCURRENCY + PasswordHasher.MAX_WAITING);
     expect(results.filter((r) => r !== 'ok')).toEqual(['503 1', '503 1', '503 1']);

@@ -3,9 +3,7 @@ import { randomBytes, scrypt as scryptCb, ScryptOptions, timingSafeEqual } from 
 import { AppError } from '../common/errors/app-error';
 
 const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) =>
-    scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+  new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
 
 /** scrypt parameters: N=2^15, r=8 needs 32 MiB per hash, which is what makes it memory-hard. */
 const LOG_N = 15;
@@ -44,7 +42,9 @@ export class PasswordHasher {
     if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
     const [logN, r, p] = parts.slice(1, 4).map(Number);
     const expected = Buffer.from(parts[5], 'base64url');
-    const key = await this.run('verify', () => scrypt(password, Buffer.from(parts[4], 'base64url'), expected.length, this.options(logN, r, p)));
+    const key = await this.run('verify', () =>
+      scrypt(password, Buffer.from(parts[4], 'base64url'), expected.length, this.options(logN, r, p)),
+    );
     return timingSafeEqual(key, expected);
   }
 
@@ -56,7 +56,12 @@ export class PasswordHasher {
   private async run<T>(lane: Lane, work: () => Promise<T>): Promise<T> {
     if (this.running >= PasswordHasher.CONCURRENCY) {
       if (this.waiting.verify.length + this.waiting.hash.length >= PasswordHasher.MAX_WAITING) {
-        throw new AppError('service_unavailable', 'Too many sign-ins and sign-ups at once; try again in a moment', {}, { 'retry-after': '1' });
+        throw new AppError(
+          'service_unavailable',
+          'Too many sign-ins and sign-ups at once; try again in a moment',
+          {},
+          { 'retry-after': '1' },
+        );
       }
       await new Promise<void>((resolve) => this.waiting[lane].push(resolve));
     } else {

@@ -54,7 +54,13 @@ export class SessionsService {
   /** The user's signed-in browsers, the current one marked. */
   async list(current: SessionPrincipal): Promise<SessionInfo[]> {
     const rows = await this.repo.listLiveSessions(current.userId, this.clock.now());
-    return rows.map((s) => ({ id: s.id, userAgent: s.userAgent, createdAt: s.createdAt, expiresAt: s.expiresAt, current: s.id === current.sessionId }));
+    return rows.map((s) => ({
+      id: s.id,
+      userAgent: s.userAgent,
+      createdAt: s.createdAt,
+      expiresAt: s.expiresAt,
+      current: s.id === current.sessionId,
+    }));
   }
 
   /** Signs the user out everywhere (this browser too, unless `keepCurrent`); returns how many ended. */

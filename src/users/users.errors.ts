@@ -8,8 +8,7 @@ export const UsersErrors = {
   emailTaken: () => new AppError('conflict', 'An account with this email already exists'),
   badCredentials: () => new AppError('authentication', 'Invalid email or password'),
   notSignedIn: () => new AppError('authentication', 'Sign in first: no valid session'),
-  signInUnavailable: () =>
-    new AppError('service_unavailable', 'Sign-in is temporarily unavailable; try again shortly'),
+  signInUnavailable: () => new AppError('service_unavailable', 'Sign-in is temporarily unavailable; try again shortly'),
   invalidLink: () => new AppError('invalid_request', 'This link is invalid, expired or already used; ask for a new one'),
   unverifiedAccountExists: () =>
     new AppError(

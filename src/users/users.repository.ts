@@ -25,7 +25,11 @@ export class UsersRepository {
   findLiveEmailToken(purpose: EmailTokenPurpose, tokenHash: string, now: Date): Promise<EmailTokenEntity | null> {
     return this.emailTokens
       .createQueryBuilder('t')
-      .where('t.token_hash = :tokenHash AND t.purpose = :purpose AND t.used_at IS NULL AND t.expires_at > :now', { tokenHash, purpose, now })
+      .where('t.token_hash = :tokenHash AND t.purpose = :purpose AND t.used_at IS NULL AND t.expires_at > :now', {
+        tokenHash,
+        purpose,
+        now,
+      })
       .getOne();
   }
 
@@ -88,10 +92,7 @@ export class UsersRepository {
 
   /** The session for a token hash, if it has not expired. */
   findLiveSession(tokenHash: string, now: Date): Promise<SessionEntity | null> {
-    return this.sessions
-      .createQueryBuilder('s')
-      .where('s.token_hash = :tokenHash AND s.expires_at > :now', { tokenHash, now })
-      .getOne();
+    return this.sessions.createQueryBuilder('s').where('s.token_hash = :tokenHash AND s.expires_at > :now', { tokenHash, now }).getOne();
   }
 
   async deleteSession(tokenHash: string): Promise<void> {

@@ -47,7 +47,9 @@ export class UsersService {
     const user = await this.create(input);
     // Not awaited: the account works unconfirmed, the user can ask for another link, and a slow
     // mail server must not hold up sign-up (Mailer.send never throws; this catches the rest).
-    void this.accountEmail.sendVerification(user.id).catch((err: unknown) => this.log.warn({ err: (err as Error).message, userId: user.id }, 'confirmation email not sent'));
+    void this.accountEmail
+      .sendVerification(user.id)
+      .catch((err: unknown) => this.log.warn({ err: (err as Error).message, userId: user.id }, 'confirmation email not sent'));
     return user;
   }
 

@@ -45,7 +45,12 @@ export class ConsoleKeysController {
     const c = await this.pages.openForm(req, reply);
     if (!c) return;
     await this.pages.run(c, 'keys', async () => {
-      const form = { name: field(req.body, 'name'), limit: usdField(req.body, 'limit'), limit_reset: resetField(req.body, 'limit_reset'), expires_at: expiresOf(req.body) };
+      const form = {
+        name: field(req.body, 'name'),
+        limit: usdField(req.body, 'limit'),
+        limit_reset: resetField(req.body, 'limit_reset'),
+        expires_at: expiresOf(req.body),
+      };
       const dto = await validateForm(CreateKeyDto, form);
       if (!dto.ok) return this.keysPage(c, { error: dto.message, status: 400, form });
       const created = await this.keys.create(c.session, dto.value);
@@ -89,10 +94,27 @@ export class ConsoleKeysController {
     const c = await this.pages.openForm(req, reply);
     if (!c) return;
     await this.pages.run(c, 'limits', async () => {
-      const dto = await validateForm(UpdateCapsDto, { daily: usdField(req.body, 'daily'), weekly: usdField(req.body, 'weekly'), monthly: usdField(req.body, 'monthly') });
-      if (!dto.ok) return { nav: 'limits', title: 'Limits', view: 'limits', notices: LIMITS_NOTICES, status: 400, error: dto.message, data: await this.creditsPages.limits(c.session.userId) };
+      const dto = await validateForm(UpdateCapsDto, {
+        daily: usdField(req.body, 'daily'),
+        weekly: usdField(req.body, 'weekly'),
+        monthly: usdField(req.body, 'monthly'),
+      });
+      if (!dto.ok)
+        return {
+          nav: 'limits',
+          title: 'Limits',
+          view: 'limits',
+          notices: LIMITS_NOTICES,
+          status: 400,
+          error: dto.message,
+          data: await this.creditsPages.limits(c.session.userId),
+        };
       const nanos = (v: number | null | undefined) => (v === undefined || v === null ? null : usdToNanos(v));
-      await this.caps.setUserCaps(c.session.userId, { daily: nanos(dto.value.daily), weekly: nanos(dto.value.weekly), monthly: nanos(dto.value.monthly) });
+      await this.caps.setUserCaps(c.session.userId, {
+        daily: nanos(dto.value.daily),
+        weekly: nanos(dto.value.weekly),
+        monthly: nanos(dto.value.monthly),
+      });
       sendSeeOther(reply, '/limits?done=limits-saved');
     });
   }
@@ -108,8 +130,19 @@ export class ConsoleKeysController {
     });
   }
 
-  private async keysPage(c: ConsoleRequest<SessionPrincipal>, extra: { error?: string; status?: number; created?: { key: string; name: string }; form?: object } = {}) {
+  private async keysPage(
+    c: ConsoleRequest<SessionPrincipal>,
+    extra: { error?: string; status?: number; created?: { key: string; name: string }; form?: object } = {},
+  ) {
     const data = await this.usagePages.keysPage(c.session);
-    return { nav: 'keys' as const, title: 'API keys', view: 'keys', notices: KEYS_NOTICES, status: extra.status, error: extra.error, data: { ...data, created: extra.created ?? null, form: extra.form ?? {} } };
+    return {
+      nav: 'keys' as const,
+      title: 'API keys',
+      view: 'keys',
+      notices: KEYS_NOTICES,
+      status: extra.status,
+      error: extra.error,
+      data: { ...data, created: extra.created ?? null, form: extra.form ?? {} },
+    };
   }
 }

@@ -69,12 +69,18 @@ export class ConsoleSettingsController {
         case 'sent':
           return this.page(c, { notice: `We sent a confirmation link to ${email}. It works for 24 hours.` });
         case 'logged':
-          return this.page(c, { notice: 'No mail server is configured; in development the confirmation link is written to the server log.' });
+          return this.page(c, {
+            notice: 'No mail server is configured; in development the confirmation link is written to the server log.',
+          });
         case 'already_verified':
           return this.page(c, { notice: 'Your address is already verified.' });
         case 'not_configured':
           // Retrying cannot help until an operator sets SMTP_URL, so no Retry-After.
-          return this.page(c, { error: 'This server is not set up to send email, so your address cannot be confirmed by link. Ask its operator to configure mail.', status: 503 });
+          return this.page(c, {
+            error:
+              'This server is not set up to send email, so your address cannot be confirmed by link. Ask its operator to configure mail.',
+            status: 503,
+          });
         case 'failed':
           reply.header('retry-after', '60');
           return this.page(c, { error: 'The mail server did not take the message. Try again in a minute.', status: 503 });
@@ -110,6 +116,15 @@ export class ConsoleSettingsController {
 
   private async page(c: ConsoleRequest<SessionPrincipal>, outcome: { error?: string; notice?: string; status?: number } = {}) {
     const status = outcome.status ?? (outcome.error ? 400 : 200);
-    return { nav: 'settings' as const, title: 'Settings', view: 'settings', notices: SETTINGS_NOTICES, status, error: outcome.error, notice: outcome.notice, data: await this.console.settings(c.session) };
+    return {
+      nav: 'settings' as const,
+      title: 'Settings',
+      view: 'settings',
+      notices: SETTINGS_NOTICES,
+      status,
+      error: outcome.error,
+      notice: outcome.notice,
+      data: await this.console.settings(c.session),
+    };
   }
 }

@@ -13,7 +13,8 @@ import { LIMITS_NOTICES } from './notices';
 
 type Q = Record<string, unknown>;
 const str = (q: Q, name: string): string | undefined => (typeof q[name] === 'string' ? (q[name] as string) : undefined);
-const oneOf = <T extends string>(v: string | undefined, options: readonly T[], fallback: T): T => (options.includes(v as T) ? (v as T) : fallback);
+const oneOf = <T extends string>(v: string | undefined, options: readonly T[], fallback: T): T =>
+  options.includes(v as T) ? (v as T) : fallback;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** A UTC day as YYYY-MM-DD that exists (2026-02-30 does not); else undefined, as if not given. */
 function day(v: string | undefined): string | undefined {
@@ -35,7 +36,13 @@ export class ConsoleController {
   @Get()
   async overview(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const c = await this.pages.open(req, reply);
-    if (c) await this.pages.run(c, 'overview', async () => ({ nav: 'overview', title: 'Overview', view: 'overview', data: await this.console.overview(c.session.userId) }));
+    if (c)
+      await this.pages.run(c, 'overview', async () => ({
+        nav: 'overview',
+        title: 'Overview',
+        view: 'overview',
+        data: await this.console.overview(c.session.userId),
+      }));
   }
 
   @Get('credits')
@@ -55,7 +62,11 @@ export class ConsoleController {
         }
       }
       const topupId = str(q, 'topup') ?? str(q, 'cancelled');
-      const data = await this.creditsPages.creditsPage(c.session.userId, { before: str(q, 'before'), ledgerBefore: str(q, 'ledger_before'), topupId });
+      const data = await this.creditsPages.creditsPage(c.session.userId, {
+        before: str(q, 'before'),
+        ledgerBefore: str(q, 'ledger_before'),
+        topupId,
+      });
       return {
         nav: 'credits',
         title: 'Credits',
@@ -82,7 +93,14 @@ export class ConsoleController {
   @Get('limits')
   async limits(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const c = await this.pages.open(req, reply);
-    if (c) await this.pages.run(c, 'limits', async () => ({ nav: 'limits', title: 'Limits', view: 'limits', notices: LIMITS_NOTICES, data: await this.creditsPages.limits(c.session.userId) }));
+    if (c)
+      await this.pages.run(c, 'limits', async () => ({
+        nav: 'limits',
+        title: 'Limits',
+        view: 'limits',
+        notices: LIMITS_NOTICES,
+        data: await this.creditsPages.limits(c.session.userId),
+      }));
   }
 
   @Get('activity')
@@ -139,7 +157,13 @@ export class ConsoleController {
   @Get('logs/:id')
   async generation(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const c = await this.pages.open(req, reply);
-    if (c) await this.pages.run(c, 'logs', async () => ({ nav: 'logs', title: 'Request details', view: 'generation', data: await this.usagePages.generation(c.session.userId, id) }));
+    if (c)
+      await this.pages.run(c, 'logs', async () => ({
+        nav: 'logs',
+        title: 'Request details',
+        view: 'generation',
+        data: await this.usagePages.generation(c.session.userId, id),
+      }));
   }
 
   @Get('models')
@@ -147,7 +171,12 @@ export class ConsoleController {
     const c = await this.pages.open(req, reply);
     if (!c) return;
     const search = (str(q, 'q') ?? '').slice(0, 100);
-    await this.pages.run(c, 'models', async () => ({ nav: 'models', title: 'Models', view: 'models', data: { q: search, models: this.console.models(search) } }));
+    await this.pages.run(c, 'models', async () => ({
+      nav: 'models',
+      title: 'Models',
+      view: 'models',
+      data: { q: search, models: this.console.models(search) },
+    }));
   }
 }
 

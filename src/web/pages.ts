@@ -1,7 +1,6 @@
 import { cardPage, errorLine } from '../common/html/card-page';
 import { html, Html } from '../common/html/html';
 
-
 export interface AccountFormView {
   returnTo: string;
   csrfToken: string;

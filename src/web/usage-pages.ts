@@ -61,7 +61,11 @@ export class UsagePages {
   }
 
   async keysPage(actor: SessionPrincipal) {
-    const [own, appKeys, lastUsed] = await Promise.all([this.keys.list(actor, 0, true), this.apps.authorized(actor.userId), this.lastUsedByHash(actor.userId)]);
+    const [own, appKeys, lastUsed] = await Promise.all([
+      this.keys.list(actor, 0, true),
+      this.apps.authorized(actor.userId),
+      this.lastUsedByHash(actor.userId),
+    ]);
     return { keys: own.map((k) => ({ ...k, last_used: lastUsed.get(k.hash) ?? null })), apps: appKeys };
   }
 
@@ -69,18 +73,25 @@ export class UsagePages {
   private async lastUsedByHash(userId: string): Promise<Map<string, Date>> {
     const byId = await this.usage.lastUsedByKey(userId);
     const names = await this.keys.names(userId, [...byId.keys()]);
-    return new Map([...byId.entries()].flatMap(([id, at]) => {
-      const key = names.get(id);
-      return key ? [[key.hash, at] as const] : [];
-    }));
+    return new Map(
+      [...byId.entries()].flatMap(([id, at]) => {
+        const key = names.get(id);
+        return key ? [[key.hash, at] as const] : [];
+      }),
+    );
   }
 
   async activity(userId: string, v: ActivityView) {
     const { unit, buckets } = PERIODS[v.period];
     const starts = bucketStarts(this.clock.now(), unit, buckets);
     const points = await this.usage.series({ userId, from: starts[0] }, unit, v.group);
-    const names = await this.groupNames(userId, v.group, points.map((p) => p.group));
-    const value = (p: (typeof points)[number]) => (v.metric === 'spend' ? nanosToUsd(p.costNanos) : v.metric === 'requests' ? p.requests : p.tokens);
+    const names = await this.groupNames(
+      userId,
+      v.group,
+      points.map((p) => p.group),
+    );
+    const value = (p: (typeof points)[number]) =>
+      v.metric === 'spend' ? nanosToUsd(p.costNanos) : v.metric === 'requests' ? p.requests : p.tokens;
     const totals = new Map<string, { name: string; spend: bigint; requests: number; tokens: number }>();
     for (const p of points) {
       const key = p.group ?? '';
@@ -90,13 +101,15 @@ export class UsagePages {
       t.tokens += p.tokens;
       totals.set(key, t);
     }
-    const metricOf = (t: { spend: bigint; requests: number; tokens: number }) => (v.metric === 'spend' ? Number(t.spend) : v.metric === 'requests' ? t.requests : t.tokens);
+    const metricOf = (t: { spend: bigint; requests: number; tokens: number }) =>
+      v.metric === 'spend' ? Number(t.spend) : v.metric === 'requests' ? t.requests : t.tokens;
     const ranked = [...totals.entries()].sort((a, b) => metricOf(b[1]) - metricOf(a[1]));
     const named = ranked.slice(0, CHART_SERIES).map(([k]) => k);
     const index = new Map(starts.map((s, i) => [s.getTime(), i]));
-    const series = [...named.map((k) => ({ name: totals.get(k)!.name, key: k })), ...(ranked.length > CHART_SERIES ? [{ name: 'Other', key: null }] : [])].map(
-      (s) => ({ name: s.name, key: s.key, values: starts.map(() => 0) }),
-    );
+    const series = [
+      ...named.map((k) => ({ name: totals.get(k)!.name, key: k })),
+      ...(ranked.length > CHART_SERIES ? [{ name: 'Other', key: null }] : []),
+    ].map((s) => ({ name: s.name, key: s.key, values: starts.map(() => 0) }));
     for (const p of points) {
       const i = index.get(p.bucket.getTime());
       if (i === undefined) continue;
@@ -106,24 +119,52 @@ export class UsagePages {
     const chart: Chart = buildChart({
       buckets: starts,
       series,
-      labelOf: (b) => (unit === 'hour' ? `${b.toISOString().slice(11, 13)}:00` : unit === 'day' ? b.toISOString().slice(5, 10) : b.toISOString().slice(0, 7)),
+      labelOf: (b) =>
+        unit === 'hour'
+          ? `${b.toISOString().slice(11, 13)}:00`
+          : unit === 'day'
+            ? b.toISOString().slice(5, 10)
+            : b.toISOString().slice(0, 7),
       valueLabel: (x) => (v.metric === 'spend' ? format.usd(x) : format.count(Math.round(x))),
     });
     const rows = ranked.map(([key, t]) => ({ key, name: t.name, spend: nanosToUsd(t.spend), requests: t.requests, tokens: t.tokens }));
-    const sum = rows.reduce((a, r) => ({ spend: a.spend + BigInt(totals.get(r.key)!.spend), requests: a.requests + r.requests, tokens: a.tokens + r.tokens }), {
-      spend: 0n,
-      requests: 0,
-      tokens: 0,
-    });
+    const sum = rows.reduce(
+      (a, r) => ({ spend: a.spend + BigInt(totals.get(r.key)!.spend), requests: a.requests + r.requests, tokens: a.tokens + r.tokens }),
+      {
+        spend: 0n,
+        requests: 0,
+        tokens: 0,
+      },
+    );
     return { chart, rows, total: { spend: nanosToUsd(sum.spend), requests: sum.requests, tokens: sum.tokens }, since: starts[0] };
   }
 
   /** The activity of the last 30 completed days as CSV: the rows of GET /api/v1/activity. */
   async activityCsv(userId: string): Promise<string> {
     const rows = await this.usage.activity(userId, {}, this.clock.now());
-    const header = ['date', 'model', 'endpoint_id', 'provider_name', 'usage', 'requests', 'prompt_tokens', 'completion_tokens', 'reasoning_tokens'];
+    const header = [
+      'date',
+      'model',
+      'endpoint_id',
+      'provider_name',
+      'usage',
+      'requests',
+      'prompt_tokens',
+      'completion_tokens',
+      'reasoning_tokens',
+    ];
     const lines = rows.map((r) =>
-      [r.date, r.model, r.endpoint_id, r.provider_name ?? '', String(r.usage), String(r.requests), String(r.prompt_tokens), String(r.completion_tokens), String(r.reasoning_tokens)]
+      [
+        r.date,
+        r.model,
+        r.endpoint_id,
+        r.provider_name ?? '',
+        String(r.usage),
+        String(r.requests),
+        String(r.prompt_tokens),
+        String(r.completion_tokens),
+        String(r.reasoning_tokens),
+      ]
         .map(csvCell)
         .join(','),
     );
@@ -136,7 +177,11 @@ export class UsagePages {
     if (q.key) filter.keyId = (await this.keys.idOfHash(userId, q.key)) ?? '00000000-0000-0000-0000-000000000000';
     if (q.from) filter.from = new Date(`${q.from}T00:00:00Z`);
     if (q.to) filter.to = new Date(Date.parse(`${q.to}T00:00:00Z`) + DAY_MS);
-    const [page, keys, apps] = await Promise.all([this.usage.list(filter, PAGE, q.before), this.keys.list(actor, 0, true), this.apps.authorized(userId)]);
+    const [page, keys, apps] = await Promise.all([
+      this.usage.list(filter, PAGE, q.before),
+      this.keys.list(actor, 0, true),
+      this.apps.authorized(userId),
+    ]);
     return {
       lines: await this.describeLines(userId, page.lines),
       next: page.next,
@@ -160,7 +205,10 @@ export class UsagePages {
   /** Key and app names for a page of generations (a deleted key keeps its name). */
   private async describeLines(userId: string, lines: Awaited<ReturnType<UsageService['list']>>['lines']) {
     const [keys, apps] = await Promise.all([
-      this.keys.names(userId, lines.map((l) => l.keyId)),
+      this.keys.names(
+        userId,
+        lines.map((l) => l.keyId),
+      ),
       this.apps.names(lines.flatMap((l) => (l.appId ? [l.appId] : []))),
     ]);
     return lines.map((l) => ({

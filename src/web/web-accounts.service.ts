@@ -40,7 +40,8 @@ export class WebAccountsService {
   /** "Forgot password": the same answer whether or not the address has an account. */
   async forgotPassword(r: AccountRequest): Promise<LinkFormOutcome> {
     const email = text(r.form, 'email').trim();
-    if (!isStorableText(email) || email.length > 254 || !isEmail(email)) return { ok: false, status: 400, error: 'Enter a valid email address.' };
+    if (!isStorableText(email) || email.length > 254 || !isEmail(email))
+      return { ok: false, status: 400, error: 'Enter a valid email address.' };
     try {
       await this.accountEmail.requestPasswordReset({ email, clientIp: r.ip });
       return { ok: true };
@@ -51,7 +52,8 @@ export class WebAccountsService {
 
   async resetPassword(r: AccountRequest): Promise<LinkFormOutcome> {
     const password = text(r.form, 'password');
-    if (!isStorableText(password) || password.length < 10 || password.length > 256) return { ok: false, status: 400, error: 'The password must have 10 to 256 characters.' };
+    if (!isStorableText(password) || password.length < 10 || password.length > 256)
+      return { ok: false, status: 400, error: 'The password must have 10 to 256 characters.' };
     try {
       await this.accountLinks.resetPassword({ token: text(r.form, 'token'), password });
       return { ok: true };
@@ -94,9 +96,17 @@ export class WebAccountsService {
     const name = text(r.form, 'name').trim();
     const password = text(r.form, 'password');
     const returnTo = safeReturnTo(single(r.form, 'return_to'));
-    const fail = (error: string) => ({ ok: false as const, status: 400, error, email: email.slice(0, 254), name: name.slice(0, 100), returnTo });
+    const fail = (error: string) => ({
+      ok: false as const,
+      status: 400,
+      error,
+      email: email.slice(0, 254),
+      name: name.slice(0, 100),
+      returnTo,
+    });
     // Checked first: validator.js's isEmail throws on a lone surrogate, and Postgres cannot store NUL.
-    if (![email, name, password].every(isStorableText)) return fail('The form contains characters that cannot be stored (NUL or unpaired surrogates).');
+    if (![email, name, password].every(isStorableText))
+      return fail('The form contains characters that cannot be stored (NUL or unpaired surrogates).');
     if (email.length > 254 || !isEmail(email)) return fail('Enter a valid email address.');
     if (password.length < 10 || password.length > 256) return fail('The password must have 10 to 256 characters.');
     if (name.length > 100) return fail('The name may have at most 100 characters.');

@@ -7,7 +7,16 @@ import { sendPage, sendSeeOther } from '../common/html/page-reply';
 import { safeReturnTo } from '../common/html/return-to';
 import { single } from '../common/http/form-params';
 import { AcceptsFormPosts } from '../common/http/http-app';
-import { AccountFormView, EmailLinkView, forgotPasswordPage, noticePage, resetPasswordPage, signInPage, signUpPage, verifyEmailPage } from './pages';
+import {
+  AccountFormView,
+  EmailLinkView,
+  forgotPasswordPage,
+  noticePage,
+  resetPasswordPage,
+  signInPage,
+  signUpPage,
+  verifyEmailPage,
+} from './pages';
 import { AccountOutcome, WebAccountsService } from './web-accounts.service';
 
 /** Server-rendered sign-in and sign-up: the first pages of the end-user site. */
@@ -55,11 +64,23 @@ export class WebController {
     if (!this.csrfOk(req, reply)) return;
     const outcome = await this.accounts.forgotPassword({ form: req.body, ip: req.ip, userAgent: req.headers['user-agent'] });
     if (outcome.ok) {
-      sendPage(reply, noticePage('Check your email', 'If an account has this address, we sent it a link to choose a new password. The link works for an hour.', { href: '/sign-in', label: 'Back to sign in' }));
+      sendPage(
+        reply,
+        noticePage(
+          'Check your email',
+          'If an account has this address, we sent it a link to choose a new password. The link works for an hour.',
+          { href: '/sign-in', label: 'Back to sign in' },
+        ),
+      );
       return;
     }
     const email = single(req.body, 'email');
-    this.page(reply, req, (csrfToken) => forgotPasswordPage({ csrfToken, email: typeof email === 'string' ? email.slice(0, 254) : '', error: outcome.error }), outcome.status);
+    this.page(
+      reply,
+      req,
+      (csrfToken) => forgotPasswordPage({ csrfToken, email: typeof email === 'string' ? email.slice(0, 254) : '', error: outcome.error }),
+      outcome.status,
+    );
   }
 
   @Get('reset-password')
@@ -73,10 +94,23 @@ export class WebController {
     if (!this.csrfOk(req, reply)) return;
     const outcome = await this.accounts.resetPassword({ form: req.body, ip: req.ip, userAgent: req.headers['user-agent'] });
     if (outcome.ok) {
-      sendPage(reply, noticePage('Password changed', 'Your new password is set and the account was signed out everywhere. Sign in with the new password.', { href: '/sign-in', label: 'Sign in' }));
+      sendPage(
+        reply,
+        noticePage(
+          'Password changed',
+          'Your new password is set and the account was signed out everywhere. Sign in with the new password.',
+          { href: '/sign-in', label: 'Sign in' },
+        ),
+      );
       return;
     }
-    await this.linkPage(reply, req, { purpose: 'reset_password', token: single(req.body, 'token'), page: resetPasswordPage, error: outcome.error, status: outcome.status });
+    await this.linkPage(reply, req, {
+      purpose: 'reset_password',
+      token: single(req.body, 'token'),
+      page: resetPasswordPage,
+      error: outcome.error,
+      status: outcome.status,
+    });
   }
 
   @Get('verify-email')
@@ -130,9 +164,13 @@ export class WebController {
 
   private csrfOk(req: FastifyRequest, reply: FastifyReply): boolean {
     if (this.csrf.verify(req.headers.cookie, single(req.body, 'csrf_token'))) return true;
-    sendPage(reply, errorPage('Form expired', 'This form expired or was not sent from this site. Go back, reload the page and try again.'), {
-      status: 403,
-    });
+    sendPage(
+      reply,
+      errorPage('Form expired', 'This form expired or was not sent from this site. Go back, reload the page and try again.'),
+      {
+        status: 403,
+      },
+    );
     return false;
   }
 
@@ -141,6 +179,12 @@ export class WebController {
       sendSeeOther(reply, outcome.location, [outcome.setCookie]);
       return;
     }
-    this.form(reply, req, page, { returnTo: outcome.returnTo, email: outcome.email, name: outcome.name, error: outcome.error }, outcome.status);
+    this.form(
+      reply,
+      req,
+      page,
+      { returnTo: outcome.returnTo, email: outcome.email, name: outcome.name, error: outcome.error },
+      outcome.status,
+    );
   }
 }

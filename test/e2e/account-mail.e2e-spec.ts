@@ -27,7 +27,16 @@ describe('account mail: address verification and password reset', () => {
     smtp = await startSmtpSink();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ port, env: { PORT: String(port), PUBLIC_URL: base, SMTP_URL: smtp.url, MAIL_FROM: 'Switchyard <accounts@switchyard.test>', REDIS_KEY_PREFIX: `${testRedisPrefix()}:mail:${Date.now()}` } });
+    t = await createTestApp({
+      port,
+      env: {
+        PORT: String(port),
+        PUBLIC_URL: base,
+        SMTP_URL: smtp.url,
+        MAIL_FROM: 'Switchyard <accounts@switchyard.test>',
+        REDIS_KEY_PREFIX: `${testRedisPrefix()}:mail:${Date.now()}`,
+      },
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -40,7 +49,9 @@ describe('account mail: address verification and password reset', () => {
     expect(mail.from).toBe('accounts@switchyard.test');
     const link = linkIn(mail, '/verify-email');
     expect(link.origin).toBe(base);
-    expect((await call<{ data: { email_verified: boolean } }>(t, 'GET', '/api/v1/users/me', { cookie: user.cookie })).body.data.email_verified).toBe(false);
+    expect(
+      (await call<{ data: { email_verified: boolean } }>(t, 'GET', '/api/v1/users/me', { cookie: user.cookie })).body.data.email_verified,
+    ).toBe(false);
 
     const browser = new Browser(base);
     const page = await browser.go(link.pathname + link.search);
@@ -48,11 +59,15 @@ describe('account mail: address verification and password reset', () => {
     expect(page.status).toBe(200);
     expect(html).toContain(user.email);
     // Opening the link (as mail scanners do) confirms nothing; the button does.
-    expect((await call<{ data: { email_verified: boolean } }>(t, 'GET', '/api/v1/users/me', { cookie: user.cookie })).body.data.email_verified).toBe(false);
+    expect(
+      (await call<{ data: { email_verified: boolean } }>(t, 'GET', '/api/v1/users/me', { cookie: user.cookie })).body.data.email_verified,
+    ).toBe(false);
     const confirmed = await browser.go('/verify-email', { form: hiddenFields(html) });
     expect(confirmed.status).toBe(200);
     expect(await confirmed.text()).toMatch(/confirmed/i);
-    expect((await call<{ data: { email_verified: boolean } }>(t, 'GET', '/api/v1/users/me', { cookie: user.cookie })).body.data.email_verified).toBe(true);
+    expect(
+      (await call<{ data: { email_verified: boolean } }>(t, 'GET', '/api/v1/users/me', { cookie: user.cookie })).body.data.email_verified,
+    ).toBe(true);
     expect((await browser.go(link.pathname + link.search)).status).toBe(400);
     expect((await browser.go('/verify-email', { form: hiddenFields(html) })).status).toBe(400);
     // A verified address gets no more confirmation mail.
@@ -105,7 +120,10 @@ describe('account mail: address verification and password reset', () => {
     const mgmt = await createKey(t, { cookie: squatter.cookie }, { management: true });
     const users = t.get(UsersService);
     const identity = { issuer: 'https://idp.example', subject: `sub-${Date.now()}`, email: squatter.email, emailVerified: true };
-    await expect(users.findOrCreateFromIdentity(identity)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/not confirmed/) });
+    await expect(users.findOrCreateFromIdentity(identity)).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/not confirmed/),
+    });
     expect(await sql('SELECT 1 FROM user_identities WHERE subject = $1', [identity.subject])).toEqual([]);
 
     // The owner resets the password from their mailbox: the squatter's password, session and keys die.
@@ -150,7 +168,9 @@ describe('account mail: address verification and password reset', () => {
     const again = await call<{ data: { status: string } }>(t, 'POST', '/api/v1/users/me/email-verification', { cookie: user.cookie });
     expect([again.status, again.body.data.status]).toEqual([202, 'sent']);
     const confirm = linkIn(await smtp.next(user.email), '/verify-email');
-    const verified = await call<{ data: { email_verified: boolean } }>(t, 'POST', '/api/v1/email-verifications', { body: { token: confirm.searchParams.get('token') } });
+    const verified = await call<{ data: { email_verified: boolean } }>(t, 'POST', '/api/v1/email-verifications', {
+      body: { token: confirm.searchParams.get('token') },
+    });
     expect([verified.status, verified.body.data.email_verified]).toEqual([200, true]);
     expect((await call(t, 'POST', '/api/v1/email-verifications', { body: { token: confirm.searchParams.get('token') } })).status).toBe(400);
     expect((await call(t, 'POST', '/api/v1/users/me/email-verification', {})).status).toBe(401);
@@ -160,11 +180,22 @@ describe('account mail: address verification and password reset', () => {
     expect([asked.status, unknown.status]).toEqual([202, 202]);
     expect(asked.body).toEqual(unknown.body);
     const reset = linkIn(await smtp.next(user.email), '/reset-password');
-    expect((await call(t, 'POST', '/api/v1/password-resets/confirm', { body: { token: reset.searchParams.get('token'), password: 'short' } })).status).toBe(400);
-    const done = await call(t, 'POST', '/api/v1/password-resets/confirm', { body: { token: reset.searchParams.get('token'), password: NEW_PASSWORD } });
+    expect(
+      (await call(t, 'POST', '/api/v1/password-resets/confirm', { body: { token: reset.searchParams.get('token'), password: 'short' } }))
+        .status,
+    ).toBe(400);
+    const done = await call(t, 'POST', '/api/v1/password-resets/confirm', {
+      body: { token: reset.searchParams.get('token'), password: NEW_PASSWORD },
+    });
     expect(done.status).toBe(200);
     expect((await signIn(t, user.email, NEW_PASSWORD)).status).toBe(200);
-    expect((await call(t, 'POST', '/api/v1/password-resets/confirm', { body: { token: reset.searchParams.get('token'), password: NEW_PASSWORD } })).status).toBe(400);
+    expect(
+      (
+        await call(t, 'POST', '/api/v1/password-resets/confirm', {
+          body: { token: reset.searchParams.get('token'), password: NEW_PASSWORD },
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('Settings: an unconfirmed address gets a "Send confirmation link" button that says what happened (sent, failed, too many, already verified), and a reset-by-email link', async () => {
@@ -237,7 +268,11 @@ describe('Mailer', () => {
     const logger = new AppLogger(createRootLogger('info', { write: (l: string) => void lines.push(l) }));
     return { mailer: new Mailer(loadConfig(env), logger), lines };
   }
-  const message = { to: 'someone@example.com', subject: 'Reset', text: 'open http://localhost:8080/reset-password?token=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
+  const message = {
+    to: 'someone@example.com',
+    subject: 'Reset',
+    text: 'open http://localhost:8080/reset-password?token=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+  };
 
   it('gives up on a server that never answers within MAIL_TIMEOUT_MS, and says so', async () => {
     const sockets: Socket[] = [];

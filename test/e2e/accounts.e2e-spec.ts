@@ -29,7 +29,9 @@ describe('accounts: sign-up, sign-in, sessions', () => {
     const ok = await call(t, 'POST', '/api/v1/sessions', { body: { email: u.email, password: u.password } });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('set-cookie')).toMatch(/^sy_session=/);
-    const wrong = await call<{ error: { message: string } }>(t, 'POST', '/api/v1/sessions', { body: { email: u.email, password: 'not the password' } });
+    const wrong = await call<{ error: { message: string } }>(t, 'POST', '/api/v1/sessions', {
+      body: { email: u.email, password: 'not the password' },
+    });
     const unknown = await call<{ error: { message: string } }>(t, 'POST', '/api/v1/sessions', {
       body: { email: uniqueEmail(), password: 'not the password' },
     });

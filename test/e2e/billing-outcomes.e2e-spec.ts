@@ -16,7 +16,11 @@ import { recordDirectHolds } from '../support/direct-holds';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The SSE data lines of a streamed chat completion, parsed ([DONE] kept as the string). */
-async function streamChat(f: GatewayFixture, key: string, body: Record<string, unknown>): Promise<{ gen: string; events: (Record<string, unknown> | string)[] }> {
+async function streamChat(
+  f: GatewayFixture,
+  key: string,
+  body: Record<string, unknown>,
+): Promise<{ gen: string; events: (Record<string, unknown> | string)[] }> {
   const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -45,7 +49,11 @@ async function sweepUntilSettled(f: GatewayFixture, userId: string, timeoutMs = 
   const until = Date.now() + timeoutMs;
   for (;;) {
     await f.t.get(HoldsService).sweep();
-    const [{ n }] = await queryRows<{ n: string }>(ds, `SELECT count(*)::text AS n FROM credit_holds WHERE user_id = $1 AND status = 'open'`, [userId]);
+    const [{ n }] = await queryRows<{ n: string }>(
+      ds,
+      `SELECT count(*)::text AS n FROM credit_holds WHERE user_id = $1 AND status = 'open'`,
+      [userId],
+    );
     if (n === '0') return;
     if (Date.now() > until) throw new Error(`${n} holds still open`);
     await sleep(250);
@@ -57,7 +65,11 @@ async function recordsOf(f: GatewayFixture, ids: string[]): Promise<Map<string, 
   const ds = f.t.get(LedgerService).dataSource;
   const until = Date.now() + 10_000;
   for (;;) {
-    const rows = await queryRows<{ id: string; cost: string }>(ds, `SELECT id, cost_nanos::text AS cost FROM generations WHERE id = ANY($1)`, [ids]);
+    const rows = await queryRows<{ id: string; cost: string }>(
+      ds,
+      `SELECT id, cost_nanos::text AS cost FROM generations WHERE id = ANY($1)`,
+      [ids],
+    );
     if (rows.length === ids.length || Date.now() > until) return new Map(rows.map((r) => [r.id, BigInt(r.cost)]));
     await sleep(100);
   }
@@ -81,7 +93,11 @@ describe('what a request costs, however it ends', () => {
   gatewayFixtureForSuite({ env: { HOLD_TTL_MS: '1500', HOLD_SWEEP_INTERVAL_MS: '3600000' } }, (started) => (f = started));
 
   it('a stream that ends after its finish reason and usage without [DONE] is a normal end, billed on the reported usage', async () => {
-    const { gen, events } = await streamChat(f, f.key, { model: 'test/no-done', messages: [{ role: 'user', content: 'hello there' }], stream_options: { include_usage: true } });
+    const { gen, events } = await streamChat(f, f.key, {
+      model: 'test/no-done',
+      messages: [{ role: 'user', content: 'hello there' }],
+      stream_options: { include_usage: true },
+    });
     const chunks = events.filter((e): e is Record<string, unknown> => typeof e !== 'string');
     expect(chunks.some((c) => 'error' in c)).toBe(false);
     expect(events[events.length - 1]).toBe('[DONE]');
@@ -94,7 +110,11 @@ describe('what a request costs, however it ends', () => {
   });
 
   it("a stream whose body ends after the answer but before the provider's billed usage (Anthropic without message_delta) is cut, not billed the count message_start reported", async () => {
-    const { gen, events } = await streamChat(f, f.key, { model: 'test/claude-ends-early', messages: [{ role: 'user', content: 'hello there' }], max_tokens: 100 });
+    const { gen, events } = await streamChat(f, f.key, {
+      model: 'test/claude-ends-early',
+      messages: [{ role: 'user', content: 'hello there' }],
+      max_tokens: 100,
+    });
     const last = events.filter((e): e is Record<string, unknown> => typeof e !== 'string').pop()!;
     expect(last.error).toBeDefined();
     // message_start said 1 output token; the 3 text deltas read are billed at least.
@@ -139,7 +159,9 @@ describe('what a request costs, however it ends', () => {
     await sleep(300);
     abort.abort();
     await expect(reply).rejects.toThrow();
-    const [{ id }] = await queryRows<{ id: string }>(f.t.get(LedgerService).dataSource, `SELECT id FROM credit_holds WHERE user_id = $1`, [userId]);
+    const [{ id }] = await queryRows<{ id: string }>(f.t.get(LedgerService).dataSource, `SELECT id FROM credit_holds WHERE user_id = $1`, [
+      userId,
+    ]);
     const h = await holdRow(f, id);
     // 1000 prompt tokens at $1 and the 5 completed tokens at $20 per million.
     expect(h).toMatchObject({ status: 'settled', reason: 'cancelled', actual: String(1000n * 1000n + 5n * 20_000n) });
@@ -167,7 +189,10 @@ describe('what a request costs, however it ends', () => {
     const id = `gen-told-${Date.now()}`;
     await holds.hold({ id, userId, keyId, amount: 1000n, promptCost: 0n, completionPrice: 0n });
     await holds.settle(id, 400n, 'completed');
-    const record = sweptRecord({ id, cost: 300n, amount: 1000n, tokens: 1, handedOver: true, context: { userId, keyId, requestedModel: 'test/a-only' } }, new Date());
+    const record = sweptRecord(
+      { id, cost: 300n, amount: 1000n, tokens: 1, handedOver: true, context: { userId, keyId, requestedModel: 'test/a-only' } },
+      new Date(),
+    );
     await f.t.get(GenerationsRepository).insert([record!]);
     try {
       expect(await f.t.get(LedgerService).check()).toEqual([`generation ${id} records a cost of 300 but its settlement booked 400`]);
@@ -183,7 +208,11 @@ describe('what a request costs, however it ends', () => {
     const ledger = f.t.get(LedgerService);
     const id = `gen-late-${Date.now()}`;
     // Its process stalled: no heartbeat, so the sweeper settles it on the prompt cost alone.
-    await ledger.dataSource.query(`SELECT sy_hold($1, $2, $3, 10000, 1000, 0, now(), current_date, current_date, current_date)`, [id, userId, keyId]);
+    await ledger.dataSource.query(`SELECT sy_hold($1, $2, $3, 10000, 1000, 0, now(), current_date, current_date, current_date)`, [
+      id,
+      userId,
+      keyId,
+    ]);
     await sleep(1700);
     await holds.sweep();
     expect(await holdRow(f, id)).toMatchObject({ status: 'settled', reason: 'swept', actual: '1000' });
@@ -198,9 +227,17 @@ describe('what a request costs, however it ends', () => {
     const b = await ledger.balances(userId);
     // 9,000 more were due and none was available: owed, and repaid by the next top-up.
     expect(b).toMatchObject({ available: 9000n, held: 0n, receivable: -9000n });
-    const journals = await queryRows<{ n: string }>(ledger.dataSource, `SELECT count(*)::text AS n FROM ledger_journals WHERE idempotency_key = $1`, [`settle-late:${id}`]);
+    const journals = await queryRows<{ n: string }>(
+      ledger.dataSource,
+      `SELECT count(*)::text AS n FROM ledger_journals WHERE idempotency_key = $1`,
+      [`settle-late:${id}`],
+    );
     expect(journals[0].n).toBe('1');
-    const [spend] = await queryRows<{ usage: string }>(ledger.dataSource, `SELECT usage_nanos::text AS usage FROM user_spend WHERE user_id = $1`, [userId]);
+    const [spend] = await queryRows<{ usage: string }>(
+      ledger.dataSource,
+      `SELECT usage_nanos::text AS usage FROM user_spend WHERE user_id = $1`,
+      [userId],
+    );
     expect(spend.usage).toBe('10000');
     await recordDirectHolds(f.t, [id]);
   });
@@ -221,7 +258,9 @@ describe('what a request costs, however it ends', () => {
     await holds.sweep();
     const [d] = await queryRows<{ status: string }>(ds, `SELECT status FROM credit_holds WHERE id = $1`, [dead]);
     expect(d.status).toBe('settled');
-    const open = await queryRows<{ n: string }>(ds, `SELECT count(*)::text AS n FROM credit_holds WHERE id = ANY($1) AND status = 'open'`, [live]);
+    const open = await queryRows<{ n: string }>(ds, `SELECT count(*)::text AS n FROM credit_holds WHERE id = ANY($1) AND status = 'open'`, [
+      live,
+    ]);
     expect(open[0].n).toBe(String(live.length));
     for (const id of live) await holds.settle(id, 10n, 'completed');
     await recordDirectHolds(f.t, [...live, dead]);
@@ -236,7 +275,9 @@ describe('billing that survives failed settlements and killed processes', () => 
 
   beforeAll(async () => {
     buildOnce();
-    f = await startGatewayFixture({ env: { REDIS_KEY_PREFIX: prefix, HOLD_TTL_MS: '1500', HOLD_SWEEP_INTERVAL_MS: '3600000', DATABASE_POOL_MAX: '10' } });
+    f = await startGatewayFixture({
+      env: { REDIS_KEY_PREFIX: prefix, HOLD_TTL_MS: '1500', HOLD_SWEEP_INTERVAL_MS: '3600000', DATABASE_POOL_MAX: '10' },
+    });
   }, BUILD_TIMEOUT_MS);
   afterAll(async () => {
     for (const g of gateways) g.child.kill('SIGKILL');
@@ -301,12 +342,19 @@ describe('billing that survives failed settlements and killed processes', () => 
     expect(served).toHaveLength(50);
     await sweepUntilSettled(f, userId);
     const ds = f.t.get(LedgerService).dataSource;
-    const booked = await queryRows<{ id: string; actual: string; reason: string }>(ds, `SELECT id, actual::text, reason FROM credit_holds WHERE user_id = $1`, [userId]);
+    const booked = await queryRows<{ id: string; actual: string; reason: string }>(
+      ds,
+      `SELECT id, actual::text, reason FROM credit_holds WHERE user_id = $1`,
+      [userId],
+    );
     expect(booked).toHaveLength(50);
     expect(booked.filter((h) => h.actual !== String(usdToNanos(0.02)))).toEqual([]);
     const b = await f.t.get(LedgerService).balances(userId);
     expect(b).toMatchObject({ available: 0n, held: 0n });
-    const records = await recordsOf(f, served.map((r) => r.gen!));
+    const records = await recordsOf(
+      f,
+      served.map((r) => r.gen!),
+    );
     expect([...records.values()].filter((c) => c !== usdToNanos(0.02))).toEqual([]);
     expect(records.size).toBe(50);
     for (const p of procs) p.proc.child.kill('SIGTERM');
@@ -332,7 +380,11 @@ describe('billing that survives failed settlements and killed processes', () => 
     await gw.proc.exited;
     gw.pg.up();
     await sweepUntilSettled(f, userId);
-    const [h] = await queryRows<{ actual: string; reason: string }>(f.t.get(LedgerService).dataSource, `SELECT actual::text, reason FROM credit_holds WHERE id = $1`, [body.id]);
+    const [h] = await queryRows<{ actual: string; reason: string }>(
+      f.t.get(LedgerService).dataSource,
+      `SELECT actual::text, reason FROM credit_holds WHERE id = $1`,
+      [body.id],
+    );
     expect(h).toEqual({ actual: String(usdToNanos(0.02)), reason: 'swept' });
     expect((await recordsOf(f, [body.id])).get(body.id)).toBe(usdToNanos(0.02));
   });
@@ -388,7 +440,11 @@ describe('billing that survives failed settlements and killed processes', () => 
       expect(BigInt(served.length) * usdToNanos(0.02)).toBeLessThanOrEqual(cap);
       // The rest were refused by the cap, or met Postgres away (a 503 to retry, never a 500).
       expect(replies.filter((r) => r.status !== 200 && r.status !== 403 && r.status !== 503)).toEqual([]);
-      const booked = await queryRows<{ id: string; actual: string }>(ds, `SELECT id, actual::text FROM credit_holds WHERE user_id = $1 AND actual > 0`, [who.userId]);
+      const booked = await queryRows<{ id: string; actual: string }>(
+        ds,
+        `SELECT id, actual::text FROM credit_holds WHERE user_id = $1 AND actual > 0`,
+        [who.userId],
+      );
       // Every served request, and nothing else, is booked its $0.02.
       expect(booked.map((h) => h.id).sort()).toEqual([...served].sort());
       expect(booked.filter((h) => h.actual !== String(usdToNanos(0.02)))).toEqual([]);
@@ -417,7 +473,8 @@ describe('billing that survives failed settlements and killed processes', () => 
     const { status, body } = await reply;
     expect(status).toBe(200);
     const ds = f.t.get(LedgerService).dataSource;
-    const statusOf = async () => (await queryRows<{ status: string }>(ds, `SELECT status FROM credit_holds WHERE id = $1`, [body.id]))[0].status;
+    const statusOf = async () =>
+      (await queryRows<{ status: string }>(ds, `SELECT status FROM credit_holds WHERE id = $1`, [body.id]))[0].status;
     // While its process retries (about 14 s from its first failure), the hold is its own: the
     // sweeper leaves it, though it is past this sweeper's TTL of 1.5 s, whether or not the
     // process's heartbeat timer has come round yet.
@@ -432,12 +489,18 @@ describe('billing that survives failed settlements and killed processes', () => 
       await f.t.get(HoldsService).sweep();
       await sleep(250);
     }
-    const [h] = await queryRows<{ actual: string; reason: string }>(ds, `SELECT actual::text, reason FROM credit_holds WHERE id = $1`, [body.id]);
+    const [h] = await queryRows<{ actual: string; reason: string }>(ds, `SELECT actual::text, reason FROM credit_holds WHERE id = $1`, [
+      body.id,
+    ]);
     expect(h).toEqual({ actual: String(usdToNanos(0.02)), reason: 'swept' });
     expect((await recordsOf(f, [body.id])).get(body.id)).toBe(usdToNanos(0.02));
     // Booked once, however many passes saw it.
     await f.t.get(HoldsService).sweep();
-    const journals = await queryRows<{ key: string }>(ds, `SELECT idempotency_key AS key FROM ledger_journals WHERE idempotency_key LIKE $1`, [`%${body.id}`]);
+    const journals = await queryRows<{ key: string }>(
+      ds,
+      `SELECT idempotency_key AS key FROM ledger_journals WHERE idempotency_key LIKE $1`,
+      [`%${body.id}`],
+    );
     expect(journals.map((j) => j.key).sort()).toEqual([`hold:${body.id}`, `settle:${body.id}`]);
     gw.pg.up();
     gw.proc.child.kill('SIGTERM');
@@ -452,7 +515,12 @@ describe('billing that survives failed settlements and killed processes', () => 
         const res = await fetch(`${gw.url}/api/v1/chat/completions`, {
           method: 'POST',
           headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ model: 'test/pricey-long-slow', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1000, stream: true }),
+          body: JSON.stringify({
+            model: 'test/pricey-long-slow',
+            messages: [{ role: 'user', content: 'hi' }],
+            max_tokens: 1000,
+            stream: true,
+          }),
         });
         const reader = res.body!.getReader();
         let text = '';
@@ -466,10 +534,15 @@ describe('billing that survives failed settlements and killed processes', () => 
     for (const s of streams) await s.reader.cancel().catch(() => undefined);
     await sweepUntilSettled(f, userId);
     const ds = f.t.get(LedgerService).dataSource;
-    const holds = await queryRows<{ id: string; actual: string }>(ds, `SELECT id, actual::text FROM credit_holds WHERE user_id = $1`, [userId]);
+    const holds = await queryRows<{ id: string; actual: string }>(ds, `SELECT id, actual::text FROM credit_holds WHERE user_id = $1`, [
+      userId,
+    ]);
     // At least the 5 chunks each had relayed (one token each, $20 per million output tokens).
     expect(holds.filter((h) => BigInt(h.actual) < 5n * 20_000n)).toEqual([]);
-    const records = await recordsOf(f, holds.map((h) => h.id));
+    const records = await recordsOf(
+      f,
+      holds.map((h) => h.id),
+    );
     expect(records.size).toBe(16);
     for (const h of holds) expect(records.get(h.id)).toBe(BigInt(h.actual));
     for (const s of streams) {

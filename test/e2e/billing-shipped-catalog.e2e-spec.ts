@@ -6,7 +6,15 @@ import { LedgerService } from '../../src/credits/ledger.service';
 import { SHIPPED_CATALOG, ShippedCatalogApp, startShippedCatalogApp } from '../support/shipped-catalog';
 
 interface CatalogFile {
-  models: { id: string; endpoints: { provider: string; upstream_model: string; pricing: { prompt: number; completion: number }; supported_parameters?: string[] }[] }[];
+  models: {
+    id: string;
+    endpoints: {
+      provider: string;
+      upstream_model: string;
+      pricing: { prompt: number; completion: number };
+      supported_parameters?: string[];
+    }[];
+  }[];
 }
 
 interface Reasoner {
@@ -18,7 +26,11 @@ interface Reasoner {
 /** The shipped catalog's endpoints of one provider whose upstream model matches, with their base prices. */
 function shippedEndpoints(provider: string, test: (e: CatalogFile['models'][number]['endpoints'][number]) => boolean): Reasoner[] {
   const catalog = parse(readFileSync(SHIPPED_CATALOG, 'utf8')) as CatalogFile;
-  return catalog.models.flatMap((m) => m.endpoints.filter((e) => e.provider === provider && test(e)).map((e) => ({ id: m.id, prompt: e.pricing.prompt, completion: e.pricing.completion })));
+  return catalog.models.flatMap((m) =>
+    m.endpoints
+      .filter((e) => e.provider === provider && test(e))
+      .map((e) => ({ id: m.id, prompt: e.pricing.prompt, completion: e.pricing.completion })),
+  );
 }
 
 /** ceil(tokens x USD per million), in nanodollars, as the catalog's prices are applied. */
@@ -50,7 +62,11 @@ describe("the shipped catalog's reasoning endpoints, billed through the real cat
    * Streams a request and hangs up as soon as the stream shows `seenWhen`; the hold once it is
    * settled (the gateway reads on for the provider's bill meanwhile).
    */
-  async function hangUpAfter(model: string, seenWhen: string, extra: Record<string, unknown> = {}): Promise<{ model: string; status?: string; actual?: string | null; amount?: string }> {
+  async function hangUpAfter(
+    model: string,
+    seenWhen: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<{ model: string; status?: string; actual?: string | null; amount?: string }> {
     const { key } = await s.payer(5);
     const res = await fetch(`${s.t.url}/api/v1/chat/completions`, {
       method: 'POST',

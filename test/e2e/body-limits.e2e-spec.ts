@@ -5,7 +5,13 @@ import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture'
  * Sends the head of a request that announces a large body and only part of that body, then waits:
  * the status line of the answer, or null when the server is still waiting for the rest.
  */
-function partialPost(url: string, path: string, headers: Record<string, string>, announced: number, waitMs: number): Promise<string | null> {
+function partialPost(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  announced: number,
+  waitMs: number,
+): Promise<string | null> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const socket = net.connect(Number(port), hostname);
@@ -23,7 +29,12 @@ function partialPost(url: string, path: string, headers: Record<string, string>,
       }
     });
     socket.on('error', () => undefined);
-    const head = Object.entries({ host: `${hostname}:${port}`, 'content-type': 'application/json', 'content-length': String(announced), ...headers })
+    const head = Object.entries({
+      host: `${hostname}:${port}`,
+      'content-type': 'application/json',
+      'content-length': String(announced),
+      ...headers,
+    })
       .map(([k, v]) => `${k}: ${v}`)
       .join('\r\n');
     socket.write(`POST ${path} HTTP/1.1\r\n${head}\r\n\r\n`);
@@ -31,7 +42,13 @@ function partialPost(url: string, path: string, headers: Record<string, string>,
   });
 }
 
-async function post(f: GatewayFixture, path: string, body: string, type = 'application/json', headers: Record<string, string> = {}): Promise<number> {
+async function post(
+  f: GatewayFixture,
+  path: string,
+  body: string,
+  type = 'application/json',
+  headers: Record<string, string> = {},
+): Promise<number> {
   const res = await fetch(`${f.t.url}${path}`, { method: 'POST', headers: { 'content-type': type, ...headers }, body });
   await res.arrayBuffer();
   return res.status;

@@ -70,7 +70,10 @@ describe('spending caps under concurrency', () => {
 
     // Settling all 50 at half their hold frees the rest: exactly 25 more fit.
     const settled = await Promise.all(outcomes.filter((o) => o.ok).map((o) => holds.settle(o.id!, usd(0.01), 'completed')));
-    await recordDirectHolds(t, outcomes.filter((o) => o.ok).map((o) => o.id!));
+    await recordDirectHolds(
+      t,
+      outcomes.filter((o) => o.ok).map((o) => o.id!),
+    );
     expect(settled.every(Boolean)).toBe(true);
     const c = (await caps.keyCounters(k.keyId))!;
     expect(c).toMatchObject({ held: 0n, total: usd(0.5) });
@@ -96,15 +99,16 @@ describe('spending caps under concurrency', () => {
 
   it('a user cap binds across two keys', async () => {
     const u = await funded(t);
-    const patched = await call<{ data: { daily: { cap: number } } }>(t, 'PATCH', '/api/v1/limits', { cookie: u.cookie, body: { daily: 1 } });
+    const patched = await call<{ data: { daily: { cap: number } } }>(t, 'PATCH', '/api/v1/limits', {
+      cookie: u.cookie,
+      body: { daily: 1 },
+    });
     expect(patched.status).toBe(200);
     expect(patched.body.data.daily.cap).toBe(1);
     const a = await principalOf(t, (await createKey(t, { cookie: u.cookie })).key);
     const b = await principalOf(t, (await createKey(t, { cookie: u.cookie })).key);
     const holds = t.get(HoldsService);
-    const outcomes = await Promise.all(
-      Array.from({ length: 120 }, (_, i) => attempt(holds, (i % 2 ? a : b).keyId, u.id, usd(0.02))),
-    );
+    const outcomes = await Promise.all(Array.from({ length: 120 }, (_, i) => attempt(holds, (i % 2 ? a : b).keyId, u.id, usd(0.02))));
     expect(outcomes.filter((o) => o.ok)).toHaveLength(50);
     expect(outcomes.filter((o) => !o.ok).every((o) => o.status === 403 && o.source === 'user_daily')).toBe(true);
   });
@@ -183,9 +187,9 @@ describe('limit resets at UTC boundaries', () => {
     clock.set('2026-11-23T00:00:00Z'); // Monday: a new day and a new week, same month
     const afterMidnight = await Promise.all(ks.map((k) => attempt(holds, k.keyId, k.userId, usd(0.01))));
     expect(afterMidnight.map((o) => o.ok)).toEqual([true, true, false, false]);
-    const me = await call<{ data: { usage: number; usage_daily: number; usage_weekly: number; usage_monthly: number; limit_remaining: number } }>(
-      t, 'GET', '/api/v1/key', { key: daily.key },
-    );
+    const me = await call<{
+      data: { usage: number; usage_daily: number; usage_weekly: number; usage_monthly: number; limit_remaining: number };
+    }>(t, 'GET', '/api/v1/key', { key: daily.key });
     expect(me.body.data).toMatchObject({ usage: 1, usage_daily: 0, usage_weekly: 0, usage_monthly: 1 });
     expect(me.body.data.limit_remaining).toBeCloseTo(0.99, 9); // $0.01 is held
 
@@ -206,7 +210,9 @@ describe('limit resets at UTC boundaries', () => {
     clock.set('2026-11-30T00:00:01Z'); // Monday, last day of the month
     await spend(holds, k, usd(0.5));
     expect(await attempt(holds, k.keyId, k.userId, usd(0.01))).toMatchObject({ ok: false, source: 'user_daily' });
-    const limits = await call<{ data: Record<string, { cap: number; usage: number; remaining: number }> }>(t, 'GET', '/api/v1/limits', { cookie: u.cookie });
+    const limits = await call<{ data: Record<string, { cap: number; usage: number; remaining: number }> }>(t, 'GET', '/api/v1/limits', {
+      cookie: u.cookie,
+    });
     expect(limits.body.data.daily).toEqual({ cap: 0.5, usage: 0.5, remaining: 0 });
     expect(limits.body.data.weekly).toEqual({ cap: 1, usage: 0.5, remaining: 0.5 });
     expect(limits.body.data.monthly).toEqual({ cap: 3, usage: 1, remaining: 2 });
@@ -271,11 +277,19 @@ describe('a cap, not the balance, refusing a request says which and by how much 
     return { u, key: (await createKey(f.t, { cookie: u.cookie }, keyBody)).key };
   };
   // Up to $0.02: no prompt price, 1000 output tokens at $20 per million (and the upstream bills all of them).
-  const pricey = (extra: Record<string, unknown> = { max_tokens: 1000 }) => ({ model: 'test/pricey-full', messages: [{ role: 'user', content: 'hi' }], ...extra });
+  const pricey = (extra: Record<string, unknown> = { max_tokens: 1000 }) => ({
+    model: 'test/pricey-full',
+    messages: [{ role: 'user', content: 'hi' }],
+    ...extra,
+  });
   const chat = (key: string, body: Record<string, unknown>) => call<Refusal>(f.t, 'POST', '/api/v1/chat/completions', { key, body });
 
   it.each([
-    [{ limit: 0.01 }, 'key', /^Key limit exceeded \(total limit\): this request needs up to \$0.02 and \$0.01 of the \$0.01 limit is left$/],
+    [
+      { limit: 0.01 },
+      'key',
+      /^Key limit exceeded \(total limit\): this request needs up to \$0.02 and \$0.01 of the \$0.01 limit is left$/,
+    ],
     [{ limit: 0.01, limit_reset: 'daily' }, 'key_daily', /^Key limit exceeded \(daily limit\)/],
   ])('a key limit %j below the cost, on an account with $10: 403 %s', async (keyBody, source, message) => {
     const { key } = await rich(keyBody);
@@ -283,7 +297,14 @@ describe('a cap, not the balance, refusing a request says which and by how much 
     const res = await chat(key, pricey());
     expect(res.status).toBe(403);
     expect(res.body.error.message).toMatch(message);
-    expect(res.body.error.metadata).toMatchObject({ limit_source: source, limit: 0.01, limit_remaining: 0.01, request_cost: 0.02, requested_tokens: 1000, affordable_tokens: 500 });
+    expect(res.body.error.metadata).toMatchObject({
+      limit_source: source,
+      limit: 0.01,
+      limit_remaining: 0.01,
+      request_cost: 0.02,
+      requested_tokens: 1000,
+      affordable_tokens: 500,
+    });
     expect(f.fakes.a.seen.length).toBe(seen);
   });
 
@@ -296,14 +317,25 @@ describe('a cap, not the balance, refusing a request says which and by how much 
     expect((await call(f.t, 'PATCH', '/api/v1/limits', { cookie: u.cookie, body: { [period]: 0.005 } })).status).toBe(200);
     const res = await chat(key, pricey());
     expect(res.status).toBe(403);
-    expect(res.body.error.metadata).toMatchObject({ limit_source: source, limit: 0.005, limit_remaining: 0.005, request_cost: 0.02, affordable_tokens: 250 });
+    expect(res.body.error.metadata).toMatchObject({
+      limit_source: source,
+      limit: 0.005,
+      limit_remaining: 0.005,
+      request_cost: 0.02,
+      affordable_tokens: 250,
+    });
   });
 
   it('a key limit below the prompt cost, without max_tokens: 403 key, not "more credits"', async () => {
     const { key } = await rich({ limit: 0.000000002 }); // 2 nanodollars; the prompt costs more at $1 per million
     const res = await chat(key, { model: 'test/chat', messages: [{ role: 'user', content: 'word '.repeat(100) }] });
     expect(res.status).toBe(403);
-    expect(res.body.error.metadata).toMatchObject({ limit_source: 'key', limit: 0.000000002, limit_remaining: 0.000000002, affordable_tokens: 0 });
+    expect(res.body.error.metadata).toMatchObject({
+      limit_source: 'key',
+      limit: 0.000000002,
+      limit_remaining: 0.000000002,
+      affordable_tokens: 0,
+    });
   });
 
   it('with only a $0.30 daily cap, every refusal of a burst names user_daily', async () => {

@@ -59,7 +59,14 @@ interface PublicEndpoint {
   uptime_last_5m: null;
 }
 interface EndpointsView {
-  data: { id: string; name: string; created: number; description: string; architecture: Model['architecture']; endpoints: PublicEndpoint[] };
+  data: {
+    id: string;
+    name: string;
+    created: number;
+    description: string;
+    architecture: Model['architecture'];
+    endpoints: PublicEndpoint[];
+  };
 }
 
 interface RawEndpoint {
@@ -214,7 +221,11 @@ describe('model catalog: /api/v1/models', () => {
       ['zdr=yes', /zdr must be true or false/],
       ['q=a&q=b', /q must be a string/],
     ])('refuses ?%s with 400', async (query, message) => {
-      const res = await call<{ error: { code: number; message: string; metadata: { error_type: string } } }>(t, 'GET', `/api/v1/models?${query}`);
+      const res = await call<{ error: { code: number; message: string; metadata: { error_type: string } } }>(
+        t,
+        'GET',
+        `/api/v1/models?${query}`,
+      );
       expect(res.status).toBe(400);
       expect(res.body.error.metadata.error_type).toBe('validation_failed');
       expect(res.body.error.message).toMatch(message);
@@ -241,10 +252,11 @@ describe('model catalog: /api/v1/models', () => {
     });
 
     describe('OpenRouter search filters and sorts', () => {
-      const listed = (q: string) => call<ModelList>(t, 'GET', `/api/v1/models${q}`).then((r) => {
-        expect(r.status).toBe(200);
-        return r.body;
-      });
+      const listed = (q: string) =>
+        call<ModelList>(t, 'GET', `/api/v1/models${q}`).then((r) => {
+          expect(r.status).toBe(200);
+          return r.body;
+        });
       const ids = (models: Model[]) => models.map((m) => m.id);
       const perMillion = (perToken: string) => Number(perToken) * 1e6;
       let all: Model[];
@@ -259,7 +271,9 @@ describe('model catalog: /api/v1/models', () => {
 
       it('q matches the id or the name, case-insensitively', async () => {
         const res = await listed('?q=GPT-4');
-        expect(ids(res.data)).toEqual(ids(all.filter((m) => m.id.toLowerCase().includes('gpt-4') || m.name.toLowerCase().includes('gpt-4'))));
+        expect(ids(res.data)).toEqual(
+          ids(all.filter((m) => m.id.toLowerCase().includes('gpt-4') || m.name.toLowerCase().includes('gpt-4'))),
+        );
         expect(ids(res.data)).toContain('openai/gpt-4o');
         const byName = await listed('?q=sonnet');
         expect(ids(byName.data)).toEqual(['anthropic/claude-sonnet-4']);
@@ -462,7 +476,12 @@ models:
         ['OpenAI', 0, '0.0000025', '0', 'unknown'],
         ['Azure', -10, '0.000002', '0', 'unknown'],
       ]);
-      expect(t.get(CatalogService).endpoints('openai/gpt-4o').map((e) => e.routable)).toEqual([true, true, false]);
+      expect(
+        t
+          .get(CatalogService)
+          .endpoints('openai/gpt-4o')
+          .map((e) => e.routable),
+      ).toEqual([true, true, false]);
 
       // The listing shows the cheapest endpoint that can be routed to: OpenAI, not the first listed
       // (local) nor the cheapest (Azure, whose key is not set).

@@ -6,7 +6,11 @@ import { ROOT } from '../support/processes';
 /** `npm run <script> -- args`, as an operator types it; its time, exit code and output. */
 function npmRun(script: string, args: string[]): { ms: number; code: number | null; out: string } {
   const started = Date.now();
-  const r = spawnSync('npm', ['run', '--silent', script, '--', ...args], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' } });
+  const r = spawnSync('npm', ['run', '--silent', script, '--', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+  });
   return { ms: Date.now() - started, code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -15,7 +19,9 @@ const built = (file: string) => statSync(join(ROOT, 'dist', 'src', file));
 describe('npm run cli', () => {
   it('copies every template, stylesheet and script of src into the build and keeps them (a .js asset is not an orphan)', () => {
     expect(npmRun('build', []).code).toBe(0);
-    const assets = (readdirSync(join(ROOT, 'src'), { recursive: true, withFileTypes: true }) as { name: string; parentPath: string; isFile(): boolean }[])
+    const assets = (
+      readdirSync(join(ROOT, 'src'), { recursive: true, withFileTypes: true }) as { name: string; parentPath: string; isFile(): boolean }[]
+    )
       .filter((e) => e.isFile() && !e.name.endsWith('.ts'))
       .map((e) => relative(ROOT, join(e.parentPath, e.name)));
     expect(assets).toContain(join('src', 'common', 'html', 'static', 'console.js'));

@@ -62,8 +62,12 @@ describe('the end-user console in Chromium', () => {
     browser = await launchChromium();
     page = await browser.context.newPage();
     // Stripe's hosted Checkout page and the third-party app's callback are not on this machine.
-    await page.route('https://checkout.stripe.com/**', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>Checkout</title><h1>Fake Checkout</h1>' }));
-    await page.route(`${APP_CALLBACK}**`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>App</title><h1>Signed in</h1>' }));
+    await page.route('https://checkout.stripe.com/**', (route) =>
+      route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>Checkout</title><h1>Fake Checkout</h1>' }),
+    );
+    await page.route(`${APP_CALLBACK}**`, (route) =>
+      route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>App</title><h1>Signed in</h1>' }),
+    );
     page.setDefaultTimeout(10_000);
     page.on('dialog', (d) => void d.accept());
   }, 60_000);
@@ -171,11 +175,15 @@ describe('the end-user console in Chromium', () => {
 
     // A third-party app runs the PKCE flow; the signed-in user approves it.
     const { verifier, challenge } = pkcePair();
-    await page.goto(`${base}/auth?${new URLSearchParams({ callback_url: APP_CALLBACK, code_challenge: challenge, code_challenge_method: 'S256', key_label: 'Journey App', limit: '3' })}`);
+    await page.goto(
+      `${base}/auth?${new URLSearchParams({ callback_url: APP_CALLBACK, code_challenge: challenge, code_challenge_method: 'S256', key_label: 'Journey App', limit: '3' })}`,
+    );
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.waitForURL(`${APP_CALLBACK}**`);
     const code = new URL(page.url()).searchParams.get('code')!;
-    const exchanged = await call<{ key: string }>(f.t, 'POST', '/api/v1/auth/keys', { body: { code, code_verifier: verifier, code_challenge_method: 'S256' } });
+    const exchanged = await call<{ key: string }>(f.t, 'POST', '/api/v1/auth/keys', {
+      body: { code, code_verifier: verifier, code_challenge_method: 'S256' },
+    });
     expect(exchanged.status).toBe(200);
     const appKey = exchanged.body.key;
     expect((await call(f.t, 'GET', '/api/v1/key', { key: appKey })).status).toBe(200);
@@ -206,14 +214,25 @@ describe('the end-user console in Chromium', () => {
     }
     // Keyboard: the skip link is the first stop and moves focus to the content.
     await page.keyboard.press('Tab');
-    await expect(page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent)).resolves.toBe('Skip to content');
+    await expect(
+      page.evaluate(
+        () =>
+          (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent,
+      ),
+    ).resolves.toBe('Skip to content');
 
     // Sign out from the layout.
     await page.getByRole('button', { name: /Sign out/ }).click();
     await page.waitForURL(`${base}/sign-in`);
     await check('sign-in');
     expect(violations).toEqual({});
-    expect((await f.t.get(DataSource).query(`SELECT count(*)::int AS n FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1`, [email]))[0].n).toBe(0);
+    expect(
+      (
+        await f.t
+          .get(DataSource)
+          .query(`SELECT count(*)::int AS n FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1`, [email])
+      )[0].n,
+    ).toBe(0);
   }, 180_000);
 });
 

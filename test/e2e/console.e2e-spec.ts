@@ -61,7 +61,11 @@ describe('the end-user console (HTTP)', () => {
 
   it('lands on the console after signing in through the form, not on JSON', async () => {
     const email = uniqueEmail('console');
-    await fetch(`${t.url}/api/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PASSWORD }) });
+    await fetch(`${t.url}/api/v1/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
     const browser = new Browser(t.url);
     const form = await browser.go('/sign-in');
     const posted = await browser.go('/sign-in', { form: { ...hiddenFields(await form.text()), email, password: PASSWORD } });
@@ -87,7 +91,8 @@ describe('the end-user console (HTTP)', () => {
       const html = await res.text();
       expect(html).not.toMatch(/<script>(?!<\/script>)|<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+=|style=/i);
       // Every form that changes something carries the form token.
-      for (const m of html.matchAll(/<form method="post"[^>]*>([\s\S]*?)<\/form>/g)) expect(m[1]).toMatch(/name="csrf_token" value="[A-Za-z0-9_-]{43}"/);
+      for (const m of html.matchAll(/<form method="post"[^>]*>([\s\S]*?)<\/form>/g))
+        expect(m[1]).toMatch(/name="csrf_token" value="[A-Za-z0-9_-]{43}"/);
     }
     const js = await fetch(`${t.url}/assets/console.js`);
     expect(js.headers.get('content-type')).toMatch(/javascript/);
@@ -105,9 +110,16 @@ describe('the end-user console (HTTP)', () => {
   it('Apps: lists an authorized app, changes its limit (checked by the keys API rules) and revokes it', async () => {
     const browser = await signedInBrowser(t, uniqueEmail('apps'));
     const { verifier, challenge } = pkcePair();
-    const auth = new URLSearchParams({ callback_url: 'https://app.example.test/cb', code_challenge: challenge, code_challenge_method: 'S256', key_label: 'Apps Page' });
+    const auth = new URLSearchParams({
+      callback_url: 'https://app.example.test/cb',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      key_label: 'Apps Page',
+    });
     const callback = await authorizeAndDecide(browser, `/auth?${auth.toString()}`, { limit: '3' });
-    const exchanged = await call<{ key: string }>(t, 'POST', '/api/v1/auth/keys', { body: { code: callback.searchParams.get('code'), code_verifier: verifier, code_challenge_method: 'S256' } });
+    const exchanged = await call<{ key: string }>(t, 'POST', '/api/v1/auth/keys', {
+      body: { code: callback.searchParams.get('code'), code_verifier: verifier, code_challenge_method: 'S256' },
+    });
     expect(exchanged.status).toBe(200);
     const appKey = exchanged.body.key;
 
@@ -151,7 +163,9 @@ describe('the end-user console (HTTP)', () => {
     const bad = await browser.go('/keys', { form: { csrf_token: token, name: 'k', limit: '-3', limit_reset: 'none', expires_at: '' } });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('Limit must be a number of USD');
-    const created = await browser.go('/keys', { form: { csrf_token: token, name: 'laptop', limit: '5', limit_reset: 'daily', expires_at: '' } });
+    const created = await browser.go('/keys', {
+      form: { csrf_token: token, name: 'laptop', limit: '5', limit_reset: 'daily', expires_at: '' },
+    });
     expect(created.status).toBe(200);
     const html = await created.text();
     const key = /data-testid="new-key"[^>]*value="(sk-[^"]+)"|value="(sk-[^"]+)"[^>]*data-testid="new-key"/.exec(html);
@@ -161,20 +175,24 @@ describe('the end-user console (HTTP)', () => {
     const again = await (await browser.go('/keys')).text();
     expect(again).toContain('laptop');
     expect(again).not.toContain(secret!);
-    const listed = await call<{ data: { limit: number; limit_reset: string }[] }>(t, 'GET', '/api/v1/keys', { cookie: `sy_session=${browser.cookies.get('sy_session')}` });
+    const listed = await call<{ data: { limit: number; limit_reset: string }[] }>(t, 'GET', '/api/v1/keys', {
+      cookie: `sy_session=${browser.cookies.get('sy_session')}`,
+    });
     expect(listed.body.data[0]).toMatchObject({ limit: 5, limit_reset: 'daily' });
   });
 
-  it("keys list: each key's last use, from its newest generation record, and \"Never\" for an unused key", async () => {
+  it('keys list: each key\'s last use, from its newest generation record, and "Never" for an unused key', async () => {
     const user = await signUp(t, 'last-used');
     const used = await createKey(t, { cookie: user.cookie }, { name: 'busy-key' });
     await createKey(t, { cookie: user.cookie }, { name: 'idle-key' });
     const [{ id: keyId }] = await sql<{ id: string }>(`SELECT id FROM api_keys WHERE hash = $1`, [used.hash]);
-    await t.get(GenerationsRepository).insert([
-      record({ userId: user.id, keyId, createdAt: '2026-11-20T08:15:30.000Z' }),
-      record({ userId: user.id, keyId, createdAt: '2026-11-29T17:42:10.000Z', errorCode: 502 }),
-      record({ userId: user.id, keyId, createdAt: '2026-11-25T10:00:00.000Z' }),
-    ]);
+    await t
+      .get(GenerationsRepository)
+      .insert([
+        record({ userId: user.id, keyId, createdAt: '2026-11-20T08:15:30.000Z' }),
+        record({ userId: user.id, keyId, createdAt: '2026-11-29T17:42:10.000Z', errorCode: 502 }),
+        record({ userId: user.id, keyId, createdAt: '2026-11-25T10:00:00.000Z' }),
+      ]);
     const browser = new Browser(t.url);
     browser.cookies.set('sy_session', user.cookie.split('=')[1]);
     const html = await (await browser.go('/keys')).text();
@@ -184,11 +202,17 @@ describe('the end-user console (HTTP)', () => {
     expect(row('idle-key')).toContain('<td data-testid="last-used">Never</td>');
   });
 
-  it('the last-use lookup reads an index per key, never a scan of the user\'s generations', async () => {
+  it("the last-use lookup reads an index per key, never a scan of the user's generations", async () => {
     const user = await signUp(t, 'last-used-plan');
     const k = await createKey(t, { cookie: user.cookie }, { name: 'planned' });
     const [{ id: keyId }] = await sql<{ id: string }>(`SELECT id FROM api_keys WHERE hash = $1`, [k.hash]);
-    await t.get(GenerationsRepository).insert(Array.from({ length: 50 }, (_, i) => record({ userId: user.id, keyId, createdAt: new Date(Date.now() - i * 60_000).toISOString() })));
+    await t
+      .get(GenerationsRepository)
+      .insert(
+        Array.from({ length: 50 }, (_, i) =>
+          record({ userId: user.id, keyId, createdAt: new Date(Date.now() - i * 60_000).toISOString() }),
+        ),
+      );
     const repo = t.get(GenerationsRepository);
     const lastUsed = await repo.lastUsedByKey(user.id);
     expect(lastUsed.get(keyId)).toBeInstanceOf(Date);
@@ -220,7 +244,8 @@ describe('the end-user console (HTTP)', () => {
     const keyIds = await sql<{ id: string; hash: string }>(`SELECT id, hash FROM api_keys WHERE user_id = $1`, [user.id]);
     const idOf = (hash: string) => keyIds.find((k) => k.hash === hash)!.id;
     const now = new Date();
-    const day = (back: number, hour = 12) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - back, hour)).toISOString();
+    const day = (back: number, hour = 12) =>
+      new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - back, hour)).toISOString();
     const ymd = (back: number) => day(back).slice(0, 10);
     const records = [
       record({ userId: user.id, keyId: idOf(a.hash), createdAt: day(1, 1) }),
@@ -253,7 +278,9 @@ describe('the end-user console (HTTP)', () => {
       expect.objectContaining({ date: ymd(1), endpoint_id: 'beta/test/chat', provider_name: 'Beta', requests: 1, usage: 0.0015 }),
       expect.objectContaining({ date: ymd(2), model: 'test/other', requests: 1 }),
     ]);
-    const byKey = await call<{ data: { requests: number }[] }>(t, 'GET', `/api/v1/activity?api_key_hash=${b.hash}&date=${ymd(1)}`, { cookie: user.cookie });
+    const byKey = await call<{ data: { requests: number }[] }>(t, 'GET', `/api/v1/activity?api_key_hash=${b.hash}&date=${ymd(1)}`, {
+      cookie: user.cookie,
+    });
     expect(byKey.body.data).toEqual([expect.objectContaining({ endpoint_id: 'beta/test/chat', requests: 1 })]);
     const management = await createKey(t, { cookie: user.cookie }, { name: 'm', management: true });
     expect((await call<{ data: unknown[] }>(t, 'GET', '/api/v1/activity', { key: management.key })).body.data).toHaveLength(3);
@@ -285,9 +312,13 @@ describe('the end-user console (HTTP)', () => {
     const k = await createKey(t, { cookie: user.cookie }, { name: 'pager' });
     const [{ id: keyId }] = await sql<{ id: string }>(`SELECT id FROM api_keys WHERE hash = $1`, [k.hash]);
     const base = Date.now() - 3600_000;
-    await t.get(GenerationsRepository).insert(
-      Array.from({ length: 60 }, (_, i) => record({ userId: user.id, keyId, createdAt: new Date(base + i * 1000).toISOString(), errorCode: i % 2 ? 502 : null })),
-    );
+    await t
+      .get(GenerationsRepository)
+      .insert(
+        Array.from({ length: 60 }, (_, i) =>
+          record({ userId: user.id, keyId, createdAt: new Date(base + i * 1000).toISOString(), errorCode: i % 2 ? 502 : null }),
+        ),
+      );
     const browser = new Browser(t.url);
     browser.cookies.set('sy_session', user.cookie.split('=')[1]);
     const first = await (await browser.go('/logs')).text();
@@ -326,12 +357,33 @@ describe('the end-user console (HTTP)', () => {
     expect(html.match(/<li>[^<]*<span class="muted">signed in/g)).toHaveLength(2);
     const token = hiddenFields(html).csrf_token;
 
-    const wrong = await here.go('/settings/password', { form: { csrf_token: token, current_password: 'not the password', new_password: 'a brand new password', confirm_password: 'a brand new password' } });
+    const wrong = await here.go('/settings/password', {
+      form: {
+        csrf_token: token,
+        current_password: 'not the password',
+        new_password: 'a brand new password',
+        confirm_password: 'a brand new password',
+      },
+    });
     expect(wrong.status).toBe(400);
     expect(await wrong.text()).toContain('The current password is not right.');
-    const mismatch = await here.go('/settings/password', { form: { csrf_token: token, current_password: PASSWORD, new_password: 'a brand new password', confirm_password: 'another one entirely' } });
+    const mismatch = await here.go('/settings/password', {
+      form: {
+        csrf_token: token,
+        current_password: PASSWORD,
+        new_password: 'a brand new password',
+        confirm_password: 'another one entirely',
+      },
+    });
     expect(mismatch.status).toBe(400);
-    const changed = await here.go('/settings/password', { form: { csrf_token: token, current_password: PASSWORD, new_password: 'a brand new password', confirm_password: 'a brand new password' } });
+    const changed = await here.go('/settings/password', {
+      form: {
+        csrf_token: token,
+        current_password: PASSWORD,
+        new_password: 'a brand new password',
+        confirm_password: 'a brand new password',
+      },
+    });
     expect(changed.status).toBe(303);
     expect(changed.headers.get('location')).toBe('/settings?done=password-changed');
     expect((await other.go('/settings')).status).toBe(303);
@@ -343,7 +395,10 @@ describe('the end-user console (HTTP)', () => {
     expect(everywhere.status).toBe(303);
     expect(everywhere.headers.get('location')).toBe('/sign-in');
     expect(here.cookies.has('sy_session')).toBe(false);
-    const sessions = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1`, [email]);
+    const sessions = await sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1`,
+      [email],
+    );
     expect(sessions[0].n).toBe(0);
   });
 });

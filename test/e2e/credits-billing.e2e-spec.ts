@@ -57,14 +57,22 @@ async function fireAll(urls: string[], key: string, n: number, body: Record<stri
 }
 
 async function spent(f: GatewayFixture, userId: string): Promise<bigint> {
-  const rows = await queryRows<{ s: string }>(f.t.get(LedgerService).dataSource, `SELECT COALESCE(SUM(actual), 0)::text AS s FROM credit_holds WHERE user_id = $1`, [userId]);
+  const rows = await queryRows<{ s: string }>(
+    f.t.get(LedgerService).dataSource,
+    `SELECT COALESCE(SUM(actual), 0)::text AS s FROM credit_holds WHERE user_id = $1`,
+    [userId],
+  );
   return BigInt(rows[0].s);
 }
 
 async function settledAll(f: GatewayFixture, userId: string): Promise<void> {
   const until = Date.now() + 15_000;
   for (;;) {
-    const rows = await queryRows<{ n: string }>(f.t.get(LedgerService).dataSource, `SELECT count(*)::text AS n FROM credit_holds WHERE user_id = $1 AND status = 'open'`, [userId]);
+    const rows = await queryRows<{ n: string }>(
+      f.t.get(LedgerService).dataSource,
+      `SELECT count(*)::text AS n FROM credit_holds WHERE user_id = $1 AND status = 'open'`,
+      [userId],
+    );
     if (rows[0].n === '0') return;
     if (Date.now() > until) throw new Error(`${rows[0].n} holds still open`);
     await new Promise((r) => setTimeout(r, 50));
@@ -97,7 +105,12 @@ describe('request billing from the user balance', () => {
     const key = await f.t.get(KeysService).authenticate(`Bearer ${(await createKey(f.t, { cookie: user.cookie })).key}`);
     const runner = f.t.get(LedgerService).dataSource.createQueryRunner();
     const hold = (id: string, amount: bigint) =>
-      runner.query(`SELECT sy_hold_async($1, $2, $3, $4, 0, 0, now(), current_date, current_date, current_date)`, [id, user.id, key.keyId, amount.toString()]);
+      runner.query(`SELECT sy_hold_async($1, $2, $3, $4, 0, 0, now(), current_date, current_date, current_date)`, [
+        id,
+        user.id,
+        key.keyId,
+        amount.toString(),
+      ]);
     try {
       await runner.startTransaction();
       await hold(`gen-async-${Date.now()}`, usdToNanos(0.5));
@@ -143,16 +156,24 @@ describe('request billing from the user balance', () => {
     const { key } = await newUser(f, 0.01);
     const res = await call<{ error: { code: number; message: string } }>(f.t, 'POST', '/api/v1/chat/completions', { key, body: pricey() });
     expect(res.status).toBe(402);
-    expect(res.body.error.message).toBe('This request requires more credits, or fewer max_tokens. You requested up to 1000 tokens, but can only afford 500.');
+    expect(res.body.error.message).toBe(
+      'This request requires more credits, or fewer max_tokens. You requested up to 1000 tokens, but can only afford 500.',
+    );
     const broke = await newUser(f, 0);
-    const none = await call<{ error: { message: string } }>(f.t, 'POST', '/api/v1/chat/completions', { key: broke.key, body: { model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }] } });
+    const none = await call<{ error: { message: string } }>(f.t, 'POST', '/api/v1/chat/completions', {
+      key: broke.key,
+      body: { model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }] },
+    });
     expect(none.status).toBe(402);
   });
 
   it('without max_tokens, the output is clamped to what the balance affords, and that is sent upstream', async () => {
     const { key } = await newUser(f, 0.005);
     const seenBefore = f.fakes.a.seen.length;
-    const res = await call(f.t, 'POST', '/api/v1/chat/completions', { key, body: { model: 'test/pricey-slow', messages: [{ role: 'user', content: 'hi' }] } });
+    const res = await call(f.t, 'POST', '/api/v1/chat/completions', {
+      key,
+      body: { model: 'test/pricey-slow', messages: [{ role: 'user', content: 'hi' }] },
+    });
     expect(res.status).toBe(200);
     expect(f.fakes.a.seen[seenBefore].body.max_tokens).toBe(250); // $0.005 / $20 per million
   });
@@ -228,16 +249,35 @@ describe('request billing from the user balance', () => {
 
   it('GET /credits and the ledger history show the money as the user sees it', async () => {
     const { user, key } = await newUser(f, 2);
-    expect((await call(f.t, 'POST', '/api/v1/chat/completions', { key, body: { model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }] } })).status).toBe(200);
+    expect(
+      (
+        await call(f.t, 'POST', '/api/v1/chat/completions', {
+          key,
+          body: { model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }] },
+        })
+      ).status,
+    ).toBe(200);
     await settledAll(f, user.id);
-    const credits = await call<{ data: { total_credits: number; total_usage: number; balance: number; held: number } }>(f.t, 'GET', '/api/v1/credits', { cookie: user.cookie });
+    const credits = await call<{ data: { total_credits: number; total_usage: number; balance: number; held: number } }>(
+      f.t,
+      'GET',
+      '/api/v1/credits',
+      { cookie: user.cookie },
+    );
     expect(credits.body.data.total_credits).toBe(2);
     expect(credits.body.data.total_usage).toBeGreaterThan(0);
     expect(credits.body.data.balance).toBeCloseTo(2 - credits.body.data.total_usage, 9);
     expect(credits.body.data.held).toBe(0);
-    const page1 = await call<{ data: { kind: string }[]; next: string | null }>(f.t, 'GET', '/api/v1/credits/ledger?limit=2', { cookie: user.cookie });
+    const page1 = await call<{ data: { kind: string }[]; next: string | null }>(f.t, 'GET', '/api/v1/credits/ledger?limit=2', {
+      cookie: user.cookie,
+    });
     expect(page1.body.data.map((l) => l.kind)).toEqual(['settle', 'hold']);
-    const page2 = await call<{ data: { kind: string }[]; next: string | null }>(f.t, 'GET', `/api/v1/credits/ledger?limit=2&before=${page1.body.next}`, { cookie: user.cookie });
+    const page2 = await call<{ data: { kind: string }[]; next: string | null }>(
+      f.t,
+      'GET',
+      `/api/v1/credits/ledger?limit=2&before=${page1.body.next}`,
+      { cookie: user.cookie },
+    );
     expect(page2.body.data.map((l) => l.kind)).toEqual(['grant']);
     expect(page2.body.next).toBeNull();
   });
@@ -284,7 +324,12 @@ describe('billing across gateway processes, and a process killed mid-stream', ()
     const procs = await Promise.all([startGateway(), startGateway(), startGateway()]);
     const { user, key } = await newUser(f, 1);
     const seenBefore = f.fakes.a.seen.length;
-    const replies = await fireAll(procs.map((p) => p.url), key, 200, pricey());
+    const replies = await fireAll(
+      procs.map((p) => p.url),
+      key,
+      200,
+      pricey(),
+    );
     const ok = replies.filter((r) => r.status === 200).length;
     expect(ok).toBe(50);
     expect(replies.filter((r) => r.status !== 200).every((r) => r.status === 402)).toBe(true);
@@ -325,7 +370,11 @@ describe('billing across gateway processes, and a process killed mid-stream', ()
       if (h.status === 'settled') break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    const [h] = await queryRows<{ status: string; reason: string; actual: string; amount: string }>(ds, `SELECT status, reason, actual::text, amount::text FROM credit_holds WHERE id = $1`, [gen]);
+    const [h] = await queryRows<{ status: string; reason: string; actual: string; amount: string }>(
+      ds,
+      `SELECT status, reason, actual::text, amount::text FROM credit_holds WHERE id = $1`,
+      [gen],
+    );
     expect(h).toMatchObject({ status: 'settled', reason: 'swept' });
     expect(BigInt(h.actual)).toBeGreaterThanOrEqual((40n * usdToNanos(20)) / 1_000_000n);
     expect(BigInt(h.actual)).toBeLessThanOrEqual(BigInt(h.amount));
@@ -338,7 +387,9 @@ describe('billing across gateway processes, and a process killed mid-stream', ()
   });
 
   it('ledger:check passes on this database, from the CLI', async () => {
-    const cli = runEntrypoint('cli', { ...f.env, DATABASE_URL: testDatabaseUrl(), REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn' }, ['ledger:check']);
+    const cli = runEntrypoint('cli', { ...f.env, DATABASE_URL: testDatabaseUrl(), REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn' }, [
+      'ledger:check',
+    ]);
     const exit = await cli.exited;
     expect({ code: exit.code, out: cli.output() }).toEqual({ code: 0, out: expect.stringContaining('ledger ok') });
   });

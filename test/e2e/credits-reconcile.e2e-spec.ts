@@ -59,7 +59,9 @@ describe('stripe:reconcile', () => {
   const reconcile = (pageSize?: number): Promise<ReconcileReport> => t.get(ReconciliationService).reconcile({ since, pageSize });
 
   /** The command as an operator runs it: its exit code and its JSON. */
-  async function command(options: Record<string, string | boolean> = { since: since.toISOString(), json: true }): Promise<{ code: number; lines: string[]; json: any }> {
+  async function command(
+    options: Record<string, string | boolean> = { since: since.toISOString(), json: true },
+  ): Promise<{ code: number; lines: string[]; json: any }> {
     const lines: string[] = [];
     const code = await stripeReconcileCommand.run({ config: t.config, options, positionals: [], app: t.app, out: (l) => lines.push(l) });
     return { code, lines, json: options.json ? JSON.parse(lines.join('\n')) : null };
@@ -132,7 +134,12 @@ describe('stripe:reconcile', () => {
     expect(run.json.differences).toEqual([expect.objectContaining({ kind: 'topup_not_credited', stripe_id: charge.id })]);
     const text = await command({ since: since.toISOString() });
     expect(text.code).toBe(1);
-    expect(text.lines).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^DIFFERENCE topup_not_credited: ${charge.id} topup:${c.id} `)), '1 difference(s)']));
+    expect(text.lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^DIFFERENCE topup_not_credited: ${charge.id} topup:${c.id} `)),
+        '1 difference(s)',
+      ]),
+    );
     await expect(command({ since: 'last week' })).rejects.toThrow(CliUsageError);
 
     await stripe.send('checkout.session.completed', fake.sessions.get(c.session)!);
@@ -210,7 +217,10 @@ describe('stripe:reconcile', () => {
   });
 
   it('a dispute whose events never arrived, and one Stripe closed that we still hold open, are reported', async () => {
-    const [x, y] = await Promise.all([stripe.topUp(await signUp(t, 'rec-dispute-x'), 10), stripe.topUp(await signUp(t, 'rec-dispute-y'), 10)]);
+    const [x, y] = await Promise.all([
+      stripe.topUp(await signUp(t, 'rec-dispute-x'), 10),
+      stripe.topUp(await signUp(t, 'rec-dispute-y'), 10),
+    ]);
     const unseen = fake.addDispute(x.charge.id);
     const closed = fake.addDispute(y.charge.id);
     await stripe.send('charge.dispute.created', closed);
@@ -219,7 +229,12 @@ describe('stripe:reconcile', () => {
     expect(report.differences).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ kind: 'dispute_not_booked', stripeId: unseen.id, journal: `dispute:${unseen.id}:open`, topupId: x.id }),
-        expect.objectContaining({ kind: 'dispute_outcome_not_booked', stripeId: closed.id, journal: `dispute:${closed.id}:lost`, topupId: y.id }),
+        expect.objectContaining({
+          kind: 'dispute_outcome_not_booked',
+          stripeId: closed.id,
+          journal: `dispute:${closed.id}:lost`,
+          topupId: y.id,
+        }),
       ]),
     );
     expect(report.differences).toHaveLength(2);

@@ -39,7 +39,12 @@ describe('card top-ups through Stripe Checkout', () => {
     fake = await startFakeStripe();
     t = await createTestApp({
       // A queue namespace of its own: apps of other suites must not pick up these jobs.
-      env: { STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_API_BASE: fake.url, REDIS_KEY_PREFIX: `${testRedisPrefix()}:topups` },
+      env: {
+        STRIPE_SECRET_KEY: 'sk_test_x',
+        STRIPE_WEBHOOK_SECRET: SECRET,
+        STRIPE_API_BASE: fake.url,
+        REDIS_KEY_PREFIX: `${testRedisPrefix()}:topups`,
+      },
       imports: [TopupsModule, TopupsWorkerModule],
     });
     db = t.get(DataSource);
@@ -72,7 +77,8 @@ describe('card top-ups through Stripe Checkout', () => {
     return out;
   }
 
-  const journalCount = async (like: string) => Number((await db.query(`SELECT count(*)::int AS n FROM ledger_journals WHERE idempotency_key LIKE $1`, [like]))[0].n);
+  const journalCount = async (like: string) =>
+    Number((await db.query(`SELECT count(*)::int AS n FROM ledger_journals WHERE idempotency_key LIKE $1`, [like]))[0].n);
 
   const topupRow = async (id: string) =>
     (await db.query(`SELECT status, refunded_nanos::text AS refunded, payment_intent_id FROM topups WHERE id = $1`, [id]))[0] as {
@@ -104,7 +110,11 @@ describe('card top-ups through Stripe Checkout', () => {
     'platform:dispute_expense': -usd(15),
   };
 
-  const shuffle = <T>(xs: T[]): T[] => xs.map((x) => ({ x, k: Math.random() })).sort((a, b) => a.k - b.k).map((p) => p.x);
+  const shuffle = <T>(xs: T[]): T[] =>
+    xs
+      .map((x) => ({ x, k: Math.random() }))
+      .sort((a, b) => a.k - b.k)
+      .map((p) => p.x);
 
   // --- checkout ---
 
@@ -153,7 +163,18 @@ describe('card top-ups through Stripe Checkout', () => {
     list = await call<{ data: any[] }>(t, 'GET', '/api/v1/credits/topups', { cookie: user.cookie });
     expect(list.status).toBe(200);
     expect(list.body.data).toEqual([
-      { id: c.id, amount: 20, fee: 1.1, total: 21.1, currency: 'usd', status: 'credited', refunded: 0, created_at: expect.any(String), credited_at: expect.any(String), dispute: null },
+      {
+        id: c.id,
+        amount: 20,
+        fee: 1.1,
+        total: 21.1,
+        currency: 'usd',
+        status: 'credited',
+        refunded: 0,
+        created_at: expect.any(String),
+        credited_at: expect.any(String),
+        dispute: null,
+      },
     ]);
   });
 
@@ -194,11 +215,16 @@ describe('card top-ups through Stripe Checkout', () => {
       next = page.body.next;
     } while (next);
     expect(seen).toEqual([...ids].reverse());
-    expect((await call<{ data: unknown[]; next: null }>(t, 'GET', '/api/v1/credits/topups', { cookie: user.cookie })).body).toEqual({ data: expect.any(Array), next: null });
+    expect((await call<{ data: unknown[]; next: null }>(t, 'GET', '/api/v1/credits/topups', { cookie: user.cookie })).body).toEqual({
+      data: expect.any(Array),
+      next: null,
+    });
 
     const foreign = Buffer.from(`2026-11-20T10:00:00.123Z|${ids[0]}`).toString('base64url');
     for (const before of [foreign, 'bm90LWEtY3Vyc29y']) {
-      const bad = await call<{ error: { metadata: { error_type: string } } }>(t, 'GET', `/api/v1/credits/topups?before=${before}`, { cookie: user.cookie });
+      const bad = await call<{ error: { metadata: { error_type: string } } }>(t, 'GET', `/api/v1/credits/topups?before=${before}`, {
+        cookie: user.cookie,
+      });
       expect([bad.status, bad.body.error.metadata.error_type]).toEqual([400, 'validation_failed']);
       const ledgerPage = await call(t, 'GET', `/api/v1/credits/ledger?before=${before}`, { cookie: user.cookie });
       expect(ledgerPage.status).toBe(400);
@@ -209,7 +235,14 @@ describe('card top-ups through Stripe Checkout', () => {
     const user = await signUp(t, 'topup-min');
     const c = await checkout(user, 5);
     expect(c).toMatchObject({ amount: 5, fee: 0.8, total: 5.8 });
-    const input = { topupId: c.id, amountCents: 500, feeCents: 80, currency: 'usd', successUrl: `${t.config.http.publicUrl}/credits?topup=${c.id}`, cancelUrl: `${t.config.http.publicUrl}/credits?cancelled=${c.id}` };
+    const input = {
+      topupId: c.id,
+      amountCents: 500,
+      feeCents: 80,
+      currency: 'usd',
+      successUrl: `${t.config.http.publicUrl}/credits?topup=${c.id}`,
+      cancelUrl: `${t.config.http.publicUrl}/credits?cancelled=${c.id}`,
+    };
     const again = await t.get(StripeClient).createCheckoutSession(input, `topup:${c.id}:session`);
     expect(again.id).toBe(c.session);
     expect(fake.requests.filter((r) => r.idempotencyKey === `topup:${c.id}:session`).map((r) => r.replayed)).toEqual([false, true]);
@@ -224,7 +257,14 @@ describe('card top-ups through Stripe Checkout', () => {
     const asyncOk = sessionEvent('checkout.session.async_payment_succeeded', c.session);
     const pi = signedEvent(
       'payment_intent.succeeded',
-      { id: session.payment_intent, object: 'payment_intent', amount: 1080, currency: 'usd', status: 'succeeded', metadata: { topup_id: c.id } },
+      {
+        id: session.payment_intent,
+        object: 'payment_intent',
+        amount: 1080,
+        currency: 'usd',
+        status: 'succeeded',
+        metadata: { topup_id: c.id },
+      },
       SECRET,
     );
     const deliveries = shuffle([completed, completed, completed, completed, completed, asyncOk, asyncOk, pi]);
@@ -453,7 +493,12 @@ describe('card top-ups through Stripe Checkout', () => {
     await deliverOk(created);
     await processed(created.id);
     const debit = await journal(`refund:${re.id}`);
-    expect(debit).toEqual({ 'platform:stripe_clearing': usd(21.1), 'user:available': -usd(8), 'user:receivable': -usd(12), 'platform:fee_revenue': -usd(1.1) });
+    expect(debit).toEqual({
+      'platform:stripe_clearing': usd(21.1),
+      'user:available': -usd(8),
+      'user:receivable': -usd(12),
+      'platform:fee_revenue': -usd(1.1),
+    });
 
     re.status = 'failed';
     const events = [
@@ -517,7 +562,11 @@ describe('card top-ups through Stripe Checkout', () => {
 
     let b = await ledger.balances(user.id);
     expect(b).toMatchObject({ available: 0n, receivable: -usd(5), disputed: usd(20), frozen: true });
-    expect(await journal(`dispute:${dp1}:open`)).toEqual({ 'user:available': -usd(15), 'user:receivable': -usd(5), 'user:disputed': usd(20) });
+    expect(await journal(`dispute:${dp1}:open`)).toEqual({
+      'user:available': -usd(15),
+      'user:receivable': -usd(5),
+      'user:disputed': usd(20),
+    });
 
     // Won: the funds come back, the 15.00 dispute fee stays with Stripe.
     const won = signedEvent('charge.dispute.closed', fake.closeDispute(dp1, 'won'), SECRET);
@@ -550,7 +599,9 @@ describe('card top-ups through Stripe Checkout', () => {
     expect(await journal(`dispute:${dp2}:lost`)).toEqual(lostWhole10);
     expect((await topupRow(second.id)).refunded).toBe(usd(10).toString());
     // The top-up history names each one's dispute and how it ended.
-    const listed = await call<{ data: { id: string; dispute: string | null; refunded: number }[] }>(t, 'GET', '/api/v1/credits/topups', { cookie: user.cookie });
+    const listed = await call<{ data: { id: string; dispute: string | null; refunded: number }[] }>(t, 'GET', '/api/v1/credits/topups', {
+      cookie: user.cookie,
+    });
     expect(listed.body.data.map((x) => [x.id, x.dispute, x.refunded])).toEqual([
       [second.id, 'lost', 10],
       [first.id, 'won', 0],
@@ -627,7 +678,9 @@ describe('card top-ups through Stripe Checkout', () => {
     await processed(closedB.id);
 
     expect(await ledger.balances(user.id)).toEqual({ available: 0n, held: 0n, disputed: 0n, receivable: 0n, frozen: false });
-    const rows: { id: string; status: string }[] = await db.query(`SELECT id, status FROM disputes WHERE id = ANY($1) ORDER BY id`, [[dpA, dpB]]);
+    const rows: { id: string; status: string }[] = await db.query(`SELECT id, status FROM disputes WHERE id = ANY($1) ORDER BY id`, [
+      [dpA, dpB],
+    ]);
     expect(rows.map((r) => r.status)).toEqual(['lost', 'lost']);
     for (const dp of [dpA, dpB]) {
       expect(await journalCount(`dispute:${dp}:%`)).toBe(2);
@@ -667,7 +720,12 @@ describe('card top-ups through Stripe Checkout', () => {
   }
 
   const disputeRow = async (dp: string) =>
-    (await db.query(`SELECT status, from_available::text AS from_available, from_receivable::text AS from_receivable FROM disputes WHERE id = $1`, [dp]))[0];
+    (
+      await db.query(
+        `SELECT status, from_available::text AS from_available, from_receivable::text AS from_receivable FROM disputes WHERE id = $1`,
+        [dp],
+      )
+    )[0];
 
   it('refunded, then disputed, then the refund fails: the credit goes to the dispute, and a lost dispute takes it back', async () => {
     const user = await signUp(t, 'refund-fails-disputed');
@@ -699,7 +757,11 @@ describe('card top-ups through Stripe Checkout', () => {
     await processed(won.id);
     expect(await ledger.balances(user.id)).toEqual({ available: usd(15), held: 0n, disputed: 0n, receivable: 0n, frozen: false });
     expect(await journalCount(`dispute:${dp}:%`)).toBe(2);
-    expect(await journal(`dispute:${dp}:won`)).toMatchObject({ 'user:available': usd(15), 'user:receivable': usd(5), 'user:disputed': -usd(20) });
+    expect(await journal(`dispute:${dp}:won`)).toMatchObject({
+      'user:available': usd(15),
+      'user:receivable': usd(5),
+      'user:disputed': -usd(20),
+    });
   });
 
   // --- edges of the API ---
@@ -717,12 +779,9 @@ describe('card top-ups through Stripe Checkout', () => {
       [{ amount: 20, currency: 'eur' }, /currency/],
     ];
     for (const [body, message] of cases) {
-      const res = await call<{ error: { code: number; message: string; metadata: { error_type: string; fields: { field: string; messages: string[] }[] } } }>(
-        t,
-        'POST',
-        '/api/v1/credits/checkout',
-        { cookie: user.cookie, body },
-      );
+      const res = await call<{
+        error: { code: number; message: string; metadata: { error_type: string; fields: { field: string; messages: string[] }[] } };
+      }>(t, 'POST', '/api/v1/credits/checkout', { cookie: user.cookie, body });
       expect(res.status).toBe(400);
       expect(res.body.error.metadata.error_type).toBe('validation_failed');
       expect(res.body.error.metadata.fields.length).toBeGreaterThan(0);
@@ -743,7 +802,10 @@ describe('card top-ups through Stripe Checkout', () => {
     expect(res.status).toBe(502);
     expect(res.body.error.metadata.error_type).toBe('provider_unavailable');
     expect(JSON.stringify(res.body)).not.toMatch(/fake Stripe outage|sk_test/);
-    const rows: { status: string; checkout_session_id: string | null }[] = await db.query(`SELECT status, checkout_session_id FROM topups WHERE user_id = $1`, [user.id]);
+    const rows: { status: string; checkout_session_id: string | null }[] = await db.query(
+      `SELECT status, checkout_session_id FROM topups WHERE user_id = $1`,
+      [user.id],
+    );
     expect(rows).toEqual([{ status: 'pending', checkout_session_id: null }]);
   });
 

@@ -44,9 +44,7 @@ describe('docker-compose.yml mirrors what npm start expects', () => {
   it.each(['gateway', 'worker'])('%s sets only variables the config schema knows, and valid values', (name) => {
     const env = compose.services[name].environment ?? {};
     for (const key of Object.keys(env)) expect(Object.keys(ENV_DOCS)).toContain(key);
-    const resolved = Object.fromEntries(
-      Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]),
-    );
+    const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]));
     expect(() => loadConfig(resolved)).not.toThrow();
   });
 
@@ -171,7 +169,8 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     ['base', base],
     ['overlays/example', overlay],
   ];
-  const shutdownGraceMs = (objects: K8sObject[]) => Number(find<IConfigMap>(objects, 'ConfigMap', 'switchyard-config').data!.SHUTDOWN_GRACE_MS);
+  const shutdownGraceMs = (objects: K8sObject[]) =>
+    Number(find<IConfigMap>(objects, 'ConfigMap', 'switchyard-config').data!.SHUTDOWN_GRACE_MS);
 
   it('every YAML file there is a kustomization, a resource or a patch the example overlay uses', () => {
     expect(yamlFilesUnder(k8sRoot).sort()).toEqual([...new Set([...base.files, ...overlay.files])].sort());
@@ -295,8 +294,13 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       expect(pod.securityContext!.runAsUser).toBeGreaterThan(0);
       expect(pod.automountServiceAccountToken).toBe(false);
       for (const c of pod.containers) {
-        expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
-        for (const kind of ['requests', 'limits'] as const) expect(Object.keys(c.resources?.[kind] ?? {}).sort()).toEqual(['cpu', 'memory']);
+        expect(c.securityContext).toEqual({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        });
+        for (const kind of ['requests', 'limits'] as const)
+          expect(Object.keys(c.resources?.[kind] ?? {}).sort()).toEqual(['cpu', 'memory']);
       }
     }
   });
@@ -322,7 +326,12 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     expect((s.failureThreshold ?? 3) * (s.periodSeconds ?? 10)).toBeGreaterThanOrEqual(120);
     // The worker serves no HTTP: nothing to probe.
     const worker = containerOf(overlay.objects, 'switchyard-worker');
-    expect([worker.readinessProbe, worker.livenessProbe, worker.startupProbe, worker.ports]).toEqual([undefined, undefined, undefined, undefined]);
+    expect([worker.readinessProbe, worker.livenessProbe, worker.startupProbe, worker.ports]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   describe('the gateway probes, run against the compiled gateway', () => {

@@ -33,7 +33,11 @@ describe('failover: provider refusals', () => {
       const res = await f.chat({ model: 'r12b/dual' });
       expect(res.status).toBe(400);
       expect(res.body.error!.message).toContain('maximum context length is 2000 tokens');
-      expect(res.body.error!.metadata).toMatchObject({ error_type: 'context_length_exceeded', provider_code: 'context_length_exceeded', provider_name: 'Prime' });
+      expect(res.body.error!.metadata).toMatchObject({
+        error_type: 'context_length_exceeded',
+        provider_code: 'context_length_exceeded',
+        provider_name: 'Prime',
+      });
       // The same model at another provider has the same context: not tried.
       expect(f.prime.hits).toHaveLength(1);
       expect(f.second.hits).toHaveLength(0);
@@ -57,8 +61,12 @@ describe('failover: provider refusals', () => {
       f.prime.always = FAULTS.contentFilter();
       const res = await f.chat({ model: 'r13/dual', models: ['r13/backup'] });
       expect(res.status).toBe(400);
-      expect(res.body.error!.message).toContain("content management policy");
-      expect(res.body.error!.metadata).toMatchObject({ error_type: 'content_policy_violation', provider_code: 'content_filter', provider_name: 'Prime' });
+      expect(res.body.error!.message).toContain('content management policy');
+      expect(res.body.error!.metadata).toMatchObject({
+        error_type: 'content_policy_violation',
+        provider_code: 'content_filter',
+        provider_name: 'Prime',
+      });
       expect(f.prime.hits).toHaveLength(1);
       expect(f.second.hits).toHaveLength(0);
 

@@ -123,7 +123,10 @@ describe('failover before the first output (retries, fallbacks, billing)', () =>
       f.second.always = { status: 503 };
       const res = await f.chat(viaModels('b4x'));
       expect(res.status).toBe(502);
-      expect(res.body.error).toMatchObject({ message: 'Provider returned error', metadata: { error_type: 'provider_unavailable', provider_name: 'Second' } });
+      expect(res.body.error).toMatchObject({
+        message: 'Provider returned error',
+        metadata: { error_type: 'provider_unavailable', provider_name: 'Second' },
+      });
       expect(f.prime.hits.length + f.second.hits.length).toBe(2);
     });
   });
@@ -178,11 +181,20 @@ describe('failover before the first output (retries, fallbacks, billing)', () =>
       ]);
     });
 
-    it('the same for a stream: the usage chunk is the fallback\'s', async () => {
+    it("the same for a stream: the usage chunk is the fallback's", async () => {
       f.prime.always = { status: 503 };
       const res = await f.stream({ ...viaModels('b16'), stream_options: { include_usage: true } });
       expect(res.status).toBe(200);
-      const chunks = res.events.filter((e) => e !== '[DONE]').map((e) => JSON.parse(e) as { model: string; provider: string; usage?: { prompt_tokens: number; completion_tokens: number; cost: number } });
+      const chunks = res.events
+        .filter((e) => e !== '[DONE]')
+        .map(
+          (e) =>
+            JSON.parse(e) as {
+              model: string;
+              provider: string;
+              usage?: { prompt_tokens: number; completion_tokens: number; cost: number };
+            },
+        );
       expect(chunks.every((c) => c.model === 'b16/backup' && c.provider === 'Second')).toBe(true);
       const usage = chunks[chunks.length - 1].usage!;
       expect(usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 5 });

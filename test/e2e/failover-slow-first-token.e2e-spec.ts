@@ -50,7 +50,10 @@ describe('failover: a slow first token (behaviour 7)', () => {
     it('gives up on a stream whose first token does not come in time (its headers did) and falls back', async () => {
       f.prime.always = { firstTokenAfterMs: 20_000 };
       const started = Date.now();
-      const [listed, catalog] = await Promise.all([f.stream({ model: 't7y/primary', models: ['t7y/backup'] }), f.stream({ model: 't7z/dual' })]);
+      const [listed, catalog] = await Promise.all([
+        f.stream({ model: 't7y/primary', models: ['t7y/backup'] }),
+        f.stream({ model: 't7z/dual' }),
+      ]);
       expect(Date.now() - started).toBeLessThan(15_000);
       for (const s of [listed, catalog]) {
         expect(s.status).toBe(200);

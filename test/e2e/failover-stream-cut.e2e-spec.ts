@@ -1,10 +1,21 @@
 import { APIError } from 'openai';
-import { contentOf, StreamFailoverFixture, IN_ORDER, generationOf, ledgerProblems, rawStream, startStreamFailoverFixture } from '../support/stream-failover-fixture';
+import {
+  contentOf,
+  StreamFailoverFixture,
+  IN_ORDER,
+  generationOf,
+  ledgerProblems,
+  rawStream,
+  startStreamFailoverFixture,
+  StreamEvent,
+} from '../support/stream-failover-fixture';
 import { STORY, STORY_TOKENS } from '../support/fake-upstreams/story';
 
 jest.setTimeout(120_000);
 
-const ask = { messages: [{ role: 'user' as const, content: 'Tell the story.' }], provider: IN_ORDER } as { messages: { role: 'user'; content: string }[] };
+const ask = { messages: [{ role: 'user' as const, content: 'Tell the story.' }], provider: IN_ORDER } as {
+  messages: { role: 'user'; content: string }[];
+};
 const upTo = (n: number) => STORY_TOKENS.slice(0, n).join('');
 
 /** Issue 18, behaviour 8: a stream cut after 40 of 60 tokens continues from a prefill-capable fallback, or ends with a clear error. */
@@ -103,7 +114,7 @@ describe('failover: a stream cut after output was sent', () => {
       // The second cut came 15 chunks into the continuation: the whitespace produced again and 14 tokens.
       ['Plain', upTo(34).length, true],
     ]);
-    const usage = (events[events.length - 2] as Record<string, any>).usage; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const usage = (events[events.length - 2] as StreamEvent).usage;
     expect(usage.completion_tokens).toBe(g.provider_responses.reduce((n, a) => n + a.billed!.completion_tokens, 0));
     expect(await ledgerProblems(f)).toEqual([]);
   });
@@ -121,21 +132,28 @@ describe('failover: a stream cut after output was sent', () => {
     const before = f.seenBy('prefix').length;
     const refused = await rawStream(f, { model: 'fo/error-400' });
     expect(contentOf(refused.events)).toBe(upTo(30));
-    expect((refused.events[refused.events.length - 2] as Record<string, any>).error).toMatchObject({ code: 400, message: 'story error 400' }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect((refused.events[refused.events.length - 2] as StreamEvent).error).toMatchObject({
+      code: 400,
+      message: 'story error 400',
+    });
     expect(f.seenBy('prefix')).toHaveLength(before);
   });
 
   it('with no capable fallback, ends with an error chunk naming the cut, never a finish_reason stop', async () => {
     const { events, gen } = await rawStream(f, { model: 'fo/cut-only' });
     expect(contentOf(events)).toBe(upTo(40));
-    const finishes = events.filter((e) => typeof e !== 'string' && e.choices?.[0]?.finish_reason).map((e) => (e as Record<string, any>).choices[0].finish_reason); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const finishes = events
+      .filter((e) => typeof e !== 'string' && e.choices?.[0]?.finish_reason)
+      .map((e) => (e as StreamEvent).choices[0].finish_reason);
     expect(finishes).toEqual(['error']);
     const last = events[events.length - 2] as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(last.error.message).toMatch(/the provider's stream was cut/i);
     expect(last.error.message).not.toMatch(/could not reach/);
     expect(last.usage.completion_tokens).toBeGreaterThanOrEqual(40);
     const g = await generationOf(f, gen);
-    expect(g.provider_responses).toEqual([expect.objectContaining({ status: 200, error: expect.stringMatching(/the provider's stream was cut/i) })]);
+    expect(g.provider_responses).toEqual([
+      expect.objectContaining({ status: 200, error: expect.stringMatching(/the provider's stream was cut/i) }),
+    ]);
     expect(g.error?.message).toMatch(/the provider's stream was cut/i);
     expect(g.finish_reason).toBe('error');
 
@@ -155,7 +173,7 @@ describe('failover: a stream cut after output was sent', () => {
     const before = f.seenBy('prefix').length;
     const { events } = await rawStream(f, { model: 'fo/cut', provider: { allow_continuation: false } });
     expect(contentOf(events)).toBe(upTo(40));
-    expect((events[events.length - 2] as Record<string, any>).error.message).toMatch(/stream was cut/); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect((events[events.length - 2] as StreamEvent).error.message).toMatch(/stream was cut/);
     expect(f.seenBy('prefix')).toHaveLength(before);
   });
 
@@ -163,7 +181,7 @@ describe('failover: a stream cut after output was sent', () => {
     const before = f.seenBy('prefix').length;
     const { events } = await rawStream(f, { model: 'fo/cut', reasoning: { effort: 'low' } });
     expect(contentOf(events)).toBe(upTo(40));
-    expect((events[events.length - 2] as Record<string, any>).choices[0].finish_reason).toBe('error'); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect((events[events.length - 2] as StreamEvent).choices[0].finish_reason).toBe('error');
     expect(f.seenBy('prefix')).toHaveLength(before);
     expect(await ledgerProblems(f)).toEqual([]);
   });
@@ -183,7 +201,7 @@ describe('failover: STREAM_CONTINUATION=false', () => {
   it('ends a cut stream with the error chunk by default; a request may still ask for the continuation', async () => {
     const off = await rawStream(f, { model: 'fo/cut' });
     expect(contentOf(off.events)).toBe(upTo(40));
-    expect((off.events[off.events.length - 2] as Record<string, any>).error.message).toMatch(/stream was cut/); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect((off.events[off.events.length - 2] as StreamEvent).error.message).toMatch(/stream was cut/);
     expect(f.seenBy('prefix')).toHaveLength(0);
     const on = await rawStream(f, { model: 'fo/cut', provider: { allow_continuation: true } });
     expect(contentOf(on.events)).toBe(STORY);

@@ -1,4 +1,10 @@
-import { StreamFailoverFixture, generationOf, IN_ORDER, ledgerProblems, startStreamFailoverFixture } from '../support/stream-failover-fixture';
+import {
+  StreamFailoverFixture,
+  generationOf,
+  IN_ORDER,
+  ledgerProblems,
+  startStreamFailoverFixture,
+} from '../support/stream-failover-fixture';
 import { STORY } from '../support/fake-upstreams/story';
 import { MetricsService } from '../../src/common/metrics/metrics.service';
 

@@ -1,4 +1,11 @@
-import { contentOf, StreamFailoverFixture, generationOf, ledgerProblems, rawStream, startStreamFailoverFixture } from '../support/stream-failover-fixture';
+import {
+  contentOf,
+  StreamFailoverFixture,
+  generationOf,
+  ledgerProblems,
+  rawStream,
+  startStreamFailoverFixture,
+} from '../support/stream-failover-fixture';
 import { STORY, STORY_TOKENS } from '../support/fake-upstreams/story';
 
 jest.setTimeout(120_000);
@@ -32,7 +39,9 @@ describe('failover: a stream ending without [DONE] after its finish reason and u
   it('while one ending without a finish reason is not presented as complete (it continues, or ends with an error)', async () => {
     const { events } = await rawStream(f, { model: 'fo/ends-early', provider: { allow_continuation: false } });
     expect(contentOf(events)).toBe(STORY_TOKENS.slice(0, 40).join(''));
-    const finishes = events.filter((e) => typeof e !== 'string' && e.choices?.[0]?.finish_reason).map((e) => (e as Record<string, any>).choices[0].finish_reason); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const finishes = events
+      .filter((e) => typeof e !== 'string' && e.choices?.[0]?.finish_reason)
+      .map((e) => (e as Record<string, any>).choices[0].finish_reason); // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(finishes).toEqual(['error']);
   });
 });

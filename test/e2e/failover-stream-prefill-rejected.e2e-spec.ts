@@ -1,4 +1,11 @@
-import { contentOf, StreamFailoverFixture, generationOf, ledgerProblems, rawStream, startStreamFailoverFixture } from '../support/stream-failover-fixture';
+import {
+  contentOf,
+  StreamFailoverFixture,
+  generationOf,
+  ledgerProblems,
+  rawStream,
+  startStreamFailoverFixture,
+} from '../support/stream-failover-fixture';
 import { STORY, STORY_TOKENS } from '../support/fake-upstreams/story';
 
 jest.setTimeout(120_000);

@@ -1,5 +1,12 @@
 import { AppConfig } from '../../src/common/config/app-config';
-import { contentOf, StreamFailoverFixture, generationOf, ledgerProblems, rawStream, startStreamFailoverFixture } from '../support/stream-failover-fixture';
+import {
+  contentOf,
+  StreamFailoverFixture,
+  generationOf,
+  ledgerProblems,
+  rawStream,
+  startStreamFailoverFixture,
+} from '../support/stream-failover-fixture';
 import { STORY, STORY_TOKENS } from '../support/fake-upstreams/story';
 
 jest.setTimeout(180_000);

@@ -21,7 +21,13 @@ describe('fake Anthropic upstream + AnthropicAdapter', () => {
     return { spec, sent: JSON.parse(spec.body) as unknown };
   }
 
-  async function call(model: string, req: Partial<ChatRequest> = {}, stream = false, apiKey: string | null = 'sk-fake', signal?: AbortSignal) {
+  async function call(
+    model: string,
+    req: Partial<ChatRequest> = {},
+    stream = false,
+    apiKey: string | null = 'sk-fake',
+    signal?: AbortSignal,
+  ) {
     const { spec, sent } = request(model, req, stream, apiKey);
     const res = await fetch(spec.url, { method: spec.method, headers: spec.headers, body: spec.body, signal });
     return { res, sent };

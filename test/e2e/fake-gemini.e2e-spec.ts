@@ -18,7 +18,8 @@ describe('fake Gemini upstream through GeminiAdapter', () => {
   });
   // "Be nice." (8) + "Say hello, please." (18) = 26 characters → ceil(26 / 4) = 7 prompt tokens.
   const PROMPT_TOKENS = 7;
-  const send = (spec: HttpRequestSpec, signal?: AbortSignal) => fetch(spec.url, { method: spec.method, headers: spec.headers, body: spec.body, signal });
+  const send = (spec: HttpRequestSpec, signal?: AbortSignal) =>
+    fetch(spec.url, { method: spec.method, headers: spec.headers, body: spec.body, signal });
 
   /** Reads a whole SSE response through the parser and a translator, as the gateway does. */
   async function drain(res: Response, t: StreamTranslator): Promise<{ deltas: ChunkDelta[]; failed: boolean }> {
@@ -91,7 +92,9 @@ describe('fake Gemini upstream through GeminiAdapter', () => {
     const r = adapter.parseChatResponse(await (await send(adapter.chatRequest(chat({ tools }), target('gemini-2.0-flash'), false))).json());
     expect(r.finishReason).toBe('tool_calls');
     expect(r.message.content).toBeNull();
-    expect(r.message.tool_calls).toEqual([{ id: expect.stringMatching(/^call_0_/), type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }]);
+    expect(r.message.tool_calls).toEqual([
+      { id: expect.stringMatching(/^call_0_/), type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } },
+    ]);
     expect(fake.seen[0].body.tools[0].functionDeclarations[0].parameters).toEqual({
       type: 'object',
       properties: { location: { type: 'string' } },
@@ -101,7 +104,12 @@ describe('fake Gemini upstream through GeminiAdapter', () => {
     const t = adapter.streamTranslator();
     const { deltas } = await drain(await send(adapter.chatRequest(chat({ tools }), target('gemini-2.0-flash'), true)), t);
     expect(deltas.flatMap((d) => d.delta.tool_calls ?? [])).toEqual([
-      { index: 0, id: expect.stringMatching(/^call_0_/), type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } },
+      {
+        index: 0,
+        id: expect.stringMatching(/^call_0_/),
+        type: 'function',
+        function: { name: 'get_weather', arguments: '{"location":"Paris"}' },
+      },
     ]);
     expect(deltas[deltas.length - 1].finishReason).toBe('tool_calls');
     expect(t.usage()?.completion_tokens).toBe(1);
@@ -114,10 +122,15 @@ describe('fake Gemini upstream through GeminiAdapter', () => {
   });
 
   it('returns thoughts as reasoning when thinking is requested', async () => {
-    const r = adapter.parseChatResponse(await (await send(adapter.chatRequest(chat({ reasoning: { effort: 'low' } }), target('gemini-2.0-flash'), false))).json());
+    const r = adapter.parseChatResponse(
+      await (await send(adapter.chatRequest(chat({ reasoning: { effort: 'low' } }), target('gemini-2.0-flash'), false))).json(),
+    );
     expect(r.message.reasoning).toBe('Thinking.');
     expect(r.usage?.completion_tokens_details).toEqual({ reasoning_tokens: 1 });
-    const { deltas } = await drain(await send(adapter.chatRequest(chat({ reasoning: { effort: 'low' } }), target('gemini-2.0-flash'), true)), adapter.streamTranslator());
+    const { deltas } = await drain(
+      await send(adapter.chatRequest(chat({ reasoning: { effort: 'low' } }), target('gemini-2.0-flash'), true)),
+      adapter.streamTranslator(),
+    );
     expect(deltas[0].delta).toEqual({ role: 'assistant', reasoning: 'Thinking.' });
   });
 
@@ -137,7 +150,10 @@ describe('fake Gemini upstream through GeminiAdapter', () => {
     expect(adapter.parseError(403, await missing.text()).code).toBe('PERMISSION_DENIED');
     const bad = await send(adapter.chatRequest(chat(), target('gemini-2.0-flash', 'bad-key'), false));
     expect(bad.status).toBe(401);
-    expect(adapter.parseError(401, await bad.text())).toEqual({ message: 'API key not valid. Please pass a valid API key.', code: 'UNAUTHENTICATED' });
+    expect(adapter.parseError(401, await bad.text())).toEqual({
+      message: 'API key not valid. Please pass a valid API key.',
+      code: 'UNAUTHENTICATED',
+    });
   });
 
   it('slow-<ms> waits before the headers', async () => {
@@ -168,7 +184,8 @@ describe('fake Gemini upstream through GeminiAdapter', () => {
     await expect(
       (async () => {
         for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
-          for (const e of parser.push(decoder.decode(bytes, { stream: true }))) contentDeltas += t.push(e).filter((d) => d.delta.content).length;
+          for (const e of parser.push(decoder.decode(bytes, { stream: true })))
+            contentDeltas += t.push(e).filter((d) => d.delta.content).length;
           if (contentDeltas >= 5) ac.abort();
         }
       })(),

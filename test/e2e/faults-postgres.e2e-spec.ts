@@ -51,7 +51,13 @@ describe('Postgres restarted, frozen or saturated under traffic', () => {
     redis = await new PrivateRedis().start();
     url = await pg.migratedDatabase();
     f = await startGatewayFixture({
-      env: { DATABASE_URL: url, REDIS_URL: redis.url, DATABASE_POOL_MAX: '4', DATABASE_POOL_WAIT_MS: '1000', DATABASE_QUERY_TIMEOUT_MS: '2000' },
+      env: {
+        DATABASE_URL: url,
+        REDIS_URL: redis.url,
+        DATABASE_POOL_MAX: '4',
+        DATABASE_POOL_WAIT_MS: '1000',
+        DATABASE_QUERY_TIMEOUT_MS: '2000',
+      },
     });
   }, 120_000);
   afterAll(async () => {

@@ -6,7 +6,11 @@ import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A chat request with its own deadline; the status, or 'gave up' when the client stopped waiting. */
-async function chat(f: GatewayFixture, timeoutMs: number, extra: Record<string, unknown> = {}): Promise<{ status: number | 'gave up'; ms: number; id: string | null }> {
+async function chat(
+  f: GatewayFixture,
+  timeoutMs: number,
+  extra: Record<string, unknown> = {},
+): Promise<{ status: number | 'gave up'; ms: number; id: string | null }> {
   const started = Date.now();
   try {
     const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
@@ -43,7 +47,9 @@ describe('Redis frozen or gone under traffic', () => {
 
   it('keeps serving key-authenticated requests within normal latency while Redis is frozen; sign-in is refused with 503 and Retry-After', async () => {
     redis.freeze();
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => chat(f, 5000, i % 2 ? { session_id: `s-${i}` } : { stream: false })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => chat(f, 5000, i % 2 ? { session_id: `s-${i}` } : { stream: false })),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
     expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(3000);
 

@@ -6,7 +6,11 @@ import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture'
 
 const tool: OpenAI.Chat.Completions.ChatCompletionTool = {
   type: 'function',
-  function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] } },
+  function: {
+    name: 'get_weather',
+    description: 'Weather in a city',
+    parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] },
+  },
 };
 
 describe('OpenAI-compatible chat through every adapter, with the official openai client', () => {
@@ -22,7 +26,9 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
     ['Gemini', 'test/gemini', 'Gem Co', 'Hello from fake-gemini'],
   ])('%s', (_name, model, provider, text) => {
     it('answers a plain request with usage and cost', async () => {
-      const { data, response } = await f.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Say hello' }] }).withResponse();
+      const { data, response } = await f.client.chat.completions
+        .create({ model, messages: [{ role: 'user', content: 'Say hello' }] })
+        .withResponse();
       expect(data.id).toMatch(/^gen-/);
       expect(response.headers.get('x-generation-id')).toBe(data.id);
       expect(Number(response.headers.get('x-switchyard-overhead-ms'))).toBeGreaterThanOrEqual(0);
@@ -59,13 +65,22 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
     });
 
     it('calls tools, streaming and not', async () => {
-      const plain = await f.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [tool] });
+      const plain = await f.client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'Weather in Paris?' }],
+        tools: [tool],
+      });
       const call = plain.choices[0].message.tool_calls![0] as OpenAI.Chat.Completions.ChatCompletionMessageFunctionToolCall;
       expect(plain.choices[0].finish_reason).toBe('tool_calls');
       expect(call.function.name).toBe('get_weather');
       expect(JSON.parse(call.function.arguments)).toEqual({ location: 'Paris' });
 
-      const stream = await f.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [tool], stream: true });
+      const stream = await f.client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'Weather in Paris?' }],
+        tools: [tool],
+        stream: true,
+      });
       let args = '';
       let name = '';
       let finish: string | null = null;
@@ -95,7 +110,10 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
     it('answers JSON mode with JSON', async () => {
       const res = await f.client.chat.completions.create({
         model,
-        messages: [{ role: 'system', content: 'Answer in JSON.' }, { role: 'user', content: 'Are you ok?' }],
+        messages: [
+          { role: 'system', content: 'Answer in JSON.' },
+          { role: 'user', content: 'Are you ok?' },
+        ],
         response_format: { type: 'json_object' },
       });
       expect(JSON.parse(res.choices[0].message.content!)).toEqual({ ok: true });
@@ -104,8 +122,12 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
 
   describe('documented request fields', () => {
     const chat = (body: Record<string, unknown>) =>
-      call<{ error?: { message: string } }>(f.t, 'POST', '/api/v1/chat/completions', { key: f.key, body: { messages: [{ role: 'user', content: 'Say hello' }], ...body } });
-    const lastBody = (fake: { seen: { path: string; body: Record<string, unknown> }[] }) => fake.seen.filter((s) => s.path.endsWith('/chat/completions') || s.path.endsWith('/messages')).pop()!.body;
+      call<{ error?: { message: string } }>(f.t, 'POST', '/api/v1/chat/completions', {
+        key: f.key,
+        body: { messages: [{ role: 'user', content: 'Say hello' }], ...body },
+      });
+    const lastBody = (fake: { seen: { path: string; body: Record<string, unknown> }[] }) =>
+      fake.seen.filter((s) => s.path.endsWith('/chat/completions') || s.path.endsWith('/messages')).pop()!.body;
     const extras = {
       prediction: { type: 'content', content: 'Hello' },
       modalities: ['text', 'audio'],
@@ -116,7 +138,13 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
     };
 
     it('reach an OpenAI-compatible upstream as sent; OpenRouter-only ones do not', async () => {
-      const res = await chat({ model: 'test/a-only', ...extras, metadata: { team: 'blue' }, include_reasoning: true, cache_control: { type: 'ephemeral' } });
+      const res = await chat({
+        model: 'test/a-only',
+        ...extras,
+        metadata: { team: 'blue' },
+        include_reasoning: true,
+        cache_control: { type: 'ephemeral' },
+      });
       expect(res.status).toBe(200);
       const sent = lastBody(f.fakes.a);
       expect(sent).toMatchObject(extras);
@@ -129,24 +157,38 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
       expect((await chat({ model: 'test/claude', max_tokens: 4000, reasoning_effort: 'high' })).status).toBe(200);
       expect(lastBody(f.fakes.anthropic).thinking).toEqual({ type: 'enabled', budget_tokens: 3200 });
 
-      expect((await chat({ model: 'test/claude', max_tokens: 4000, reasoning: { effort: 'low' }, reasoning_effort: 'high' })).status).toBe(200);
+      expect((await chat({ model: 'test/claude', max_tokens: 4000, reasoning: { effort: 'low' }, reasoning_effort: 'high' })).status).toBe(
+        200,
+      );
       expect(lastBody(f.fakes.anthropic).thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
       expect((await chat({ model: 'test/a-only', reasoning: { effort: 'low' }, reasoning_effort: 'high' })).status).toBe(200);
       expect(lastBody(f.fakes.a).reasoning_effort).toBe('low');
     });
 
     it('include_reasoning: false keeps Gemini thoughts out of the answer, streaming and not', async () => {
-      const thinking = () => (f.fakes.gemini.seen[f.fakes.gemini.seen.length - 1].body as { generationConfig: { thinkingConfig?: unknown } }).generationConfig.thinkingConfig;
+      const thinking = () =>
+        (f.fakes.gemini.seen[f.fakes.gemini.seen.length - 1].body as { generationConfig: { thinkingConfig?: unknown } }).generationConfig
+          .thinkingConfig;
       const body = { model: 'test/gemini', max_tokens: 4000, reasoning_effort: 'low', include_reasoning: false };
-      const res = await call<{ choices: { message: { content: string; reasoning: string | null } }[] }>(f.t, 'POST', '/api/v1/chat/completions', {
-        key: f.key,
-        body: { messages: [{ role: 'user', content: 'Say hello' }], ...body },
-      });
+      const res = await call<{ choices: { message: { content: string; reasoning: string | null } }[] }>(
+        f.t,
+        'POST',
+        '/api/v1/chat/completions',
+        {
+          key: f.key,
+          body: { messages: [{ role: 'user', content: 'Say hello' }], ...body },
+        },
+      );
       expect(res.status).toBe(200);
       expect(thinking()).toEqual({ thinkingBudget: 1024, includeThoughts: false });
       expect(res.body.choices[0].message).toMatchObject({ content: 'Hello from fake-gemini', reasoning: null });
 
-      const stream = await f.client.chat.completions.create({ ...(body as object), model: 'test/gemini', messages: [{ role: 'user', content: 'Say hello' }], stream: true });
+      const stream = await f.client.chat.completions.create({
+        ...(body as object),
+        model: 'test/gemini',
+        messages: [{ role: 'user', content: 'Say hello' }],
+        stream: true,
+      });
       let reasoning = '';
       for await (const chunk of stream) reasoning += (chunk.choices[0]?.delta as { reasoning?: string } | undefined)?.reasoning ?? '';
       expect(thinking()).toEqual({ thinkingBudget: 1024, includeThoughts: false });
@@ -168,7 +210,12 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
       expect(tierOf(await f.client.chat.completions.create({ model: 'test/a-only', messages, service_tier: 'auto' }))).toBe('default');
       expect(await f.client.chat.completions.create({ model: 'test/a-only', messages })).not.toHaveProperty('service_tier');
 
-      const stream = await f.client.chat.completions.create({ model: 'test/a-only', messages, service_tier: 'fast' as 'priority', stream: true });
+      const stream = await f.client.chat.completions.create({
+        model: 'test/a-only',
+        messages,
+        service_tier: 'fast' as 'priority',
+        stream: true,
+      });
       const tiers: (string | undefined)[] = [];
       for await (const chunk of stream) tiers.push(tierOf(chunk));
       expect(tiers.length).toBeGreaterThan(2); // content chunks and the usage chunk
@@ -201,7 +248,15 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
     it('reasoning controls reach only endpoints that list reasoning (or list nothing); exclude still applies', async () => {
       type Answer = { choices: { message: { content: string; reasoning: string | null } }[] };
       const ask = (body: Record<string, unknown>) =>
-        call<Answer>(f.t, 'POST', '/api/v1/chat/completions', { key: f.key, body: { model: 'test/samplers', provider: { order: ['alpha', 'beta'] }, messages: [{ role: 'user', content: 'Say hello' }], ...body } });
+        call<Answer>(f.t, 'POST', '/api/v1/chat/completions', {
+          key: f.key,
+          body: {
+            model: 'test/samplers',
+            provider: { order: ['alpha', 'beta'] },
+            messages: [{ role: 'user', content: 'Say hello' }],
+            ...body,
+          },
+        });
       const sentBy = async (body: Record<string, unknown>) => {
         const before = { a: f.fakes.a.seen.length, b: f.fakes.b.seen.length };
         const res = await ask(body);
@@ -264,7 +319,10 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
       return (await createKey(f.t, { cookie: user.cookie })).key;
     };
     const ask = (key: string, body: Record<string, unknown>) =>
-      call<{ error?: { message: string } }>(f.t, 'POST', '/api/v1/chat/completions', { key, body: { messages: [{ role: 'user', content: 'hi' }], ...body } });
+      call<{ error?: { message: string } }>(f.t, 'POST', '/api/v1/chat/completions', {
+        key,
+        body: { messages: [{ role: 'user', content: 'hi' }], ...body },
+      });
 
     it('max_tokens: null is clamped to what the balance affords, as when it is omitted', async () => {
       const key = await payer(5_000_000n); // $0.005
@@ -315,7 +373,12 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
 
   describe('reasoning the client asked to exclude', () => {
     type Message = { content: string | null; reasoning: string | null };
-    type Chunk = { provider: string; error?: unknown; usage?: Record<string, unknown>; choices: { delta: Record<string, unknown>; finish_reason: string | null }[] };
+    type Chunk = {
+      provider: string;
+      error?: unknown;
+      usage?: Record<string, unknown>;
+      choices: { delta: Record<string, unknown>; finish_reason: string | null }[];
+    };
     const messages = [{ role: 'user', content: 'Say hello' }];
     const complete = (body: Record<string, unknown>) =>
       call<{ provider: string; choices: { message: Message }[]; usage: Record<string, unknown> }>(f.t, 'POST', '/api/v1/chat/completions', {
@@ -328,7 +391,10 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
         headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' },
         body: JSON.stringify({ messages, max_tokens: 4000, stream: true, ...body }),
       });
-      const data = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
+      const data = (await res.text())
+        .split('\n\n')
+        .filter((e) => e.startsWith('data: '))
+        .map((e) => e.slice(6));
       const chunks = data.filter((d) => d !== '[DONE]').map((d) => JSON.parse(d) as Chunk);
       const joined = (field: string) => chunks.map((c) => (c.choices[0]?.delta[field] as string | undefined) ?? '').join('');
       return { res, chunks, content: joined('content'), reasoning: joined('reasoning'), usage: chunks.find((c) => c.usage)?.usage };
@@ -365,7 +431,8 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
         expect(res.content).toBe(text);
         expect(res.chunks.some((c) => c.choices[0] && 'reasoning' in c.choices[0].delta)).toBe(false);
         // Every chunk says something: a role, content, a finish reason or the usage.
-        for (const c of res.chunks) expect(c.usage !== undefined || c.choices[0].finish_reason !== null || Object.keys(c.choices[0].delta).length > 0).toBe(true);
+        for (const c of res.chunks)
+          expect(c.usage !== undefined || c.choices[0].finish_reason !== null || Object.keys(c.choices[0].delta).length > 0).toBe(true);
         expect(res.chunks.filter((c) => c.choices[0]?.finish_reason === 'stop')).toHaveLength(1);
         expect(res.chunks[0].choices[0].delta.role).toBe('assistant');
         expect(withoutCost(res.usage)).toEqual(withoutCost(shown.usage));
@@ -383,7 +450,11 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
     });
 
     it('excluded reasoning is not a first output: an error after it still falls back to the next provider', async () => {
-      const body = { model: 'test/stream-error-first', provider: { order: ['alpha', 'beta'] }, reasoning: { effort: 'low', exclude: true } };
+      const body = {
+        model: 'test/stream-error-first',
+        provider: { order: ['alpha', 'beta'] },
+        reasoning: { effort: 'low', exclude: true },
+      };
       const hidden = await stream(body);
       expect(hidden.res.status).toBe(200);
       expect(hidden.chunks.some((c) => c.error || c.choices[0]?.finish_reason === 'error')).toBe(false);
@@ -427,12 +498,21 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
 
   it('puts availability details next to metadata, as OpenRouter does', async () => {
     for (const stream of [false, true]) {
-      const res = await call<{ error: { metadata: Record<string, unknown>; availability?: Record<string, unknown> } }>(f.t, 'POST', '/api/v1/chat/completions', {
-        key: f.key,
-        body: { model: 'test/no-such-model', stream, messages: [{ role: 'user', content: 'hi' }] },
-      });
+      const res = await call<{ error: { metadata: Record<string, unknown>; availability?: Record<string, unknown> } }>(
+        f.t,
+        'POST',
+        '/api/v1/chat/completions',
+        {
+          key: f.key,
+          body: { model: 'test/no-such-model', stream, messages: [{ role: 'user', content: 'hi' }] },
+        },
+      );
       expect(res.status).toBe(400);
-      expect(res.body.error.availability).toMatchObject({ code: 'model_not_found', retryable: false, requested_models: ['test/no-such-model'] });
+      expect(res.body.error.availability).toMatchObject({
+        code: 'model_not_found',
+        retryable: false,
+        requested_models: ['test/no-such-model'],
+      });
       expect(res.body.error.metadata).toEqual({ error_type: 'invalid_request' });
     }
   });
@@ -462,7 +542,9 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
       buffered = events.pop()!;
       for (const e of events) if (e.startsWith('data: ')) arrivals.push({ at: performance.now(), data: e.slice(6) });
     }
-    const chunks = arrivals.filter((a) => a.data !== '[DONE]').map((a) => ({ at: a.at, chunk: JSON.parse(a.data) as OpenAI.ChatCompletionChunk }));
+    const chunks = arrivals
+      .filter((a) => a.data !== '[DONE]')
+      .map((a) => ({ at: a.at, chunk: JSON.parse(a.data) as OpenAI.ChatCompletionChunk }));
     expect(chunks[0].chunk.choices[0].delta).toEqual({ role: 'assistant' });
     const words = chunks.filter((c) => c.chunk.choices[0]?.delta.content);
     expect(words.map((c) => c.chunk.choices[0].delta.content).join('')).toBe('Hello from fake-openai.');
@@ -475,11 +557,20 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
   it('streams are counted in /metrics like any request', async () => {
     const metrics = async () => {
       const text = await (await fetch(`${f.t.url}/metrics`)).text();
-      const line = text.split('\n').find((l) => l.startsWith('switchyard_http_requests_total{') && l.includes('route="/api/v1/chat/completions"') && l.includes('status="200"'));
+      const line = text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('switchyard_http_requests_total{') && l.includes('route="/api/v1/chat/completions"') && l.includes('status="200"'),
+        );
       return line ? Number(line.split(' ').pop()) : 0;
     };
     const before = await metrics();
-    const stream = await f.client.chat.completions.create({ model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    const stream = await f.client.chat.completions.create({
+      model: 'test/a-only',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
     for await (const _ of stream) void _;
     const until = Date.now() + 2000;
     while ((await metrics()) === before && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
@@ -514,9 +605,17 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
     // Chat's form upstream: the chosen tokens' log probabilities, and 2 alternatives at each position.
     expect(f.fakes.a.seen[before].body).toMatchObject({ logprobs: true, top_logprobs: 2 });
     expect(res.choices[0].logprobs).toEqual(expected);
-    expect((await f.client.completions.create({ model: 'test/a-only', prompt: 'Say hello', max_tokens: 20 })).choices[0].logprobs).toBeNull();
+    expect(
+      (await f.client.completions.create({ model: 'test/a-only', prompt: 'Say hello', max_tokens: 20 })).choices[0].logprobs,
+    ).toBeNull();
 
-    const stream = await f.client.completions.create({ model: 'test/a-only', prompt: 'Say hello', max_tokens: 20, logprobs: 2, stream: true });
+    const stream = await f.client.completions.create({
+      model: 'test/a-only',
+      prompt: 'Say hello',
+      max_tokens: 20,
+      logprobs: 2,
+      stream: true,
+    });
     const streamed = { tokens: [] as string[], token_logprobs: [] as number[], top_logprobs: [] as Record<string, number>[] };
     for await (const c of stream) {
       const lp = c.choices[0]?.logprobs;
@@ -528,7 +627,10 @@ describe('OpenAI-compatible chat through every adapter, with the official openai
     expect(streamed).toEqual(expected);
 
     for (const logprobs of [6, -1, 1.5, true]) {
-      const refused = await call<{ error: { message: string } }>(f.t, 'POST', '/api/v1/completions', { key: f.key, body: { model: 'test/a-only', prompt: 'Say hello', logprobs } });
+      const refused = await call<{ error: { message: string } }>(f.t, 'POST', '/api/v1/completions', {
+        key: f.key,
+        body: { model: 'test/a-only', prompt: 'Say hello', logprobs },
+      });
       expect(refused.status).toBe(400);
       expect(refused.body.error.message).toContain('logprobs');
     }
@@ -549,7 +651,9 @@ describe('Server-Timing (SERVER_TIMING=true)', () => {
 
   it('tells where a request spent its time, in order, within the total', async () => {
     const started = performance.now();
-    const { response } = await f.client.chat.completions.create({ model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }] }).withResponse();
+    const { response } = await f.client.chat.completions
+      .create({ model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }] })
+      .withResponse();
     const total = performance.now() - started;
     const header = response.headers.get('server-timing');
     expect(header).toMatch(/^pre;dur=[\d.]+, route;dur=[\d.]+, hold;dur=[\d.]+, upstream;dur=[\d.]+, response;dur=[\d.]+$/);
@@ -573,13 +677,17 @@ describe('Server-Timing (SERVER_TIMING=true)', () => {
 
   it('answers embeddings with the same phases', async () => {
     const { response } = await f.client.embeddings.create({ model: 'test/embed', input: 'hello' }).withResponse();
-    expect(response.headers.get('server-timing')).toMatch(/^pre;dur=[\d.]+, route;dur=[\d.]+, hold;dur=[\d.]+, upstream;dur=[\d.]+, response;dur=[\d.]+$/);
+    expect(response.headers.get('server-timing')).toMatch(
+      /^pre;dur=[\d.]+, route;dur=[\d.]+, hold;dur=[\d.]+, upstream;dur=[\d.]+, response;dur=[\d.]+$/,
+    );
   });
 
   it('is absent by default', async () => {
     const plain = await startGatewayFixture();
     try {
-      const { response } = await plain.client.chat.completions.create({ model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }] }).withResponse();
+      const { response } = await plain.client.chat.completions
+        .create({ model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }] })
+        .withResponse();
       expect(response.headers.get('server-timing')).toBeNull();
     } finally {
       await plain.close();

@@ -11,7 +11,10 @@ type Body = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming & { p
 /** What the fake upstream answers, as it was, malformed. */
 const MALFORMED = '```json\n{"city": "Paris", "tags": ["old", "big",],\n```\nHope that helps!';
 const ask = (answer: string) => [{ role: 'user' as const, content: `${FAKE_VERBATIM_PREFIX}${answer}` }];
-const SCHEMA = { type: 'json_schema' as const, json_schema: { name: 'city', schema: { type: 'object', properties: { city: { type: 'string' } } } } };
+const SCHEMA = {
+  type: 'json_schema' as const,
+  json_schema: { name: 'city', schema: { type: 'object', properties: { city: { type: 'string' } } } },
+};
 
 /**
  * OpenRouter's `plugins`: response-healing repairs the JSON of non-streaming json_object /
@@ -32,7 +35,12 @@ describe('plugins', () => {
 
   describe('response-healing', () => {
     it('repairs a json_object answer: the code fence, the words after it, the trailing comma, the missing bracket', async () => {
-      const res = await chat({ model: 'test/a-only', messages: ask(MALFORMED), response_format: { type: 'json_object' }, plugins: [{ id: 'response-healing' }] });
+      const res = await chat({
+        model: 'test/a-only',
+        messages: ask(MALFORMED),
+        response_format: { type: 'json_object' },
+        plugins: [{ id: 'response-healing' }],
+      });
       expect(JSON.parse(res.choices[0].message.content!)).toEqual({ city: 'Paris', tags: ['old', 'big'] });
       // Billed as the provider bills it: for what the model wrote, not for what healing made of it.
       const unhealed = await chat({ model: 'test/a-only', messages: ask(MALFORMED), response_format: { type: 'json_object' } });
@@ -43,14 +51,24 @@ describe('plugins', () => {
     });
 
     it('repairs a json_schema answer cut off in the middle', async () => {
-      const res = await chat({ model: 'test/a-only', messages: ask('Here you go: {"city": "Par'), response_format: SCHEMA, plugins: [{ id: 'response-healing' }] });
+      const res = await chat({
+        model: 'test/a-only',
+        messages: ask('Here you go: {"city": "Par'),
+        response_format: SCHEMA,
+        plugins: [{ id: 'response-healing' }],
+      });
       expect(JSON.parse(res.choices[0].message.content!)).toEqual({ city: 'Par' });
     });
 
     it('through OpenRouter’s own SDK, which sends the plugin typed', async () => {
       const sdk = new OpenRouter({ apiKey: f.key, serverURL: `${f.t.url}/api/v1`, retryConfig: { strategy: 'none' }, timeoutMs: 20_000 });
       const res = await sdk.chat.send({
-        chatRequest: { model: 'test/a-only', messages: ask("{city: 'Lyon',}"), responseFormat: { type: 'json_object' }, plugins: [{ id: 'response-healing' }] },
+        chatRequest: {
+          model: 'test/a-only',
+          messages: ask("{city: 'Lyon',}"),
+          responseFormat: { type: 'json_object' },
+          plugins: [{ id: 'response-healing' }],
+        },
       });
       if (!('choices' in res)) throw new Error('expected a JSON answer');
       expect(JSON.parse(res.choices[0].message.content as string)).toEqual({ city: 'Lyon' });
@@ -58,12 +76,31 @@ describe('plugins', () => {
 
     it('leaves valid JSON, text answers and answers it cannot repair as they are', async () => {
       const valid = '{\n  "city": "Nice"\n}';
-      expect((await chat({ model: 'test/a-only', messages: ask(valid), response_format: { type: 'json_object' }, plugins: [{ id: 'response-healing' }] })).choices[0].message.content).toBe(valid);
-      expect((await chat({ model: 'test/a-only', messages: ask('I cannot answer that.'), response_format: { type: 'json_object' }, plugins: [{ id: 'response-healing' }] })).choices[0].message.content).toBe(
-        'I cannot answer that.',
-      );
+      expect(
+        (
+          await chat({
+            model: 'test/a-only',
+            messages: ask(valid),
+            response_format: { type: 'json_object' },
+            plugins: [{ id: 'response-healing' }],
+          })
+        ).choices[0].message.content,
+      ).toBe(valid);
+      expect(
+        (
+          await chat({
+            model: 'test/a-only',
+            messages: ask('I cannot answer that.'),
+            response_format: { type: 'json_object' },
+            plugins: [{ id: 'response-healing' }],
+          })
+        ).choices[0].message.content,
+      ).toBe('I cannot answer that.');
       // No response_format: the plugin has nothing to heal (the fake answers its usual greeting).
-      expect((await chat({ model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }], plugins: [{ id: 'response-healing' }] })).choices[0].message.content).toBe('Hello from fake-openai.');
+      expect(
+        (await chat({ model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }], plugins: [{ id: 'response-healing' }] }))
+          .choices[0].message.content,
+      ).toBe('Hello from fake-openai.');
     });
 
     it('a stream is relayed as the model writes it: OpenRouter heals non-streaming answers only', async () => {
@@ -81,27 +118,41 @@ describe('plugins', () => {
   });
 
   describe('plugins the gateway does not implement', () => {
-    it.each(['web', 'web-fetch', 'file-parser', 'moderation', 'context-compression', 'auto-router', 'pareto-router', 'fusion', 'no-such-plugin'])(
-      '%s: 400 naming it, and no provider call',
-      async (id) => {
-        const calls = f.fakes.a.seen.length;
-        const res = await call<{ error: { code: number; message: string } }>(f.t, 'POST', '/api/v1/chat/completions', {
-          key: f.key,
-          body: { model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }], plugins: [{ id: 'response-healing' }, { id }] },
-        });
-        expect(res.status).toBe(400);
-        expect(res.body.error.message).toContain(`"${id}" is not supported`);
-        expect(f.fakes.a.seen.length).toBe(calls);
-      },
-    );
+    it.each([
+      'web',
+      'web-fetch',
+      'file-parser',
+      'moderation',
+      'context-compression',
+      'auto-router',
+      'pareto-router',
+      'fusion',
+      'no-such-plugin',
+    ])('%s: 400 naming it, and no provider call', async (id) => {
+      const calls = f.fakes.a.seen.length;
+      const res = await call<{ error: { code: number; message: string } }>(f.t, 'POST', '/api/v1/chat/completions', {
+        key: f.key,
+        body: { model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }], plugins: [{ id: 'response-healing' }, { id }] },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toContain(`"${id}" is not supported`);
+      expect(f.fakes.a.seen.length).toBe(calls);
+    });
 
     it('one turned off (enabled: false) asks for nothing and is accepted', async () => {
-      const res = await chat({ model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }], plugins: [{ id: 'web', enabled: false }] });
+      const res = await chat({
+        model: 'test/a-only',
+        messages: [{ role: 'user', content: 'Say hello' }],
+        plugins: [{ id: 'web', enabled: false }],
+      });
       expect(res.choices[0].message.content).toBe('Hello from fake-openai.');
     });
 
     it('the legacy completions and embeddings endpoints refuse them too; embeddings take none', async () => {
-      const legacy = await call<{ error: { message: string } }>(f.t, 'POST', '/api/v1/completions', { key: f.key, body: { model: 'test/a-only', prompt: 'hi', plugins: [{ id: 'web' }] } });
+      const legacy = await call<{ error: { message: string } }>(f.t, 'POST', '/api/v1/completions', {
+        key: f.key,
+        body: { model: 'test/a-only', prompt: 'hi', plugins: [{ id: 'web' }] },
+      });
       expect(legacy.status).toBe(400);
       expect(legacy.body.error.message).toContain('"web" is not supported');
       const embeddings = await call<{ error: { message: string } }>(f.t, 'POST', '/api/v1/embeddings', {
@@ -114,14 +165,19 @@ describe('plugins', () => {
 
     it('malformed plugin lists are 400 too', async () => {
       for (const plugins of ['web', [{}], [{ id: 5 }], [{ id: 'response-healing', enabled: 'yes' }]]) {
-        const res = await call(f.t, 'POST', '/api/v1/chat/completions', { key: f.key, body: { model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }], plugins } });
+        const res = await call(f.t, 'POST', '/api/v1/chat/completions', {
+          key: f.key,
+          body: { model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }], plugins },
+        });
         expect([res.status, plugins]).toEqual([400, plugins]);
       }
     });
 
     it('OpenRouter’s SDK gets its typed 400', async () => {
       const sdk = new OpenRouter({ apiKey: f.key, serverURL: `${f.t.url}/api/v1`, retryConfig: { strategy: 'none' }, timeoutMs: 20_000 });
-      const refused = await sdk.chat.send({ chatRequest: { model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }], plugins: [{ id: 'web' }] } }).catch((e: unknown) => e);
+      const refused = await sdk.chat
+        .send({ chatRequest: { model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }], plugins: [{ id: 'web' }] } })
+        .catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(errors.BadRequestResponseError);
       expect((refused as errors.BadRequestResponseError).error.message).toContain('"web" is not supported');
     });

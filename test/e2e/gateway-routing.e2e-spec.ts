@@ -16,7 +16,11 @@ describe('routing and fallbacks', () => {
   });
   afterAll(() => f.close());
 
-  const chat = (body: Body) => call<Body & { provider?: string; error?: { code: number; message: string; metadata: Body } }>(f.t, 'POST', '/api/v1/chat/completions', { key: f.key, body: { messages: user, max_tokens: 50, ...body } });
+  const chat = (body: Body) =>
+    call<Body & { provider?: string; error?: { code: number; message: string; metadata: Body } }>(f.t, 'POST', '/api/v1/chat/completions', {
+      key: f.key,
+      body: { messages: user, max_tokens: 50, ...body },
+    });
   const upstreamsHit = () => ({ a: f.fakes.a.seen.length, b: f.fakes.b.seen.length });
   const delta = (before: { a: number; b: number }) => ({ a: f.fakes.a.seen.length - before.a, b: f.fakes.b.seen.length - before.b });
 
@@ -73,9 +77,16 @@ describe('routing and fallbacks', () => {
     });
     expect(res.status).toBe(200);
     const text = await res.text();
-    const events = text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
+    const events = text
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: '))
+      .map((e) => e.slice(6));
     expect(events[events.length - 1]).toBe('[DONE]');
-    const last = JSON.parse(events[events.length - 2]) as { error: { code: number }; choices: { finish_reason: string }[]; usage: { cost: number } };
+    const last = JSON.parse(events[events.length - 2]) as {
+      error: { code: number };
+      choices: { finish_reason: string }[];
+      usage: { cost: number };
+    };
     expect(last.error.code).toBe(502);
     expect(last.choices[0].finish_reason).toBe('error');
     const contentChunks = events.slice(0, -2).map((e) => JSON.parse(e) as { choices: { delta: { content?: string } }[] });
@@ -85,7 +96,11 @@ describe('routing and fallbacks', () => {
   });
 
   describe('streams that fail before or after their first output', () => {
-    type Chunk = { provider: string; error?: { code: number; message: string; metadata: Body }; choices: { delta: { role?: string; content?: string }; finish_reason: string | null }[] };
+    type Chunk = {
+      provider: string;
+      error?: { code: number; message: string; metadata: Body };
+      choices: { delta: { role?: string; content?: string }; finish_reason: string | null }[];
+    };
     const stream = async (model: string, provider: Body = { order: ['alpha', 'beta'] }) => {
       const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
         method: 'POST',
@@ -93,7 +108,10 @@ describe('routing and fallbacks', () => {
         body: JSON.stringify({ model, provider, messages: user, stream: true, max_tokens: 50 }),
       });
       const text = await res.text();
-      const data = text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
+      const data = text
+        .split('\n\n')
+        .filter((e) => e.startsWith('data: '))
+        .map((e) => e.slice(6));
       return { res, text, chunks: data.filter((d) => d !== '[DONE]').map((d) => JSON.parse(d) as Chunk) };
     };
     // A spy records the calls and still settles.
@@ -147,7 +165,11 @@ describe('routing and fallbacks', () => {
       expect(await settledFor(genId)).toHaveLength(1);
       let record: { status: number; body: { data: { provider_responses: Body[] } } } | undefined;
       const until = Date.now() + 5000;
-      while ((record = await call<{ data: { provider_responses: Body[] } }>(f.t, 'GET', `/api/v1/generation?id=${genId}`, { key: f.key })).status !== 200 && Date.now() < until) {
+      while (
+        (record = await call<{ data: { provider_responses: Body[] } }>(f.t, 'GET', `/api/v1/generation?id=${genId}`, { key: f.key }))
+          .status !== 200 &&
+        Date.now() < until
+      ) {
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(record!.body.data.provider_responses).toEqual([
@@ -174,8 +196,20 @@ describe('routing and fallbacks', () => {
     });
 
     it.each([
-      ['a rate limit', 'test/stream-limited-late', { code: 429, message: 'fake stream error 429', metadata: { error_type: 'rate_limit_exceeded', provider_name: 'Alpha', provider_code: '429' } }],
-      ['a server error', 'test/stream-error-late', { code: 502, message: 'Provider returned error', metadata: { error_type: 'provider_unavailable', provider_name: 'Alpha' } }],
+      [
+        'a rate limit',
+        'test/stream-limited-late',
+        {
+          code: 429,
+          message: 'fake stream error 429',
+          metadata: { error_type: 'rate_limit_exceeded', provider_name: 'Alpha', provider_code: '429' },
+        },
+      ],
+      [
+        'a server error',
+        'test/stream-error-late',
+        { code: 502, message: 'Provider returned error', metadata: { error_type: 'provider_unavailable', provider_name: 'Alpha' } },
+      ],
     ])('%s event after content ends the stream with an error chunk carrying its mapped code, no fallback', async (_what, model, error) => {
       const before = upstreamsHit();
       const { res, chunks } = await stream(model);
@@ -183,7 +217,12 @@ describe('routing and fallbacks', () => {
       const last = chunks[chunks.length - 1];
       expect(last.choices[0].finish_reason).toBe('error');
       expect(last.error).toEqual(error); // a 5xx is masked: no provider message, no provider_code
-      expect(chunks.slice(0, -1).map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('Hello from');
+      expect(
+        chunks
+          .slice(0, -1)
+          .map((c) => c.choices[0]?.delta.content ?? '')
+          .join(''),
+      ).toBe('Hello from');
       expect(delta(before)).toEqual({ a: 1, b: 0 });
       expect(await settledFor(res.headers.get('x-generation-id')!)).toHaveLength(1);
     });
@@ -216,7 +255,12 @@ describe('routing and fallbacks', () => {
   });
 
   it('the openai client sees a mid-stream error as an error', async () => {
-    const stream = await f.client.chat.completions.create({ model: 'test/cut', provider: { only: ['alpha'] }, messages: [{ role: 'user', content: 'hi' }], stream: true } as OpenAI.ChatCompletionCreateParamsStreaming);
+    const stream = await f.client.chat.completions.create({
+      model: 'test/cut',
+      provider: { only: ['alpha'] },
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
     await expect(
       (async () => {
         for await (const _ of stream) void _;
@@ -245,7 +289,8 @@ describe('routing and fallbacks', () => {
     });
 
     it('max_price excludes endpoints above it (USD per million tokens)', async () => {
-      for (let i = 0; i < 5; i++) expect((await chat({ model: 'test/chat', provider: { max_price: { prompt: 1.5 } } })).body.provider).toBe('Alpha');
+      for (let i = 0; i < 5; i++)
+        expect((await chat({ model: 'test/chat', provider: { max_price: { prompt: 1.5 } } })).body.provider).toBe('Alpha');
       const none = await chat({ model: 'test/chat', provider: { max_price: { prompt: 0.5 } } });
       expect(none.status).toBe(404);
       expect(none.body.error!.message).toMatch(/max_price/);
@@ -261,14 +306,24 @@ describe('routing and fallbacks', () => {
 
     it('tools and response_format go to endpoints that list them, without require_parameters', async () => {
       const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }];
-      const schema = { type: 'json_schema', json_schema: { name: 'ok', schema: { type: 'object', properties: { ok: { type: 'boolean' } } } } };
+      const schema = {
+        type: 'json_schema',
+        json_schema: { name: 'ok', schema: { type: 'object', properties: { ok: { type: 'boolean' } } } },
+      };
       // test/no-tools: Alpha (cheaper, first in order) lists neither; Beta lists both.
-      for (const extra of [{ tools }, { tools, tool_choice: 'auto' }, { response_format: { type: 'json_object' } }, { response_format: schema }]) {
+      for (const extra of [
+        { tools },
+        { tools, tool_choice: 'auto' },
+        { response_format: { type: 'json_object' } },
+        { response_format: schema },
+      ]) {
         for (let i = 0; i < 4; i++) expect((await chat({ model: 'test/no-tools', ...extra })).body.provider).toBe('Beta');
         expect((await chat({ model: 'test/no-tools', provider: { order: ['alpha', 'beta'] }, ...extra })).body.provider).toBe('Beta');
       }
       // The text format and an empty tool list need no capability; without these fields the order holds.
-      expect((await chat({ model: 'test/no-tools', provider: { order: ['alpha', 'beta'] }, response_format: { type: 'text' } })).body.provider).toBe('Alpha');
+      expect(
+        (await chat({ model: 'test/no-tools', provider: { order: ['alpha', 'beta'] }, response_format: { type: 'text' } })).body.provider,
+      ).toBe('Alpha');
       expect((await chat({ model: 'test/no-tools', provider: { order: ['alpha', 'beta'] }, tools: [] })).body.provider).toBe('Alpha');
       expect((await chat({ model: 'test/no-tools', provider: { order: ['alpha', 'beta'] } })).body.provider).toBe('Alpha');
       // A provider pinned with allow_fallbacks: false is served, capable or not.
@@ -289,7 +344,10 @@ describe('routing and fallbacks', () => {
 
   it('management keys cannot call inference endpoints', async () => {
     const mgmt = await createKey(f.t, { cookie: f.user.cookie }, { management: true, name: 'mgmt' });
-    const res = await call<{ error: { message: string } }>(f.t, 'POST', '/api/v1/chat/completions', { key: mgmt.key, body: { model: 'test/a-only', messages: user } });
+    const res = await call<{ error: { message: string } }>(f.t, 'POST', '/api/v1/chat/completions', {
+      key: mgmt.key,
+      body: { model: 'test/a-only', messages: user },
+    });
     expect(res.status).toBe(403);
     expect(res.body.error.message).toMatch(/Management keys cannot call inference/);
   });

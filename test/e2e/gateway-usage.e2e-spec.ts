@@ -29,7 +29,9 @@ describe('settlement and generation records', () => {
   gatewayFixtureForSuite({}, (started) => (f = started));
 
   it('records each request with its app, tokens and cost; only its owner can read it', async () => {
-    const res = await call<Record<string, unknown> & { id: string; usage: { cost: number; prompt_tokens: number; completion_tokens: number } }>(f.t, 'POST', '/api/v1/chat/completions', {
+    const res = await call<
+      Record<string, unknown> & { id: string; usage: { cost: number; prompt_tokens: number; completion_tokens: number } }
+    >(f.t, 'POST', '/api/v1/chat/completions', {
       key: f.key,
       headers: { 'http-referer': 'https://app.example', 'x-title': 'Example App' },
       body: { model: 'test/a-only', messages: [{ role: 'user', content: 'hello there' }], user: 'end-user-7' },
@@ -108,24 +110,33 @@ describe('settlement and generation records', () => {
     ['its answer', 'test/slow-first', 0],
     // The provider goes on to produce its 5 words: billed.
     ['its first output', 'test/stall', 5],
-  ])('a stream the client leaves while it waits for %s is recorded with the provider and model it was waiting for, and billed what the provider produced', async (_wait, model, produced) => {
-    const controller = new AbortController();
-    const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
-      method: 'POST',
-      signal: controller.signal,
-      headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model, provider: { only: ['alpha'] }, messages: [{ role: 'user', content: 'hi' }], stream: true, max_tokens: 50 }),
-    });
-    // Headers come with the first `: PROCESSING` comment, while the upstream has not produced anything.
-    const genId = res.headers.get('x-generation-id')!;
-    expect(new TextDecoder().decode((await res.body!.getReader().read()).value)).toBe(': PROCESSING\n\n');
-    controller.abort();
+  ])(
+    'a stream the client leaves while it waits for %s is recorded with the provider and model it was waiting for, and billed what the provider produced',
+    async (_wait, model, produced) => {
+      const controller = new AbortController();
+      const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
+        method: 'POST',
+        signal: controller.signal,
+        headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model,
+          provider: { only: ['alpha'] },
+          messages: [{ role: 'user', content: 'hi' }],
+          stream: true,
+          max_tokens: 50,
+        }),
+      });
+      // Headers come with the first `: PROCESSING` comment, while the upstream has not produced anything.
+      const genId = res.headers.get('x-generation-id')!;
+      expect(new TextDecoder().decode((await res.body!.getReader().read()).value)).toBe(': PROCESSING\n\n');
+      controller.abort();
 
-    const g = await generation(f, genId);
-    expect(g).toMatchObject({ cancelled: true, streamed: true, model, provider_name: 'Alpha', tokens_completion: produced });
-    expect((g.total_cost as number) > 0).toBe(produced > 0);
-    expect(g.provider_responses).toEqual([expect.objectContaining({ provider_name: 'Alpha', model })]);
-  });
+      const g = await generation(f, genId);
+      expect(g).toMatchObject({ cancelled: true, streamed: true, model, provider_name: 'Alpha', tokens_completion: produced });
+      expect((g.total_cost as number) > 0).toBe(produced > 0);
+      expect(g.provider_responses).toEqual([expect.objectContaining({ provider_name: 'Alpha', model })]);
+    },
+  );
 
   describe('a stream that buffers excluded reasoning before its first output', () => {
     // A spy records the reports and still passes them on.
@@ -143,7 +154,13 @@ describe('settlement and generation records', () => {
         method: 'POST',
         signal: controller.signal,
         headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'test/long-think', messages: [{ role: 'user', content: 'hi' }], stream: true, max_tokens: 2000, reasoning: { effort: 'low', exclude: true } }),
+        body: JSON.stringify({
+          model: 'test/long-think',
+          messages: [{ role: 'user', content: 'hi' }],
+          stream: true,
+          max_tokens: 2000,
+          reasoning: { effort: 'low', exclude: true },
+        }),
       });
       const genId = res.headers.get('x-generation-id')!;
       const until = Date.now() + 2000;
@@ -170,9 +187,18 @@ describe('settlement and generation records', () => {
 
       const g = await generation(f, genId);
       // Read on after the client left: the provider's own usage of all 300 reasoning chunks.
-      expect(g).toMatchObject({ cancelled: true, streamed: true, model: 'test/long-think', provider_name: 'Alpha', usage_estimated: false });
+      expect(g).toMatchObject({
+        cancelled: true,
+        streamed: true,
+        model: 'test/long-think',
+        provider_name: 'Alpha',
+        usage_estimated: false,
+      });
       expect(g.tokens_completion as number).toBeGreaterThanOrEqual(produced);
-      const [h] = await sql<{ status: string; reason: string; actual: string; amount: string }>(`SELECT status, reason, actual::text, amount::text FROM credit_holds WHERE id = $1`, [genId]);
+      const [h] = await sql<{ status: string; reason: string; actual: string; amount: string }>(
+        `SELECT status, reason, actual::text, amount::text FROM credit_holds WHERE id = $1`,
+        [genId],
+      );
       expect(h).toMatchObject({ status: 'settled', reason: 'cancelled' });
       // test/long-think costs 20 USD per million output tokens: 20,000 nanos a token.
       expect(BigInt(h.actual)).toBeGreaterThanOrEqual(BigInt(produced) * 20_000n);
@@ -188,7 +214,10 @@ describe('settlement and generation records', () => {
       body: JSON.stringify({ model: 'test/no-usage', messages: [{ role: 'user', content: 'hi' }], stream: true }),
     });
     const text = await res.text();
-    const events = text.split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)) as { usage?: { completion_tokens: number; cost: number } });
+    const events = text
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: {'))
+      .map((e) => JSON.parse(e.slice(6)) as { usage?: { completion_tokens: number; cost: number } });
     const usage = events[events.length - 1].usage!;
     expect(usage.completion_tokens).toBeGreaterThan(0);
     expect(usage.cost).toBeGreaterThan(0);
@@ -200,7 +229,12 @@ describe('settlement and generation records', () => {
     const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'test/slow-first', provider: { only: ['alpha'] }, messages: [{ role: 'user', content: 'hi' }], stream: true }),
+      body: JSON.stringify({
+        model: 'test/slow-first',
+        provider: { only: ['alpha'] },
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      }),
     });
     expect(res.status).toBe(200); // committed before the upstream answered
     const text = await res.text();
@@ -213,7 +247,10 @@ describe('settlement and generation records', () => {
   describe('generation records are written in batches', () => {
     const queue = () => f.t.get<Queue>(getQueueToken(QueueName.Generations));
     const chat = (content: string) =>
-      call<{ id: string }>(f.t, 'POST', '/api/v1/chat/completions', { key: f.key, body: { model: 'test/a-only', messages: [{ role: 'user', content }] } });
+      call<{ id: string }>(f.t, 'POST', '/api/v1/chat/completions', {
+        key: f.key,
+        body: { model: 'test/a-only', messages: [{ role: 'user', content }] },
+      });
     // The repository the gateway's UsageService writes with (the worker's module has its own).
     const gatewayRepo = () => (f.t.get(UsageService) as unknown as { repo: GenerationsRepository }).repo;
     afterEach(() => jest.restoreAllMocks());

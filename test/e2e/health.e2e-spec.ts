@@ -37,7 +37,12 @@ describe('GET /health with Postgres and Redis going away and coming back', () =>
     redis = await new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379)).start();
     t = await createTestApp({
       // No queue processors here: with its Postgres cut, this app would take other suites' jobs and fail them.
-      env: { DATABASE_URL: viaProxy(testDatabaseUrl(), pg), REDIS_URL: viaProxy(TEST_REDIS_URL, redis), WORKERS_ENABLED: 'false', METRICS_TOKEN: TOKEN },
+      env: {
+        DATABASE_URL: viaProxy(testDatabaseUrl(), pg),
+        REDIS_URL: viaProxy(TEST_REDIS_URL, redis),
+        WORKERS_ENABLED: 'false',
+        METRICS_TOKEN: TOKEN,
+      },
     });
   });
   afterAll(async () => {
@@ -57,26 +62,38 @@ describe('GET /health with Postgres and Redis going away and coming back', () =>
 
   it('is 503 naming Redis while Redis is down, and recovers when it is back', async () => {
     redis.down();
-    const down = await eventually(() => health(t), (h) => h.status === 503);
+    const down = await eventually(
+      () => health(t),
+      (h) => h.status === 503,
+    );
     expect(down.status).toBe(503);
     expect(down.body.checks.redis.status).toBe('down');
     expect(down.body.checks.redis.error).toBeTruthy();
     expect(down.body.checks.postgres.status).toBe('up');
 
     redis.up();
-    const back = await eventually(() => health(t), (h) => h.status === 200);
+    const back = await eventually(
+      () => health(t),
+      (h) => h.status === 200,
+    );
     expect(back.status).toBe(200);
   });
 
   it('is 503 naming Postgres while Postgres is down, and recovers when it is back', async () => {
     pg.down();
-    const down = await eventually(() => health(t), (h) => h.status === 503);
+    const down = await eventually(
+      () => health(t),
+      (h) => h.status === 503,
+    );
     expect(down.status).toBe(503);
     expect(down.body.checks.postgres.status).toBe('down');
     expect(down.body.checks.redis.status).toBe('up');
 
     pg.up();
-    const back = await eventually(() => health(t), (h) => h.status === 200);
+    const back = await eventually(
+      () => health(t),
+      (h) => h.status === 200,
+    );
     expect(back.status).toBe(200);
   });
 });

@@ -24,25 +24,39 @@ describe('crafted input is a 400 with a clear message, never a 500 or a silent c
   ])('a cursor with %s', async (_name, before) => {
     for (const path of ['/api/v1/credits/ledger', '/api/v1/credits/topups']) {
       const res = await call<ErrorBody>(t, 'GET', `${path}?before=${before}`, { cookie: user.cookie });
-      expect({ path, status: res.status, type: res.body.error.metadata.error_type }).toEqual({ path, status: 400, type: 'validation_failed' });
+      expect({ path, status: res.status, type: res.body.error.metadata.error_type }).toEqual({
+        path,
+        status: 400,
+        type: 'validation_failed',
+      });
       expect(res.body.error.message).toMatch(/before/);
     }
   });
 
-  it.each(['2026-13-45T99:99Z', '2099-02-30T00:00:00Z', '2099-04-31T12:00Z', '2099-01-01T24:00:00Z', '2099-01-01T12:60Z', '2099-01-01T12:00:61Z'])(
-    'expires_at %s',
-    async (expiresAt) => {
-      const created = await call<ErrorBody>(t, 'POST', '/api/v1/keys', { cookie: user.cookie, body: { name: 'k', expires_at: expiresAt } });
-      expect([created.status, created.body.error.metadata.error_type]).toEqual([400, 'validation_failed']);
-      expect(created.body.error.message).toMatch(/expires_at/);
-      const key = await call<{ data: { hash: string } }>(t, 'POST', '/api/v1/keys', { cookie: user.cookie, body: { name: 'k2' } });
-      const patched = await call<ErrorBody>(t, 'PATCH', `/api/v1/keys/${key.body.data.hash}`, { cookie: user.cookie, body: { expires_at: expiresAt } });
-      expect([patched.status, patched.body.error.metadata.error_type]).toEqual([400, 'validation_failed']);
-    },
-  );
+  it.each([
+    '2026-13-45T99:99Z',
+    '2099-02-30T00:00:00Z',
+    '2099-04-31T12:00Z',
+    '2099-01-01T24:00:00Z',
+    '2099-01-01T12:60Z',
+    '2099-01-01T12:00:61Z',
+  ])('expires_at %s', async (expiresAt) => {
+    const created = await call<ErrorBody>(t, 'POST', '/api/v1/keys', { cookie: user.cookie, body: { name: 'k', expires_at: expiresAt } });
+    expect([created.status, created.body.error.metadata.error_type]).toEqual([400, 'validation_failed']);
+    expect(created.body.error.message).toMatch(/expires_at/);
+    const key = await call<{ data: { hash: string } }>(t, 'POST', '/api/v1/keys', { cookie: user.cookie, body: { name: 'k2' } });
+    const patched = await call<ErrorBody>(t, 'PATCH', `/api/v1/keys/${key.body.data.hash}`, {
+      cookie: user.cookie,
+      body: { expires_at: expiresAt },
+    });
+    expect([patched.status, patched.body.error.metadata.error_type]).toEqual([400, 'validation_failed']);
+  });
 
   it('a real leap day is accepted as written', async () => {
-    const created = await call<{ data: { expires_at: string } }>(t, 'POST', '/api/v1/keys', { cookie: user.cookie, body: { name: 'leap', expires_at: '2096-02-29T10:30Z' } });
+    const created = await call<{ data: { expires_at: string } }>(t, 'POST', '/api/v1/keys', {
+      cookie: user.cookie,
+      body: { name: 'leap', expires_at: '2096-02-29T10:30Z' },
+    });
     expect(created.status).toBe(201);
     expect(created.body.data.expires_at).toBe('2096-02-29T10:30:00.000Z');
   });

@@ -67,29 +67,59 @@ describe('HTTP errors and request ids', () => {
 
   it('400 for NUL characters and unpaired surrogates, which Postgres text cannot hold, on the account APIs (not a 500)', async () => {
     const post = (path: string, body: unknown, cookie?: string) =>
-      fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) });
+      fetch(`${t.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+        body: JSON.stringify(body),
+      });
     const probe = await expectEnvelope(await post('/api/v1/_probe/echo', { name: 'a\u0000b' }), 400, 'validation_failed');
     expect(probe.error.metadata.fields).toEqual([{ field: 'name', messages: ['must not contain NUL characters or unpaired surrogates'] }]);
-    await expectEnvelope(await post('/api/v1/users', { email: 'nul-name@example.com', password: 'a fine password 1', name: 'x\u0000' }), 400, 'validation_failed');
+    await expectEnvelope(
+      await post('/api/v1/users', { email: 'nul-name@example.com', password: 'a fine password 1', name: 'x\u0000' }),
+      400,
+      'validation_failed',
+    );
     const signUp = await post('/api/v1/users', { email: 'nul-ok@example.com', password: 'a fine password 1' });
     expect(signUp.status).toBe(201);
     const cookie = signUp.headers.get('set-cookie')!.split(';')[0];
     const key = await expectEnvelope(await post('/api/v1/keys', { name: 'k\u0000' }, cookie), 400, 'validation_failed');
     expect(key.error.message).toBe('Invalid request: name must not contain NUL characters or unpaired surrogates');
-    await expectEnvelope(await post('/api/v1/oauth/apps', { name: 'A\u0000', redirect_uris: ['https://a.example/cb'] }, cookie), 400, 'validation_failed');
-    const nested = await expectEnvelope(await post('/api/v1/oauth/apps', { name: 'A', redirect_uris: ['https://a.example/cb\u0000'] }, cookie), 400, 'validation_failed');
-    expect(nested.error.metadata.fields).toEqual([{ field: 'redirect_uris.0', messages: ['must not contain NUL characters or unpaired surrogates'] }]);
+    await expectEnvelope(
+      await post('/api/v1/oauth/apps', { name: 'A\u0000', redirect_uris: ['https://a.example/cb'] }, cookie),
+      400,
+      'validation_failed',
+    );
+    const nested = await expectEnvelope(
+      await post('/api/v1/oauth/apps', { name: 'A', redirect_uris: ['https://a.example/cb\u0000'] }, cookie),
+      400,
+      'validation_failed',
+    );
+    expect(nested.error.metadata.fields).toEqual([
+      { field: 'redirect_uris.0', messages: ['must not contain NUL characters or unpaired surrogates'] },
+    ]);
     // A lone surrogate made validator.js's isEmail throw (URIError), which was a 500.
-    await expectEnvelope(await post('/api/v1/users', { email: 'x\ud800@example.com', password: 'a fine password 1' }), 400, 'validation_failed');
+    await expectEnvelope(
+      await post('/api/v1/users', { email: 'x\ud800@example.com', password: 'a fine password 1' }),
+      400,
+      'validation_failed',
+    );
     await expectEnvelope(await post('/api/v1/sessions', { email: '\udc00', password: 5 }), 400, 'validation_failed');
   });
 
   it('a validator that throws on its input answers 400, not 500, and the log keeps the error', async () => {
-    const res = await fetch(`${t.url}/api/v1/_probe/throwing-validator`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'boom' }) });
+    const res = await fetch(`${t.url}/api/v1/_probe/throwing-validator`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ value: 'boom' }),
+    });
     const body = await expectEnvelope(res, 400, 'validation_failed');
     expect(body.error.message).toBe('Invalid request: a field could not be validated');
     expect(t.logs.some((l) => l.includes('a validator threw') && l.includes('URI malformed'))).toBe(true);
-    const fine = await fetch(`${t.url}/api/v1/_probe/throwing-validator`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'fine' }) });
+    const fine = await fetch(`${t.url}/api/v1/_probe/throwing-validator`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ value: 'fine' }),
+    });
     expect(fine.status).toBe(201);
   });
 

@@ -29,7 +29,13 @@ describe('key privileges', () => {
     it('cannot remove or push back its own expiry, nor change its own limit', async () => {
       const mgmt = await createKey(f.t, { cookie: f.user.cookie }, { name: 'ops', management: true, expires_at: soon(), limit: 5 });
       const self = `/api/v1/keys/${mgmt.hash}`;
-      for (const body of [{ expires_at: null }, { expires_at: '2099-01-01T00:00:00Z' }, { limit: null }, { limit: 50 }, { limit_reset: 'daily' }]) {
+      for (const body of [
+        { expires_at: null },
+        { expires_at: '2099-01-01T00:00:00Z' },
+        { limit: null },
+        { limit: 50 },
+        { limit_reset: 'daily' },
+      ]) {
         const res = await call<KeyBody & { error: { code: number } }>(f.t, 'PATCH', self, { key: mgmt.key, body });
         expect({ body, status: res.status }).toEqual({ body, status: 403 });
       }

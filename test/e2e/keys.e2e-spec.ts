@@ -39,7 +39,14 @@ describe('API keys', () => {
 
     const me = await call<{ data: Record<string, unknown> }>(t, 'GET', '/api/v1/key', { key });
     expect(me.status).toBe(200);
-    expect(me.body.data).toMatchObject({ label: created.body.data.label, limit: null, usage: 0, is_free_tier: true, is_management_key: false, creator_user_id: u.id });
+    expect(me.body.data).toMatchObject({
+      label: created.body.data.label,
+      limit: null,
+      usage: 0,
+      is_free_tier: true,
+      is_management_key: false,
+      creator_user_id: u.id,
+    });
     const alias = await call(t, 'GET', '/api/v1/auth/key', { key });
     expect(alias.body).toEqual(me.body);
 
@@ -79,7 +86,9 @@ describe('API keys', () => {
       [`sk-sy-v1-${'0'.repeat(64)}`, 'Invalid API key'],
       ['not-a-key', 'Invalid API key'],
     ]) {
-      const res = await call<{ error: { code: number; message: string; metadata: { error_type: string } } }>(t, 'GET', '/api/v1/key', { key });
+      const res = await call<{ error: { code: number; message: string; metadata: { error_type: string } } }>(t, 'GET', '/api/v1/key', {
+        key,
+      });
       expect(res.status).toBe(401);
       expect(res.body.error).toMatchObject({ code: 401, message, metadata: { error_type: 'authentication' } });
       expect(res.headers.get('www-authenticate')).toBe('Bearer');
@@ -110,7 +119,13 @@ describe('API keys', () => {
     const mgmt = await createKey(t, { cookie: u.cookie }, { management: true, name: 'provisioning' });
     expect(mgmt.data.is_management_key).toBe(true);
     const viaMgmt = await createKey(t, { key: mgmt.key }, { name: 'made by mgmt', limit: 5, limit_reset: 'monthly' });
-    expect(viaMgmt.data).toMatchObject({ name: 'made by mgmt', limit: 5, limit_remaining: 5, limit_reset: 'monthly', creator_user_id: u.id });
+    expect(viaMgmt.data).toMatchObject({
+      name: 'made by mgmt',
+      limit: 5,
+      limit_remaining: 5,
+      limit_reset: 'monthly',
+      creator_user_id: u.id,
+    });
     const inference = await call(t, 'GET', '/api/v1/keys', { key: viaMgmt.key });
     expect(inference.status).toBe(403);
     const noMgmtFromMgmt = await call(t, 'POST', '/api/v1/keys', { key: mgmt.key, body: { name: 'x', management: true } });
@@ -144,7 +159,10 @@ describe('API keys', () => {
       include_byok_in_limit: true,
       expires_at: '2099-01-01T00:00:00.000Z',
     });
-    const cleared = await call<KeyBody>(t, 'PATCH', `/api/v1/keys/${a.hash}`, { cookie: u.cookie, body: { limit: null, limit_reset: null, expires_at: null } });
+    const cleared = await call<KeyBody>(t, 'PATCH', `/api/v1/keys/${a.hash}`, {
+      cookie: u.cookie,
+      body: { limit: null, limit_reset: null, expires_at: null },
+    });
     expect(cleared.body.data).toMatchObject({ limit: null, limit_reset: null, expires_at: null, name: 'renamed' });
   });
 

@@ -53,12 +53,16 @@ describe('no secrets in the logs', () => {
   it('a 255+ character email (after lower-casing) is a 400, not a 500', async () => {
     expect([GROWING_EMAIL.length, GROWING_EMAIL.toLowerCase().length]).toEqual([219, 281]);
     const email = GROWING_EMAIL;
-    const res = await call<{ error: { metadata: { error_type: string } } }>(t, 'POST', '/api/v1/users', { body: { email, password: 'correct horse battery staple' } });
+    const res = await call<{ error: { metadata: { error_type: string } } }>(t, 'POST', '/api/v1/users', {
+      body: { email, password: 'correct horse battery staple' },
+    });
     expect([res.status, res.body.error.metadata.error_type]).toEqual([400, 'validation_failed']);
     // The sign-up form too.
     const browser = new Browser(t.url);
     const form = await browser.go('/sign-up');
-    const posted = await browser.go('/sign-up', { form: { ...hiddenFields(await form.text()), email, password: 'correct horse battery staple' } });
+    const posted = await browser.go('/sign-up', {
+      form: { ...hiddenFields(await form.text()), email, password: 'correct horse battery staple' },
+    });
     expect(posted.status).toBe(400);
     expect(await posted.text()).toMatch(/254 characters/);
   });
@@ -71,7 +75,11 @@ describe('no secrets in the logs', () => {
     await call(t, 'POST', '/api/v1/users', { body: { email: user.email, password: 'another password here' } }); // taken
     await call(t, 'POST', '/api/v1/users', { body: { email: GROWING_EMAIL, password: 'correct horse battery staple' } });
     await call(t, 'POST', '/api/v1/sessions', { body: { email: user.email, password: 'wrong password!' } });
-    const signedIn = await fetch(`${t.url}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: user.password }) });
+    const signedIn = await fetch(`${t.url}/api/v1/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: user.email, password: user.password }),
+    });
     secrets.push({ what: 'second session token', value: (signedIn.headers.get('set-cookie') ?? '').split(';')[0].split('=')[1] });
 
     const key = await createKey(t, { cookie: user.cookie });
@@ -84,20 +92,31 @@ describe('no secrets in the logs', () => {
     await call(t, 'PATCH', `/api/v1/keys/${key.hash}`, { key: mgmt.key, body: { disabled: 'no' } });
     await call(t, 'DELETE', `/api/v1/keys/${key.hash}`, { cookie: user.cookie });
     await call(t, 'GET', '/api/v1/key', { key: key.key }); // now revoked
-    await call(t, 'GET', `/api/v1/credits/ledger?before=${Buffer.from(`2026-13-01T00:00:00.000000Z|${'-'.repeat(36)}`).toString('base64url')}`, { cookie: user.cookie });
+    await call(
+      t,
+      'GET',
+      `/api/v1/credits/ledger?before=${Buffer.from(`2026-13-01T00:00:00.000000Z|${'-'.repeat(36)}`).toString('base64url')}`,
+      { cookie: user.cookie },
+    );
 
     // The OpenRouter-style flow: the code travels in a redirect and in the exchange body.
     const browser: Browser = await signedInBrowser(t, `oauth-${Date.now()}@example.com`);
     secrets.push({ what: 'browser session token', value: browser.cookies.get('sy_session')! });
     const { verifier, challenge } = pkcePair();
-    const page = await browser.go(`/auth?${new URLSearchParams({ callback_url: 'https://logscan.example/cb', code_challenge: challenge, code_challenge_method: 'S256' })}`);
+    const page = await browser.go(
+      `/auth?${new URLSearchParams({ callback_url: 'https://logscan.example/cb', code_challenge: challenge, code_challenge_method: 'S256' })}`,
+    );
     const html = await page.text();
     expect(page.status).toBe(200);
-    const approved = await browser.go('/oauth/consent', { form: { ...hiddenFields(html), decision: 'approve', limit: '1', limit_reset: 'none' } });
+    const approved = await browser.go('/oauth/consent', {
+      form: { ...hiddenFields(html), decision: 'approve', limit: '1', limit_reset: 'none' },
+    });
     expect(approved.status).toBe(303);
     const code = new URL(approved.headers.get('location')!).searchParams.get('code')!;
     secrets.push({ what: 'OAuth code', value: code }, { what: 'PKCE verifier', value: verifier });
-    const exchanged = await call<{ key: string }>(t, 'POST', '/api/v1/auth/keys', { body: { code, code_verifier: verifier, code_challenge_method: 'S256' } });
+    const exchanged = await call<{ key: string }>(t, 'POST', '/api/v1/auth/keys', {
+      body: { code, code_verifier: verifier, code_challenge_method: 'S256' },
+    });
     expect(exchanged.status).toBe(200);
     secrets.push({ what: 'app key', value: exchanged.body.key });
     await call(t, 'POST', '/api/v1/auth/keys', { body: { code, code_verifier: verifier, code_challenge_method: 'S256' } }); // replay

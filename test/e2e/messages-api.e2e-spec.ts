@@ -31,7 +31,10 @@ async function settledHold(f: GatewayFixture, id: string): Promise<{ status: str
 }
 
 /** The generation record of a request (written through a queue). */
-async function generation(f: GatewayFixture, id: string): Promise<{ cost: string; streamed: boolean; model: string; cancelled: boolean } | undefined> {
+async function generation(
+  f: GatewayFixture,
+  id: string,
+): Promise<{ cost: string; streamed: boolean; model: string; cancelled: boolean } | undefined> {
   const until = Date.now() + 10_000;
   for (;;) {
     const [g] = await queryRows<{ cost: string; streamed: boolean; model: string; cancelled: boolean }>(
@@ -47,7 +50,8 @@ async function generation(f: GatewayFixture, id: string): Promise<{ cost: string
 describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai/sdk', () => {
   let f: GatewayFixture;
   let client: Anthropic;
-  const sdk = (opts: ConstructorParameters<typeof Anthropic>[0]) => new Anthropic({ baseURL: `${f.t.url}/api`, maxRetries: 0, timeout: 20_000, ...opts });
+  const sdk = (opts: ConstructorParameters<typeof Anthropic>[0]) =>
+    new Anthropic({ baseURL: `${f.t.url}/api`, maxRetries: 0, timeout: 20_000, ...opts });
 
   beforeAll(async () => {
     f = await startGatewayFixture();
@@ -94,7 +98,13 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
         messages: [
           { role: 'user', content: 'Weather in Paris?' },
           { role: 'assistant', content: first.content },
-          { role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUse.id, content: 'Sunny, 21 C' }, { type: 'text', text: 'And tomorrow?' }] },
+          {
+            role: 'user',
+            content: [
+              { type: 'tool_result', tool_use_id: toolUse.id, content: 'Sunny, 21 C' },
+              { type: 'text', text: 'And tomorrow?' },
+            ],
+          },
         ],
       });
       expect(second.type).toBe('message');
@@ -108,7 +118,13 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
             { type: 'tool_use', id: toolUse.id, name: 'get_weather', input: { location: 'Paris' } },
           ],
         },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUse.id, content: 'Sunny, 21 C' }, { type: 'text', text: 'And tomorrow?' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: toolUse.id, content: 'Sunny, 21 C' },
+            { type: 'text', text: 'And tomorrow?' },
+          ],
+        },
       ]);
     });
 
@@ -125,7 +141,16 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
       stream.on('streamEvent', (e) => types.push(e.type === 'content_block_delta' ? e.delta.type : e.type));
       const message = await stream.finalMessage();
       expect(types[0]).toBe('message_start');
-      expect(types).toEqual(expect.arrayContaining(['content_block_start', 'thinking_delta', 'signature_delta', 'content_block_stop', 'input_json_delta', 'message_delta']));
+      expect(types).toEqual(
+        expect.arrayContaining([
+          'content_block_start',
+          'thinking_delta',
+          'signature_delta',
+          'content_block_stop',
+          'input_json_delta',
+          'message_delta',
+        ]),
+      );
       expect(types.at(-1)).toBe('message_stop');
       expect(message.content).toEqual([
         { type: 'thinking', thinking: FAKE_ANTHROPIC_THINKING.join(''), signature: 'fake-signature' },
@@ -151,7 +176,11 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
       expect(next.content.at(-1)).toEqual({ type: 'text', text: 'Hello from fake-anthropic', citations: null });
       expect(next.stop_reason).toBe('end_turn');
       const sent = f.fakes.anthropic.seen.at(-1)!.body;
-      expect(sent.messages[1].content[0]).toEqual({ type: 'thinking', thinking: FAKE_ANTHROPIC_THINKING.join(''), signature: 'fake-signature' });
+      expect(sent.messages[1].content[0]).toEqual({
+        type: 'thinking',
+        thinking: FAKE_ANTHROPIC_THINKING.join(''),
+        signature: 'fake-signature',
+      });
       // Plain text blocks reach the upstream as one string: the same content to the model.
       expect(sent.messages[2]).toEqual({ role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUse.id, content: 'Sunny' }] });
     });
@@ -179,7 +208,9 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
         { role: 'system', content: 'You are terse.' },
         { role: 'user', content: 'Weather in Paris?' },
       ]);
-      expect(sent.tools).toEqual([{ type: 'function', function: { name: 'get_weather', description: 'The weather in a city', parameters: weather.input_schema } }]);
+      expect(sent.tools).toEqual([
+        { type: 'function', function: { name: 'get_weather', description: 'The weather in a city', parameters: weather.input_schema } },
+      ]);
       expect(sent.tool_choice).toEqual({ type: 'function', function: { name: 'get_weather' } });
       expect(typeof sent.reasoning_effort).toBe('string');
 
@@ -195,7 +226,11 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
       });
       expect(f.fakes.a.seen.at(-1)!.body.messages).toEqual([
         { role: 'user', content: 'Weather in Paris?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_fake_1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_fake_1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }],
+        },
         { role: 'tool', tool_call_id: 'call_fake_1', content: 'Sunny' },
       ]);
     });
@@ -219,7 +254,9 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
       // 2 reasoning chunks and 5 words; "hello there" is 3 prompt tokens.
       expect(message.usage).toMatchObject({ input_tokens: 3, output_tokens: 7 });
 
-      const tools = await client.messages.stream({ model: 'test/a-only', max_tokens: 1000, tools: [weather], messages: [{ role: 'user', content: 'Weather?' }] }).finalMessage();
+      const tools = await client.messages
+        .stream({ model: 'test/a-only', max_tokens: 1000, tools: [weather], messages: [{ role: 'user', content: 'Weather?' }] })
+        .finalMessage();
       expect(tools.content).toEqual([{ type: 'tool_use', id: 'call_fake_1', name: 'get_weather', input: { location: 'Paris' } }]);
       expect(tools.stop_reason).toBe('tool_use');
     });
@@ -246,9 +283,13 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
 
   describe('errors in Anthropic’s shape, as the SDK’s typed errors', () => {
     it('a bad key: AuthenticationError, from x-api-key and from a bearer token', async () => {
-      await expect(sdk({ apiKey: 'sk-sy-v1-nope' }).messages.create({ model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })).rejects.toBeInstanceOf(
-        AuthenticationError,
-      );
+      await expect(
+        sdk({ apiKey: 'sk-sy-v1-nope' }).messages.create({
+          model: 'test/a-only',
+          max_tokens: 10,
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
+      ).rejects.toBeInstanceOf(AuthenticationError);
       const res = await fetch(`${f.t.url}/api/v1/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -290,16 +331,42 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
       const bad = [
         { model: 'test/a-only', messages: [{ role: 'user', content: 'hi' }] },
         { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'mystery' }] }] },
-        { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'tool_use', id: 'x', name: 'y', input: {} }] }] },
-        { model: 'test/a-only', max_tokens: 10, tools: [{ type: 'web_search_20250305', name: 'web_search' }], messages: [{ role: 'user', content: 'hi' }] },
+        {
+          model: 'test/a-only',
+          max_tokens: 10,
+          messages: [{ role: 'user', content: [{ type: 'tool_use', id: 'x', name: 'y', input: {} }] }],
+        },
+        {
+          model: 'test/a-only',
+          max_tokens: 10,
+          tools: [{ type: 'web_search_20250305', name: 'web_search' }],
+          messages: [{ role: 'user', content: 'hi' }],
+        },
         { model: 'test/a-only', max_tokens: 10, messages: 'hi' },
-        { model: 'test/a-only', max_tokens: 10, thinking: { type: 'enabled', budget_tokens: 5 }, messages: [{ role: 'user', content: 'hi' }] },
+        {
+          model: 'test/a-only',
+          max_tokens: 10,
+          thinking: { type: 'enabled', budget_tokens: 5 },
+          messages: [{ role: 'user', content: 'hi' }],
+        },
         { max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] },
         { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: [null] }] },
         { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: null }] }] },
-        { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'text/html', data: 'x' } }] }] },
-        { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'url', url: 'https://x/y.pdf' } }] }] },
-        { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'tool_use' }] }] }] },
+        {
+          model: 'test/a-only',
+          max_tokens: 10,
+          messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'text/html', data: 'x' } }] }],
+        },
+        {
+          model: 'test/a-only',
+          max_tokens: 10,
+          messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'url', url: 'https://x/y.pdf' } }] }],
+        },
+        {
+          model: 'test/a-only',
+          max_tokens: 10,
+          messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'tool_use' }] }] }],
+        },
         { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'system', content: 'hi' }] },
         { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: 5 }] },
         { model: 'test/a-only', max_tokens: 10, tools: [null], messages: [{ role: 'user', content: 'hi' }] },
@@ -313,7 +380,11 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
         { model: 'test/a-only', max_tokens: '10', messages: [{ role: 'user', content: 'hi' }] },
         { model: 'test/a-only', max_tokens: 10, temperature: 2, messages: [{ role: 'user', content: 'hi' }] },
         { model: 'test/a-only', max_tokens: 10, cache_control: { type: 'forever' }, messages: [{ role: 'user', content: 'hi' }] },
-        { model: 'test/a-only', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'text', text: 'hi', cache_control: { type: 'ephemeral', ttl: '1d' } }] }] },
+        {
+          model: 'test/a-only',
+          max_tokens: 10,
+          messages: [{ role: 'user', content: [{ type: 'text', text: 'hi', cache_control: { type: 'ephemeral', ttl: '1d' } }] }],
+        },
         { model: 'test/a-only', max_tokens: 10, messages: [] },
       ];
       for (const body of bad) {
@@ -321,9 +392,15 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
         expect(err).toBeInstanceOf(BadRequestError);
         expect((err as BadRequestError).error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
       }
-      const first = await client.messages.create(bad[0] as unknown as Anthropic.MessageCreateParamsNonStreaming).catch((e: BadRequestError) => e);
+      const first = await client.messages
+        .create(bad[0] as unknown as Anthropic.MessageCreateParamsNonStreaming)
+        .catch((e: BadRequestError) => e);
       expect((first as BadRequestError).message).toMatch(/max_tokens/);
-      const res = await fetch(`${f.t.url}/api/v1/messages`, { method: 'POST', headers: { 'x-api-key': f.key, 'content-type': 'application/json' }, body: '{"model":' });
+      const res = await fetch(`${f.t.url}/api/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': f.key, 'content-type': 'application/json' },
+        body: '{"model":',
+      });
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
     });
@@ -332,29 +409,46 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
       const u = await signUp(f.t, 'capped');
       await f.t.get(CreditsService).grant(u.id, usdToNanos(10), 'test');
       const capped = sdk({ apiKey: (await createKey(f.t, { cookie: u.cookie }, { limit: 0.01 })).key });
-      const err = await capped.messages.create({ model: 'test/pricey-full', max_tokens: 1000, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+      const err = await capped.messages
+        .create({ model: 'test/pricey-full', max_tokens: 1000, messages: [{ role: 'user', content: 'hi' }] })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PermissionDeniedError);
-      expect((err as APIError).error).toMatchObject({ type: 'error', error: { type: 'permission_error', message: expect.stringMatching(/^Key limit exceeded/) } });
+      expect((err as APIError).error).toMatchObject({
+        type: 'error',
+        error: { type: 'permission_error', message: expect.stringMatching(/^Key limit exceeded/) },
+      });
 
       const poor = await signUp(f.t, 'poor');
       const broke = sdk({ apiKey: (await createKey(f.t, { cookie: poor.cookie })).key });
-      const refused = await broke.messages.create({ model: 'test/pricey-full', max_tokens: 1000, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+      const refused = await broke.messages
+        .create({ model: 'test/pricey-full', max_tokens: 1000, messages: [{ role: 'user', content: 'hi' }] })
+        .catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(APIError);
       expect((refused as APIError).status).toBe(402);
       expect((refused as APIError).error).toMatchObject({ type: 'error', error: { type: 'permission_error' } });
     });
 
     it('no provider can serve: the status stays ours (5xx), the body is Anthropic’s', async () => {
-      const err = await client.messages.create({ model: 'test/all-fail', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+      const err = await client.messages
+        .create({ model: 'test/all-fail', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(APIError);
       expect((err as APIError).status).toBeGreaterThanOrEqual(500);
-      expect((err as APIError).error).toMatchObject({ type: 'error', error: { type: expect.stringMatching(/^(api_error|overloaded_error)$/) } });
+      expect((err as APIError).error).toMatchObject({
+        type: 'error',
+        error: { type: expect.stringMatching(/^(api_error|overloaded_error)$/) },
+      });
     });
 
     it('a stream that fails after it started ends with an error event the SDK raises, billed for what was relayed', async () => {
       // Pinned to the endpoint that fails (the router may otherwise pick the healthy one first).
       const pinned = { provider: { only: ['alpha'] } } as object;
-      const stream = client.messages.stream({ model: 'test/stream-error-late', max_tokens: 100, messages: [{ role: 'user', content: 'hello' }], ...pinned });
+      const stream = client.messages.stream({
+        model: 'test/stream-error-late',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hello' }],
+        ...pinned,
+      });
       const texts: string[] = [];
       stream.on('text', (t) => texts.push(t));
       const err = await stream.finalMessage().catch((e: unknown) => e);
@@ -367,8 +461,16 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
 
   describe('billed exactly as chat', () => {
     it('the same request over Messages and over chat: the same hold settled, the same cost recorded', async () => {
-      const messages = await client.messages.create({ model: 'test/a-only', max_tokens: 100, messages: [{ role: 'user', content: 'hello there' }] });
-      const chat = await f.client.chat.completions.create({ model: 'test/a-only', max_tokens: 100, messages: [{ role: 'user', content: 'hello there' }] });
+      const messages = await client.messages.create({
+        model: 'test/a-only',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hello there' }],
+      });
+      const chat = await f.client.chat.completions.create({
+        model: 'test/a-only',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hello there' }],
+      });
       const [mh, ch] = [await settledHold(f, messages.id), await settledHold(f, chat.id)];
       expect(mh).toMatchObject({ status: 'settled', reason: 'completed' });
       expect(mh.actual).toBe(ch.actual);
@@ -377,7 +479,11 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
       expect(g).toMatchObject({ cost: mh.actual, streamed: false, model: 'test/a-only' });
       expect((messages.usage as unknown as { cost: number }).cost).toBeCloseTo((3 * 1 + 5 * 2) / 1e6, 12);
 
-      const streamed = client.messages.stream({ model: 'test/claude', max_tokens: 100, messages: [{ role: 'user', content: 'hello there' }] });
+      const streamed = client.messages.stream({
+        model: 'test/claude',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hello there' }],
+      });
       const final = await streamed.finalMessage();
       const sh = await settledHold(f, final.id);
       expect(sh).toMatchObject({ status: 'settled', reason: 'completed' });
@@ -387,7 +493,11 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
     });
 
     it('a client that disconnects mid-stream is billed what the provider produced, recorded as cancelled', async () => {
-      const stream = client.messages.stream({ model: 'test/pricey-long', max_tokens: 1000, messages: [{ role: 'user', content: 'hello there' }] });
+      const stream = client.messages.stream({
+        model: 'test/pricey-long',
+        max_tokens: 1000,
+        messages: [{ role: 'user', content: 'hello there' }],
+      });
       let deltas = 0;
       let id = '';
       stream.on('streamEvent', (e) => {
@@ -408,10 +518,15 @@ describe('Anthropic Messages API (POST /api/v1/messages) driven by @anthropic-ai
     const g = await startGatewayFixture({ env: { STREAM_PROCESSING_AFTER_MS: '60000' } });
     try {
       const c = new Anthropic({ baseURL: `${g.t.url}/api`, apiKey: g.key, maxRetries: 0, timeout: 60_000 });
-      const err = await c.messages.create({ model: 'test/all-fail', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+      const err = await c.messages
+        .create({ model: 'test/all-fail', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }] })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(APIError);
       expect((err as APIError).status).toBeGreaterThanOrEqual(500);
-      expect((err as APIError).error).toMatchObject({ type: 'error', error: { type: expect.stringMatching(/^(api_error|overloaded_error)$/), message: expect.any(String) } });
+      expect((err as APIError).error).toMatchObject({
+        type: 'error',
+        error: { type: expect.stringMatching(/^(api_error|overloaded_error)$/), message: expect.any(String) },
+      });
       const res = await fetch(`${g.t.url}/api/v1/responses`, {
         method: 'POST',
         headers: { authorization: `Bearer ${g.key}`, 'content-type': 'application/json' },

@@ -40,7 +40,11 @@ describe('the consent page', () => {
     const hasty = await browser.go('/oauth/consent', { form: { ...fields, decision: 'approve', limit: '3', limit_reset: 'none' } });
     expect(hasty.status).toBe(400);
     expect(await hasty.text()).toMatch(/review/i);
-    expect(await sql('SELECT 1 FROM oauth_authorization_codes c JOIN oauth_authorization_requests r ON r.user_id = c.user_id WHERE r.id = $1', [fields.request_id])).toEqual([]);
+    expect(
+      await sql('SELECT 1 FROM oauth_authorization_codes c JOIN oauth_authorization_requests r ON r.user_id = c.user_id WHERE r.id = $1', [
+        fields.request_id,
+      ]),
+    ).toEqual([]);
     await new Promise((r) => setTimeout(r, DELAY_MS + 100));
     const approved = await browser.go('/oauth/consent', { form: { ...fields, decision: 'approve', limit: '3', limit_reset: 'none' } });
     expect(approved.status).toBe(303);
@@ -78,20 +82,27 @@ describe('the consent page', () => {
     expect(html).toMatch(/named by the app/i);
   });
 
-  it.each(['https://consent.example/cb?code=attacker', 'https://consent.example/cb?x=1&state=s', 'https://consent.example/cb?error=x', 'https://consent.example/cb?iss=https://evil.example'])(
-    'refuses the callback URL %s',
-    async (callback) => {
-      const { challenge } = pkcePair();
-      const page = await browser.go(`/auth?${new URLSearchParams({ callback_url: callback, code_challenge: challenge, code_challenge_method: 'S256' })}`);
-      expect(page.status).toBe(400);
-      expect(await page.text()).toMatch(/callback_url/);
-    },
-  );
+  it.each([
+    'https://consent.example/cb?code=attacker',
+    'https://consent.example/cb?x=1&state=s',
+    'https://consent.example/cb?error=x',
+    'https://consent.example/cb?iss=https://evil.example',
+  ])('refuses the callback URL %s', async (callback) => {
+    const { challenge } = pkcePair();
+    const page = await browser.go(
+      `/auth?${new URLSearchParams({ callback_url: callback, code_challenge: challenge, code_challenge_method: 'S256' })}`,
+    );
+    expect(page.status).toBe(400);
+    expect(await page.text()).toMatch(/callback_url/);
+  });
 
   it('refuses to register a redirect URI that carries code or state', async () => {
     const cookie = `sy_session=${browser.cookies.get('sy_session')}`;
     await expect(registerApp(t, cookie, { redirect_uris: ['https://consent.example/cb?code=1'] })).rejects.toThrow(/400/);
-    const res = await call(t, 'POST', '/api/v1/oauth/apps', { cookie, body: { name: 'x', redirect_uris: ['https://consent.example/cb?state=1'] } });
+    const res = await call(t, 'POST', '/api/v1/oauth/apps', {
+      cookie,
+      body: { name: 'x', redirect_uris: ['https://consent.example/cb?state=1'] },
+    });
     expect(res.status).toBe(400);
   });
 });

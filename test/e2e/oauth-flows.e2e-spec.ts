@@ -27,9 +27,15 @@ import { freePort } from '../support/processes';
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 
 interface KeyInfo {
-  data: { label: string; limit: number | null; limit_reset: string | null; usage: number; limit_remaining: number | null; creator_user_id: string };
+  data: {
+    label: string;
+    limit: number | null;
+    limit_reset: string | null;
+    usage: number;
+    limit_remaining: number | null;
+    creator_user_id: string;
+  };
 }
-
 
 /** Gives the signing user credit to spend. */
 async function fund(f: GatewayFixture, userId: string, usd: number): Promise<void> {
@@ -89,7 +95,10 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
       authorization_response_iss_parameter_supported: true,
     });
     // A stock client accepts it.
-    const as = await oauth.processDiscoveryResponse(new URL(base), await oauth.discoveryRequest(new URL(base), { algorithm: 'oauth2', ...insecure }));
+    const as = await oauth.processDiscoveryResponse(
+      new URL(base),
+      await oauth.discoveryRequest(new URL(base), { algorithm: 'oauth2', ...insecure }),
+    );
     expect(as.issuer).toBe(base);
   });
 
@@ -151,15 +160,22 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
     // The key is the user's, named after the app, linked to it.
     const keys = await call<{ data: { name: string; label: string }[] }>(f.t, 'GET', '/api/v1/keys', { cookie: user.cookie });
     expect(keys.body.data.map((k) => k.name)).toEqual(['Loopback CLI']);
-    const [row] = await sql<{ app_id: string | null; user_id: string }>(`SELECT app_id, user_id FROM api_keys WHERE name = 'Loopback CLI' AND user_id = $1`, [user.id]);
+    const [row] = await sql<{ app_id: string | null; user_id: string }>(
+      `SELECT app_id, user_id FROM api_keys WHERE name = 'Loopback CLI' AND user_id = $1`,
+      [user.id],
+    );
     expect(row.app_id).toBeTruthy();
 
     // The request is attributed to the app in its generation record.
     const until = Date.now() + 10_000;
-    let generation = await call<{ data: { app_id: number | null } }>(f.t, 'GET', `/api/v1/generation?id=${completion.id}`, { key: tokens.access_token });
+    let generation = await call<{ data: { app_id: number | null } }>(f.t, 'GET', `/api/v1/generation?id=${completion.id}`, {
+      key: tokens.access_token,
+    });
     while (generation.status === 404 && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 50));
-      generation = await call<{ data: { app_id: number | null } }>(f.t, 'GET', `/api/v1/generation?id=${completion.id}`, { key: tokens.access_token });
+      generation = await call<{ data: { app_id: number | null } }>(f.t, 'GET', `/api/v1/generation?id=${completion.id}`, {
+        key: tokens.access_token,
+      });
     }
     // By the app's integer id, as OpenRouter shows apps.
     const [app] = await sql<{ public_id: number }>(`SELECT public_id FROM oauth_apps WHERE id = $1`, [row.app_id]);
@@ -173,19 +189,28 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
 
   it('oauth4webapi, confidential client with client_secret_basic', async () => {
     const owner = await signUp(f.t, 'dev');
-    const created = await call<{ data: { client_id: string; confidential: boolean; token_endpoint_auth_method: string }; client_secret: string }>(
-      f.t,
-      'POST',
-      '/api/v1/oauth/apps',
-      { cookie: owner.cookie, body: { name: 'Server App', homepage: 'https://server-app.example', redirect_uris: ['https://server-app.example/oauth/callback'], confidential: true } },
-    );
+    const created = await call<{
+      data: { client_id: string; confidential: boolean; token_endpoint_auth_method: string };
+      client_secret: string;
+    }>(f.t, 'POST', '/api/v1/oauth/apps', {
+      cookie: owner.cookie,
+      body: {
+        name: 'Server App',
+        homepage: 'https://server-app.example',
+        redirect_uris: ['https://server-app.example/oauth/callback'],
+        confidential: true,
+      },
+    });
     expect(created.status).toBe(201);
     expect(created.body.data).toMatchObject({ confidential: true, token_endpoint_auth_method: 'client_secret_basic' });
     expect(created.body.client_secret).toMatch(/^sy-cs-/);
     const listed = await call<{ data: unknown[] }>(f.t, 'GET', '/api/v1/oauth/apps', { cookie: owner.cookie });
     expect(JSON.stringify(listed.body)).not.toContain(created.body.client_secret);
 
-    const as = await oauth.processDiscoveryResponse(new URL(base), await oauth.discoveryRequest(new URL(base), { algorithm: 'oauth2', ...insecure }));
+    const as = await oauth.processDiscoveryResponse(
+      new URL(base),
+      await oauth.discoveryRequest(new URL(base), { algorithm: 'oauth2', ...insecure }),
+    );
     const client: oauth.Client = { client_id: created.body.data.client_id };
     const verifier = oauth.generateRandomCodeVerifier();
     const redirectUri = 'https://server-app.example/oauth/callback';
@@ -202,15 +227,29 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
     const browser = await signedInBrowser(f.t, uniqueEmail('conf'));
     const callback = await authorizeAndDecide(browser, authUrl.toString());
     const params = oauth.validateAuthResponse(as, client, callback, oauth.expectNoState);
-    const res = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretBasic(created.body.client_secret), params, redirectUri, verifier, insecure);
+    const res = await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      oauth.ClientSecretBasic(created.body.client_secret),
+      params,
+      redirectUri,
+      verifier,
+      insecure,
+    );
     const tokens = await oauth.processAuthorizationCodeResponse(as, client, res);
     expect((await call(f.t, 'GET', '/api/v1/key', { key: tokens.access_token })).status).toBe(200);
 
     // Revocation of a confidential app's key needs the app's credentials.
-    const anonymous = await fetch(`${base}/oauth/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: tokens.access_token }) });
+    const anonymous = await fetch(`${base}/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: tokens.access_token }),
+    });
     expect(anonymous.status).toBe(401);
     expect((await call(f.t, 'GET', '/api/v1/key', { key: tokens.access_token })).status).toBe(200);
-    await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, oauth.ClientSecretBasic(created.body.client_secret), tokens.access_token, insecure));
+    await oauth.processRevocationResponse(
+      await oauth.revocationRequest(as, client, oauth.ClientSecretBasic(created.body.client_secret), tokens.access_token, insecure),
+    );
     expect((await call(f.t, 'GET', '/api/v1/key', { key: tokens.access_token })).status).toBe(401);
   });
 
@@ -271,12 +310,16 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
     expect(await balance(f, user_id)).toBeCloseTo(10 - info.usage, 9);
 
     // The user sees the app, its key and what it spent.
-    const apps = await call<{ data: { app_id: string; name: string; origin: string; registered: boolean; usage: number; keys: { name: string; usage: number; limit: number }[] }[] }>(
-      f.t,
-      'GET',
-      '/api/v1/apps/authorized',
-      { cookie: cookieOf(browser) },
-    );
+    const apps = await call<{
+      data: {
+        app_id: string;
+        name: string;
+        origin: string;
+        registered: boolean;
+        usage: number;
+        keys: { name: string; usage: number; limit: number }[];
+      }[];
+    }>(f.t, 'GET', '/api/v1/apps/authorized', { cookie: cookieOf(browser) });
     expect(apps.status).toBe(200);
     expect(apps.body.data).toHaveLength(1);
     expect(apps.body.data[0]).toMatchObject({ name: 'http://localhost:3000', origin: 'http://localhost:3000', registered: false });
@@ -294,12 +337,16 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
         browser,
         `/auth?${new URLSearchParams({ callback_url: `https://revoke-me.example/cb${i}`, code_challenge: challenge, code_challenge_method: 'S256' })}`,
       );
-      const res = await call<{ key: string }>(f.t, 'POST', '/api/v1/auth/keys', { body: { code: callback.searchParams.get('code'), code_verifier: verifier } });
+      const res = await call<{ key: string }>(f.t, 'POST', '/api/v1/auth/keys', {
+        body: { code: callback.searchParams.get('code'), code_verifier: verifier },
+      });
       expect(res.status).toBe(200);
       keys.push(res.body.key);
     }
     const own = await call<{ key: string }>(f.t, 'POST', '/api/v1/keys', { cookie: cookieOf(browser), body: { name: 'not an app key' } });
-    const apps = await call<{ data: { app_id: string; keys: unknown[] }[] }>(f.t, 'GET', '/api/v1/apps/authorized', { cookie: cookieOf(browser) });
+    const apps = await call<{ data: { app_id: string; keys: unknown[] }[] }>(f.t, 'GET', '/api/v1/apps/authorized', {
+      cookie: cookieOf(browser),
+    });
     expect(apps.body.data).toHaveLength(1);
     expect(apps.body.data[0].keys).toHaveLength(2);
     for (const k of keys) expect((await call(f.t, 'GET', '/api/v1/key', { key: k })).status).toBe(200);
@@ -309,7 +356,9 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
     expect((await call(f.t, 'DELETE', `/api/v1/apps/authorized/${apps.body.data[0].app_id}`, { cookie: other.cookie })).status).toBe(404);
 
     const revokedAt = Date.now();
-    const del = await call<{ data: { revoked_keys: number } }>(f.t, 'DELETE', `/api/v1/apps/authorized/${apps.body.data[0].app_id}`, { cookie: cookieOf(browser) });
+    const del = await call<{ data: { revoked_keys: number } }>(f.t, 'DELETE', `/api/v1/apps/authorized/${apps.body.data[0].app_id}`, {
+      cookie: cookieOf(browser),
+    });
     expect(del.status).toBe(200);
     expect(del.body.data.revoked_keys).toBe(2);
     for (const k of keys) {
@@ -343,7 +392,9 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
   it('the consent page cannot be framed or cached, and its form may only go to us and the app', async () => {
     const browser = await signedInBrowser(f.t, uniqueEmail('headers'));
     const { challenge } = pkcePair();
-    const res = await browser.go(`/auth?${new URLSearchParams({ callback_url: 'https://frame.example/cb', code_challenge: challenge, code_challenge_method: 'S256' })}`);
+    const res = await browser.go(
+      `/auth?${new URLSearchParams({ callback_url: 'https://frame.example/cb', code_challenge: challenge, code_challenge_method: 'S256' })}`,
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     expect(res.headers.get('x-frame-options')).toBe('DENY');
@@ -358,7 +409,10 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
 
   it('app names and labels are escaped on the consent page', async () => {
     const owner = await signUp(f.t, 'xss');
-    const { clientId } = await registerApp(f.t, owner.cookie, { name: '<script>alert(1)</script>', redirect_uris: ['https://xss.example/cb'] });
+    const { clientId } = await registerApp(f.t, owner.cookie, {
+      name: '<script>alert(1)</script>',
+      redirect_uris: ['https://xss.example/cb'],
+    });
     const browser = await signedInBrowser(f.t, uniqueEmail('xss-victim'));
     const { challenge } = pkcePair();
     const res = await browser.go(
@@ -367,7 +421,9 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
     const html = await res.text();
     expect(html).not.toContain('<script>alert(1)</script>');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
-    const label = await browser.go(`/auth?${new URLSearchParams({ callback_url: 'https://xss.example/cb', code_challenge: challenge, code_challenge_method: 'S256', key_label: '"><img src=x onerror=alert(1)>' })}`);
+    const label = await browser.go(
+      `/auth?${new URLSearchParams({ callback_url: 'https://xss.example/cb', code_challenge: challenge, code_challenge_method: 'S256', key_label: '"><img src=x onerror=alert(1)>' })}`,
+    );
     expect(await label.text()).not.toContain('<img src=x');
   });
 
@@ -395,7 +451,9 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
       expect(res.headers.get('x-frame-options')).toBe('DENY');
     }
     // Repeated parameters too.
-    const repeated = await browser.go(`/auth?callback_url=https://app.example/cb&code_challenge=${challenge}&code_challenge=${challenge}&code_challenge_method=S256`);
+    const repeated = await browser.go(
+      `/auth?callback_url=https://app.example/cb&code_challenge=${challenge}&code_challenge=${challenge}&code_challenge_method=S256`,
+    );
     expect(repeated.status).toBe(400);
   });
 
@@ -403,9 +461,16 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
     const browser = await signedInBrowser(f.t, uniqueEmail('exchange'));
     const { challenge, verifier } = pkcePair();
     const getCode = async () =>
-      (await authorizeAndDecide(browser, `/auth?${new URLSearchParams({ callback_url: 'https://exchange.example/cb', code_challenge: challenge, code_challenge_method: 'S256' })}`)).searchParams.get('code')!;
+      (
+        await authorizeAndDecide(
+          browser,
+          `/auth?${new URLSearchParams({ callback_url: 'https://exchange.example/cb', code_challenge: challenge, code_challenge_method: 'S256' })}`,
+        )
+      ).searchParams.get('code')!;
     const code = await getCode();
-    const plain = await call<{ error: { code: number; metadata: { error_type: string } } }>(f.t, 'POST', '/api/v1/auth/keys', { body: { code, code_verifier: verifier, code_challenge_method: 'plain' } });
+    const plain = await call<{ error: { code: number; metadata: { error_type: string } } }>(f.t, 'POST', '/api/v1/auth/keys', {
+      body: { code, code_verifier: verifier, code_challenge_method: 'plain' },
+    });
     expect(plain.status).toBe(400);
     expect(plain.body.error.metadata.error_type).toBe('invalid_request');
     expect((await call(f.t, 'POST', '/api/v1/auth/keys', { body: { code } })).status).toBe(403);
@@ -415,7 +480,9 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
     expect((await call(f.t, 'POST', '/api/v1/auth/keys', { body: { code, code_verifier: verifier } })).status).toBe(403);
 
     const fresh = await getCode();
-    const first = await call<{ key: string }>(f.t, 'POST', '/api/v1/auth/keys', { body: { code: fresh, code_verifier: verifier, code_challenge_method: 'S256' } });
+    const first = await call<{ key: string }>(f.t, 'POST', '/api/v1/auth/keys', {
+      body: { code: fresh, code_verifier: verifier, code_challenge_method: 'S256' },
+    });
     expect(first.status).toBe(200);
     const again = await call(f.t, 'POST', '/api/v1/auth/keys', { body: { code: fresh, code_verifier: verifier } });
     expect(again.status).toBe(403);
@@ -427,15 +494,25 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
   it('app registration refuses unsafe redirect URIs; app:create registers from the command line', async () => {
     const owner = await signUp(f.t, 'registrar');
     for (const uri of ['http://app.example/cb', 'https://app.example/cb#x', 'https://u:p@app.example/cb', 'myapp://cb', '/relative']) {
-      const res = await call<{ error: { metadata: { error_type: string } } }>(f.t, 'POST', '/api/v1/oauth/apps', { cookie: owner.cookie, body: { name: 'Bad', redirect_uris: [uri] } });
+      const res = await call<{ error: { metadata: { error_type: string } } }>(f.t, 'POST', '/api/v1/oauth/apps', {
+        cookie: owner.cookie,
+        body: { name: 'Bad', redirect_uris: [uri] },
+      });
       expect([uri, res.status, res.body.error.metadata.error_type]).toEqual([uri, 400, 'validation_failed']);
     }
-    expect((await call(f.t, 'POST', '/api/v1/oauth/apps', { body: { name: 'Anon', redirect_uris: ['https://a.example/cb'] } })).status).toBe(401);
+    expect(
+      (await call(f.t, 'POST', '/api/v1/oauth/apps', { body: { name: 'Anon', redirect_uris: ['https://a.example/cb'] } })).status,
+    ).toBe(401);
 
     const lines: string[] = [];
     const code = await appCreateCommand.run({
       config: f.t.config,
-      options: { name: 'CLI App', 'redirect-uris': 'https://cli-app.example/cb, http://127.0.0.1/cb', owner: owner.email, 'client-type': 'confidential' },
+      options: {
+        name: 'CLI App',
+        'redirect-uris': 'https://cli-app.example/cb, http://127.0.0.1/cb',
+        owner: owner.email,
+        'client-type': 'confidential',
+      },
       positionals: [],
       app: f.t.app,
       out: (l) => lines.push(l),
@@ -443,10 +520,17 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
     expect(code).toBe(0);
     const clientId = /client_id: (\S+)/.exec(lines.join('\n'))![1];
     expect(lines.join('\n')).toMatch(/client_secret: sy-cs-[A-Za-z0-9_-]{43}/);
-    const mine = await call<{ data: { client_id: string; redirect_uris: string[] }[] }>(f.t, 'GET', '/api/v1/oauth/apps', { cookie: owner.cookie });
-    expect(mine.body.data.find((a) => a.client_id === clientId)?.redirect_uris).toEqual(['https://cli-app.example/cb', 'http://127.0.0.1/cb']);
+    const mine = await call<{ data: { client_id: string; redirect_uris: string[] }[] }>(f.t, 'GET', '/api/v1/oauth/apps', {
+      cookie: owner.cookie,
+    });
+    expect(mine.body.data.find((a) => a.client_id === clientId)?.redirect_uris).toEqual([
+      'https://cli-app.example/cb',
+      'http://127.0.0.1/cb',
+    ]);
     const ctx = { config: f.t.config, positionals: [], app: f.t.app, out: (l: string) => lines.push(l) };
-    await expect(appCreateCommand.run({ ...ctx, options: { name: 'Bad', 'redirect-uris': 'http://bad.example/cb' } })).rejects.toThrow(/https/);
+    await expect(appCreateCommand.run({ ...ctx, options: { name: 'Bad', 'redirect-uris': 'http://bad.example/cb' } })).rejects.toThrow(
+      /https/,
+    );
     expect(await pruneCommand.run({ ...ctx, options: {} })).toBe(0);
     expect(lines[lines.length - 1]).toMatch(/^deleted \d+ consent requests and \d+ codes$/);
   });
@@ -501,7 +585,9 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
     expect(bad.status).toBe(401);
     expect(await bad.text()).toContain('Invalid email or password');
     const user = await signUp(f.t, 'formuser');
-    const ok = await browser.go('/sign-in', { form: { ...fields, email: user.email, password: user.password, return_to: 'https://evil.example/' } });
+    const ok = await browser.go('/sign-in', {
+      form: { ...fields, email: user.email, password: user.password, return_to: 'https://evil.example/' },
+    });
     expect(ok.status).toBe(303);
     expect(ok.headers.get('location')).toBe('/');
     expect(browser.cookies.get('sy_session')).toBeTruthy();
@@ -516,23 +602,40 @@ describe('Sign in with Switchyard: third-party apps get keys that spend the user
 
   it('browser apps may call the token, revocation and exchange endpoints cross-origin (no credentials)', async () => {
     for (const path of ['/oauth/token', '/oauth/revoke', '/api/v1/auth/keys']) {
-      const pre = await fetch(`${base}${path}`, { method: 'OPTIONS', headers: { origin: 'https://spa.example', 'access-control-request-method': 'POST' } });
+      const pre = await fetch(`${base}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://spa.example', 'access-control-request-method': 'POST' },
+      });
       expect([path, pre.status, pre.headers.get('access-control-allow-origin')]).toEqual([path, 204, '*']);
       expect(pre.headers.get('access-control-allow-headers')).toContain('content-type');
       expect(pre.headers.get('access-control-allow-credentials')).toBeNull();
     }
-    const denied = await fetch(`${base}/api/v1/auth/keys`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://spa.example' }, body: JSON.stringify({ code: 'nope', code_verifier: 'a'.repeat(43) }) });
+    const denied = await fetch(`${base}/api/v1/auth/keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://spa.example' },
+      body: JSON.stringify({ code: 'nope', code_verifier: 'a'.repeat(43) }),
+    });
     expect(denied.status).toBe(403);
     expect(denied.headers.get('access-control-allow-origin')).toBe('*');
-    const token = await fetch(`${base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password' });
+    const token = await fetch(`${base}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=password',
+    });
     expect(token.status).toBe(400);
     expect(token.headers.get('access-control-allow-origin')).toBe('*');
     expect((await fetch(`${base}/.well-known/oauth-authorization-server`)).headers.get('access-control-allow-origin')).toBe('*');
   });
 
   it('JSON API routes still refuse form posts (only the web and OAuth routes take forms)', async () => {
-    const res = await fetch(`${base}/api/v1/keys`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=x' });
+    const res = await fetch(`${base}/api/v1/keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=x',
+    });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { metadata: { error_type: string } } }).error.metadata.error_type).toBe('unsupported_media_type');
+    expect(((await res.json()) as { error: { metadata: { error_type: string } } }).error.metadata.error_type).toBe(
+      'unsupported_media_type',
+    );
   });
 });

@@ -73,7 +73,11 @@ describe('headless sign-in for command-line apps', () => {
     await chromium.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: f.t.url });
     await page.getByRole('button', { name: 'Copy' }).click();
     await page.getByText('Copied to the clipboard.').waitFor();
-    expect(await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText())).toBe(code);
+    expect(
+      await page.evaluate(() =>
+        (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText(),
+      ),
+    ).toBe(code);
     await page.close();
 
     // The code lives 10 minutes (a person copies it), not the redirect flow's 60 s.
@@ -85,7 +89,9 @@ describe('headless sign-in for command-line apps', () => {
     expect(stored.seconds).toBeLessThanOrEqual(601);
 
     // The app exchanges it, with no callback URL anywhere.
-    const { key, userId } = await sdk().oAuth.exchangeAuthCodeForAPIKey({ requestBody: { code, codeVerifier: verifier, codeChallengeMethod: 'S256' } });
+    const { key, userId } = await sdk().oAuth.exchangeAuthCodeForAPIKey({
+      requestBody: { code, codeVerifier: verifier, codeChallengeMethod: 'S256' },
+    });
     expect(userId).toBe(user.id);
     const openai = new OpenAI({ apiKey: key, baseURL: `${f.t.url}/api/v1`, maxRetries: 0 });
     const answer = await openai.chat.completions.create({ model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }] });
@@ -94,11 +100,25 @@ describe('headless sign-in for command-line apps', () => {
     expect(me.body.data).toMatchObject({ limit: 3 });
 
     // The user sees it under the command-line apps, named as the app asked.
-    const apps = await call<{ data: { name: string; origin: string | null; registered: boolean; keys: { name: string }[] }[] }>(f.t, 'GET', '/api/v1/apps/authorized', { cookie: user.cookie });
-    expect(apps.body.data).toEqual([expect.objectContaining({ name: 'Command-line apps', origin: null, registered: false, keys: [expect.objectContaining({ name: 'Terminal agent' })] })]);
+    const apps = await call<{ data: { name: string; origin: string | null; registered: boolean; keys: { name: string }[] }[] }>(
+      f.t,
+      'GET',
+      '/api/v1/apps/authorized',
+      { cookie: user.cookie },
+    );
+    expect(apps.body.data).toEqual([
+      expect.objectContaining({
+        name: 'Command-line apps',
+        origin: null,
+        registered: false,
+        keys: [expect.objectContaining({ name: 'Terminal agent' })],
+      }),
+    ]);
 
     // A code works once.
-    const again = await sdk().oAuth.exchangeAuthCodeForAPIKey({ requestBody: { code, codeVerifier: verifier } }).catch((e: unknown) => e);
+    const again = await sdk()
+      .oAuth.exchangeAuthCodeForAPIKey({ requestBody: { code, codeVerifier: verifier } })
+      .catch((e: unknown) => e);
     expect((again as { statusCode?: number }).statusCode).toBe(403);
   });
 
@@ -124,7 +144,9 @@ describe('headless sign-in for command-line apps', () => {
     expect((await browser.go(`/auth?callback_url=&code_challenge=${challenge}&code_challenge_method=S256`)).status).toBe(400);
 
     // The consent form may post only to us: no callback origin to allow.
-    const consent = await browser.go(`/auth?${new URLSearchParams({ code_challenge: challenge, code_challenge_method: 'S256', state: 'ignored' })}`);
+    const consent = await browser.go(
+      `/auth?${new URLSearchParams({ code_challenge: challenge, code_challenge_method: 'S256', state: 'ignored' })}`,
+    );
     expect(consent.status).toBe(200);
     expect(consent.headers.get('content-security-policy')).toContain("form-action 'self';");
     const html = await consent.text();
@@ -157,7 +179,10 @@ describe('headless sign-in for command-line apps', () => {
     const other = await signedInBrowser(f.t, uniqueEmail('headless-other'));
     const otherPage = await other.go(`/auth?${new URLSearchParams({ code_challenge: challenge, code_challenge_method: 'S256' })}`);
     expect(otherPage.status).toBe(200);
-    await authorizeAndDecide(other, `/auth?${new URLSearchParams({ callback_url: 'https://cli.example/cb', code_challenge: challenge, code_challenge_method: 'S256' })}`);
+    await authorizeAndDecide(
+      other,
+      `/auth?${new URLSearchParams({ callback_url: 'https://cli.example/cb', code_challenge: challenge, code_challenge_method: 'S256' })}`,
+    );
     expect(await sql<{ n: number }>(`SELECT COUNT(*)::int AS n FROM oauth_apps WHERE kind = 'headless'`)).toEqual([{ n: 1 }]);
   });
 

@@ -16,7 +16,6 @@ class OffsetClock extends Clock {
   }
 }
 
-
 interface TokenResult {
   status: number;
   headers: Headers;
@@ -78,16 +77,25 @@ describe('OAuth negative matrix', () => {
   });
 
   /** Consent approved for client + redirect; returns the code and its verifier. */
-  async function issueCode(opts: { clientId?: string; redirectUri?: string; as?: Browser } = {}): Promise<{ code: string; verifier: string; redirectUri: string }> {
+  async function issueCode(
+    opts: { clientId?: string; redirectUri?: string; as?: Browser } = {},
+  ): Promise<{ code: string; verifier: string; redirectUri: string }> {
     const { verifier, challenge } = pkcePair();
     const redirectUri = opts.redirectUri ?? A_CB;
-    const callback = await authorizeAndDecide(opts.as ?? browser, authorizeUrl(valid(challenge, { client_id: opts.clientId ?? appA, redirect_uri: redirectUri })));
+    const callback = await authorizeAndDecide(
+      opts.as ?? browser,
+      authorizeUrl(valid(challenge, { client_id: opts.clientId ?? appA, redirect_uri: redirectUri })),
+    );
     const code = callback.searchParams.get('code');
     if (!code) throw new Error(`no code in ${callback.toString()}`);
     return { code, verifier, redirectUri };
   }
 
-  async function token(form: Record<string, string | string[]>, headers: Record<string, string> = {}, rawBody?: string): Promise<TokenResult> {
+  async function token(
+    form: Record<string, string | string[]>,
+    headers: Record<string, string> = {},
+    rawBody?: string,
+  ): Promise<TokenResult> {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(form)) for (const one of Array.isArray(v) ? v : [v]) params.append(k, one);
     const res = await fetch(`${base}/oauth/token`, {
@@ -99,9 +107,19 @@ describe('OAuth negative matrix', () => {
     return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
   }
 
-  const grant = (c: { code: string; verifier: string; redirectUri: string }, overrides: Record<string, string | string[] | undefined> = {}) => {
+  const grant = (
+    c: { code: string; verifier: string; redirectUri: string },
+    overrides: Record<string, string | string[] | undefined> = {},
+  ) => {
     const form: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries({ grant_type: 'authorization_code', client_id: appA, code: c.code, code_verifier: c.verifier, redirect_uri: c.redirectUri, ...overrides })) {
+    for (const [k, v] of Object.entries({
+      grant_type: 'authorization_code',
+      client_id: appA,
+      code: c.code,
+      code_verifier: c.verifier,
+      redirect_uri: c.redirectUri,
+      ...overrides,
+    })) {
       if (v !== undefined) form[k] = v;
     }
     return token(form);
@@ -109,7 +127,10 @@ describe('OAuth negative matrix', () => {
 
   /** RFC 6749 §5.2 as the conformance suite checks it: status, JSON, no-store, the code, a clean description. */
   function expectTokenError(res: TokenResult, status: number, ...errors: string[]): void {
-    expect({ status: res.status, error: res.body.error }).toEqual({ status, error: expect.stringMatching(new RegExp(`^(${errors.join('|')})$`)) });
+    expect({ status: res.status, error: res.body.error }).toEqual({
+      status,
+      error: expect.stringMatching(new RegExp(`^(${errors.join('|')})$`)),
+    });
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.body.access_token).toBeUndefined();
@@ -174,7 +195,12 @@ describe('OAuth negative matrix', () => {
       const ok = await browser.go(authorizeUrl(valid(challenge, { redirect_uri: 'http://127.0.0.1:51004/cb' })));
       expect(ok.status).toBe(200);
       expect(await ok.text()).toContain('name="csrf_token"');
-      for (const uri of ['http://localhost:51004/cb', 'http://127.0.0.1:51004/other', 'https://127.0.0.1:51004/cb', 'http://[::1]:51004/cb']) {
+      for (const uri of [
+        'http://localhost:51004/cb',
+        'http://127.0.0.1:51004/other',
+        'https://127.0.0.1:51004/cb',
+        'http://[::1]:51004/cb',
+      ]) {
         await expectErrorPage(authorizeUrl(valid(challenge, { redirect_uri: uri })));
       }
     });
@@ -188,7 +214,10 @@ describe('OAuth negative matrix', () => {
 
     it('row 6: no code_challenge -> invalid_request', async () => {
       await expectErrorRedirect(authorizeUrl(valid('unused', { code_challenge: undefined })), 'invalid_request');
-      await expectErrorRedirect(authorizeUrl(valid('unused', { code_challenge: undefined, code_challenge_method: undefined })), 'invalid_request');
+      await expectErrorRedirect(
+        authorizeUrl(valid('unused', { code_challenge: undefined, code_challenge_method: undefined })),
+        'invalid_request',
+      );
     });
 
     it('row 7: code_challenge_method plain, or absent -> invalid_request', async () => {
@@ -217,7 +246,9 @@ describe('OAuth negative matrix', () => {
 
     it('row 10: the user denies -> access_denied with state echoed', async () => {
       const { challenge } = pkcePair();
-      const callback = await authorizeAndDecide(browser, authorizeUrl(valid(challenge, { state: 'deny-state/+ =&' })), { decision: 'deny' });
+      const callback = await authorizeAndDecide(browser, authorizeUrl(valid(challenge, { state: 'deny-state/+ =&' })), {
+        decision: 'deny',
+      });
       expect(`${callback.origin}${callback.pathname}`).toBe(A_CB);
       expect(callback.searchParams.get('error')).toBe('access_denied');
       expect(callback.searchParams.get('state')).toBe('deny-state/+ =&');
@@ -231,11 +262,14 @@ describe('OAuth negative matrix', () => {
       const { challenge } = pkcePair();
       const page = await victim.go(authorizeUrl(valid(challenge)));
       const fields = hiddenFields(await page.text());
-      const codes = async () => Number((await sql<{ n: string }>(`SELECT count(*) AS n FROM oauth_authorization_codes WHERE user_id = $1`, [userId]))[0].n);
+      const codes = async () =>
+        Number((await sql<{ n: string }>(`SELECT count(*) AS n FROM oauth_authorization_codes WHERE user_id = $1`, [userId]))[0].n);
 
       const missing = await victim.go('/oauth/consent', { form: { request_id: fields.request_id, decision: 'approve', limit: '' } });
       expect(missing.status).toBe(403);
-      const wrong = await victim.go('/oauth/consent', { form: { ...fields, csrf_token: pkcePair().verifier, decision: 'approve', limit: '' } });
+      const wrong = await victim.go('/oauth/consent', {
+        form: { ...fields, csrf_token: pkcePair().verifier, decision: 'approve', limit: '' },
+      });
       expect(wrong.status).toBe(403);
       expect(wrong.headers.get('location')).toBeNull();
       // Another user's browser cannot answer this user's page either, even with the token.
@@ -302,7 +336,11 @@ describe('OAuth negative matrix', () => {
       const c = await issueCode();
       const results = await Promise.all([grant(c), grant(c)]);
       expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
-      expectTokenError(results.find((r) => r.status === 400)!, 400, 'invalid_grant');
+      expectTokenError(
+        results.find((r) => r.status === 400)!,
+        400,
+        'invalid_grant',
+      );
     });
 
     it('100 concurrent redemptions of one code -> exactly one 200 and one key in the database', async () => {
@@ -349,16 +387,27 @@ describe('OAuth negative matrix', () => {
       const pairs = await Promise.all(codes.map((c) => Promise.all([grant(c), grant(c)])));
       const shapes = new Map<string, number>();
       for (const pair of pairs) {
-        const shape = pair.map((r) => (r.status === 200 ? '200' : `${r.status} ${String(r.body.error)}`)).sort().join(' + ');
+        const shape = pair
+          .map((r) => (r.status === 200 ? '200' : `${r.status} ${String(r.body.error)}`))
+          .sort()
+          .join(' + ');
         shapes.set(shape, (shapes.get(shape) ?? 0) + 1);
       }
       expect(Object.fromEntries(shapes)).toEqual({ '200 + 400 invalid_grant': DOUBLE_REDEMPTIONS });
-      for (const pair of pairs) expectTokenError(pair.find((r) => r.status === 400)!, 400, 'invalid_grant');
+      for (const pair of pairs)
+        expectTokenError(
+          pair.find((r) => r.status === 400)!,
+          400,
+          'invalid_grant',
+        );
 
       // One key per code, and the replay revoked each: its next use is a 401.
       const winners = pairs.map((pair) => pair.find((r) => r.status === 200)!.body.access_token as string);
       expect(new Set(winners).size).toBe(DOUBLE_REDEMPTIONS);
-      const keys = await sql<{ n: string; revoked: string }>(`SELECT count(*) AS n, count(deleted_at) AS revoked FROM api_keys WHERE user_id = $1`, [userId]);
+      const keys = await sql<{ n: string; revoked: string }>(
+        `SELECT count(*) AS n, count(deleted_at) AS revoked FROM api_keys WHERE user_id = $1`,
+        [userId],
+      );
       expect(keys[0]).toEqual({ n: String(DOUBLE_REDEMPTIONS), revoked: String(DOUBLE_REDEMPTIONS) });
       const statuses = await bounded(winners.length, 16, (i) => keyStatus(winners[i]));
       expect(statuses.filter((s) => s !== 401)).toEqual([]);
@@ -409,7 +458,8 @@ describe('OAuth negative matrix', () => {
 
     it('row 21: confidential client, wrong secret via Basic -> 401 invalid_client with WWW-Authenticate: Basic', async () => {
       const c = await issueCode({ clientId: appC.clientId, redirectUri: C_CB });
-      const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+      const basic = (id: string, secret: string) =>
+        `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
       const form = { grant_type: 'authorization_code', code: c.code, code_verifier: c.verifier, redirect_uri: C_CB };
       const wrong = await token(form, { authorization: basic(appC.clientId, `${appC.clientSecret}x`) });
       expectTokenError(wrong, 401, 'invalid_client');
@@ -435,7 +485,13 @@ describe('OAuth negative matrix', () => {
       const res = await fetch(`${base}/oauth/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ grant_type: 'authorization_code', client_id: appA, code: c.code, code_verifier: c.verifier, redirect_uri: A_CB }),
+        body: JSON.stringify({
+          grant_type: 'authorization_code',
+          client_id: appA,
+          code: c.code,
+          code_verifier: c.verifier,
+          redirect_uri: A_CB,
+        }),
       });
       const body = (await res.json()) as Record<string, unknown>;
       expectTokenError({ status: res.status, headers: res.headers, body }, 400, 'invalid_request');
@@ -468,7 +524,11 @@ describe('OAuth negative matrix', () => {
   describe('revocation endpoint (RFC 7009)', () => {
     it('unknown tokens answer 200; another client’s key is left alone; bad client auth is 401', async () => {
       const revoke = (form: Record<string, string>, headers: Record<string, string> = {}) =>
-        fetch(`${base}/oauth/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form) });
+        fetch(`${base}/oauth/revoke`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+          body: new URLSearchParams(form),
+        });
       expect((await revoke({ token: 'not-a-token' })).status).toBe(200);
       expect((await revoke({ token: `sk-sy-v1-${'0'.repeat(64)}`, client_id: appA })).status).toBe(200);
       const c = await issueCode();
@@ -478,7 +538,11 @@ describe('OAuth negative matrix', () => {
       expect((await revoke({ token: key, client_id: 'sy-app-unknown' })).status).toBe(401);
       expect((await revoke({ token: key, client_id: appA })).status).toBe(200);
       expect(await keyStatus(key)).toBe(401);
-      const json = await fetch(`${base}/oauth/revoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: key }) });
+      const json = await fetch(`${base}/oauth/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: key }),
+      });
       expect(json.status).toBe(400);
     });
   });

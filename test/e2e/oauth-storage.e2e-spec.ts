@@ -16,7 +16,11 @@ describe('OAuth secrets at rest', () => {
 
   it('no authorization code, app key, client secret or consent CSRF token is stored (or logged) in plain text', async () => {
     const owner = await signUp(t, 'storage-owner');
-    const { clientId, clientSecret } = await registerApp(t, owner.cookie, { name: 'Stored App', redirect_uris: ['https://stored.example/cb'], confidential: true });
+    const { clientId, clientSecret } = await registerApp(t, owner.cookie, {
+      name: 'Stored App',
+      redirect_uris: ['https://stored.example/cb'],
+      confidential: true,
+    });
     const browser = await signedInBrowser(t, uniqueEmail('storage'));
     const secrets: string[] = [clientSecret!];
     const hashes: string[] = [sha256(clientSecret!)];
@@ -37,7 +41,12 @@ describe('OAuth secrets at rest', () => {
             'content-type': 'application/x-www-form-urlencoded',
             authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
           },
-          body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: 'https://stored.example/cb' }),
+          body: new URLSearchParams({
+            grant_type: 'authorization_code',
+            code,
+            code_verifier: verifier,
+            redirect_uri: 'https://stored.example/cb',
+          }),
         });
         const { access_token } = (await res.json()) as { access_token: string };
         secrets.push(access_token);
@@ -47,7 +56,12 @@ describe('OAuth secrets at rest', () => {
 
     // OpenRouter flow.
     const { verifier, challenge } = pkcePair();
-    const code = (await authorizeAndDecide(browser, `/auth?${new URLSearchParams({ callback_url: 'https://or-stored.example/cb', code_challenge: challenge, code_challenge_method: 'S256' })}`)).searchParams.get('code')!;
+    const code = (
+      await authorizeAndDecide(
+        browser,
+        `/auth?${new URLSearchParams({ callback_url: 'https://or-stored.example/cb', code_challenge: challenge, code_challenge_method: 'S256' })}`,
+      )
+    ).searchParams.get('code')!;
     const exchanged = await call<{ key: string }>(t, 'POST', '/api/v1/auth/keys', { body: { code, code_verifier: verifier } });
     expect(exchanged.status).toBe(200);
     secrets.push(code, exchanged.body.key);

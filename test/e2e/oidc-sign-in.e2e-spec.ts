@@ -95,7 +95,11 @@ function location(res: Response, base: string): string {
   return new URL(to, base).toString();
 }
 
-const decodeHtml = (s: string) => s.replace(/&amp;/g, '&').replace(/&#x2F;/gi, '/').replace(/&#47;/g, '/');
+const decodeHtml = (s: string) =>
+  s
+    .replace(/&amp;/g, '&')
+    .replace(/&#x2F;/gi, '/')
+    .replace(/&#47;/g, '/');
 
 /**
  * Drives the provider's login and consent pages until it redirects back to the app; returns that
@@ -354,7 +358,11 @@ describe('Sign in with OpenID Connect against a real provider', () => {
 
   it('comes back to a long authorization request after signing in, as the password form does', async () => {
     // An /auth request with a 1 KiB state and a long callback: over 2000 characters, within the one return-path limit.
-    const query = new URLSearchParams({ callback_url: `https://app.example/${'c'.repeat(900)}`, code_challenge: 'x'.repeat(43), state: 's'.repeat(1024) });
+    const query = new URLSearchParams({
+      callback_url: `https://app.example/${'c'.repeat(900)}`,
+      code_challenge: 'x'.repeat(43),
+      state: 's'.repeat(1024),
+    });
     const returnTo = `/auth?${query.toString()}`;
     expect(returnTo.length).toBeGreaterThan(2000);
     const browser = new Browser();
@@ -390,7 +398,13 @@ describe('Sign in with OpenID Connect when the email is in the ID token', () => 
     provider = await startProvider({ ...client, redirectUri: `${appUrl}/auth/oidc/callback` }, true);
     t = await createTestApp({
       port,
-      env: { PORT: String(port), PUBLIC_URL: appUrl, OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: client.id, OIDC_CLIENT_SECRET: client.secret },
+      env: {
+        PORT: String(port),
+        PUBLIC_URL: appUrl,
+        OIDC_ISSUER: provider.issuer,
+        OIDC_CLIENT_ID: client.id,
+        OIDC_CLIENT_SECRET: client.secret,
+      },
     });
   });
   afterAll(async () => {

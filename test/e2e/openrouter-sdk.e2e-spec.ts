@@ -18,7 +18,8 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
   let f: GatewayFixture;
   let sdk: OpenRouter;
   let management: OpenRouter;
-  const client = (apiKey: string) => new OpenRouter({ apiKey, serverURL: `${f.t.url}/api/v1`, retryConfig: { strategy: 'none' }, timeoutMs: 20_000 });
+  const client = (apiKey: string) =>
+    new OpenRouter({ apiKey, serverURL: `${f.t.url}/api/v1`, retryConfig: { strategy: 'none' }, timeoutMs: 20_000 });
 
   /** The generation record, once the request's record is written (it follows the response). */
   async function generation(of: OpenRouter, id: string) {
@@ -82,7 +83,12 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
       chatRequest: {
         model: 'test/claude',
         messages: [{ role: 'user', content: 'Weather in Paris?' }],
-        tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { location: { type: 'string' } } } } }],
+        tools: [
+          {
+            type: 'function',
+            function: { name: 'get_weather', parameters: { type: 'object', properties: { location: { type: 'string' } } } },
+          },
+        ],
       },
     });
     if (!('choices' in res)) throw new Error('expected a JSON answer');
@@ -95,7 +101,11 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
     if (typeof res === 'string') throw new Error('expected JSON');
     expect(res.data).toHaveLength(2);
     // $0.02 per million tokens: 20 nanodollars a token.
-    expect(res.usage!.costDetails).toEqual({ upstreamInferenceCost: null, upstreamInferencePromptCost: nanosToUsd(BigInt(res.usage!.promptTokens) * 20n), upstreamInferenceCompletionsCost: 0 });
+    expect(res.usage!.costDetails).toEqual({
+      upstreamInferenceCost: null,
+      upstreamInferencePromptCost: nanosToUsd(BigInt(res.usage!.promptTokens) * 20n),
+      upstreamInferenceCompletionsCost: 0,
+    });
     expect(res.usage!.cost).toBe(res.usage!.costDetails!.upstreamInferencePromptCost);
   });
 
@@ -131,7 +141,17 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
     );
     const res = await management.analytics.getUserActivity();
     expect(res.data).toContainEqual(
-      expect.objectContaining({ date: hour.toISOString().slice(0, 10), model: 'test/a-only', endpointId: 'alpha/test/a-only', providerName: 'Alpha', usage: 0.0045, requests: 3, promptTokens: 30, completionTokens: 60, reasoningTokens: 6 }),
+      expect.objectContaining({
+        date: hour.toISOString().slice(0, 10),
+        model: 'test/a-only',
+        endpointId: 'alpha/test/a-only',
+        providerName: 'Alpha',
+        usage: 0.0045,
+        requests: 3,
+        promptTokens: 30,
+        completionTokens: 60,
+        reasoningTokens: 6,
+      }),
     );
     await expect(sdk.analytics.getUserActivity()).rejects.toBeInstanceOf(errors.ForbiddenResponseError);
   });
@@ -152,7 +172,11 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
   it('endpoints.list: the endpoints of a model', async () => {
     const res = await sdk.endpoints.list({ author: 'test', slug: 'chat' });
     expect(res.data.endpoints.map((e) => e.providerName)).toEqual(['Alpha', 'Beta']);
-    expect(res.data.endpoints[0]).toMatchObject({ latencyLast30m: null, throughputLast30m: null, supportsToolChoice: { auto: true, none: true, required: true, function: true } });
+    expect(res.data.endpoints[0]).toMatchObject({
+      latencyLast30m: null,
+      throughputLast30m: null,
+      supportsToolChoice: { auto: true, none: true, required: true, function: true },
+    });
     const noTools = await sdk.endpoints.list({ author: 'test', slug: 'no-tools' });
     expect(noTools.data.endpoints[0].supportsToolChoice).toEqual({ auto: false, none: false, required: false, function: false });
   });
@@ -195,7 +219,13 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
   it('apiKeys create, list, get, update and delete with a management key', async () => {
     const created = await management.apiKeys.create({ requestBody: { name: 'made by the sdk', limit: 5, limitReset: 'monthly' } });
     expect(created.key).toMatch(/^sk-/);
-    expect(created.data).toMatchObject({ name: 'made by the sdk', limit: 5, limitReset: 'monthly', externalUser: null, workspaceId: f.user.id });
+    expect(created.data).toMatchObject({
+      name: 'made by the sdk',
+      limit: 5,
+      limitReset: 'monthly',
+      externalUser: null,
+      workspaceId: f.user.id,
+    });
     const hash = created.data.hash;
 
     const listed = await management.apiKeys.list();
@@ -240,14 +270,21 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
   it('Sign in with OpenRouter through the SDK: authorization URL, PKCE, the code exchanged for a key whose generations name the app by integer id', async () => {
     const app = client('unused');
     const { codeChallenge, codeVerifier } = await app.oAuth.createSHA256CodeChallenge();
-    const authUrl = await app.oAuth.createAuthorizationUrl({ callbackUrl: 'http://localhost:3000/sdk/callback', codeChallenge, codeChallengeMethod: 'S256', limit: 2 });
+    const authUrl = await app.oAuth.createAuthorizationUrl({
+      callbackUrl: 'http://localhost:3000/sdk/callback',
+      codeChallenge,
+      codeChallengeMethod: 'S256',
+      limit: 2,
+    });
     expect(new URL(authUrl).origin).toBe(f.t.url);
 
     // The user signs in and approves in the browser; the app gets the code on its callback.
     const browser = await signedInBrowser(f.t, uniqueEmail('sdk-oauth'));
     const callback = await authorizeAndDecide(browser, authUrl, { limit: '1.5' });
     expect(`${callback.origin}${callback.pathname}`).toBe('http://localhost:3000/sdk/callback');
-    const exchanged = await app.oAuth.exchangeAuthCodeForAPIKey({ requestBody: { code: callback.searchParams.get('code')!, codeVerifier, codeChallengeMethod: 'S256' } });
+    const exchanged = await app.oAuth.exchangeAuthCodeForAPIKey({
+      requestBody: { code: callback.searchParams.get('code')!, codeVerifier, codeChallengeMethod: 'S256' },
+    });
     expect(exchanged.key).toMatch(/^sk-sy-v1-/);
     await f.t.get(CreditsService).grant(exchanged.userId!, usdToNanos(5), 'sdk oauth test credit');
 
@@ -255,13 +292,18 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
     const res = await appKey.chat.send({ chatRequest: { model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }] } });
     if (!('choices' in res)) throw new Error('expected a JSON answer');
     const g = await generation(appKey, res.id);
-    const [row] = await sql<{ public_id: number }>(`SELECT a.public_id FROM oauth_apps a JOIN api_keys k ON k.app_id = a.id WHERE k.user_id = $1`, [exchanged.userId]);
+    const [row] = await sql<{ public_id: number }>(
+      `SELECT a.public_id FROM oauth_apps a JOIN api_keys k ON k.app_id = a.id WHERE k.user_id = $1`,
+      [exchanged.userId],
+    );
     expect(Number.isInteger(row.public_id)).toBe(true);
     expect(g).toMatchObject({ id: res.id, appId: row.public_id, totalCost: res.usage!.cost });
     // The same app is the same number, whichever key it holds.
     const again = await authorizeAndDecide(browser, authUrl);
     const second = await app.oAuth.exchangeAuthCodeForAPIKey({ requestBody: { code: again.searchParams.get('code')!, codeVerifier } });
-    const other = await client(second.key).chat.send({ chatRequest: { model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }] } });
+    const other = await client(second.key).chat.send({
+      chatRequest: { model: 'test/a-only', messages: [{ role: 'user', content: 'Say hello' }] },
+    });
     if (!('choices' in other)) throw new Error('expected a JSON answer');
     expect((await generation(client(second.key), other.id)).appId).toBe(row.public_id);
     // The user's own keys name no app.
@@ -272,10 +314,14 @@ describe("OpenRouter's TypeScript SDK (@openrouter/sdk), with its response valid
 
   it("errors arrive as the SDK's typed errors, not as validation failures", async () => {
     await expect(sdk.endpoints.list({ author: 'test', slug: 'no-such-model' })).rejects.toBeInstanceOf(errors.NotFoundResponseError);
-    const refused = await sdk.chat.send({ chatRequest: { model: 'nobody/nothing', messages: [{ role: 'user', content: 'hi' }] } }).catch((e: unknown) => e);
+    const refused = await sdk.chat
+      .send({ chatRequest: { model: 'nobody/nothing', messages: [{ role: 'user', content: 'hi' }] } })
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(errors.BadRequestResponseError);
     expect((refused as errors.BadRequestResponseError).error.code).toBe(400);
-    await expect(client('sk-sy-v1-' + '0'.repeat(64)).apiKeys.getCurrentKeyMetadata()).rejects.toBeInstanceOf(errors.UnauthorizedResponseError);
+    await expect(client('sk-sy-v1-' + '0'.repeat(64)).apiKeys.getCurrentKeyMetadata()).rejects.toBeInstanceOf(
+      errors.UnauthorizedResponseError,
+    );
     // What the gateway does not have is a 404, not an answer the SDK would misread.
     await expect(management.byok.list()).rejects.toMatchObject({ statusCode: 404 });
     await expect(management.guardrails.list()).rejects.toMatchObject({ statusCode: 404 });

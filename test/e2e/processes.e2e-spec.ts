@@ -56,7 +56,11 @@ describe('compiled entrypoints', () => {
     const gw = runEntrypoint('main', { ...baseEnv, PORT: String(await freePort()), CATALOG_FILE: file });
     running.push(gw);
     expect((await gw.exited).code).toBe(78);
-    const lines = gw.output().trim().split('\n').filter((l) => !l.startsWith('{'));
+    const lines = gw
+      .output()
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('{'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`Invalid model catalog ${file}: providers[0]`);
     expect(gw.output()).not.toMatch(/\n\s+at /);
@@ -69,7 +73,9 @@ describe('compiled entrypoints', () => {
     try {
       await waitForStatus(`http://127.0.0.1:${port}/health`, 200, gw);
       // For a listening socket, ss reports the accept backlog as Send-Q.
-      const line = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim().split('\n')[0];
+      const line = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' })
+        .trim()
+        .split('\n')[0];
       const backlog = Number(line.split(/\s+/)[2]);
       const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
       expect(backlog).toBe(Math.min(4096, somaxconn));
@@ -123,10 +129,17 @@ describe('compiled entrypoints', () => {
 
   it.each(['main', 'worker'])('the %s entrypoint exits 1, saying what to check, when Postgres is unreachable', async (name) => {
     const port = await freePort(); // nothing listens there
-    const proc = runEntrypoint(name, { ...baseEnv, PORT: String(await freePort()), DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/switchyard` });
+    const proc = runEntrypoint(name, {
+      ...baseEnv,
+      PORT: String(await freePort()),
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/switchyard`,
+    });
     running.push(proc);
     const exit = await proc.exited;
-    expect({ code: exit.code, said: proc.output().includes('is PostgreSQL running and DATABASE_URL right?') }).toEqual({ code: 1, said: true });
+    expect({ code: exit.code, said: proc.output().includes('is PostgreSQL running and DATABASE_URL right?') }).toEqual({
+      code: 1,
+      said: true,
+    });
   });
 
   it('the worker entrypoint runs without HTTP and stops cleanly', async () => {

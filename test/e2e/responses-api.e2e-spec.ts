@@ -7,7 +7,10 @@ import { call } from '../support/factories';
 import { GatewayFixture, startGatewayFixture } from '../support/gateway-fixture';
 
 type Gen = { data: Record<string, unknown> };
-type CostedUsage = OpenAI.Responses.ResponseUsage & { cost: number; cost_details: { upstream_inference_prompt_cost: number; upstream_inference_completions_cost: number } };
+type CostedUsage = OpenAI.Responses.ResponseUsage & {
+  cost: number;
+  cost_details: { upstream_inference_prompt_cost: number; upstream_inference_completions_cost: number };
+};
 
 async function generation(f: GatewayFixture, id: string): Promise<Gen['data']> {
   const until = Date.now() + 10_000;
@@ -54,12 +57,31 @@ describe('OpenAI Responses API through every adapter, with the official openai c
     ['Gemini', 'test/gemini', 'Gem Co', 'Hello from fake-gemini', 'gemini', true],
   ] as const)('%s', (_name, model, provider, text, fake, countsReasoning) => {
     it('answers text with usage, cost, and the generation record it is billed by', async () => {
-      const { data, response } = await f.client.responses.create({ model, input: 'Say hello', instructions: 'Be brief.', metadata: { team: 'blue' } }).withResponse();
-      expect(data).toMatchObject({ object: 'response', status: 'completed', model, provider, instructions: 'Be brief.', metadata: { team: 'blue' }, store: false, error: null });
+      const { data, response } = await f.client.responses
+        .create({ model, input: 'Say hello', instructions: 'Be brief.', metadata: { team: 'blue' } })
+        .withResponse();
+      expect(data).toMatchObject({
+        object: 'response',
+        status: 'completed',
+        model,
+        provider,
+        instructions: 'Be brief.',
+        metadata: { team: 'blue' },
+        store: false,
+        error: null,
+      });
       expect(data.id).toMatch(/^gen-/);
       expect(response.headers.get('x-generation-id')).toBe(data.id);
       expect(data.output_text).toBe(text);
-      expect(data.output).toEqual([{ id: expect.stringMatching(/^msg_/), type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [], logprobs: [] }] }]);
+      expect(data.output).toEqual([
+        {
+          id: expect.stringMatching(/^msg_/),
+          type: 'message',
+          role: 'assistant',
+          status: 'completed',
+          content: [{ type: 'output_text', text, annotations: [], logprobs: [] }],
+        },
+      ]);
       const usage = data.usage as CostedUsage;
       expect(usage.input_tokens).toBeGreaterThan(0);
       expect(usage.output_tokens).toBeGreaterThan(0);
@@ -67,10 +89,21 @@ describe('OpenAI Responses API through every adapter, with the official openai c
       expect(usage.input_tokens_details.cached_tokens).toBe(0);
       expect(usage.output_tokens_details.reasoning_tokens).toBe(0);
       expect(usage.cost).toBeGreaterThan(0);
-      expect(usage.cost_details.upstream_inference_prompt_cost + usage.cost_details.upstream_inference_completions_cost).toBeCloseTo(usage.cost, 12);
+      expect(usage.cost_details.upstream_inference_prompt_cost + usage.cost_details.upstream_inference_completions_cost).toBeCloseTo(
+        usage.cost,
+        12,
+      );
 
       const g = await generation(f, data.id);
-      expect(g).toMatchObject({ model, provider_name: provider, tokens_prompt: usage.input_tokens, tokens_completion: usage.output_tokens, total_cost: usage.cost, streamed: false, finish_reason: 'stop' });
+      expect(g).toMatchObject({
+        model,
+        provider_name: provider,
+        tokens_prompt: usage.input_tokens,
+        tokens_completion: usage.output_tokens,
+        total_cost: usage.cost,
+        streamed: false,
+        finish_reason: 'stop',
+      });
       // The instructions reached the upstream as the system prompt.
       expect(JSON.stringify(lastBody(f.fakes[fake]))).toContain('Be brief.');
     });
@@ -86,7 +119,11 @@ describe('OpenAI Responses API through every adapter, with the official openai c
 
       const followUp = await f.client.responses.create({
         model,
-        input: [{ role: 'user', content: 'Weather in Paris?' }, fc, { type: 'function_call_output', call_id: fc.call_id, output: '{"temperature": 21}' }],
+        input: [
+          { role: 'user', content: 'Weather in Paris?' },
+          fc,
+          { type: 'function_call_output', call_id: fc.call_id, output: '{"temperature": 21}' },
+        ],
       });
       expect(followUp.output_text).toBe(text);
       // The upstream got the call and its result, in its own API's words.
@@ -107,7 +144,12 @@ describe('OpenAI Responses API through every adapter, with the official openai c
     });
 
     it('returns the reasoning as a reasoning summary', async () => {
-      const res = await f.client.responses.create({ model, input: 'Think, then say hello', max_output_tokens: 4000, reasoning: { effort: 'low', summary: 'auto' } });
+      const res = await f.client.responses.create({
+        model,
+        input: 'Think, then say hello',
+        max_output_tokens: 4000,
+        reasoning: { effort: 'low', summary: 'auto' },
+      });
       const reasoning = res.output.find((o): o is OpenAI.Responses.ResponseReasoningItem => o.type === 'reasoning')!;
       expect(reasoning.id).toMatch(/^rs_/);
       expect(reasoning.summary).toEqual([{ type: 'summary_text', text: expect.stringMatching(/\S/) }]);
@@ -137,11 +179,20 @@ describe('OpenAI Responses API through every adapter, with the official openai c
       const usage = final.usage as CostedUsage;
       expect(usage.cost).toBeGreaterThan(0);
       const g = await generation(f, final.id);
-      expect(g).toMatchObject({ streamed: true, total_cost: usage.cost, tokens_completion: usage.output_tokens, finish_reason: 'tool_calls' });
+      expect(g).toMatchObject({
+        streamed: true,
+        total_cost: usage.cost,
+        tokens_completion: usage.output_tokens,
+        finish_reason: 'tool_calls',
+      });
 
       const followUp = f.client.responses.stream({
         model,
-        input: [{ role: 'user', content: 'Weather in Paris?' }, fc, { type: 'function_call_output', call_id: fc.call_id, output: '{"temperature": 21}' }],
+        input: [
+          { role: 'user', content: 'Weather in Paris?' },
+          fc,
+          { type: 'function_call_output', call_id: fc.call_id, output: '{"temperature": 21}' },
+        ],
       });
       const deltas: string[] = [];
       const followEvents: ResponseStreamEvent[] = [];
@@ -166,7 +217,12 @@ describe('OpenAI Responses API through every adapter, with the official openai c
     });
 
     it('streams the reasoning summary before the text', async () => {
-      const stream = f.client.responses.stream({ model, input: 'Think, then say hello', max_output_tokens: 4000, reasoning: { effort: 'low', summary: 'auto' } });
+      const stream = f.client.responses.stream({
+        model,
+        input: 'Think, then say hello',
+        max_output_tokens: 4000,
+        reasoning: { effort: 'low', summary: 'auto' },
+      });
       const events: ResponseStreamEvent[] = [];
       for await (const e of stream) events.push(e);
       const final = await stream.finalResponse();
@@ -183,7 +239,8 @@ describe('OpenAI Responses API through every adapter, with the official openai c
   });
 
   describe('statelessness and bad input', () => {
-    const post = (body: Record<string, unknown>) => call<{ error: { code: number; message: string } }>(f.t, 'POST', '/api/v1/responses', { key: f.key, body });
+    const post = (body: Record<string, unknown>) =>
+      call<{ error: { code: number; message: string } }>(f.t, 'POST', '/api/v1/responses', { key: f.key, body });
 
     it('store: true and previous_response_id are 400s saying the endpoint is stateless', async () => {
       for (const extra of [{ store: true }, { previous_response_id: 'resp_123' }]) {
@@ -224,8 +281,20 @@ describe('OpenAI Responses API through every adapter, with the official openai c
         model: 'test/a-only',
         instructions: 'You are terse.',
         input: [
-          { role: 'user', content: [{ type: 'input_text', text: 'What is this?' }, { type: 'input_image', image_url: png, detail: 'low' }] },
-          { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'A pixel.', annotations: [] }], id: 'msg_x', status: 'completed' },
+          {
+            role: 'user',
+            content: [
+              { type: 'input_text', text: 'What is this?' },
+              { type: 'input_image', image_url: png, detail: 'low' },
+            ],
+          },
+          {
+            type: 'message',
+            role: 'assistant',
+            content: [{ type: 'output_text', text: 'A pixel.', annotations: [] }],
+            id: 'msg_x',
+            status: 'completed',
+          },
           { type: 'reasoning', id: 'rs_x', summary: [{ type: 'summary_text', text: 'earlier thoughts' }] },
           { role: 'user', content: 'And the weather?' },
         ],
@@ -244,7 +313,13 @@ describe('OpenAI Responses API through every adapter, with the official openai c
       expect(sent).toMatchObject({
         messages: [
           { role: 'system', content: 'You are terse.' },
-          { role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: png, detail: 'low' } }] },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'What is this?' },
+              { type: 'image_url', image_url: { url: png, detail: 'low' } },
+            ],
+          },
           { role: 'assistant', content: 'A pixel.' },
           { role: 'user', content: 'And the weather?' },
         ],
@@ -258,18 +333,34 @@ describe('OpenAI Responses API through every adapter, with the official openai c
         verbosity: 'low',
       });
       expect((sent.messages as unknown[]).length).toBe(4);
-      expect(res).toMatchObject({ temperature: 0.5, top_p: 0.9, max_output_tokens: 300, parallel_tool_calls: false, tool_choice: { type: 'function', name: 'get_weather' }, user: 'end-user-1' });
+      expect(res).toMatchObject({
+        temperature: 0.5,
+        top_p: 0.9,
+        max_output_tokens: 300,
+        parallel_tool_calls: false,
+        tool_choice: { type: 'function', name: 'get_weather' },
+        user: 'end-user-1',
+      });
     });
 
     it('routes with models and provider, as chat does', async () => {
       // In this order whatever the failing endpoint's circuit says (an earlier request may have opened it).
       const provider = { only: ['alpha', 'beta'], order: ['alpha', 'beta'] };
-      const res = await f.client.responses.create({ model: 'test/fail-first', input: 'hi', provider, models: ['test/a-only'] } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+      const res = await f.client.responses.create({
+        model: 'test/fail-first',
+        input: 'hi',
+        provider,
+        models: ['test/a-only'],
+      } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
       // The first endpoint fails (once more if the retry policy tries it again); the fallback serves.
       expect((res as unknown as { provider: string }).provider).toBe('Beta');
       const g = await generation(f, res.id);
       const statuses = (g.provider_responses as { status: number }[]).map((p) => p.status);
-      expect({ first: statuses[0], last: statuses[statuses.length - 1], failed: statuses.slice(0, -1).every((s) => s === 500) }).toEqual({ first: 500, last: 200, failed: true });
+      expect({ first: statuses[0], last: statuses[statuses.length - 1], failed: statuses.slice(0, -1).every((s) => s === 500) }).toEqual({
+        first: 500,
+        last: 200,
+        failed: true,
+      });
     });
   });
 
@@ -285,7 +376,8 @@ describe('OpenAI Responses API through every adapter, with the official openai c
       const genId = res.headers.get('x-generation-id')!;
       const reader = res.body!.getReader();
       let received = '';
-      while ((received.match(/response\.output_text\.delta/g) ?? []).length < 40) received += new TextDecoder().decode((await reader.read()).value);
+      while ((received.match(/response\.output_text\.delta/g) ?? []).length < 40)
+        received += new TextDecoder().decode((await reader.read()).value);
       controller.abort();
 
       const g = await generation(f, genId);
@@ -296,7 +388,11 @@ describe('OpenAI Responses API through every adapter, with the official openai c
     });
 
     it('a stream that fails once started ends with response.failed, billed what was relayed', async () => {
-      const stream = f.client.responses.stream({ model: 'test/stream-error-late', input: 'hi', provider: { only: ['alpha'] } } as Parameters<OpenAI['responses']['stream']>[0]);
+      const stream = f.client.responses.stream({
+        model: 'test/stream-error-late',
+        input: 'hi',
+        provider: { only: ['alpha'] },
+      } as Parameters<OpenAI['responses']['stream']>[0]);
       const events: ResponseStreamEvent[] = [];
       for await (const e of stream) events.push(e);
       expectSequenced(events);

@@ -28,7 +28,17 @@ function endpoint(providerSlug: string): ResolvedEndpoint {
       providerSlug,
       upstreamModel: 'm',
       variant: null,
-      pricing: { prompt: 1n, completion: 1n, request: 0n, image: 0n, cacheRead: null, cacheWrite: null, cacheWrite1h: null, tiers: [], serviceTiers: {} },
+      pricing: {
+        prompt: 1n,
+        completion: 1n,
+        request: 0n,
+        image: 0n,
+        cacheRead: null,
+        cacheWrite: null,
+        cacheWrite1h: null,
+        tiers: [],
+        serviceTiers: {},
+      },
       imageTokens: null,
       contextLength: 8000,
       maxCompletionTokens: 4000,
@@ -67,7 +77,16 @@ async function hears(from: TestApp, to: TestApp, timeoutMs = 10000): Promise<boo
   while (Date.now() < until) {
     const e = endpoint('zeta');
     from.get(EndpointHealthService).recordFailure(e, 'server_error');
-    if ((await eventually(() => to.get(EndpointHealthService).health(e), (h) => h.recentFailures > 0, 300)).recentFailures === 1) return true;
+    if (
+      (
+        await eventually(
+          () => to.get(EndpointHealthService).health(e),
+          (h) => h.recentFailures > 0,
+          300,
+        )
+      ).recentFailures === 1
+    )
+      return true;
   }
   return false;
 }
@@ -85,10 +104,7 @@ describe('routing state shared through Redis (two gateway processes)', () => {
 
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled);
-    [one, two] = await Promise.all([
-      createTestApp({ imports: [RoutingModule] }),
-      createTestApp({ imports: [RoutingModule] }),
-    ]);
+    [one, two] = await Promise.all([createTestApp({ imports: [RoutingModule] }), createTestApp({ imports: [RoutingModule] })]);
     prefix = one.get(RedisService).prefix;
     channel = `${prefix}routing:health`;
     redis = new Redis(TEST_REDIS_URL);
@@ -106,7 +122,11 @@ describe('routing state shared through Redis (two gateway processes)', () => {
     const e = endpoint('alpha');
     const started = Date.now();
     one.get(EndpointHealthService).recordFailure(e, 'connect');
-    const seen = await eventually(() => two.get(EndpointHealthService).health(e), (h) => h.recentFailures > 0, 2000);
+    const seen = await eventually(
+      () => two.get(EndpointHealthService).health(e),
+      (h) => h.recentFailures > 0,
+      2000,
+    );
     expect(seen.recentFailures).toBe(1);
     expect(isUnstable(seen, Date.now())).toBe(true);
     expect(Date.now() - started).toBeLessThan(2000);
@@ -117,17 +137,29 @@ describe('routing state shared through Redis (two gateway processes)', () => {
   it("one process's success after an outage closes the endpoint's circuit in the other", async () => {
     const e = endpoint('omega');
     one.get(EndpointHealthService).recordFailure(e, 'server_error');
-    const open = await eventually(() => two.get(EndpointHealthService).health(e), (h) => isUnstable(h, Date.now()), 2000);
+    const open = await eventually(
+      () => two.get(EndpointHealthService).health(e),
+      (h) => isUnstable(h, Date.now()),
+      2000,
+    );
     expect(isUnstable(open, Date.now())).toBe(true);
     one.get(EndpointHealthService).recordSuccess(e, { latencyMs: 50, durationMs: 50 });
-    const closed = await eventually(() => two.get(EndpointHealthService).health(e), (h) => !isUnstable(h, Date.now()), 2000);
+    const closed = await eventually(
+      () => two.get(EndpointHealthService).health(e),
+      (h) => !isUnstable(h, Date.now()),
+      2000,
+    );
     expect(isUnstable(closed, Date.now())).toBe(false);
   });
 
   it('latency and throughput reach the other process within a couple of seconds', async () => {
     const e = endpoint('beta');
     one.get(EndpointHealthService).recordSuccess(e, { latencyMs: 40, ttftMs: 120, outputTokens: 200, durationMs: 2120 });
-    const seen = await eventually(() => two.get(EndpointHealthService).health(e), (h) => h.latencyMs !== null, 3000);
+    const seen = await eventually(
+      () => two.get(EndpointHealthService).health(e),
+      (h) => h.latencyMs !== null,
+      3000,
+    );
     expect(seen).toMatchObject({ latencyMs: 120, throughputTps: 100, recentFailures: 0 });
   });
 
@@ -167,8 +199,16 @@ describe('routing state shared through Redis (two gateway processes)', () => {
       const u = new URL(TEST_REDIS_URL);
       proxy = await new TcpProxy(u.hostname, Number(u.port || 6379)).start();
       // Queue processors stay off: this app is about routing state, and Bull's own reconnects are not under test here.
-      three = await createTestApp({ imports: [RoutingModule], env: { REDIS_URL: viaProxy(TEST_REDIS_URL, proxy), WORKERS_ENABLED: 'false' } });
-      expect(await eventually(() => three.get(RedisService).client.status, (s) => s === 'ready')).toBe('ready');
+      three = await createTestApp({
+        imports: [RoutingModule],
+        env: { REDIS_URL: viaProxy(TEST_REDIS_URL, proxy), WORKERS_ENABLED: 'false' },
+      });
+      expect(
+        await eventually(
+          () => three.get(RedisService).client.status,
+          (s) => s === 'ready',
+        ),
+      ).toBe('ready');
       expect(await hears(one, three)).toBe(true);
     });
 
@@ -186,7 +226,12 @@ describe('routing state shared through Redis (two gateway processes)', () => {
       expect(await redis.get(`${prefix}${stickyKey(user, 'acme/chat', 'conv')}`)).toBe('alpha');
 
       proxy.down();
-      expect(await eventually(() => three.get(RedisService).client.status, (s) => s !== 'ready')).not.toBe('ready');
+      expect(
+        await eventually(
+          () => three.get(RedisService).client.status,
+          (s) => s !== 'ready',
+        ),
+      ).not.toBe('ready');
       const local = endpoint('delta');
       health.recordFailure(local, 'timeout');
       health.recordSuccess(local, { latencyMs: 90, durationMs: 90 });
@@ -206,8 +251,15 @@ describe('routing state shared through Redis (two gateway processes)', () => {
       // The command connection reconnects on its own schedule (up to 2 s between attempts), apart from
       // the subscriber's. The client's state is in the comparison so that a failure says whether it
       // was still reconnecting.
-      const back = await eventually(() => sticky.get(user, 'acme/chat', 'conv'), (v) => v !== null, 10000);
-      expect({ back, redis: three.get(RedisService).client.status }).toEqual({ back: { modelId: 'acme/chat', providerSlug: 'alpha' }, redis: 'ready' });
+      const back = await eventually(
+        () => sticky.get(user, 'acme/chat', 'conv'),
+        (v) => v !== null,
+        10000,
+      );
+      expect({ back, redis: three.get(RedisService).client.status }).toEqual({
+        back: { modelId: 'acme/chat', providerSlug: 'alpha' },
+        redis: 'ready',
+      });
       expect(unhandled).toEqual([]);
     });
   });

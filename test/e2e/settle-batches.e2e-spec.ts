@@ -21,7 +21,8 @@ async function payer(f: GatewayFixture, credits: number): Promise<{ userId: stri
   return { userId: user.id, keyId: principal.keyId, key: k.key };
 }
 
-const rows = <T extends Record<string, unknown>>(f: GatewayFixture, text: string, values: unknown[]) => queryRows<T>(f.t.get(LedgerService).dataSource, text, values);
+const rows = <T extends Record<string, unknown>>(f: GatewayFixture, text: string, values: unknown[]) =>
+  queryRows<T>(f.t.get(LedgerService).dataSource, text, values);
 
 describe('settlements in batches', () => {
   let f: GatewayFixture;
@@ -37,7 +38,8 @@ describe('settlements in batches', () => {
 
   async function holdAll(p: { userId: string; keyId: string }, count: number, amount: bigint): Promise<string[]> {
     const ids = Array.from({ length: count }, newId);
-    for (const id of ids) await f.t.get(HoldsService).hold({ id, userId: p.userId, keyId: p.keyId, amount, promptCost: 0n, completionPrice: 0n });
+    for (const id of ids)
+      await f.t.get(HoldsService).hold({ id, userId: p.userId, keyId: p.keyId, amount, promptCost: 0n, completionPrice: 0n });
     return ids;
   }
 
@@ -50,14 +52,18 @@ describe('settlements in batches', () => {
     expect(settleMany).toHaveBeenCalledTimes(1);
     settleMany.mockRestore();
     // One transaction: one settled_at (now() is the transaction's start) for the 30 holds.
-    const [{ at }] = await rows<{ at: number }>(f, `SELECT count(DISTINCT settled_at)::int AS at FROM credit_holds WHERE id = ANY($1)`, [ids]);
+    const [{ at }] = await rows<{ at: number }>(f, `SELECT count(DISTINCT settled_at)::int AS at FROM credit_holds WHERE id = ANY($1)`, [
+      ids,
+    ]);
     expect(at).toBe(1);
     // Settled once: again is false and changes nothing.
     expect(await Promise.all(ids.map((id) => holds.settle(id, usdToNanos(0.1), 'completed')))).toEqual(ids.map(() => false));
     const b = await f.t.get(LedgerService).balances(p.userId);
     expect(b.held).toBe(0n);
     expect(b.available).toBe(usdToNanos(5) - 30n * usdToNanos(0.04));
-    const journals = await rows<{ n: number }>(f, `SELECT count(*)::int AS n FROM ledger_journals WHERE idempotency_key = ANY($1)`, [ids.map((id) => `settle:${id}`)]);
+    const journals = await rows<{ n: number }>(f, `SELECT count(*)::int AS n FROM ledger_journals WHERE idempotency_key = ANY($1)`, [
+      ids.map((id) => `settle:${id}`),
+    ]);
     expect(journals[0].n).toBe(30);
     await recordDirectHolds(f.t, ids);
   });
@@ -72,10 +78,15 @@ describe('settlements in batches', () => {
     const [{ held }] = await rows<{ held: string }>(f, `SELECT held_nanos::text AS held FROM user_spend WHERE user_id = $1`, [bad.userId]);
     await rows(f, `UPDATE user_spend SET held_nanos = 0 WHERE user_id = $1`, [bad.userId]);
     const holds = f.t.get(HoldsService);
-    const [okGood, okBad] = await Promise.allSettled([holds.settle(g, usdToNanos(0.1), 'completed'), holds.settle(b, usdToNanos(0.1), 'completed')]);
+    const [okGood, okBad] = await Promise.allSettled([
+      holds.settle(g, usdToNanos(0.1), 'completed'),
+      holds.settle(b, usdToNanos(0.1), 'completed'),
+    ]);
     expect(okGood).toEqual({ status: 'fulfilled', value: true });
     expect(okBad.status).toBe('rejected');
-    const status = await rows<{ id: string; status: string }>(f, `SELECT id, status FROM credit_holds WHERE id = ANY($1) ORDER BY id`, [[g, b]]);
+    const status = await rows<{ id: string; status: string }>(f, `SELECT id, status FROM credit_holds WHERE id = ANY($1) ORDER BY id`, [
+      [g, b],
+    ]);
     expect(Object.fromEntries(status.map((r) => [r.id, r.status]))).toEqual({ [g]: 'settled', [b]: 'open' });
     await rows(f, `UPDATE user_spend SET held_nanos = $2 WHERE user_id = $1`, [bad.userId, held]);
     expect(await holds.settle(b, usdToNanos(0.1), 'completed')).toBe(true);
@@ -153,7 +164,11 @@ describe('settlements in batches across 3 gateway processes', () => {
     expect(statuses.filter((s) => s !== 200).every((s) => s === 402)).toBe(true);
     const until = Date.now() + 30_000;
     for (;;) {
-      const [{ open }] = await rows<{ open: number }>(f, `SELECT count(*)::int AS open FROM credit_holds WHERE user_id = $1 AND status = 'open'`, [p.userId]);
+      const [{ open }] = await rows<{ open: number }>(
+        f,
+        `SELECT count(*)::int AS open FROM credit_holds WHERE user_id = $1 AND status = 'open'`,
+        [p.userId],
+      );
       if (open === 0) break;
       if (Date.now() > until) throw new Error(`${open} holds still open`);
       await new Promise((r) => setTimeout(r, 100));

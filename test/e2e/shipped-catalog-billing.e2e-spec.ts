@@ -20,12 +20,21 @@ describe('billing on the shipped catalog', () => {
   afterAll(() => s.close());
 
   const ledger = () => s.t.get(LedgerService);
-  const embed = (key: string, model: string, input: string | string[]) => call<Embedded>(s.t, 'POST', '/api/v1/embeddings', { key, body: { model, input } });
+  const embed = (key: string, model: string, input: string | string[]) =>
+    call<Embedded>(s.t, 'POST', '/api/v1/embeddings', { key, body: { model, input } });
   const holdsOf = (userId: string) =>
-    queryRows<{ amount: string; actual: string | null }>(ledger().dataSource, `SELECT amount::text, actual::text FROM credit_holds WHERE user_id = $1 ORDER BY created_at`, [userId]);
+    queryRows<{ amount: string; actual: string | null }>(
+      ledger().dataSource,
+      `SELECT amount::text, actual::text FROM credit_holds WHERE user_id = $1 ORDER BY created_at`,
+      [userId],
+    );
   const settled = async (userId: string) => {
     for (let i = 0; i < 300; i++) {
-      const rows = await queryRows<{ n: string }>(ledger().dataSource, `SELECT count(*)::text AS n FROM credit_holds WHERE user_id = $1 AND status = 'open'`, [userId]);
+      const rows = await queryRows<{ n: string }>(
+        ledger().dataSource,
+        `SELECT count(*)::text AS n FROM credit_holds WHERE user_id = $1 AND status = 'open'`,
+        [userId],
+      );
       if (rows[0].n === '0') return;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -68,14 +77,21 @@ describe('billing on the shipped catalog', () => {
   });
 
   describe('prices the base ones cannot express, billed and held', () => {
-    type Answer = { usage: { prompt_tokens: number; completion_tokens: number; cost: number; prompt_tokens_details?: Record<string, number> }; service_tier?: string };
+    type Answer = {
+      usage: { prompt_tokens: number; completion_tokens: number; cost: number; prompt_tokens_details?: Record<string, number> };
+      service_tier?: string;
+    };
     const chatCall = (key: string, body: Record<string, unknown>) => call<Answer>(s.t, 'POST', '/api/v1/chat/completions', { key, body });
     /** ceil(tokens x USD per million) in nanodollars: the catalog's one rounding rule. */
     const part = (tokens: number, usdPerMillion: number) => (BigInt(tokens) * usdToNanos(usdPerMillion) + 999_999n) / 1_000_000n;
 
     it('Gemini 2.5 Pro above 200k prompt tokens: the long-context prices', async () => {
       const { user, key } = await s.payer(5);
-      const res = await chatCall(key, { model: 'google/gemini-2.5-pro', messages: [{ role: 'user', content: 'abcd'.repeat(210_000) }], max_tokens: 200 });
+      const res = await chatCall(key, {
+        model: 'google/gemini-2.5-pro',
+        messages: [{ role: 'user', content: 'abcd'.repeat(210_000) }],
+        max_tokens: 200,
+      });
       expect(res.status).toBe(200);
       const { prompt_tokens: prompt, completion_tokens: completion } = res.body.usage;
       expect(prompt).toBeGreaterThan(200_000);
@@ -107,11 +123,25 @@ describe('billing on the shipped catalog', () => {
 
     it.each([false, true])('GPT-4.1 on the priority service tier: priority prices (stream: %s)', async (stream) => {
       const { user, key } = await s.payer(5);
-      const body = { model: 'openai/gpt-4.1', messages: [{ role: 'user', content: 'word '.repeat(2000) }], max_tokens: 100, service_tier: 'priority', stream, stream_options: stream ? { include_usage: true } : undefined };
+      const body = {
+        model: 'openai/gpt-4.1',
+        messages: [{ role: 'user', content: 'word '.repeat(2000) }],
+        max_tokens: 100,
+        service_tier: 'priority',
+        stream,
+        stream_options: stream ? { include_usage: true } : undefined,
+      };
       let usage: Answer['usage'];
       if (stream) {
-        const res = await fetch(`${s.t.url}/api/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-        const chunks = (await res.text()).split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)) as { usage?: Answer['usage']; service_tier?: string });
+        const res = await fetch(`${s.t.url}/api/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        const chunks = (await res.text())
+          .split('\n')
+          .filter((l) => l.startsWith('data: {'))
+          .map((l) => JSON.parse(l.slice(6)) as { usage?: Answer['usage']; service_tier?: string });
         expect(chunks[0].service_tier).toBe('priority');
         usage = chunks.find((c) => c.usage)!.usage!;
       } else {
@@ -126,34 +156,51 @@ describe('billing on the shipped catalog', () => {
       expect(BigInt((await holdsOf(user.id))[0].actual!)).toBe(expected);
     });
 
-    it.each([false, true])('GPT-4.1 asked for auto and served at priority: held and billed at priority prices (stream: %s)', async (stream) => {
-      const { user, key } = await s.payer(5);
-      const body = { model: 'openai/gpt-4.1', messages: [{ role: 'user', content: 'word '.repeat(2000) }], max_tokens: 100, service_tier: 'auto', stream, stream_options: stream ? { include_usage: true } : undefined };
-      s.fakes.openai.autoTier = 'priority';
-      let usage: Answer['usage'];
-      try {
-        if (stream) {
-          const res = await fetch(`${s.t.url}/api/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-          const chunks = (await res.text()).split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)) as { usage?: Answer['usage']; service_tier?: string });
-          expect(chunks[0].service_tier).toBe('priority');
-          usage = chunks.find((c) => c.usage)!.usage!;
-        } else {
-          const res = await chatCall(key, body);
-          expect(res.status).toBe(200);
-          expect(res.body.service_tier).toBe('priority');
-          usage = res.body.usage;
+    it.each([false, true])(
+      'GPT-4.1 asked for auto and served at priority: held and billed at priority prices (stream: %s)',
+      async (stream) => {
+        const { user, key } = await s.payer(5);
+        const body = {
+          model: 'openai/gpt-4.1',
+          messages: [{ role: 'user', content: 'word '.repeat(2000) }],
+          max_tokens: 100,
+          service_tier: 'auto',
+          stream,
+          stream_options: stream ? { include_usage: true } : undefined,
+        };
+        s.fakes.openai.autoTier = 'priority';
+        let usage: Answer['usage'];
+        try {
+          if (stream) {
+            const res = await fetch(`${s.t.url}/api/v1/chat/completions`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+              body: JSON.stringify(body),
+            });
+            const chunks = (await res.text())
+              .split('\n')
+              .filter((l) => l.startsWith('data: {'))
+              .map((l) => JSON.parse(l.slice(6)) as { usage?: Answer['usage']; service_tier?: string });
+            expect(chunks[0].service_tier).toBe('priority');
+            usage = chunks.find((c) => c.usage)!.usage!;
+          } else {
+            const res = await chatCall(key, body);
+            expect(res.status).toBe(200);
+            expect(res.body.service_tier).toBe('priority');
+            usage = res.body.usage;
+          }
+        } finally {
+          s.fakes.openai.autoTier = 'default';
         }
-      } finally {
-        s.fakes.openai.autoTier = 'default';
-      }
-      // The provider's bill at priority prices, not the base-price hold it would be capped at.
-      const expected = part(usage.prompt_tokens, 3.5) + part(usage.completion_tokens, 14);
-      expect(usage.cost).toBe(nanosToUsd(expected));
-      await settled(user.id);
-      const [hold] = await holdsOf(user.id);
-      expect(BigInt(hold.amount)).toBeGreaterThanOrEqual(expected);
-      expect(BigInt(hold.actual!)).toBe(expected);
-    });
+        // The provider's bill at priority prices, not the base-price hold it would be capped at.
+        const expected = part(usage.prompt_tokens, 3.5) + part(usage.completion_tokens, 14);
+        expect(usage.cost).toBe(nanosToUsd(expected));
+        await settled(user.id);
+        const [hold] = await holdsOf(user.id);
+        expect(BigInt(hold.amount)).toBeGreaterThanOrEqual(expected);
+        expect(BigInt(hold.actual!)).toBe(expected);
+      },
+    );
 
     it('GPT-4.1 without a service_tier is held at the default tier, below the same request asking for auto', async () => {
       const { user, key } = await s.payer(5);
@@ -181,18 +228,46 @@ describe('billing on the shipped catalog', () => {
     };
     const user = (content: unknown) => [{ role: 'user', content }];
     const cases: [string, Record<string, unknown>][] = [
-      ['a response_format schema', { messages: user('hi'), response_format: { type: 'json_schema', json_schema: { name: 'big', schema: { type: 'object', description: 'x'.repeat(40_000) } } } }],
-      ['tools', { messages: user('hi'), tools: [{ type: 'function', function: { name: 'f', description: 'y'.repeat(40_000), parameters: { type: 'object' } } }] }],
-      ['high-detail images', { messages: user([{ type: 'text', text: 'compare' }, ...Array.from({ length: 4 }, () => ({ type: 'image_url', image_url: { url: png(2048, 768), detail: 'high' } }))]) }],
+      [
+        'a response_format schema',
+        {
+          messages: user('hi'),
+          response_format: {
+            type: 'json_schema',
+            json_schema: { name: 'big', schema: { type: 'object', description: 'x'.repeat(40_000) } },
+          },
+        },
+      ],
+      [
+        'tools',
+        {
+          messages: user('hi'),
+          tools: [{ type: 'function', function: { name: 'f', description: 'y'.repeat(40_000), parameters: { type: 'object' } } }],
+        },
+      ],
+      [
+        'high-detail images',
+        {
+          messages: user([
+            { type: 'text', text: 'compare' },
+            ...Array.from({ length: 4 }, () => ({ type: 'image_url', image_url: { url: png(2048, 768), detail: 'high' } })),
+          ]),
+        },
+      ],
       ['a predicted output', { messages: user('hi'), prediction: { type: 'content', content: 'z'.repeat(40_000) } }],
     ];
 
     it.each(cases)('%s', async (_name, extra) => {
       const { user: payer, key } = await s.payer(5);
-      const res = await call<{ usage: { prompt_tokens: number; completion_tokens: number; cost: number } }>(s.t, 'POST', '/api/v1/chat/completions', {
-        key,
-        body: { model: 'openai/gpt-4.1', max_tokens: 20, ...extra },
-      });
+      const res = await call<{ usage: { prompt_tokens: number; completion_tokens: number; cost: number } }>(
+        s.t,
+        'POST',
+        '/api/v1/chat/completions',
+        {
+          key,
+          body: { model: 'openai/gpt-4.1', max_tokens: 20, ...extra },
+        },
+      );
       expect(res.status).toBe(200);
       const { prompt_tokens: prompt, completion_tokens: completion } = res.body.usage;
       const part = (tokens: number, usdPerMillion: number) => (BigInt(tokens) * usdToNanos(usdPerMillion) + 999_999n) / 1_000_000n;
@@ -213,10 +288,15 @@ describe('billing on the shipped catalog', () => {
     ];
     it.each(miniImages)('GPT-4o-mini: %s, at its own image token counts', async (_name, image) => {
       const { user: payer, key } = await s.payer(5);
-      const res = await call<{ usage: { prompt_tokens: number; completion_tokens: number; cost: number } }>(s.t, 'POST', '/api/v1/chat/completions', {
-        key,
-        body: { model: 'openai/gpt-4o-mini', max_tokens: 20, messages: user([{ type: 'text', text: 'describe' }, image]) },
-      });
+      const res = await call<{ usage: { prompt_tokens: number; completion_tokens: number; cost: number } }>(
+        s.t,
+        'POST',
+        '/api/v1/chat/completions',
+        {
+          key,
+          body: { model: 'openai/gpt-4o-mini', max_tokens: 20, messages: user([{ type: 'text', text: 'describe' }, image]) },
+        },
+      );
       expect(res.status).toBe(200);
       const { prompt_tokens: prompt, completion_tokens: completion } = res.body.usage;
       expect(prompt).toBeGreaterThanOrEqual(2833);
@@ -236,7 +316,14 @@ describe('billing on the shipped catalog', () => {
     const cases: [string, (key: string) => Promise<{ status: number }>][] = [
       ['embeddings', (key) => embed(key, 'openai/text-embedding-3-small', 'hello')],
       ['chat with max_tokens', (key) => chat(key, 'openai/gpt-4o-mini')],
-      ['chat without max_tokens', (key) => call(s.t, 'POST', '/api/v1/chat/completions', { key, body: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] } })],
+      [
+        'chat without max_tokens',
+        (key) =>
+          call(s.t, 'POST', '/api/v1/chat/completions', {
+            key,
+            body: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+          }),
+      ],
       ['a free endpoint (a hold of 0)', (key) => chat(key, 'meta-llama/llama-3.1-8b-instruct:free')],
     ];
 

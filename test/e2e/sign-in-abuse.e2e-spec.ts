@@ -16,7 +16,9 @@ describe('sign-up and sign-in under abuse', () => {
 
   it('sign-ups are throttled per client address', async () => {
     const results = await Promise.all(
-      Array.from({ length: 12 }, () => call(t, 'POST', '/api/v1/users', { headers: from('203.0.113.7'), body: { email: uniqueEmail('flood'), password: PASSWORD } })),
+      Array.from({ length: 12 }, () =>
+        call(t, 'POST', '/api/v1/users', { headers: from('203.0.113.7'), body: { email: uniqueEmail('flood'), password: PASSWORD } }),
+      ),
     );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 201)).toHaveLength(5);
@@ -35,19 +37,32 @@ describe('sign-up and sign-in under abuse', () => {
     });
     expect(form.status).toBe(429);
     // Another address is not affected.
-    expect((await call(t, 'POST', '/api/v1/users', { headers: from('198.51.100.9'), body: { email: uniqueEmail('other'), password: PASSWORD } })).status).toBe(201);
+    expect(
+      (await call(t, 'POST', '/api/v1/users', { headers: from('198.51.100.9'), body: { email: uniqueEmail('other'), password: PASSWORD } }))
+        .status,
+    ).toBe(201);
   });
 
   it('failed sign-ins from one address cannot lock the account owner out', async () => {
     const email = uniqueEmail('victim');
-    expect((await call(t, 'POST', '/api/v1/users', { headers: from('198.51.100.20'), body: { email, password: PASSWORD } })).status).toBe(201);
+    expect((await call(t, 'POST', '/api/v1/users', { headers: from('198.51.100.20'), body: { email, password: PASSWORD } })).status).toBe(
+      201,
+    );
     const guesses = [];
-    for (let i = 0; i < 12; i++) guesses.push((await call(t, 'POST', '/api/v1/sessions', { headers: from('203.0.113.66'), body: { email, password: `wrong guess ${i}` } })).status);
+    for (let i = 0; i < 12; i++)
+      guesses.push(
+        (await call(t, 'POST', '/api/v1/sessions', { headers: from('203.0.113.66'), body: { email, password: `wrong guess ${i}` } }))
+          .status,
+      );
     expect(guesses.slice(0, 10)).toEqual(Array(10).fill(401));
     expect(guesses.slice(10)).toEqual([429, 429]);
     // The attacker's address stays throttled for this account, even with the right password.
-    expect((await call(t, 'POST', '/api/v1/sessions', { headers: from('203.0.113.66'), body: { email, password: PASSWORD } })).status).toBe(429);
+    expect((await call(t, 'POST', '/api/v1/sessions', { headers: from('203.0.113.66'), body: { email, password: PASSWORD } })).status).toBe(
+      429,
+    );
     // The owner, elsewhere, signs in.
-    expect((await call(t, 'POST', '/api/v1/sessions', { headers: from('198.51.100.20'), body: { email, password: PASSWORD } })).status).toBe(200);
+    expect(
+      (await call(t, 'POST', '/api/v1/sessions', { headers: from('198.51.100.20'), body: { email, password: PASSWORD } })).status,
+    ).toBe(200);
   });
 });

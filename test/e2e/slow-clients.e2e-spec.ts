@@ -72,7 +72,9 @@ describe('a streaming client that stops reading', () => {
 describe('streams that run too long, accounts that hold too many requests', () => {
   let f: GatewayFixture;
   beforeAll(async () => {
-    f = await startGatewayFixture({ env: { STREAM_MAX_DURATION_MS: '1500', KEY_MAX_CONCURRENT_REQUESTS: '2', USER_MAX_CONCURRENT_REQUESTS: '3' } });
+    f = await startGatewayFixture({
+      env: { STREAM_MAX_DURATION_MS: '1500', KEY_MAX_CONCURRENT_REQUESTS: '2', USER_MAX_CONCURRENT_REQUESTS: '3' },
+    });
   });
   afterAll(() => f.close());
 
@@ -94,7 +96,10 @@ describe('streams that run too long, accounts that hold too many requests', () =
     });
     const text = await res.text();
     expect(Date.now() - started).toBeLessThan(3500);
-    const events = text.split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)));
+    const events = text
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: {'))
+      .map((e) => JSON.parse(e.slice(6)));
     const last = events[events.length - 1];
     expect(last.choices[0].finish_reason).toBe('error');
     expect(last.error.message).toMatch(/maximum duration/);

@@ -5,7 +5,16 @@ import { BrowserContext, chromium, Page } from 'playwright-core';
 
 /** Debian's Chromium (installed by .ci/run), driven through playwright-core. */
 export const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Screenshots of the browser tests: a test artifact, ignored by git. */
 export const ARTIFACTS = join(__dirname, '..', '..', 'artifacts', 'screenshots');
@@ -49,7 +58,16 @@ export interface AxeViolation {
 export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(AXE);
   const result = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run(
+            ctx: unknown,
+            opts: unknown,
+          ): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }>;
+        };
+      }
+    ).axe;
     const r = await axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => JSON.stringify(n.target)) }));
   });
@@ -68,8 +86,11 @@ export async function checkAtBothSizes(page: Page, name: string): Promise<Record
     await page.screenshot({ path: join(ARTIFACTS, `${name}-${label}.png`), fullPage: true });
     out[label] = await seriousViolations(page);
     // Wide tables scroll inside their own region; the page itself never scrolls sideways.
-    const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
-    if (width > size.width) out[label].push({ id: 'page-scrolls-sideways', impact: 'serious', help: `the page is ${width}px wide`, nodes: [] });
+    const width = await page.evaluate(
+      () => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth,
+    );
+    if (width > size.width)
+      out[label].push({ id: 'page-scrolls-sideways', impact: 'serious', help: `the page is ${width}px wide`, nodes: [] });
   }
   await page.setViewportSize({ width: 1280, height: 800 });
   return out;

@@ -18,12 +18,18 @@ export async function recordDirectHolds(t: TestApp, ids: string[]): Promise<void
     [ids],
   );
   const now = new Date();
-  const records = rows.map(
-    (r) =>
-      sweptRecord(
-        { id: r.id, cost: BigInt(r.actual), amount: BigInt(r.amount), tokens: 0, handedOver: false, context: { userId: r.user_id, keyId: r.key_id, requestedModel: 'test/direct-hold' } },
-        now,
-      )!,
+  const records = rows.map((r) =>
+    sweptRecord(
+      {
+        id: r.id,
+        cost: BigInt(r.actual),
+        amount: BigInt(r.amount),
+        tokens: 0,
+        handedOver: false,
+        context: { userId: r.user_id, keyId: r.key_id, requestedModel: 'test/direct-hold' },
+      },
+      now,
+    )!,
   );
   await t.get(GenerationsRepository).insert(records);
 }

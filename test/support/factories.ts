@@ -57,7 +57,11 @@ export interface CreatedKey {
   data: Record<string, unknown>;
 }
 
-export async function createKey(t: TestApp, auth: { cookie?: string; key?: string }, body: Record<string, unknown> = {}): Promise<CreatedKey> {
+export async function createKey(
+  t: TestApp,
+  auth: { cookie?: string; key?: string },
+  body: Record<string, unknown> = {},
+): Promise<CreatedKey> {
   const res = await call<{ data: { hash: string }; key: string }>(t, 'POST', '/api/v1/keys', {
     ...auth,
     body: { name: 'test key', ...body },

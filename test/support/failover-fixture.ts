@@ -42,7 +42,11 @@ export interface GenerationRow {
 }
 
 /** Prices (USD per million tokens) of the test endpoints: the catalog's second provider is dear, so routing prefers the primary. */
-export const PRICES = { primary: { prompt: 1, completion: 2 }, second: { prompt: 40, completion: 80 }, backup: { prompt: 2, completion: 4 } };
+export const PRICES = {
+  primary: { prompt: 1, completion: 2 },
+  second: { prompt: 40, completion: 80 },
+  backup: { prompt: 2, completion: 4 },
+};
 
 export interface FailoverFixture {
   t: TestApp;

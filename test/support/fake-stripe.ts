@@ -107,7 +107,14 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       const charge = charges.get(s._charge as string);
       if (charge && !charge.paid) {
         Object.assign(charge, { paid: true, status: 'succeeded' });
-        charge.balance_transaction = move('charge', charge.id, charge.amount, Math.round(charge.amount * 0.029) + 30, charge.currency, 'charge').id;
+        charge.balance_transaction = move(
+          'charge',
+          charge.id,
+          charge.amount,
+          Math.round(charge.amount * 0.029) + 30,
+          charge.currency,
+          'charge',
+        ).id;
       }
       return s;
     },
@@ -173,7 +180,8 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       const dispute = disputes.get(disputeId);
       if (!dispute) throw new Error(`no dispute ${disputeId}`);
       dispute.status = outcome;
-      if (outcome === 'won') dispute.balance_transactions.push(move('adjustment', dispute.id, dispute.amount, 0, dispute.currency, 'dispute_reversal'));
+      if (outcome === 'won')
+        dispute.balance_transactions.push(move('adjustment', dispute.id, dispute.amount, 0, dispute.currency, 'dispute_reversal'));
       return dispute;
     },
     close: async () => {
@@ -194,7 +202,17 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       description: null,
       exchange_rate: null,
       fee,
-      fee_details: fee ? [{ amount: fee, application: null, currency, description: category === 'dispute' ? 'Dispute fee' : 'Stripe processing fees', type: 'stripe_fee' }] : [],
+      fee_details: fee
+        ? [
+            {
+              amount: fee,
+              application: null,
+              currency,
+              description: category === 'dispute' ? 'Dispute fee' : 'Stripe processing fees',
+              type: 'stripe_fee',
+            },
+          ]
+        : [],
       net: amount - fee,
       reporting_category: category,
       source,
@@ -206,7 +224,9 @@ export async function startFakeStripe(): Promise<FakeStripe> {
   };
 
   const refreshRefunded = (charge: Json) => {
-    charge.amount_refunded = [...refunds.values()].filter((r) => r.charge === charge.id && r.status === 'succeeded').reduce((s, r) => s + r.amount, 0);
+    charge.amount_refunded = [...refunds.values()]
+      .filter((r) => r.charge === charge.id && r.status === 'succeeded')
+      .reduce((s, r) => s + r.amount, 0);
     charge.refunded = charge.amount_refunded >= charge.amount;
   };
 
@@ -217,7 +237,11 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     const limit = Math.min(Math.max(Number(q.limit ?? 10), 1), 100);
     const all = [...balanceTransactions.values()].reverse().filter((t) => (!q.type || t.type === q.type) && t.created >= gte);
     const start = q.starting_after ? all.findIndex((t) => t.id === q.starting_after) + 1 : 0;
-    if (q.starting_after && start === 0) return { status: 400, body: { error: { type: 'invalid_request_error', message: `No such balance_transaction: '${q.starting_after}'` } } };
+    if (q.starting_after && start === 0)
+      return {
+        status: 400,
+        body: { error: { type: 'invalid_request_error', message: `No such balance_transaction: '${q.starting_after}'` } },
+      };
     const expand = ([] as string[]).concat(q.expand ?? []).includes('data.source');
     const sourceOf = (sid: string | null) => (sid && (charges.get(sid) ?? refunds.get(sid) ?? disputes.get(sid))) || sid;
     const data = all.slice(start, start + limit).map((t) => (expand ? { ...t, source: sourceOf(t.source) } : t));
@@ -272,7 +296,10 @@ export async function startFakeStripe(): Promise<FakeStripe> {
   const publicView = (o: Json): Json => Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('_')));
 
   const route = (method: string, path: string, query: Record<string, string>, params: Json): { status: number; body: Json } => {
-    const notFound = (what: string) => ({ status: 404, body: { error: { type: 'invalid_request_error', code: 'resource_missing', message: `No such ${what}` } } });
+    const notFound = (what: string) => ({
+      status: 404,
+      body: { error: { type: 'invalid_request_error', code: 'resource_missing', message: `No such ${what}` } },
+    });
     if (method === 'POST' && path === '/v1/checkout/sessions') return { status: 200, body: publicView(createSession(params)) };
     let m = /^\/v1\/checkout\/sessions\/([^/]+)$/.exec(path);
     if (method === 'GET' && m) {
@@ -333,7 +360,12 @@ export async function startFakeStripe(): Promise<FakeStripe> {
         const fingerprint = JSON.stringify(params);
         if (seen) {
           if (seen.params !== fingerprint) {
-            send(400, { error: { type: 'idempotency_error', message: 'Keys for idempotent requests can only be used with the same parameters they were first used with.' } });
+            send(400, {
+              error: {
+                type: 'idempotency_error',
+                message: 'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+              },
+            });
             return;
           }
           entry.replayed = true;
@@ -378,6 +410,10 @@ export function signedEvent(type: string, object: Json, secret: string, opts: { 
     pending_webhooks: 1,
     request: { id: null, idempotency_key: null },
   });
-  const header = Stripe.webhooks.generateTestHeaderString({ payload, secret, ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}) });
+  const header = Stripe.webhooks.generateTestHeaderString({
+    payload,
+    secret,
+    ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
+  });
   return { id: eventId, payload, header };
 }

@@ -24,7 +24,8 @@ export interface GatewayFixture {
 }
 
 // The fakes reason when asked, so the test endpoints list the reasoning controls (forEndpoint drops them otherwise).
-const params = '[temperature, top_p, max_tokens, stop, seed, logprobs, top_logprobs, tools, tool_choice, response_format, structured_outputs, include_reasoning, reasoning]';
+const params =
+  '[temperature, top_p, max_tokens, stop, seed, logprobs, top_logprobs, tools, tool_choice, response_format, structured_outputs, include_reasoning, reasoning]';
 
 /**
  * A catalog of test models on local fake upstreams. Upstream model names carry the fakes' knobs

@@ -89,8 +89,8 @@ const sameResource = (a: K8sObject, b: K8sObject) =>
   a.kind === b.kind && a.metadata.name === b.metadata.name && a.apiVersion.split('/')[0] === b.apiVersion.split('/')[0];
 
 function setImages(obj: K8sObject, images: NonNullable<Kustomization['images']>): void {
-  const spec = (obj.spec as { template?: { spec?: { containers?: { image: string }[]; initContainers?: { image: string }[] } } })
-    ?.template?.spec;
+  const spec = (obj.spec as { template?: { spec?: { containers?: { image: string }[]; initContainers?: { image: string }[] } } })?.template
+    ?.spec;
   for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
     // The tag follows the last colon after the last slash (a registry may have a port).
     const colon = c.image.lastIndexOf(':');

@@ -12,6 +12,9 @@ import { startFakeAnthropic } from './fake-upstreams/anthropic';
 import { startFakeStory } from './fake-upstreams/story';
 import { createTestApp, TestApp } from './test-app';
 
+/** A parsed SSE data line; its shape varies by chunk kind. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type StreamEvent = Record<string, any>;
 /**
  * A gateway on one story fake (test/support/fake-upstreams/story.ts) under three provider names:
  * `prime` (the first endpoint, where the faults are), `cont` (a fallback that continues a prefill)
@@ -46,7 +49,10 @@ const model = (id: string, endpoints: string) => `
 /** The models: `fo/<name>`, the prime endpoint first, then the fallbacks. */
 const MODELS: [string, string][] = [
   ['fo/cut', ep('prime', 'sever-at-40', [1, 2]) + ep('cont', 'prefix', [2, 4], true)],
-  ['fo/cut-twice', ep('prime', 'sever-at-20', [1, 2]) + ep('cont', 'prefix-sever-at-15', [2, 4], true) + ep('plain', 'prefix-b', [2, 4], true)],
+  [
+    'fo/cut-twice',
+    ep('prime', 'sever-at-20', [1, 2]) + ep('cont', 'prefix-sever-at-15', [2, 4], true) + ep('plain', 'prefix-b', [2, 4], true),
+  ],
   ['fo/error-503', ep('prime', 'error-503-at-30', [1, 2]) + ep('cont', 'prefix', [2, 4], true)],
   ['fo/error-400', ep('prime', 'error-400-at-30', [1, 2]) + ep('cont', 'prefix', [2, 4], true)],
   ['fo/ends-early', ep('prime', 'end-at-40', [1, 2]) + ep('cont', 'prefix', [2, 4], true)],
@@ -70,9 +76,14 @@ export async function startStreamFailoverFixture(env: Record<string, string> = {
   const dir = mkdtempSync(join(tmpdir(), 'sy-failover-'));
   const file = join(dir, 'catalog.yaml');
   const providers = ['prime', 'cont', 'plain']
-    .map((slug) => `  - { slug: ${slug}, name: ${slug[0].toUpperCase()}${slug.slice(1)}, adapter: openai, base_url: "${story.url}", api_key_env: FAKE_STORY_KEY, data_policy: { zdr: false, training: false } }`)
+    .map(
+      (slug) =>
+        `  - { slug: ${slug}, name: ${slug[0].toUpperCase()}${slug.slice(1)}, adapter: openai, base_url: "${story.url}", api_key_env: FAKE_STORY_KEY, data_policy: { zdr: false, training: false } }`,
+    )
     .join('\n')
-    .concat(`\n  - { slug: claude, name: Claude, adapter: anthropic, base_url: "${anthropic.url}", api_key_env: FAKE_STORY_KEY, data_policy: { zdr: false, training: false } }`);
+    .concat(
+      `\n  - { slug: claude, name: Claude, adapter: anthropic, base_url: "${anthropic.url}", api_key_env: FAKE_STORY_KEY, data_policy: { zdr: false, training: false } }`,
+    );
   writeFileSync(file, `providers:\n${providers}\nmodels:${MODELS.map(([id, eps]) => model(id, eps)).join('')}\n`);
   const t = await createTestApp({ env: { CATALOG_FILE: file, FAKE_STORY_KEY: 'sk-story', RATE_LIMIT_KEY_RPM: '0', ...env } });
   const user = await signUp(t, 'failover');
@@ -102,11 +113,19 @@ export async function startStreamFailoverFixture(env: Record<string, string> = {
 export const IN_ORDER = { order: ['prime', 'cont', 'plain', 'claude'] };
 
 /** A raw streamed chat completion: its SSE data lines, parsed ([DONE] kept as the string). */
-export async function rawStream(f: StreamFailoverFixture, body: Record<string, unknown>): Promise<{ gen: string; events: (Record<string, any> | string)[] }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function rawStream(
+  f: StreamFailoverFixture,
+  body: Record<string, unknown>,
+): Promise<{ gen: string; events: (StreamEvent | string)[] }> {
   const res = await fetch(`${f.t.url}/api/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ messages: [{ role: 'user', content: 'Tell the story.' }], ...body, provider: { ...IN_ORDER, ...(body.provider as object) }, stream: true }),
+    body: JSON.stringify({
+      messages: [{ role: 'user', content: 'Tell the story.' }],
+      ...body,
+      provider: { ...IN_ORDER, ...(body.provider as object) },
+      stream: true,
+    }),
   });
   expect(res.status).toBe(200);
   const text = await res.text();
@@ -119,9 +138,9 @@ export async function rawStream(f: StreamFailoverFixture, body: Record<string, u
 }
 
 /** The text of a stream's content deltas. */
-export const contentOf = (events: (Record<string, any> | string)[]) => // eslint-disable-line @typescript-eslint/no-explicit-any
+export const contentOf = (events: (StreamEvent | string)[]) =>
   events
-    .filter((e): e is Record<string, any> => typeof e !== 'string') // eslint-disable-line @typescript-eslint/no-explicit-any
+    .filter((e): e is StreamEvent => typeof e !== 'string')
     .map((e) => e.choices?.[0]?.delta?.content ?? '')
     .join('');
 

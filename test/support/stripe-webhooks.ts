@@ -6,7 +6,6 @@ import { TestApp } from './test-app';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-
 /**
  * Drives card money through the real path: checkout over HTTP, the fake Stripe's objects, signed
  * webhook deliveries, and the worker's processing of the stored events.
@@ -49,7 +48,9 @@ export function stripeWebhooks(t: TestApp, fake: FakeStripe, secret: string) {
   async function checkout(user: SignedUpUser, amount: number): Promise<CheckoutDto & { session: string }> {
     const res = await call<{ data: CheckoutDto }>(t, 'POST', '/api/v1/credits/checkout', { cookie: user.cookie, body: { amount } });
     expect(res.status).toBe(201);
-    const rows: { checkout_session_id: string }[] = await db.query(`SELECT checkout_session_id FROM topups WHERE id = $1`, [res.body.data.id]);
+    const rows: { checkout_session_id: string }[] = await db.query(`SELECT checkout_session_id FROM topups WHERE id = $1`, [
+      res.body.data.id,
+    ]);
     return { ...res.body.data, session: rows[0].checkout_session_id };
   }
 

@@ -2,8 +2,7 @@
  * Where the e2e suites find Postgres and Redis. Global setup creates one migrated database per run
  * and a Redis key prefix per run; both are handed to the test workers through the environment.
  */
-export const TEST_ADMIN_DATABASE_URL =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export function databaseUrlFor(name: string): string {

@@ -34,7 +34,12 @@ export const checkCommand: CliCommand = {
     } finally {
       await pg.end().catch(() => undefined);
     }
-    const redis = new Redis(config.redis.url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const redis = new Redis(config.redis.url, {
+      lazyConnect: true,
+      connectTimeout: 3000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     redis.on('error', () => undefined);
     try {
       await redis.connect();
@@ -51,7 +56,7 @@ export const checkCommand: CliCommand = {
 
 export const envTableCommand: CliCommand = {
   name: 'env:table',
-  summary: "Print the configuration table for the README",
+  summary: 'Print the configuration table for the README',
   async run({ out }) {
     out(renderEnvTable());
     return 0;

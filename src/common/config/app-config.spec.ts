@@ -15,7 +15,13 @@ describe('loadConfig', () => {
   });
 
   it('converts numbers and booleans, trims, and treats empty strings as unset', () => {
-    const c = loadConfig({ PORT: ' 9000 ', WORKERS_ENABLED: 'false', TRUST_PROXY: '1', LOG_LEVEL: '', PUBLIC_URL: 'https://gw.example.com/' });
+    const c = loadConfig({
+      PORT: ' 9000 ',
+      WORKERS_ENABLED: 'false',
+      TRUST_PROXY: '1',
+      LOG_LEVEL: '',
+      PUBLIC_URL: 'https://gw.example.com/',
+    });
     expect(c.http.port).toBe(9000);
     expect(c.workers.enabled).toBe(false);
     expect(c.http.trustProxy).toBe(true);

@@ -25,7 +25,14 @@ export class AppConfig {
     shutdownGraceMs: number;
     serverTiming: boolean;
   };
-  readonly database: { url: string; poolMax: number; poolWaitMs: number; queryTimeoutMs: number; autoCreate: boolean; migrationsRun: boolean };
+  readonly database: {
+    url: string;
+    poolMax: number;
+    poolWaitMs: number;
+    queryTimeoutMs: number;
+    autoCreate: boolean;
+    migrationsRun: boolean;
+  };
   readonly redis: { url: string; keyPrefix: string; commandTimeoutMs: number };
   readonly log: { level: string };
   readonly workers: { enabled: boolean };
@@ -120,13 +127,25 @@ export class AppConfig {
       backoffBaseMs: vars.UPSTREAM_BACKOFF_BASE_MS,
       backoffMaxMs: Math.max(vars.UPSTREAM_BACKOFF_MAX_MS, vars.UPSTREAM_BACKOFF_BASE_MS),
     };
-    this.outage = { windowMs: vars.ROUTING_OUTAGE_WINDOW_MS, maxWindowMs: Math.max(vars.ROUTING_OUTAGE_WINDOW_MAX_MS, vars.ROUTING_OUTAGE_WINDOW_MS) };
+    this.outage = {
+      windowMs: vars.ROUTING_OUTAGE_WINDOW_MS,
+      maxWindowMs: Math.max(vars.ROUTING_OUTAGE_WINDOW_MAX_MS, vars.ROUTING_OUTAGE_WINDOW_MS),
+    };
     this.holds = { ttlMs: vars.HOLD_TTL_MS, sweepIntervalMs: vars.HOLD_SWEEP_INTERVAL_MS };
     this.stripe = vars.STRIPE_SECRET_KEY
       ? { secretKey: vars.STRIPE_SECRET_KEY, webhookSecret: vars.STRIPE_WEBHOOK_SECRET ?? '', apiBase: vars.STRIPE_API_BASE ?? null }
       : null;
-    this.topups = { feeBps: vars.TOPUP_FEE_BPS, feeMinCents: vars.TOPUP_FEE_MIN_CENTS, minCents: vars.TOPUP_MIN_CENTS, maxCents: vars.TOPUP_MAX_CENTS };
-    this.oauth = { codeTtlSeconds: vars.OAUTH_CODE_TTL_SECONDS, consentDelayMs: vars.OAUTH_CONSENT_DELAY_MS, defaultLimitUsd: vars.OAUTH_DEFAULT_LIMIT_USD };
+    this.topups = {
+      feeBps: vars.TOPUP_FEE_BPS,
+      feeMinCents: vars.TOPUP_FEE_MIN_CENTS,
+      minCents: vars.TOPUP_MIN_CENTS,
+      maxCents: vars.TOPUP_MAX_CENTS,
+    };
+    this.oauth = {
+      codeTtlSeconds: vars.OAUTH_CODE_TTL_SECONDS,
+      consentDelayMs: vars.OAUTH_CONSENT_DELAY_MS,
+      defaultLimitUsd: vars.OAUTH_DEFAULT_LIMIT_USD,
+    };
     this.oidc = vars.OIDC_ISSUER
       ? {
           issuer: vars.OIDC_ISSUER,

@@ -4,7 +4,10 @@ import { dropBrokenConnections, retryIdempotentRead } from './connection-faults'
 
 describe('retryIdempotentRead', () => {
   it('reads again once when the connection turned out to be dead', async () => {
-    const read = jest.fn().mockRejectedValueOnce(Object.assign(new Error('query failed'), { driverError: new Error('Connection terminated unexpectedly') })).mockResolvedValueOnce('row');
+    const read = jest
+      .fn()
+      .mockRejectedValueOnce(Object.assign(new Error('query failed'), { driverError: new Error('Connection terminated unexpectedly') }))
+      .mockResolvedValueOnce('row');
     await expect(retryIdempotentRead(read)).resolves.toBe('row');
     expect(read).toHaveBeenCalledTimes(2);
   });

@@ -10,10 +10,7 @@ export const MIGRATIONS_GLOB = join(ROOT, 'migrations', COMPILED ? '*.js' : '*.t
 export const ENTITIES_GLOB = join(ROOT, 'src', '**', COMPILED ? '*.entity.js' : '*.entity.ts');
 
 /** The one description of how Switchyard talks to Postgres, shared by the app, the migrator and the CLI. */
-export function dataSourceOptions(
-  config: AppConfig,
-  overrides: { url?: string; poolMax?: number } = {},
-): DataSourceOptions {
+export function dataSourceOptions(config: AppConfig, overrides: { url?: string; poolMax?: number } = {}): DataSourceOptions {
   return {
     type: 'postgres',
     url: overrides.url ?? config.database.url,

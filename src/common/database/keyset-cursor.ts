@@ -27,7 +27,9 @@ export function decodeCursor(cursor: string): KeysetPosition {
   const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   // A real instant and a real UUID: Postgres would answer month 13 or an id of dashes with an error.
   if (rest.length > 0 || !AT.test(at ?? '') || parseIsoUtc(at) === null || !ID.test(id ?? '')) {
-    throw new AppError('validation_failed', 'Invalid request: before must be a cursor from a previous page', { fields: [{ field: 'before', messages: ['not a cursor from a previous page'] }] });
+    throw new AppError('validation_failed', 'Invalid request: before must be a cursor from a previous page', {
+      fields: [{ field: 'before', messages: ['not a cursor from a previous page'] }],
+    });
   }
   return { at, id };
 }

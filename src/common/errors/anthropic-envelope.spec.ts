@@ -19,6 +19,9 @@ describe("Anthropic's error envelope", () => {
   });
 
   it('is {type: "error", error: {type, message}}', () => {
-    expect(toAnthropicEnvelope({ status: 401, message: 'Invalid API key' })).toEqual({ type: 'error', error: { type: 'authentication_error', message: 'Invalid API key' } });
+    expect(toAnthropicEnvelope({ status: 401, message: 'Invalid API key' })).toEqual({
+      type: 'error',
+      error: { type: 'authentication_error', message: 'Invalid API key' },
+    });
   });
 });

@@ -17,7 +17,12 @@ describe('normaliseError', () => {
     const availability = { code: 'model_not_found', retryable: false, requested_models: ['acme/x'] };
     const e = normaliseError(new AppError('invalid_request', 'acme/x is not a valid model ID', { availability, provider_name: null }));
     expect(toEnvelope(e)).toEqual({
-      error: { code: 400, message: 'acme/x is not a valid model ID', metadata: { error_type: 'invalid_request', provider_name: null }, availability },
+      error: {
+        code: 400,
+        message: 'acme/x is not a valid model ID',
+        metadata: { error_type: 'invalid_request', provider_name: null },
+        availability,
+      },
     });
   });
 

@@ -57,7 +57,8 @@ export function normaliseError(error: unknown): NormalisedError {
     error = dependencyUnavailable();
   }
   if (error instanceof AppError) {
-    const retryAfter: Record<string, string> = error.status === 503 && !error.headers['retry-after'] ? { 'retry-after': String(DEPENDENCY_RETRY_AFTER_SECONDS) } : {};
+    const retryAfter: Record<string, string> =
+      error.status === 503 && !error.headers['retry-after'] ? { 'retry-after': String(DEPENDENCY_RETRY_AFTER_SECONDS) } : {};
     return {
       status: error.status,
       code: error.code,

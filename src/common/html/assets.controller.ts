@@ -18,7 +18,11 @@ export class AssetsController {
 
   @Get('console.css')
   stylesheet(@Res() reply: FastifyReply): void {
-    void reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=300').header('x-content-type-options', 'nosniff').send(this.css);
+    void reply
+      .header('content-type', 'text/css; charset=utf-8')
+      .header('cache-control', 'public, max-age=300')
+      .header('x-content-type-options', 'nosniff')
+      .send(this.css);
   }
 
   @Get('console.js')

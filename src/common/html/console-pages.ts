@@ -79,7 +79,13 @@ export class ConsolePages<S extends SignedIn = SignedIn> {
     const c = await this.open(req, reply);
     if (!c) return null;
     if (this.csrf.verify(req.headers.cookie, field(req.body, 'csrf_token'))) return c;
-    await this.show(c, { nav: 'overview', title: 'Form expired', view: '@message', status: 403, error: 'This form expired or was not sent from this site. Go back, reload the page and try again.' });
+    await this.show(c, {
+      nav: 'overview',
+      title: 'Form expired',
+      view: '@message',
+      status: 403,
+      error: 'This form expired or was not sent from this site. Go back, reload the page and try again.',
+    });
     return null;
   }
 
@@ -87,7 +93,16 @@ export class ConsolePages<S extends SignedIn = SignedIn> {
     const frame = await this.accounts.frame(c.session.userId);
     const done = single(c.req.query, 'done');
     const notice = s.notice ?? (typeof done === 'string' && s.notices && Object.hasOwn(s.notices, done) ? s.notices[done] : undefined);
-    const page = this.views.render(s.view, { ...frame, f: format, ...s.data, nav: s.nav, title: s.title, csrfToken: c.csrfToken, notice, error: s.error });
+    const page = this.views.render(s.view, {
+      ...frame,
+      f: format,
+      ...s.data,
+      nav: s.nav,
+      title: s.title,
+      csrfToken: c.csrfToken,
+      notice,
+      error: s.error,
+    });
     sendPage(c.reply, page, { status: s.status ?? 200, setCookies: c.setCookies, formTargets: s.formTargets });
   }
 
@@ -97,9 +112,16 @@ export class ConsolePages<S extends SignedIn = SignedIn> {
     try {
       shown = await work();
     } catch (err) {
-      if (!(err instanceof AppError) || (err.status >= 500 && err.code !== 'service_unavailable' && err.code !== 'provider_unavailable')) throw err;
+      if (!(err instanceof AppError) || (err.status >= 500 && err.code !== 'service_unavailable' && err.code !== 'provider_unavailable'))
+        throw err;
       if (err.status === 503) c.reply.header('retry-after', '5');
-      shown = { nav, title: err.status === 404 ? 'Not found' : 'Something went wrong', view: '@message', status: err.status, error: err.message };
+      shown = {
+        nav,
+        title: err.status === 404 ? 'Not found' : 'Something went wrong',
+        view: '@message',
+        status: err.status,
+        error: err.message,
+      };
     }
     if (shown) await this.show(c, shown);
   }

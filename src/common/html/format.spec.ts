@@ -11,6 +11,10 @@ describe('console display helpers', () => {
   });
 
   it('names ledger journals in words, and shows unknown kinds as they are', () => {
-    expect([format.journal('settle'), format.journal('topup'), format.journal('lease')]).toEqual(['Request: settled', 'Card top-up', 'lease']);
+    expect([format.journal('settle'), format.journal('topup'), format.journal('lease')]).toEqual([
+      'Request: settled',
+      'Card top-up',
+      'lease',
+    ]);
   });
 });

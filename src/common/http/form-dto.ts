@@ -8,7 +8,10 @@ const pipe = createValidationPipe();
  * A form post checked by the JSON API's own DTO and validation pipe, so a page and the API accept
  * exactly the same values. Returns the DTO, or the first problem as a sentence for the page.
  */
-export async function validateForm<T extends object>(dto: Type<T>, body: Record<string, unknown>): Promise<{ ok: true; value: T } | { ok: false; message: string }> {
+export async function validateForm<T extends object>(
+  dto: Type<T>,
+  body: Record<string, unknown>,
+): Promise<{ ok: true; value: T } | { ok: false; message: string }> {
   try {
     return { ok: true, value: (await pipe.transform(body, { type: 'body', metatype: dto })) as T };
   } catch (err) {

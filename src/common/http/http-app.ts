@@ -17,10 +17,7 @@ import { requestIdFor } from './request-id';
  * Builds the HTTP application on Fastify: request ids, one access-log line and metrics per request,
  * body limits. Shared by `main.ts` and the e2e tests so both run exactly the same stack.
  */
-export type AppFactory = (
-  adapter: FastifyAdapter,
-  options: NestApplicationOptions,
-) => Promise<NestFastifyApplication>;
+export type AppFactory = (adapter: FastifyAdapter, options: NestApplicationOptions) => Promise<NestFastifyApplication>;
 
 /** Builds the app from a root module; tests pass a factory that compiles a testing module instead. */
 export function fromModule(module: DynamicModule): AppFactory {
@@ -127,7 +124,10 @@ export async function createHttpApp(factory: AppFactory, config: AppConfig, logg
       } catch (err) {
         const e = normaliseError(err);
         // The body is never read: the connection closes after the answer instead of draining it.
-        await reply.status(e.status).headers({ ...e.headers, connection: 'close' }).send(errorBodyFor(req.routeOptions.config, e));
+        await reply
+          .status(e.status)
+          .headers({ ...e.headers, connection: 'close' })
+          .send(errorBodyFor(req.routeOptions.config, e));
       }
     });
   }

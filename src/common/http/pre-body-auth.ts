@@ -11,7 +11,8 @@ export const LARGE_BODY_AFTER_AUTH = 'largeBodyAfterAuth';
  * small limit (BODY_LIMIT_SMALL_BYTES). A route has one Fastify config, so its other route flags
  * (API_KEY_HEADER, ERROR_SHAPE) come in `config`.
  */
-export const LargeBodyAfterAuth = (config: Record<string, unknown> = {}): MethodDecorator => RouteConfig({ ...config, [LARGE_BODY_AFTER_AUTH]: true });
+export const LargeBodyAfterAuth = (config: Record<string, unknown> = {}): MethodDecorator =>
+  RouteConfig({ ...config, [LARGE_BODY_AFTER_AUTH]: true });
 
 /**
  * Route config key: the route also takes the API key from this header when there is no

@@ -21,13 +21,21 @@ describe('cacheValidationMetadata', () => {
     const fresh = MetadataStorage.prototype.getTargetValidationMetadatas.call(getMetadataStorage(), Child, '', false, false);
     expect(cached.map((m) => [m.propertyName, m.type, m.name])).toEqual(fresh.map((m) => [m.propertyName, m.type, m.name]));
     expect(validateSync(child({ name: 'a', count: 1 }))).toEqual([]);
-    expect(validateSync(child({ name: 1, count: 'x' })).map((e) => e.property).sort()).toEqual(['count', 'name']);
+    expect(
+      validateSync(child({ name: 1, count: 'x' }))
+        .map((e) => e.property)
+        .sort(),
+    ).toEqual(['count', 'name']);
   });
 
   it('computes a class’s rules once per set of options', () => {
     const storage = getMetadataStorage();
-    expect(storage.getTargetValidationMetadatas(Child, '', false, false)).toBe(storage.getTargetValidationMetadatas(Child, '', false, false));
-    expect(storage.getTargetValidationMetadatas(Child, '', true, false)).not.toBe(storage.getTargetValidationMetadatas(Child, '', false, false));
+    expect(storage.getTargetValidationMetadatas(Child, '', false, false)).toBe(
+      storage.getTargetValidationMetadatas(Child, '', false, false),
+    );
+    expect(storage.getTargetValidationMetadatas(Child, '', true, false)).not.toBe(
+      storage.getTargetValidationMetadatas(Child, '', false, false),
+    );
     const rules = storage.getTargetValidationMetadatas(Child, '', false, false);
     expect(storage.groupByPropertyName(rules)).toBe(storage.groupByPropertyName(rules));
     expect(Object.keys(storage.groupByPropertyName(rules)).sort()).toEqual(['count', 'name']);

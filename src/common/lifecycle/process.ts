@@ -100,7 +100,11 @@ export function exitOnBootFailure(err: unknown, logger: AppLogger): void {
 export function exitOnListenFailure(err: unknown, where: { host: string; port: number }, logger: AppLogger): void {
   const e = err as NodeJS.ErrnoException;
   const reason =
-    e?.code === 'EADDRINUSE' ? 'is already in use' : e?.code === 'EACCES' ? 'needs privileges this process lacks' : `cannot be listened on (${e?.code ?? e?.message})`;
+    e?.code === 'EADDRINUSE'
+      ? 'is already in use'
+      : e?.code === 'EACCES'
+        ? 'needs privileges this process lacks'
+        : `cannot be listened on (${e?.code ?? e?.message})`;
   process.stderr.write(`Port ${where.port} on ${where.host} ${reason}\n`);
   logger.pino.flush(() => process.exit(1));
 }

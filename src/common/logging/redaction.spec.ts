@@ -14,7 +14,11 @@ function capture(): { logger: AppLogger; lines: string[] } {
 describe('log redaction', () => {
   it("drops a failed query's parameters and scrubs secret shapes from every line", () => {
     const { logger, lines } = capture();
-    const err = new QueryFailedError('INSERT INTO users VALUES ($1, $2)', ['someone@example.com', HASH], Object.assign(new Error('value too long'), { code: '22001' }));
+    const err = new QueryFailedError(
+      'INSERT INTO users VALUES ($1, $2)',
+      ['someone@example.com', HASH],
+      Object.assign(new Error('value too long'), { code: '22001' }),
+    );
     logger.error({ err, url: `/auth/oidc/callback?code=abc123&state=s1` }, 'request failed');
     logger.info({ note: `key ${KEY} hash ${SHA} stripe sk_live_abcdef123456 whsec_abcdef123456` }, `login ${HASH}`);
     logger.warn({ nested: { password: 'hunter2hunter2', token: 'tok', passwordHash: HASH } }, 'fields');

@@ -35,9 +35,15 @@ export class Mailer implements OnModuleDestroy {
     this.log = logger.child({ component: 'mail' });
     const { smtpUrl, timeoutMs } = config.mail;
     this.transport = smtpUrl
-      ? createTransport(smtpUrl, { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs, dnsTimeout: timeoutMs } as object)
+      ? createTransport(smtpUrl, {
+          connectionTimeout: timeoutMs,
+          greetingTimeout: timeoutMs,
+          socketTimeout: timeoutMs,
+          dnsTimeout: timeoutMs,
+        } as object)
       : null;
-    if (!this.transport && config.env === 'production') this.log.warn({}, 'SMTP_URL is not set: no address confirmation or password reset mail can be sent');
+    if (!this.transport && config.env === 'production')
+      this.log.warn({}, 'SMTP_URL is not set: no address confirmation or password reset mail can be sent');
   }
 
   /** Whether a message goes anywhere: an SMTP server, or the log in development. */
@@ -48,7 +54,10 @@ export class Mailer implements OnModuleDestroy {
   async send(message: MailMessage): Promise<MailOutcome> {
     if (!this.transport) {
       if (this.config.env !== 'development') return 'not_configured';
-      this.log.info({ to: message.to, subject: message.subject, text: message.text }, 'mail not configured (SMTP_URL): the message, for development only');
+      this.log.info(
+        { to: message.to, subject: message.subject, text: message.text },
+        'mail not configured (SMTP_URL): the message, for development only',
+      );
       return 'logged';
     }
     let timer: NodeJS.Timeout | undefined;
@@ -61,7 +70,10 @@ export class Mailer implements OnModuleDestroy {
       ]);
       return 'sent';
     } catch (err) {
-      this.log.warn({ err: (err as Error).message, domain: message.to.slice(message.to.lastIndexOf('@') + 1), subject: message.subject }, 'mail not sent');
+      this.log.warn(
+        { err: (err as Error).message, domain: message.to.slice(message.to.lastIndexOf('@') + 1), subject: message.subject },
+        'mail not sent',
+      );
       return 'failed';
     } finally {
       clearTimeout(timer);

@@ -31,7 +31,12 @@ export class OpsAccess {
   /** For /metrics: open without a configured token, else the token or a 401. */
   requireForMetrics(authorization: string | undefined): void {
     if (this.expected && !this.holdsToken(authorization)) {
-      throw new AppError('authentication', 'Send the metrics token as `Authorization: Bearer <METRICS_TOKEN>`', {}, { 'www-authenticate': 'Bearer' });
+      throw new AppError(
+        'authentication',
+        'Send the metrics token as `Authorization: Bearer <METRICS_TOKEN>`',
+        {},
+        { 'www-authenticate': 'Bearer' },
+      );
     }
   }
 }

@@ -9,15 +9,7 @@ import { bigintColumn } from '../../common/money/money';
  * revenue positive, expenses and the Stripe clearing account (cash received) negative.
  */
 export type AccountKind =
-  | 'available'
-  | 'held'
-  | 'disputed'
-  | 'receivable'
-  | 'stripe_clearing'
-  | 'fee_revenue'
-  | 'usage_revenue'
-  | 'dispute_expense'
-  | 'grants';
+  'available' | 'held' | 'disputed' | 'receivable' | 'stripe_clearing' | 'fee_revenue' | 'usage_revenue' | 'dispute_expense' | 'grants';
 
 export const USER_ACCOUNT_KINDS: AccountKind[] = ['available', 'held', 'disputed', 'receivable'];
 

@@ -203,10 +203,16 @@ class Run {
     this.chargedTopups.set(topupId, g.id);
     if (currency !== row.currency) return diff('currency_mismatch', `Stripe charged ${currency}, the top-up is in ${row.currency}`);
     const expected = row.amountCents + row.feeCents;
-    if (amount !== expected) diff('amount_mismatch', `Stripe charged ${amount} cents, the top-up is ${row.amountCents} + fee ${row.feeCents} = ${expected} cents`);
+    if (amount !== expected)
+      diff('amount_mismatch', `Stripe charged ${amount} cents, the top-up is ${row.amountCents} + fee ${row.feeCents} = ${expected} cents`);
     const j = this.journals.get(key);
-    if (!j) return diff('topup_not_credited', `Stripe charged ${amount} ${currency} cents on ${new Date(g.txs[0].created * 1000).toISOString()}; no journal ${key} (status ${row.status})`);
-    if (-j.clearing !== centsToNanos(amount)) diff('amount_mismatch', `Stripe charged ${amount} cents; ${key} received ${money(-j.clearing)}`);
+    if (!j)
+      return diff(
+        'topup_not_credited',
+        `Stripe charged ${amount} ${currency} cents on ${new Date(g.txs[0].created * 1000).toISOString()}; no journal ${key} (status ${row.status})`,
+      );
+    if (-j.clearing !== centsToNanos(amount))
+      diff('amount_mismatch', `Stripe charged ${amount} cents; ${key} received ${money(-j.clearing)}`);
   }
 
   refund(g: Group): void {
@@ -235,13 +241,31 @@ class Run {
       totals.pendingRefunds++;
       return;
     }
-    if (!debit && !reversal) return diff('refund_not_booked', `Stripe refunded ${debited} cents${failed ? ' (failed since)' : ''}; no journal ${key} or ${failedKey}`);
-    if (failed && debit && !reversal) return diff('failed_refund_still_debited', `Stripe says refund ${g.id} failed and returned ${returned} cents; ${key} is not reversed`);
-    if (!failed && reversal) return diff('refund_reversed_not_failed', `Stripe shows refund ${g.id} as ${r.status ?? 'not failed'}; ${failedKey} reversed it`, failedKey);
+    if (!debit && !reversal)
+      return diff(
+        'refund_not_booked',
+        `Stripe refunded ${debited} cents${failed ? ' (failed since)' : ''}; no journal ${key} or ${failedKey}`,
+      );
+    if (failed && debit && !reversal)
+      return diff(
+        'failed_refund_still_debited',
+        `Stripe says refund ${g.id} failed and returned ${returned} cents; ${key} is not reversed`,
+      );
+    if (!failed && reversal)
+      return diff(
+        'refund_reversed_not_failed',
+        `Stripe shows refund ${g.id} as ${r.status ?? 'not failed'}; ${failedKey} reversed it`,
+        failedKey,
+      );
     // A refund's debit leaves Stripe's balance before our window may start; compare what both sides list.
-    if (debits.length > 0 && debit && debit.clearing !== centsToNanos(debited)) diff('amount_mismatch', `Stripe refunded ${debited} cents; ${key} paid out ${money(debit.clearing)}`);
+    if (debits.length > 0 && debit && debit.clearing !== centsToNanos(debited))
+      diff('amount_mismatch', `Stripe refunded ${debited} cents; ${key} paid out ${money(debit.clearing)}`);
     if (returns.length > 0 && debit && reversal && -reversal.clearing !== centsToNanos(returned))
-      diff('amount_mismatch', `Stripe returned ${returned} cents of the failed refund; ${failedKey} took back ${money(-reversal.clearing)}`, failedKey);
+      diff(
+        'amount_mismatch',
+        `Stripe returned ${returned} cents of the failed refund; ${failedKey} took back ${money(-reversal.clearing)}`,
+        failedKey,
+      );
   }
 
   dispute(g: Group): void {
@@ -261,16 +285,28 @@ class Run {
       totals.openDisputes++;
       totals.openDisputed -= centsToNanos(sum(g.txs, (t) => t.amount));
     }
-    if (!this.journals.has(keys.open)) return diff('dispute_not_booked', `Stripe shows dispute ${g.id} (${d.status ?? '?'}, ${d.amount} cents); no journal ${keys.open}`);
+    if (!this.journals.has(keys.open))
+      return diff('dispute_not_booked', `Stripe shows dispute ${g.id} (${d.status ?? '?'}, ${d.amount} cents); no journal ${keys.open}`);
     const booked = this.journals.has(keys.lost) ? 'lost' : this.journals.has(keys.won) ? 'won' : null;
-    if (booked && booked !== final) return diff('dispute_outcome_mismatch', `Stripe shows dispute ${g.id} as ${d.status ?? '?'}; we booked it ${booked}`, keys[booked]);
-    if (final && !booked) return diff('dispute_outcome_not_booked', `Stripe shows dispute ${g.id} as ${d.status ?? '?'}; no journal ${keys[final]}`, keys[final]);
+    if (booked && booked !== final)
+      return diff('dispute_outcome_mismatch', `Stripe shows dispute ${g.id} as ${d.status ?? '?'}; we booked it ${booked}`, keys[booked]);
+    if (final && !booked)
+      return diff(
+        'dispute_outcome_not_booked',
+        `Stripe shows dispute ${g.id} as ${d.status ?? '?'}; no journal ${keys[final]}`,
+        keys[final],
+      );
     // Closed on both sides: the cash it cost, fees included, must be what we booked (when the
     // withdrawal is in the window, so Stripe's side is whole).
     if (!final || !g.txs.some((t) => t.amount < 0)) return;
     const stripeNet = centsToNanos(sum(g.txs, (t) => t.net));
     const ours = -[keys.open, keys[final]].reduce((s, k) => s + (this.journals.get(k)?.clearing ?? 0n), 0n);
-    if (ours !== stripeNet) diff('amount_mismatch', `Stripe's net for dispute ${g.id} is ${money(stripeNet)}; our dispute journals moved ${money(ours)}`, keys[final]);
+    if (ours !== stripeNet)
+      diff(
+        'amount_mismatch',
+        `Stripe's net for dispute ${g.id} is ${money(stripeNet)}; our dispute journals moved ${money(ours)}`,
+        keys[final],
+      );
   }
 
   /** The top-up a refund's or dispute's charge paid; null (counted as ignored) when not a top-up's. */
@@ -296,7 +332,10 @@ class Run {
         stripeId: kind === 'topup' ? (this.topups.get(id)?.checkoutSessionId ?? null) : id,
         journal: j.key,
         topupId,
-        detail: found === null ? `Stripe does not know ${kind === 'topup' ? 'a paid session for this top-up' : id}` : `Stripe lists no balance transaction for ${j.key}`,
+        detail:
+          found === null
+            ? `Stripe does not know ${kind === 'topup' ? 'a paid session for this top-up' : id}`
+            : `Stripe lists no balance transaction for ${j.key}`,
       });
     }
   }
@@ -328,7 +367,20 @@ class Run {
   private totalsFor(currency: string): ReconcileTotals {
     let t = this.totals.get(currency);
     if (!t) {
-      t = { currency, charges: 0, charged: 0n, refunds: 0, pendingRefunds: 0, refunded: 0n, failedRefunds: 0, disputes: 0, openDisputes: 0, openDisputed: 0n, disputeFees: 0n, processingFees: 0n };
+      t = {
+        currency,
+        charges: 0,
+        charged: 0n,
+        refunds: 0,
+        pendingRefunds: 0,
+        refunded: 0n,
+        failedRefunds: 0,
+        disputes: 0,
+        openDisputes: 0,
+        openDisputed: 0n,
+        disputeFees: 0n,
+        processingFees: 0n,
+      };
       this.totals.set(currency, t);
     }
     return t;

@@ -4,7 +4,13 @@ import type { Job, Queue } from 'bull';
 import { AppLogger } from '../../common/logging/app-logger';
 import { QueueName } from '../../common/queue/queue-names';
 import { StripeEventHandler } from './events/stripe-event-handler';
-import { REQUEUE_AFTER_MS, REQUEUE_STRIPE_EVENTS_JOB, STRIPE_EVENT_JOB, StripeEventJob, StripeEventsService } from './stripe-events.service';
+import {
+  REQUEUE_AFTER_MS,
+  REQUEUE_STRIPE_EVENTS_JOB,
+  STRIPE_EVENT_JOB,
+  StripeEventJob,
+  StripeEventsService,
+} from './stripe-events.service';
 import { StripeClient } from './stripe.client';
 
 /** Applies stored Stripe events, and every minute re-enqueues those that missed their job. */
@@ -31,7 +37,10 @@ export class StripeEventsProcessor implements OnApplicationBootstrap {
         new Promise((_, reject) => setTimeout(() => reject(new Error('queue unavailable')), 3000).unref()),
       ]);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'could not schedule the stripe event re-enqueue; it will be scheduled on the next start');
+      this.log.warn(
+        { err: (err as Error).message },
+        'could not schedule the stripe event re-enqueue; it will be scheduled on the next start',
+      );
     }
   }
 

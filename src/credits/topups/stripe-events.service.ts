@@ -68,7 +68,10 @@ export class StripeEventsService {
       ]);
       return true;
     } catch (err) {
-      this.log.warn({ event: eventId, err: (err as Error).message }, 'stripe event stored but not enqueued; the re-enqueue job will pick it up');
+      this.log.warn(
+        { event: eventId, err: (err as Error).message },
+        'stripe event stored but not enqueued; the re-enqueue job will pick it up',
+      );
       return false;
     } finally {
       clearTimeout(timer);

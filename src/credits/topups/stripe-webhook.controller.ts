@@ -13,7 +13,10 @@ export class StripeWebhookController {
 
   @Post('stripe')
   @HttpCode(200)
-  async receive(@Req() req: RawBodyRequest<FastifyRequest>, @Headers('stripe-signature') signature?: string | string[]): Promise<{ received: true }> {
+  async receive(
+    @Req() req: RawBodyRequest<FastifyRequest>,
+    @Headers('stripe-signature') signature?: string | string[],
+  ): Promise<{ received: true }> {
     await this.events.receive(req.rawBody, Array.isArray(signature) ? signature[0] : signature);
     return { received: true };
   }

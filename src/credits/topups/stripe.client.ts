@@ -191,7 +191,10 @@ export class StripeClient {
         {
           mode: 'payment',
           line_items: [
-            { price_data: { currency: input.currency, product_data: { name: 'Switchyard credits' }, unit_amount: input.amountCents }, quantity: 1 },
+            {
+              price_data: { currency: input.currency, product_data: { name: 'Switchyard credits' }, unit_amount: input.amountCents },
+              quantity: 1,
+            },
             { price_data: { currency: input.currency, product_data: { name: 'Top-up fee' }, unit_amount: input.feeCents }, quantity: 1 },
           ],
           client_reference_id: input.topupId,
@@ -257,7 +260,10 @@ export class StripeClient {
     } catch (err) {
       if (err instanceof StripeApiError) throw err;
       const e = err as { message?: string; statusCode?: number; type?: string };
-      throw new StripeApiError(`${e.type ?? 'StripeError'}: ${e.message ?? String(err)}`, typeof e.statusCode === 'number' ? e.statusCode : null);
+      throw new StripeApiError(
+        `${e.type ?? 'StripeError'}: ${e.message ?? String(err)}`,
+        typeof e.statusCode === 'number' ? e.statusCode : null,
+      );
     }
   }
 }

@@ -1,5 +1,12 @@
 import { accountCode, JournalInput } from '../ledger';
-import { disputeLostJournal, disputeOpenJournal, disputeWonJournal, refundFailedJournal, refundJournal, topupJournal } from './topup-journals';
+import {
+  disputeLostJournal,
+  disputeOpenJournal,
+  disputeWonJournal,
+  refundFailedJournal,
+  refundJournal,
+  topupJournal,
+} from './topup-journals';
 
 const U = '00000000-0000-4000-8000-000000000001';
 const usd = (n: number) => BigInt(Math.round(n * 100)) * 10_000_000n;
@@ -104,7 +111,11 @@ describe('refundFailedJournal', () => {
     });
     const all = refundFailedJournal({ ...base, debit, owed: usd(12), disputeRoom: usd(50) });
     expect(all.setAside).toEqual({ fromAvailable: usd(3), fromReceivable: usd(12) });
-    expect(view(all.journal)).toEqual({ 'platform:stripe_clearing': -usd(16.1), [`user:${U}:disputed`]: usd(15), 'platform:fee_revenue': usd(1.1) });
+    expect(view(all.journal)).toEqual({
+      'platform:stripe_clearing': -usd(16.1),
+      [`user:${U}:disputed`]: usd(15),
+      'platform:fee_revenue': usd(1.1),
+    });
   });
 });
 
@@ -129,7 +140,9 @@ describe('dispute journals', () => {
       [`user:${U}:receivable`]: usd(8),
       [`user:${U}:disputed`]: -usd(20),
     });
-    const withFee = view(disputeWonJournal({ ...base, amount: usd(21.1), fromAvailable: usd(20), fromReceivable: 0n, owed: 0n, fee: usd(15) }));
+    const withFee = view(
+      disputeWonJournal({ ...base, amount: usd(21.1), fromAvailable: usd(20), fromReceivable: 0n, owed: 0n, fee: usd(15) }),
+    );
     expect(withFee['platform:dispute_expense']).toBe(-usd(15));
   });
 

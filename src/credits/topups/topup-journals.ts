@@ -24,7 +24,11 @@ export interface TopupCredit {
 
 /** The journal keys of card money: what the journals are written under and reconciled by. */
 export const topupKey = (topupId: string) => `topup:${topupId}`;
-export const disputeKeys = (disputeId: string) => ({ open: `dispute:${disputeId}:open`, won: `dispute:${disputeId}:won`, lost: `dispute:${disputeId}:lost` });
+export const disputeKeys = (disputeId: string) => ({
+  open: `dispute:${disputeId}:open`,
+  won: `dispute:${disputeId}:won`,
+  lost: `dispute:${disputeId}:lost`,
+});
 
 /** Cash in for credit plus fee; the credit repays what the user owes before it becomes available. */
 export function topupJournal(t: TopupCredit): JournalInput {

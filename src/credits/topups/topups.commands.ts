@@ -24,7 +24,13 @@ export function reconcileReportJson(r: ReconcileReport): Record<string, unknown>
       stripe_processing_fees: nanosToUsd(t.processingFees),
     })),
     ignored_balance_transactions: r.ignored,
-    differences: r.differences.map((d) => ({ kind: d.kind, stripe_id: d.stripeId, journal: d.journal, topup_id: d.topupId, detail: d.detail })),
+    differences: r.differences.map((d) => ({
+      kind: d.kind,
+      stripe_id: d.stripeId,
+      journal: d.journal,
+      topup_id: d.topupId,
+      detail: d.detail,
+    })),
   };
 }
 
@@ -44,7 +50,9 @@ export function reconcileReportText(r: ReconcileReport): string[] {
     `Stripe reconciliation from ${r.since.toISOString()} to ${r.until.toISOString()}`,
     ...(r.totals.length ? r.totals.map(totalsLine) : ['no top-up charges, refunds or disputes at Stripe in this window']),
     ...(r.ignored ? [`${r.ignored} balance transaction(s) not about Switchyard top-ups, ignored`] : []),
-    ...r.differences.map((d) => `DIFFERENCE ${d.kind}: ${[d.stripeId, d.journal, d.topupId && `top-up ${d.topupId}`].filter(Boolean).join(' ')}: ${d.detail}`),
+    ...r.differences.map(
+      (d) => `DIFFERENCE ${d.kind}: ${[d.stripeId, d.journal, d.topupId && `top-up ${d.topupId}`].filter(Boolean).join(' ')}: ${d.detail}`,
+    ),
     r.differences.length ? `${r.differences.length} difference(s)` : 'reconciled: no unexplained differences',
   ];
 }

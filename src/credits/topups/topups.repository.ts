@@ -125,7 +125,10 @@ export class TopupsRepository {
   }
 
   async setCheckoutSession(id: string, sessionId: string): Promise<void> {
-    await queryRows(this.dataSource, `UPDATE topups SET checkout_session_id = $2 WHERE id = $1 AND checkout_session_id IS NULL`, [id, sessionId]);
+    await queryRows(this.dataSource, `UPDATE topups SET checkout_session_id = $2 WHERE id = $1 AND checkout_session_id IS NULL`, [
+      id,
+      sessionId,
+    ]);
   }
 
   async findById(id: string, db: Db = this.dataSource): Promise<TopupRow | null> {
@@ -135,7 +138,9 @@ export class TopupsRepository {
   }
 
   async findByPaymentIntent(paymentIntentId: string): Promise<TopupRow | null> {
-    const rows = await queryRows<RawTopup>(this.dataSource, `SELECT ${TOPUP_COLUMNS} FROM topups WHERE payment_intent_id = $1 LIMIT 1`, [paymentIntentId]);
+    const rows = await queryRows<RawTopup>(this.dataSource, `SELECT ${TOPUP_COLUMNS} FROM topups WHERE payment_intent_id = $1 LIMIT 1`, [
+      paymentIntentId,
+    ]);
     return rows[0] ? toTopup(rows[0]) : null;
   }
 
@@ -148,7 +153,11 @@ export class TopupsRepository {
 
   async findByPaymentIntents(ids: string[]): Promise<TopupRow[]> {
     if (ids.length === 0) return [];
-    const rows = await queryRows<RawTopup>(this.dataSource, `SELECT ${TOPUP_COLUMNS} FROM topups WHERE payment_intent_id = ANY($1::text[])`, [ids]);
+    const rows = await queryRows<RawTopup>(
+      this.dataSource,
+      `SELECT ${TOPUP_COLUMNS} FROM topups WHERE payment_intent_id = ANY($1::text[])`,
+      [ids],
+    );
     return rows.map(toTopup);
   }
 
@@ -160,7 +169,11 @@ export class TopupsRepository {
   }
 
   /** The user's top-ups, newest first, after `before` when given; each with its cursor position. */
-  async listForUser(userId: string, limit: number, before: KeysetPosition | null): Promise<{ topup: TopupRow; position: KeysetPosition }[]> {
+  async listForUser(
+    userId: string,
+    limit: number,
+    before: KeysetPosition | null,
+  ): Promise<{ topup: TopupRow; position: KeysetPosition }[]> {
     const rows = await queryRows<RawTopup & { at: string }>(
       this.dataSource,
       `SELECT ${TOPUP_COLUMNS}, ${cursorAt('created_at')} AS at FROM topups
@@ -230,7 +243,12 @@ export class TopupsRepository {
     if (rows.length === 0) return null;
     const by = new Map(rows.map((r) => [r.kind, BigInt(r.amount)]));
     const taken = (kind: string) => -(by.get(kind) ?? 0n);
-    return { refund: by.get('stripe_clearing') ?? 0n, fromAvailable: taken('available'), fromReceivable: taken('receivable'), fromFees: taken('fee_revenue') };
+    return {
+      refund: by.get('stripe_clearing') ?? 0n,
+      fromAvailable: taken('available'),
+      fromReceivable: taken('receivable'),
+      fromFees: taken('fee_revenue'),
+    };
   }
 
   /**
@@ -320,26 +338,39 @@ export class TopupsRepository {
       [id, type.slice(0, 100), JSON.stringify(payload)],
     );
     if (inserted.length === 1) return 'new';
-    const rows = await queryRows<{ processed: boolean }>(this.dataSource, `SELECT processed_at IS NOT NULL AS processed FROM stripe_events WHERE id = $1`, [id]);
+    const rows = await queryRows<{ processed: boolean }>(
+      this.dataSource,
+      `SELECT processed_at IS NOT NULL AS processed FROM stripe_events WHERE id = $1`,
+      [id],
+    );
     return rows[0]?.processed ? 'processed' : 'unprocessed';
   }
 
   async findEvent(id: string): Promise<StoredEvent | null> {
-    const rows = await queryRows<{ id: string; type: string; payload: Record<string, unknown>; processed_at: Date | null; attempts: number }>(
-      this.dataSource,
-      `SELECT id, type, payload, processed_at, attempts FROM stripe_events WHERE id = $1`,
-      [id],
-    );
+    const rows = await queryRows<{
+      id: string;
+      type: string;
+      payload: Record<string, unknown>;
+      processed_at: Date | null;
+      attempts: number;
+    }>(this.dataSource, `SELECT id, type, payload, processed_at, attempts FROM stripe_events WHERE id = $1`, [id]);
     const r = rows[0];
     return r ? { id: r.id, type: r.type, payload: r.payload, processedAt: r.processed_at, attempts: r.attempts } : null;
   }
 
   async markEventProcessed(id: string): Promise<void> {
-    await queryRows(this.dataSource, `UPDATE stripe_events SET processed_at = now(), last_error = NULL WHERE id = $1 AND processed_at IS NULL`, [id]);
+    await queryRows(
+      this.dataSource,
+      `UPDATE stripe_events SET processed_at = now(), last_error = NULL WHERE id = $1 AND processed_at IS NULL`,
+      [id],
+    );
   }
 
   async recordEventFailure(id: string, error: string): Promise<void> {
-    await queryRows(this.dataSource, `UPDATE stripe_events SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [id, error.slice(0, 500)]);
+    await queryRows(this.dataSource, `UPDATE stripe_events SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [
+      id,
+      error.slice(0, 500),
+    ]);
   }
 
   /** Unprocessed events received before `olderThanMs` ago that have not used up their attempts. */

@@ -64,7 +64,10 @@ export class TopupsService {
       throw TopupsErrors.paymentProviderUnavailable();
     }
     await this.repo.setCheckoutSession(topup.id, session.id);
-    this.log.info({ topup: topup.id, user: userId, session: session.id, amount_cents: amountCents, fee_cents: feeCents }, 'checkout session created');
+    this.log.info(
+      { topup: topup.id, user: userId, session: session.id, amount_cents: amountCents, fee_cents: feeCents },
+      'checkout session created',
+    );
     return {
       id: topup.id,
       url: session.url,
@@ -111,8 +114,14 @@ export class TopupsService {
   async list(userId: string, limit: number, before?: string): Promise<{ data: TopupDto[]; next: string | null }> {
     const rows = await this.repo.listForUser(userId, limit + 1, before ? decodeCursor(before) : null);
     const page = rows.slice(0, limit);
-    const disputes = await this.repo.disputeStatuses(userId, page.map((r) => r.topup.id));
-    return { data: page.map((r) => toDto(r.topup, disputes.get(r.topup.id) ?? null)), next: rows.length > limit ? encodeCursor(page[page.length - 1].position) : null };
+    const disputes = await this.repo.disputeStatuses(
+      userId,
+      page.map((r) => r.topup.id),
+    );
+    return {
+      data: page.map((r) => toDto(r.topup, disputes.get(r.topup.id) ?? null)),
+      next: rows.length > limit ? encodeCursor(page[page.length - 1].position) : null,
+    };
   }
 }
 

@@ -34,7 +34,8 @@ function checkToolCalls(calls: unknown, where: string): string | null {
     if (!isObject(c) || typeof c.id !== 'string' || !isObject(c.function) || typeof c.function.name !== 'string') {
       return `${where}[${i}] must have an id and function.name`;
     }
-    if (c.function.arguments !== undefined && typeof c.function.arguments !== 'string') return `${where}[${i}].function.arguments must be a string`;
+    if (c.function.arguments !== undefined && typeof c.function.arguments !== 'string')
+      return `${where}[${i}].function.arguments must be a string`;
   }
   return null;
 }
@@ -77,9 +78,11 @@ export function checkTools(v: unknown): string | null {
   for (let i = 0; i < v.length; i++) {
     const t: unknown = v[i];
     if (!isObject(t) || t.type !== 'function' || !isObject(t.function)) return `[${i}] must be {type:"function", function:{...}}`;
-    if (typeof t.function.name !== 'string' || !TOOL_NAME.test(t.function.name)) return `[${i}].function.name must be 1-64 of A-Z a-z 0-9 _ . -`;
+    if (typeof t.function.name !== 'string' || !TOOL_NAME.test(t.function.name))
+      return `[${i}].function.name must be 1-64 of A-Z a-z 0-9 _ . -`;
     if (t.function.parameters !== undefined && !isObject(t.function.parameters)) return `[${i}].function.parameters must be an object`;
-    if (t.function.description !== undefined && typeof t.function.description !== 'string') return `[${i}].function.description must be a string`;
+    if (t.function.description !== undefined && typeof t.function.description !== 'string')
+      return `[${i}].function.description must be a string`;
   }
   return null;
 }
@@ -174,4 +177,5 @@ export function checkPlugins(supported: readonly string[]) {
 }
 
 /** Whether a validated `plugins` list turns the plugin on. */
-export const pluginEnabled = (plugins: PluginEntry[] | undefined, id: string): boolean => plugins?.some((p) => p.id === id && p.enabled !== false) ?? false;
+export const pluginEnabled = (plugins: PluginEntry[] | undefined, id: string): boolean =>
+  plugins?.some((p) => p.id === id && p.enabled !== false) ?? false;

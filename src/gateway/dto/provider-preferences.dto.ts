@@ -19,7 +19,8 @@ function checkMaxPrice(v: unknown): string | null {
   for (const [k, price] of Object.entries(v as Record<string, unknown>)) {
     if (!['prompt', 'completion', 'request', 'image', 'audio'].includes(k)) return `has an unknown price ${k}`;
     const n = typeof price === 'string' ? Number(price) : price;
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > 1e9) return `${k} must be a non-negative number (USD per million tokens)`;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > 1e9)
+      return `${k} must be a non-negative number (USD per million tokens)`;
   }
   return null;
 }

@@ -62,7 +62,19 @@ describe('toChatBody (Messages request -> chat request)', () => {
   });
 
   it('plain text blocks become one string; a string system prompt stays one', () => {
-    const body = toChatBody({ max_tokens: 10, system: 'Sys', messages: [{ role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] }] });
+    const body = toChatBody({
+      max_tokens: 10,
+      system: 'Sys',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'a' },
+            { type: 'text', text: 'b' },
+          ],
+        },
+      ],
+    });
     expect(body.messages).toEqual([
       { role: 'system', content: 'Sys' },
       { role: 'user', content: 'a\nb' },
@@ -158,16 +170,29 @@ describe('toChatBody (Messages request -> chat request)', () => {
     [{ type: 'auto' }, 'auto'],
     [{ type: 'any' }, 'required'],
     [{ type: 'none' }, 'none'],
-    [{ type: 'tool', name: 'f' }, { type: 'function', function: { name: 'f' } }],
+    [
+      { type: 'tool', name: 'f' },
+      { type: 'function', function: { name: 'f' } },
+    ],
   ] as const)('tool_choice %j -> %j', (choice, expected) => {
-    const body = toChatBody({ max_tokens: 10, tools: [{ name: 'f', input_schema: { type: 'object' } }], tool_choice: choice, messages: [{ role: 'user', content: 'x' }] });
+    const body = toChatBody({
+      max_tokens: 10,
+      tools: [{ name: 'f', input_schema: { type: 'object' } }],
+      tool_choice: choice,
+      messages: [{ role: 'user', content: 'x' }],
+    });
     expect(body.tool_choice).toEqual(expected);
     expect(body.tools).toEqual([{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }]);
     expect(body.parallel_tool_calls).toBeUndefined();
   });
 
   it('disable_parallel_tool_use turns parallel tool calls off', () => {
-    const body = toChatBody({ max_tokens: 10, tools: [{ name: 'f', input_schema: {} }], tool_choice: { type: 'auto', disable_parallel_tool_use: true }, messages: [{ role: 'user', content: 'x' }] });
+    const body = toChatBody({
+      max_tokens: 10,
+      tools: [{ name: 'f', input_schema: {} }],
+      tool_choice: { type: 'auto', disable_parallel_tool_use: true },
+      messages: [{ role: 'user', content: 'x' }],
+    });
     expect(body.parallel_tool_calls).toBe(false);
   });
 

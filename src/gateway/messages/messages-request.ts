@@ -14,7 +14,17 @@
  */
 import { ANTHROPIC_REASONING_FORMAT } from '../../providers/reasoning';
 import type { ChatMessage, ContentPart, ReasoningDetail, ToolCall, ToolChoice, ToolDef } from '../../providers/types';
-import type { ContentBlockParam, ImageBlock, MessageParam, MessagesTool, MessagesToolChoice, Source, SystemBlock, TextBlock, ThinkingConfig } from './messages.types';
+import type {
+  ContentBlockParam,
+  ImageBlock,
+  MessageParam,
+  MessagesTool,
+  MessagesToolChoice,
+  Source,
+  SystemBlock,
+  TextBlock,
+  ThinkingConfig,
+} from './messages.types';
 
 /** The Messages request as validated (MessagesDto). */
 export interface MessagesRequest {
@@ -117,9 +127,16 @@ function assistantMessage(content: string | ContentBlockParam[]): ChatMessage {
   const details: ReasoningDetail[] = [];
   for (const b of content) {
     if (b.type === 'text') parts.push(textPart(b));
-    else if (b.type === 'tool_use') calls.push({ id: b.id, type: 'function', function: { name: b.name, arguments: JSON.stringify(b.input) } });
+    else if (b.type === 'tool_use')
+      calls.push({ id: b.id, type: 'function', function: { name: b.name, arguments: JSON.stringify(b.input) } });
     else if (b.type === 'thinking' && b.signature) {
-      details.push({ type: 'reasoning.text', text: b.thinking, signature: b.signature, format: ANTHROPIC_REASONING_FORMAT, index: details.length });
+      details.push({
+        type: 'reasoning.text',
+        text: b.thinking,
+        signature: b.signature,
+        format: ANTHROPIC_REASONING_FORMAT,
+        index: details.length,
+      });
     } else if (b.type === 'redacted_thinking') {
       details.push({ type: 'reasoning.encrypted', data: b.data, format: ANTHROPIC_REASONING_FORMAT, index: details.length });
     }
@@ -139,7 +156,10 @@ function systemMessage(system: string | SystemBlock[]): ChatMessage | null {
 }
 
 export function chatTools(tools: MessagesTool[]): ToolDef[] {
-  return tools.map((t) => ({ type: 'function', function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.input_schema } }));
+  return tools.map((t) => ({
+    type: 'function',
+    function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.input_schema },
+  }));
 }
 
 export function chatToolChoice(c: MessagesToolChoice): ToolChoice {

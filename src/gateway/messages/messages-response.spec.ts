@@ -24,8 +24,18 @@ describe('Messages answers from chat results', () => {
     expect(stopReason(finish, native)).toBe(expected);
   });
 
-  it("usage: input_tokens without the cache reads and writes, as Anthropic counts them; the cost when given", () => {
-    expect(messagesUsage({ prompt_tokens: 100, completion_tokens: 7, total_tokens: 107, prompt_tokens_details: { cached_tokens: 30, cache_write_tokens: 20 } }, 0.5)).toEqual({
+  it('usage: input_tokens without the cache reads and writes, as Anthropic counts them; the cost when given', () => {
+    expect(
+      messagesUsage(
+        {
+          prompt_tokens: 100,
+          completion_tokens: 7,
+          total_tokens: 107,
+          prompt_tokens_details: { cached_tokens: 30, cache_write_tokens: 20 },
+        },
+        0.5,
+      ),
+    ).toEqual({
       input_tokens: 50,
       output_tokens: 7,
       cache_read_input_tokens: 30,
@@ -59,7 +69,14 @@ describe('Messages answers from chat results', () => {
       messagesUsage(null),
       false,
     );
-    expect(json).toMatchObject({ id: 'gen-1', type: 'message', role: 'assistant', model: 'm/x', stop_reason: 'tool_use', stop_sequence: null });
+    expect(json).toMatchObject({
+      id: 'gen-1',
+      type: 'message',
+      role: 'assistant',
+      model: 'm/x',
+      stop_reason: 'tool_use',
+      stop_sequence: null,
+    });
     expect(json.content).toEqual([
       { type: 'thinking', thinking: 'hmm', signature: 'sig' },
       { type: 'redacted_thinking', data: 'enc' },
@@ -70,7 +87,12 @@ describe('Messages answers from chat results', () => {
   });
 
   it('unsigned reasoning is a thinking block with an empty signature; excluded reasoning is none', () => {
-    const result = { message: { role: 'assistant' as const, content: 'Hi', reasoning: 'thought' }, finishReason: 'stop' as const, nativeFinishReason: 'stop', usage: null };
+    const result = {
+      message: { role: 'assistant' as const, content: 'Hi', reasoning: 'thought' },
+      finishReason: 'stop' as const,
+      nativeFinishReason: 'stop',
+      usage: null,
+    };
     expect(messageJson(head, result, messagesUsage(null), false).content).toEqual([
       { type: 'thinking', thinking: 'thought', signature: '' },
       { type: 'text', text: 'Hi', citations: null },
@@ -94,9 +116,26 @@ describe('MessagesStreamEncoder', () => {
       { delta: { tool_calls: [{ index: 1, id: 'c2', type: 'function', function: { name: 'g', arguments: '{}' } }] } },
       { delta: {}, finishReason: 'tool_calls', nativeFinishReason: 'tool_calls' },
     ];
-    const out = events([...enc.deltas(deltas.slice(0, 3)), ...enc.deltas(deltas.slice(3)), ...enc.end(messagesUsage({ prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 }, 0.001))]);
+    const out = events([
+      ...enc.deltas(deltas.slice(0, 3)),
+      ...enc.deltas(deltas.slice(3)),
+      ...enc.end(messagesUsage({ prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 }, 0.001)),
+    ]);
     expect(out).toEqual([
-      { type: 'message_start', message: { id: 'gen-1', type: 'message', role: 'assistant', model: 'm/x', provider: 'P', content: [], stop_reason: null, stop_sequence: null, usage: messagesUsage(null) } },
+      {
+        type: 'message_start',
+        message: {
+          id: 'gen-1',
+          type: 'message',
+          role: 'assistant',
+          model: 'm/x',
+          provider: 'P',
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: messagesUsage(null),
+        },
+      },
       { type: 'ping' },
       { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
       { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'Let me' } },
@@ -123,7 +162,12 @@ describe('MessagesStreamEncoder', () => {
   });
 
   it('redacted thinking is a block of its own', () => {
-    const out = events(new MessagesStreamEncoder(head).deltas([{ delta: { reasoning_details: [{ type: 'reasoning.encrypted', data: 'enc' }] } }, { delta: { content: 'x' } }]));
+    const out = events(
+      new MessagesStreamEncoder(head).deltas([
+        { delta: { reasoning_details: [{ type: 'reasoning.encrypted', data: 'enc' }] } },
+        { delta: { content: 'x' } },
+      ]),
+    );
     expect(out.slice(2, 5)).toEqual([
       { type: 'content_block_start', index: 0, content_block: { type: 'redacted_thinking', data: 'enc' } },
       { type: 'content_block_stop', index: 0 },
@@ -134,6 +178,8 @@ describe('MessagesStreamEncoder', () => {
   it('an empty stream still opens and closes the message; an error is an error event in Anthropic’s shape', () => {
     const enc = new MessagesStreamEncoder(head);
     expect(events(enc.end(messagesUsage(null))).map((e) => e.type)).toEqual(['message_start', 'ping', 'message_delta', 'message_stop']);
-    expect(events(enc.error({ status: 502, message: 'The provider stream failed' }))).toEqual([{ type: 'error', error: { type: 'api_error', message: 'The provider stream failed' } }]);
+    expect(events(enc.error({ status: 502, message: 'The provider stream failed' }))).toEqual([
+      { type: 'error', error: { type: 'api_error', message: 'The provider stream failed' } },
+    ]);
   });
 });

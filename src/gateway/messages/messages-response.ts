@@ -154,7 +154,9 @@ export class MessagesStreamEncoder {
         } else if (detail.type === 'reasoning.encrypted') {
           this.close(out);
           this.index++;
-          out.push(frame({ type: 'content_block_start', index: this.index, content_block: { type: 'redacted_thinking', data: detail.data } }));
+          out.push(
+            frame({ type: 'content_block_start', index: this.index, content_block: { type: 'redacted_thinking', data: detail.data } }),
+          );
           out.push(frame({ type: 'content_block_stop', index: this.index }));
         }
       }
@@ -170,7 +172,13 @@ export class MessagesStreamEncoder {
           this.close(out);
           this.index++;
           this.open = { kind: 'tool', call: c.index };
-          out.push(frame({ type: 'content_block_start', index: this.index, content_block: { type: 'tool_use', id: c.id, name: c.function?.name ?? '', input: {} } }));
+          out.push(
+            frame({
+              type: 'content_block_start',
+              index: this.index,
+              content_block: { type: 'tool_use', id: c.id, name: c.function?.name ?? '', input: {} },
+            }),
+          );
         }
         if (c.function?.arguments) out.push(this.delta({ type: 'input_json_delta', partial_json: c.function.arguments }));
       }

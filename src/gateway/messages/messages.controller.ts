@@ -27,7 +27,12 @@ export class MessagesController {
   @Post('messages')
   @LargeBodyAfterAuth({ [API_KEY_HEADER]: 'x-api-key', [ERROR_SHAPE]: 'anthropic' satisfies ErrorShape })
   @HttpCode(200)
-  async create(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: MessagesDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+  async create(
+    @CurrentPrincipal() principal: KeyPrincipal,
+    @Body() body: MessagesDto,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const chat = Object.assign(new ChatCompletionDto(), toChatBody(body));
     const result = await this.gateway.chat(principal, chat, metaOf(req), reply, new MessagesShape());
     if (result) await reply.send(result);

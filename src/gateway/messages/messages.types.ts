@@ -7,13 +7,19 @@ export interface CacheControl {
 
 type Cacheable = { cache_control?: CacheControl | null };
 
-export type Source = { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string } | { type: 'text'; media_type?: string; data: string };
+export type Source =
+  { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string } | { type: 'text'; media_type?: string; data: string };
 
 export type TextBlock = { type: 'text'; text: string } & Cacheable;
 export type ImageBlock = { type: 'image'; source: Source } & Cacheable;
 export type DocumentBlock = { type: 'document'; source: Source; title?: string | null } & Cacheable;
 export type ToolUseBlock = { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> } & Cacheable;
-export type ToolResultBlock = { type: 'tool_result'; tool_use_id: string; content?: string | (TextBlock | ImageBlock)[]; is_error?: boolean } & Cacheable;
+export type ToolResultBlock = {
+  type: 'tool_result';
+  tool_use_id: string;
+  content?: string | (TextBlock | ImageBlock)[];
+  is_error?: boolean;
+} & Cacheable;
 export interface ThinkingBlock {
   type: 'thinking';
   thinking: string;
@@ -24,7 +30,8 @@ export interface RedactedThinkingBlock {
   data: string;
 }
 
-export type ContentBlockParam = TextBlock | ImageBlock | DocumentBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock | RedactedThinkingBlock;
+export type ContentBlockParam =
+  TextBlock | ImageBlock | DocumentBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock | RedactedThinkingBlock;
 
 export interface MessageParam {
   role: 'user' | 'assistant';
@@ -33,9 +40,16 @@ export interface MessageParam {
 
 export type SystemBlock = TextBlock;
 
-export type MessagesTool = { type?: 'custom' | null; name: string; description?: string; input_schema: Record<string, unknown> } & Cacheable;
+export type MessagesTool = {
+  type?: 'custom' | null;
+  name: string;
+  description?: string;
+  input_schema: Record<string, unknown>;
+} & Cacheable;
 
-export type MessagesToolChoice = ({ type: 'auto' } | { type: 'any' } | { type: 'none' } | { type: 'tool'; name: string }) & { disable_parallel_tool_use?: boolean };
+export type MessagesToolChoice = ({ type: 'auto' } | { type: 'any' } | { type: 'none' } | { type: 'tool'; name: string }) & {
+  disable_parallel_tool_use?: boolean;
+};
 
 export type ThinkingConfig = { type: 'enabled'; budget_tokens: number } | { type: 'disabled' } | { type: 'adaptive' };
 

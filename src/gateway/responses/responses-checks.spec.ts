@@ -5,8 +5,22 @@ describe('Responses request checks', () => {
     expect(checkInput('hi')).toBeNull();
     expect(
       checkInput([
-        { role: 'user', content: [{ type: 'input_text', text: 'a' }, { type: 'input_image', image_url: 'data:image/png;base64,AA' }, { type: 'input_file', file_url: 'https://x/a.pdf' }] },
-        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'b', annotations: [] }, { type: 'refusal', refusal: 'no' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'a' },
+            { type: 'input_image', image_url: 'data:image/png;base64,AA' },
+            { type: 'input_file', file_url: 'https://x/a.pdf' },
+          ],
+        },
+        {
+          type: 'message',
+          role: 'assistant',
+          content: [
+            { type: 'output_text', text: 'b', annotations: [] },
+            { type: 'refusal', refusal: 'no' },
+          ],
+        },
         { type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' },
         { type: 'function_call_output', call_id: 'c', output: 'ok' },
         { type: 'reasoning', id: 'rs', summary: [] },

@@ -19,7 +19,9 @@ function checkPart(p: unknown, at: string): string | null {
       return typeof p.refusal === 'string' ? null : `${at}.refusal must be a string`;
     case 'input_image':
       if (typeof p.image_url === 'string') return null;
-      return p.file_id !== undefined ? `${at}.file_id is not supported: send image_url (a URL or a data URL)` : `${at}.image_url must be a string`;
+      return p.file_id !== undefined
+        ? `${at}.file_id is not supported: send image_url (a URL or a data URL)`
+        : `${at}.image_url must be a string`;
     case 'input_file':
       if (typeof p.file_data === 'string' || typeof p.file_url === 'string') return null;
       return p.file_id !== undefined ? `${at}.file_id is not supported: send file_data or file_url` : `${at} needs file_data or file_url`;
@@ -46,7 +48,8 @@ function checkItem(item: unknown, at: string): string | null {
   const type = itemType(item);
   switch (type) {
     case 'message':
-      if (typeof item.role !== 'string' || !MESSAGE_ROLES.has(item.role)) return `${at}.role must be one of user, assistant, system, developer`;
+      if (typeof item.role !== 'string' || !MESSAGE_ROLES.has(item.role))
+        return `${at}.role must be one of user, assistant, system, developer`;
       return checkContent(item.content, `${at}.content`);
     case 'function_call':
       if (typeof item.call_id !== 'string' || item.call_id.length === 0) return `${at}.call_id must be a non-empty string`;
@@ -84,10 +87,12 @@ export function checkResponsesTools(v: unknown): string | null {
   for (let i = 0; i < v.length; i++) {
     const t: unknown = v[i];
     if (!isObject(t)) return `[${i}] must be an object`;
-    if (t.type !== 'function') return `[${i}].type ${JSON.stringify(t.type ?? null).slice(0, 40)} is not supported: only function tools are`;
+    if (t.type !== 'function')
+      return `[${i}].type ${JSON.stringify(t.type ?? null).slice(0, 40)} is not supported: only function tools are`;
     if (typeof t.name !== 'string' || !TOOL_NAME.test(t.name)) return `[${i}].name must be 1-64 of A-Z a-z 0-9 _ . -`;
     if (t.parameters !== undefined && t.parameters !== null && !isObject(t.parameters)) return `[${i}].parameters must be an object`;
-    if (t.description !== undefined && t.description !== null && typeof t.description !== 'string') return `[${i}].description must be a string`;
+    if (t.description !== undefined && t.description !== null && typeof t.description !== 'string')
+      return `[${i}].description must be a string`;
     if (t.strict !== undefined && t.strict !== null && typeof t.strict !== 'boolean') return `[${i}].strict must be a boolean`;
   }
   return null;
@@ -101,12 +106,16 @@ export function checkResponsesToolChoice(v: unknown): string | null {
 
 export function checkReasoning(v: unknown): string | null {
   if (!isObject(v)) return 'must be an object';
-  if (v.effort !== undefined && v.effort !== null && !REASONING_EFFORTS.includes(v.effort as string)) return `effort must be one of ${REASONING_EFFORTS.join(', ')}`;
+  if (v.effort !== undefined && v.effort !== null && !REASONING_EFFORTS.includes(v.effort as string))
+    return `effort must be one of ${REASONING_EFFORTS.join(', ')}`;
   for (const k of ['summary', 'generate_summary']) {
-    if (v[k] !== undefined && v[k] !== null && !['auto', 'concise', 'detailed'].includes(v[k] as string)) return `${k} must be auto, concise or detailed`;
+    if (v[k] !== undefined && v[k] !== null && !['auto', 'concise', 'detailed'].includes(v[k] as string))
+      return `${k} must be auto, concise or detailed`;
   }
-  if (v.max_tokens !== undefined && v.max_tokens !== null && !(Number.isInteger(v.max_tokens) && (v.max_tokens as number) > 0)) return 'max_tokens must be a positive integer';
-  for (const k of ['enabled', 'exclude']) if (v[k] !== undefined && v[k] !== null && typeof v[k] !== 'boolean') return `${k} must be a boolean`;
+  if (v.max_tokens !== undefined && v.max_tokens !== null && !(Number.isInteger(v.max_tokens) && (v.max_tokens as number) > 0))
+    return 'max_tokens must be a positive integer';
+  for (const k of ['enabled', 'exclude'])
+    if (v[k] !== undefined && v[k] !== null && typeof v[k] !== 'boolean') return `${k} must be a boolean`;
   return null;
 }
 
@@ -120,11 +129,13 @@ export function checkText(v: unknown): string | null {
       if (typeof f.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(f.name)) return 'format.name must be 1-64 of A-Z a-z 0-9 _ -';
       if (!isObject(f.schema)) return 'format.schema must be an object';
       if (f.strict !== undefined && f.strict !== null && typeof f.strict !== 'boolean') return 'format.strict must be a boolean';
-      if (f.description !== undefined && f.description !== null && typeof f.description !== 'string') return 'format.description must be a string';
+      if (f.description !== undefined && f.description !== null && typeof f.description !== 'string')
+        return 'format.description must be a string';
     } else if (f.type !== 'text' && f.type !== 'json_object') {
       return 'format.type must be text, json_object or json_schema';
     }
   }
-  if (v.verbosity !== undefined && v.verbosity !== null && !['low', 'medium', 'high'].includes(v.verbosity as string)) return 'verbosity must be low, medium or high';
+  if (v.verbosity !== undefined && v.verbosity !== null && !['low', 'medium', 'high'].includes(v.verbosity as string))
+    return 'verbosity must be low, medium or high';
   return null;
 }

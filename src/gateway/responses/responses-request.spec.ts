@@ -14,9 +14,32 @@ describe('responsesToChat', () => {
 
   it('keeps the routing and sampling fields, and max_output_tokens as max_tokens', () => {
     const body = responsesToChat(
-      req({ models: ['a', 'b'], provider: { only: ['x'] } as ResponsesDto['provider'], user: 'u', stream: true, temperature: 0.2, top_p: 0.5, parallel_tool_calls: false, metadata: { k: 'v' }, session_id: 's', max_output_tokens: 50 }),
+      req({
+        models: ['a', 'b'],
+        provider: { only: ['x'] } as ResponsesDto['provider'],
+        user: 'u',
+        stream: true,
+        temperature: 0.2,
+        top_p: 0.5,
+        parallel_tool_calls: false,
+        metadata: { k: 'v' },
+        session_id: 's',
+        max_output_tokens: 50,
+      }),
     );
-    expect(body).toMatchObject({ model: 'm', models: ['a', 'b'], provider: { only: ['x'] }, user: 'u', stream: true, temperature: 0.2, top_p: 0.5, parallel_tool_calls: false, metadata: { k: 'v' }, session_id: 's', max_tokens: 50 });
+    expect(body).toMatchObject({
+      model: 'm',
+      models: ['a', 'b'],
+      provider: { only: ['x'] },
+      user: 'u',
+      stream: true,
+      temperature: 0.2,
+      top_p: 0.5,
+      parallel_tool_calls: false,
+      metadata: { k: 'v' },
+      session_id: 's',
+      max_tokens: 50,
+    });
   });
 
   it('turns items into chat messages: parts, images, files, assistant text with its calls, tool results; reasoning items are not replayed', () => {
@@ -24,7 +47,14 @@ describe('responsesToChat', () => {
       req({
         input: [
           { role: 'developer', content: 'Rules.' },
-          { role: 'user', content: [{ type: 'input_text', text: 'Look: ' }, { type: 'input_image', image_url: 'https://x/img.png', detail: 'high' }, { type: 'input_file', filename: 'a.pdf', file_data: 'data:application/pdf;base64,AA' }] },
+          {
+            role: 'user',
+            content: [
+              { type: 'input_text', text: 'Look: ' },
+              { type: 'input_image', image_url: 'https://x/img.png', detail: 'high' },
+              { type: 'input_file', filename: 'a.pdf', file_data: 'data:application/pdf;base64,AA' },
+            ],
+          },
           { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'hmm' }] },
           { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Checking.' }] },
           { type: 'function_call', call_id: 'c1', name: 'f', arguments: '{"a":1}' },
@@ -63,7 +93,10 @@ describe('responsesToChat', () => {
     const schema = { type: 'object', properties: {} };
     const body = responsesToChat(
       req({
-        tools: [{ type: 'function', name: 'f', description: 'does f', parameters: schema, strict: true }, { type: 'function', name: 'g', parameters: null, description: null, strict: null }],
+        tools: [
+          { type: 'function', name: 'f', description: 'does f', parameters: schema, strict: true },
+          { type: 'function', name: 'g', parameters: null, description: null, strict: null },
+        ],
         tool_choice: { type: 'function', name: 'f' },
         text: { format: { type: 'json_schema', name: 's', schema, strict: true }, verbosity: 'low' },
       }),
@@ -92,7 +125,9 @@ describe('responsesToChat', () => {
     ['background', { background: true }],
     ['conversation', { conversation: 'conv_1' }],
   ])('refuses %s: nothing is stored', (_field, fields) => {
-    expect(() => responsesToChat(req(fields))).toThrow(expect.objectContaining({ status: 400, message: expect.stringMatching(/stateless/) }) as AppError);
+    expect(() => responsesToChat(req(fields))).toThrow(
+      expect.objectContaining({ status: 400, message: expect.stringMatching(/stateless/) }) as AppError,
+    );
   });
 
   it('serves store: false', () => {

@@ -30,9 +30,18 @@ export interface ChatBody {
 function chatPart(p: InputPart): ContentPart {
   switch (p.type) {
     case 'input_image':
-      return { type: 'image_url', image_url: { url: p.image_url as string, ...(p.detail === 'low' || p.detail === 'high' || p.detail === 'auto' ? { detail: p.detail } : {}) } };
+      return {
+        type: 'image_url',
+        image_url: {
+          url: p.image_url as string,
+          ...(p.detail === 'low' || p.detail === 'high' || p.detail === 'auto' ? { detail: p.detail } : {}),
+        },
+      };
     case 'input_file':
-      return { type: 'file', file: { ...(typeof p.filename === 'string' ? { filename: p.filename } : {}), file_data: (p.file_data ?? p.file_url) as string } };
+      return {
+        type: 'file',
+        file: { ...(typeof p.filename === 'string' ? { filename: p.filename } : {}), file_data: (p.file_data ?? p.file_url) as string },
+      };
     case 'refusal':
       return { type: 'text', text: p.refusal as string };
     default:
@@ -58,11 +67,19 @@ function messagesOf(instructions: string | undefined, input: string | InputItem[
         const role = item.role as ChatMessage['role'];
         // An assistant turn is text for every adapter; its refusals are kept as text.
         const content = chatContent(item.content ?? '');
-        messages.push({ role, content: role === 'assistant' && Array.isArray(content) ? content.map((p) => (p as { text?: string }).text ?? '').join('') : content });
+        messages.push({
+          role,
+          content:
+            role === 'assistant' && Array.isArray(content) ? content.map((p) => (p as { text?: string }).text ?? '').join('') : content,
+        });
         break;
       }
       case 'function_call': {
-        const call = { id: item.call_id as string, type: 'function' as const, function: { name: item.name as string, arguments: item.arguments as string } };
+        const call = {
+          id: item.call_id as string,
+          type: 'function' as const,
+          function: { name: item.name as string, arguments: item.arguments as string },
+        };
         // The calls of one turn (and the text before them) are one assistant message in chat.
         if (last?.role === 'assistant') last.tool_calls = [...(last.tool_calls ?? []), call];
         else messages.push({ role: 'assistant', content: null, tool_calls: [call] });
@@ -90,14 +107,20 @@ const chatTool = (t: FunctionToolDef): ToolDef => ({
   },
 });
 
-const chatToolChoice = (c: ResponsesToolChoice): ToolChoice => (typeof c === 'string' ? c : { type: 'function', function: { name: c.name } });
+const chatToolChoice = (c: ResponsesToolChoice): ToolChoice =>
+  typeof c === 'string' ? c : { type: 'function', function: { name: c.name } };
 
 function chatResponseFormat(f: TextFormat): ResponseFormat | undefined {
   if (f.type === 'json_object') return { type: 'json_object' };
   if (f.type !== 'json_schema') return undefined;
   return {
     type: 'json_schema',
-    json_schema: { name: f.name, schema: f.schema, ...(f.strict != null ? { strict: f.strict } : {}), ...(f.description != null ? { description: f.description } : {}) },
+    json_schema: {
+      name: f.name,
+      schema: f.schema,
+      ...(f.strict != null ? { strict: f.strict } : {}),
+      ...(f.description != null ? { description: f.description } : {}),
+    },
   };
 }
 
@@ -130,7 +153,20 @@ function checkStateless(req: ResponsesDto): void {
 export function responsesToChat(req: ResponsesDto): ChatBody {
   checkStateless(req);
   const body: ChatBody = { messages: messagesOf(req.instructions, req.input) };
-  const copied = ['model', 'models', 'provider', 'user', 'stream', 'temperature', 'top_p', 'parallel_tool_calls', 'metadata', 'session_id', 'prompt_cache_key', 'service_tier'] as const;
+  const copied = [
+    'model',
+    'models',
+    'provider',
+    'user',
+    'stream',
+    'temperature',
+    'top_p',
+    'parallel_tool_calls',
+    'metadata',
+    'session_id',
+    'prompt_cache_key',
+    'service_tier',
+  ] as const;
   for (const k of copied) if (req[k] !== undefined) (body as unknown as Record<string, unknown>)[k] = req[k];
   if (req.max_output_tokens !== undefined) body.max_tokens = req.max_output_tokens;
   if (req.tools?.length) body.tools = req.tools.map(chatTool);

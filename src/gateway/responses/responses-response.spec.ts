@@ -15,7 +15,13 @@ const ctx = (fields: Partial<ResponseContext> = {}): ResponseContext => ({
   ...fields,
 });
 
-const bill: Bill = { usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 }, estimated: false, cost: 70n, split: { prompt: 30n, completion: 40n }, billed: null };
+const bill: Bill = {
+  usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+  estimated: false,
+  cost: 70n,
+  split: { prompt: 30n, completion: 40n },
+  billed: null,
+};
 
 const result = (message: Partial<ChatResult['message']>, finishReason: ChatResult['finishReason'] = 'stop'): ChatResult => ({
   message: { role: 'assistant', content: null, ...message },
@@ -40,7 +46,14 @@ describe('chatResultToResponse', () => {
     } as ResponsesDto);
     const res = chatResultToResponse(
       ctx({ echo }),
-      result({ reasoning: 'hmm', content: 'Calling.', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }] }, 'tool_calls'),
+      result(
+        {
+          reasoning: 'hmm',
+          content: 'Calling.',
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+        },
+        'tool_calls',
+      ),
       bill,
     );
     expect(res).toMatchObject({
@@ -69,7 +82,13 @@ describe('chatResultToResponse', () => {
     });
     expect(res.output).toEqual([
       { id: 'rs_xyz_0', type: 'reasoning', summary: [{ type: 'summary_text', text: 'hmm' }] },
-      { id: 'msg_xyz_1', type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Calling.', annotations: [], logprobs: [] }] },
+      {
+        id: 'msg_xyz_1',
+        type: 'message',
+        role: 'assistant',
+        status: 'completed',
+        content: [{ type: 'output_text', text: 'Calling.', annotations: [], logprobs: [] }],
+      },
       { id: 'fc_xyz_2', type: 'function_call', status: 'completed', call_id: 'call_1', name: 'f', arguments: '{}' },
     ]);
     expect(res.usage).toEqual({
@@ -85,7 +104,11 @@ describe('chatResultToResponse', () => {
   });
 
   it('a call alone is no message; excluded reasoning is left out', () => {
-    const res = chatResultToResponse(ctx({ excludeReasoning: true }), result({ reasoning: 'secret', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] }, 'tool_calls'), bill);
+    const res = chatResultToResponse(
+      ctx({ excludeReasoning: true }),
+      result({ reasoning: 'secret', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] }, 'tool_calls'),
+      bill,
+    );
     expect(res.output.map((o) => o.type)).toEqual(['function_call']);
   });
 

@@ -24,11 +24,19 @@ export function echoOf(req: ResponsesDto): ResponseEcho {
     max_output_tokens: req.max_output_tokens ?? null,
     metadata: req.metadata ?? {},
     parallel_tool_calls: req.parallel_tool_calls ?? true,
-    reasoning: req.reasoning ? { effort: req.reasoning.effort ?? null, summary: req.reasoning.summary ?? req.reasoning.generate_summary ?? null } : null,
+    reasoning: req.reasoning
+      ? { effort: req.reasoning.effort ?? null, summary: req.reasoning.summary ?? req.reasoning.generate_summary ?? null }
+      : null,
     temperature: req.temperature ?? null,
     text: { format: req.text?.format ?? { type: 'text' }, ...(req.text?.verbosity != null ? { verbosity: req.text.verbosity } : {}) },
     tool_choice: req.tool_choice ?? 'auto',
-    tools: (req.tools ?? []).map((t) => ({ type: 'function', name: t.name, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? null })),
+    tools: (req.tools ?? []).map((t) => ({
+      type: 'function',
+      name: t.name,
+      description: t.description ?? null,
+      parameters: t.parameters ?? null,
+      strict: t.strict ?? null,
+    })),
     top_p: req.top_p ?? null,
     user: req.user ?? null,
   };
@@ -107,7 +115,10 @@ export function responsesUsage(bill: Bill): ResponsesUsage {
   const cacheWrite = u.prompt_tokens_details?.cache_write_tokens;
   return {
     input_tokens: u.prompt_tokens,
-    input_tokens_details: { cached_tokens: u.prompt_tokens_details?.cached_tokens ?? 0, ...(cacheWrite ? { cache_write_tokens: cacheWrite } : {}) },
+    input_tokens_details: {
+      cached_tokens: u.prompt_tokens_details?.cached_tokens ?? 0,
+      ...(cacheWrite ? { cache_write_tokens: cacheWrite } : {}),
+    },
     output_tokens: u.completion_tokens,
     output_tokens_details: { reasoning_tokens: u.completion_tokens_details?.reasoning_tokens ?? 0 },
     total_tokens: u.total_tokens,
@@ -158,7 +169,8 @@ export function responseJson(ctx: ResponseContext, parts: ResponseParts): Respon
 export function outputItems(ctx: ResponseContext, result: ChatResult): OutputItem[] {
   const m = result.message;
   const items: OutputItem[] = [];
-  if (m.reasoning && !ctx.excludeReasoning) items.push({ id: itemId('rs', ctx.id, items.length), type: 'reasoning', summary: [{ type: 'summary_text', text: m.reasoning }] });
+  if (m.reasoning && !ctx.excludeReasoning)
+    items.push({ id: itemId('rs', ctx.id, items.length), type: 'reasoning', summary: [{ type: 'summary_text', text: m.reasoning }] });
   const content: (OutputText | OutputRefusal)[] = [];
   if (m.content) content.push({ type: 'output_text', text: m.content, annotations: [], logprobs: [] });
   if (m.refusal) content.push({ type: 'refusal', refusal: m.refusal });
@@ -166,10 +178,23 @@ export function outputItems(ctx: ResponseContext, result: ChatResult): OutputIte
   // A turn with neither text nor calls is still a (empty) message, as OpenAI answers it.
   if (content.length || calls.length === 0) {
     const status = statusOf(result.finishReason).status === 'incomplete' ? 'incomplete' : 'completed';
-    items.push({ id: itemId('msg', ctx.id, items.length), type: 'message', role: 'assistant', status, content: content.length ? content : [{ type: 'output_text', text: '', annotations: [], logprobs: [] }] });
+    items.push({
+      id: itemId('msg', ctx.id, items.length),
+      type: 'message',
+      role: 'assistant',
+      status,
+      content: content.length ? content : [{ type: 'output_text', text: '', annotations: [], logprobs: [] }],
+    });
   }
   for (const c of calls) {
-    items.push({ id: itemId('fc', ctx.id, items.length), type: 'function_call', status: 'completed', call_id: c.id, name: c.function.name, arguments: c.function.arguments });
+    items.push({
+      id: itemId('fc', ctx.id, items.length),
+      type: 'function_call',
+      status: 'completed',
+      call_id: c.id,
+      name: c.function.name,
+      arguments: c.function.arguments,
+    });
   }
   return items;
 }
@@ -177,5 +202,11 @@ export function outputItems(ctx: ResponseContext, result: ChatResult): OutputIte
 /** A non-streaming answer as a Response object, billed by `bill`. */
 export function chatResultToResponse(ctx: ResponseContext, result: ChatResult, bill: Bill): ResponseJson {
   const { status, incomplete_details } = statusOf(result.finishReason);
-  return responseJson(ctx, { status, incomplete_details, output: outputItems(ctx, result), usage: responsesUsage(bill), completedAt: ctx.now });
+  return responseJson(ctx, {
+    status,
+    incomplete_details,
+    output: outputItems(ctx, result),
+    usage: responsesUsage(bill),
+    completedAt: ctx.now,
+  });
 }

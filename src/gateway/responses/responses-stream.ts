@@ -2,7 +2,16 @@ import type { NormalisedError } from '../../common/errors/error-envelope';
 import type { ChunkDelta, FinishReason } from '../../providers/types';
 import type { Bill } from '../bill';
 import type { SseFrame, StreamShape } from '../response-shape';
-import { itemId, OutputItem, OutputRefusal, OutputText, ResponseContext, responseJson, responsesUsage, statusOf } from './responses-response';
+import {
+  itemId,
+  OutputItem,
+  OutputRefusal,
+  OutputText,
+  ResponseContext,
+  responseJson,
+  responsesUsage,
+  statusOf,
+} from './responses-response';
 
 type ToolCallDelta = NonNullable<ChunkDelta['delta']['tool_calls']>[number];
 
@@ -53,7 +62,13 @@ export class ResponsesStream implements StreamShape {
     const { status, incomplete_details } = statusOf(this.finish);
     const frames = [...this.start(), ...this.close(status === 'incomplete' ? 'incomplete' : 'completed')];
     const ctx = this.refresh();
-    const response = responseJson(ctx, { status, incomplete_details, output: this.output, usage: responsesUsage(bill), completedAt: ctx.now });
+    const response = responseJson(ctx, {
+      status,
+      incomplete_details,
+      output: this.output,
+      usage: responsesUsage(bill),
+      completedAt: ctx.now,
+    });
     frames.push(this.event(status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response }));
     return frames;
   }
@@ -98,12 +113,21 @@ export class ResponsesStream implements StreamShape {
       const open = { kind: 'reasoning' as const, index, id: itemId('rs', this.ctx!.id, index), text: '' };
       this.open = open;
       const at = { item_id: open.id, output_index: index };
-      frames.push(this.event('response.output_item.added', { output_index: index, item: { id: open.id, type: 'reasoning', summary: [], status: 'in_progress' } }));
-      frames.push(this.event('response.reasoning_summary_part.added', { ...at, summary_index: 0, part: { type: 'summary_text', text: '' } }));
+      frames.push(
+        this.event('response.output_item.added', {
+          output_index: index,
+          item: { id: open.id, type: 'reasoning', summary: [], status: 'in_progress' },
+        }),
+      );
+      frames.push(
+        this.event('response.reasoning_summary_part.added', { ...at, summary_index: 0, part: { type: 'summary_text', text: '' } }),
+      );
     }
     const open = this.open as Extract<Open, { kind: 'reasoning' }>;
     open.text += text;
-    frames.push(this.event('response.reasoning_summary_text.delta', { item_id: open.id, output_index: open.index, summary_index: 0, delta: text }));
+    frames.push(
+      this.event('response.reasoning_summary_text.delta', { item_id: open.id, output_index: open.index, summary_index: 0, delta: text }),
+    );
     return frames;
   }
 
@@ -113,7 +137,12 @@ export class ResponsesStream implements StreamShape {
       frames.push(...this.close('completed'));
       const index = this.nextIndex;
       this.open = { kind: 'message', index, id: itemId('msg', this.ctx!.id, index), parts: [] };
-      frames.push(this.event('response.output_item.added', { output_index: index, item: { id: this.open.id, type: 'message', role: 'assistant', status: 'in_progress', content: [] } }));
+      frames.push(
+        this.event('response.output_item.added', {
+          output_index: index,
+          item: { id: this.open.id, type: 'message', role: 'assistant', status: 'in_progress', content: [] },
+        }),
+      );
     }
     const open = this.open;
     let part = open.parts[open.parts.length - 1];
@@ -121,7 +150,14 @@ export class ResponsesStream implements StreamShape {
       if (part) frames.push(...this.closePart(open, part));
       part = type === 'output_text' ? { type, text: '', annotations: [], logprobs: [] } : { type, refusal: '' };
       open.parts.push(part);
-      frames.push(this.event('response.content_part.added', { item_id: open.id, output_index: open.index, content_index: open.parts.length - 1, part }));
+      frames.push(
+        this.event('response.content_part.added', {
+          item_id: open.id,
+          output_index: open.index,
+          content_index: open.parts.length - 1,
+          part,
+        }),
+      );
     }
     const at = { item_id: open.id, output_index: open.index, content_index: open.parts.length - 1 };
     if (part.type === 'output_text') {
@@ -157,7 +193,14 @@ export class ResponsesStream implements StreamShape {
   }
 
   private callItem(call: Extract<Open, { kind: 'function_call' }>, status: 'in_progress' | 'completed' | 'incomplete'): OutputItem {
-    return { id: call.id, type: 'function_call', status, call_id: call.callId, name: call.name, arguments: status === 'in_progress' ? '' : call.args };
+    return {
+      id: call.id,
+      type: 'function_call',
+      status,
+      call_id: call.callId,
+      name: call.name,
+      arguments: status === 'in_progress' ? '' : call.args,
+    };
   }
 
   private closePart(open: Extract<Open, { kind: 'message' }>, part: OutputText | OutputRefusal): SseFrame[] {
@@ -187,7 +230,14 @@ export class ResponsesStream implements StreamShape {
       if (last) frames.push(...this.closePart(open, last));
       item = { id: open.id, type: 'message', role: 'assistant', status, content: open.parts };
     } else {
-      frames.push(this.event('response.function_call_arguments.done', { item_id: open.id, output_index: open.index, name: open.name, arguments: open.args }));
+      frames.push(
+        this.event('response.function_call_arguments.done', {
+          item_id: open.id,
+          output_index: open.index,
+          name: open.name,
+          arguments: open.args,
+        }),
+      );
       item = this.callItem(open, status);
     }
     this.output.push(item);

@@ -26,7 +26,12 @@ export class ResponsesController {
   @Post('responses')
   @LargeBodyAfterAuth()
   @HttpCode(200)
-  async create(@CurrentPrincipal() principal: KeyPrincipal, @Body() body: ResponsesDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+  async create(
+    @CurrentPrincipal() principal: KeyPrincipal,
+    @Body() body: ResponsesDto,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const chat = Object.assign(new ChatCompletionDto(), responsesToChat(body));
     const result = await this.gateway.chat(principal, chat, metaOf(req), reply, new ResponsesShape(echoOf(body)));
     if (result) await reply.send(result);

@@ -1,5 +1,18 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy, ValidateIf } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateBy,
+  ValidateIf,
+} from 'class-validator';
 import { isIsoUtc } from '../../common/time/iso-utc';
 import { MaxDecimalPlaces } from '../../common/http/decimal-places';
 
@@ -32,7 +45,10 @@ export const ExpiresAtField = () => (target: object, key: string) => {
   IsString()(target, key);
   Matches(ISO_UTC, { message: 'expires_at must be an ISO 8601 UTC timestamp ending in Z' })(target, key);
   // The shape alone lets month 13 through, and `2099-02-30` would silently become March 2.
-  ValidateBy({ name: 'isRealUtcInstant', validator: { validate: isIsoUtc, defaultMessage: () => 'expires_at must be a real date and time (e.g. no February 30, no hour 24)' } })(target, key);
+  ValidateBy({
+    name: 'isRealUtcInstant',
+    validator: { validate: isIsoUtc, defaultMessage: () => 'expires_at must be a real date and time (e.g. no February 30, no hour 24)' },
+  })(target, key);
 };
 
 export const BoolField = () => (target: object, key: string) => {

@@ -4,7 +4,10 @@ import { SpendCounters } from './spend-counters';
 
 /** A user's own spending caps, binding across all their keys and apps, and the counters behind them. */
 @Entity('user_spend')
-@Check('chk_user_spend_caps_nonneg', '("cap_daily_nanos" IS NULL OR "cap_daily_nanos" >= 0) AND ("cap_weekly_nanos" IS NULL OR "cap_weekly_nanos" >= 0) AND ("cap_monthly_nanos" IS NULL OR "cap_monthly_nanos" >= 0)')
+@Check(
+  'chk_user_spend_caps_nonneg',
+  '("cap_daily_nanos" IS NULL OR "cap_daily_nanos" >= 0) AND ("cap_weekly_nanos" IS NULL OR "cap_weekly_nanos" >= 0) AND ("cap_monthly_nanos" IS NULL OR "cap_monthly_nanos" >= 0)',
+)
 @Check('chk_user_spend_held_nonneg', '"held_nanos" >= 0')
 export class UserSpendEntity {
   @PrimaryColumn({ name: 'user_id', type: 'uuid' })

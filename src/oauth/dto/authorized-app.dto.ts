@@ -1,6 +1,9 @@
 import type { KeyDto } from '../../keys/dto/key.dto';
 
-export type AppKeyDto = Pick<KeyDto, 'hash' | 'name' | 'label' | 'disabled' | 'limit' | 'limit_remaining' | 'limit_reset' | 'usage' | 'created_at'>;
+export type AppKeyDto = Pick<
+  KeyDto,
+  'hash' | 'name' | 'label' | 'disabled' | 'limit' | 'limit_remaining' | 'limit_reset' | 'usage' | 'created_at'
+>;
 
 /** An app the user authorized, with the keys it holds and what they spent (USD). */
 export interface AuthorizedAppDto {

@@ -77,7 +77,13 @@ describe('AnthropicAdapter.chatRequest', () => {
       messages: [
         { role: 'system', content: 'You are terse.' },
         { role: 'user', content: 'hi' },
-        { role: 'developer', content: [{ type: 'text', text: 'Use French.' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }] },
+        {
+          role: 'developer',
+          content: [
+            { type: 'text', text: 'Use French.' },
+            { type: 'image_url', image_url: { url: 'https://x/y.png' } },
+          ],
+        },
       ],
     });
     expect(b.system).toBe('You are terse.\n\nUse French.');
@@ -105,8 +111,20 @@ describe('AnthropicAdapter.chatRequest', () => {
       ],
     });
     expect(b.messages).toEqual([
-      { role: 'user', content: [{ type: 'text', text: 'alice: one' }, { type: 'text', text: 'bob: two' }] },
-      { role: 'assistant', content: [{ type: 'text', text: 'three' }, { type: 'text', text: 'four' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'alice: one' },
+          { type: 'text', text: 'bob: two' },
+        ],
+      },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'three' },
+          { type: 'text', text: 'four' },
+        ],
+      },
       { role: 'user', content: [{ type: 'text', text: 'five' }] },
     ]);
   });
@@ -126,7 +144,15 @@ describe('AnthropicAdapter.chatRequest', () => {
   });
 
   it("sends a stream's continuation (a trailing assistant message marked prefix: true) as its assistant prefill, without the mark", () => {
-    const b = body({ messages: [{ role: 'user', content: 'Tell the story.' }, { role: 'assistant', content: 'Once upon a time', prefix: true }] }, true);
+    const b = body(
+      {
+        messages: [
+          { role: 'user', content: 'Tell the story.' },
+          { role: 'assistant', content: 'Once upon a time', prefix: true },
+        ],
+      },
+      true,
+    );
     expect(b.messages).toEqual([
       { role: 'user', content: [{ type: 'text', text: 'Tell the story.' }] },
       { role: 'assistant', content: [{ type: 'text', text: 'Once upon a time' }] },
@@ -162,7 +188,9 @@ describe('AnthropicAdapter.chatRequest', () => {
 
   it('translates PDF file parts to documents', () => {
     const b = body({
-      messages: [{ role: 'user', content: [{ type: 'file', file: { filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBERi0=' } }] }],
+      messages: [
+        { role: 'user', content: [{ type: 'file', file: { filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBERi0=' } }] },
+      ],
     });
     expect((b.messages as { content: unknown[] }[])[0].content).toEqual([
       { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' } },
@@ -170,8 +198,7 @@ describe('AnthropicAdapter.chatRequest', () => {
   });
 
   it('rejects content Anthropic cannot take with a client error', () => {
-    const bad = (content: ChatRequest['messages'][number]['content']) => () =>
-      body({ messages: [{ role: 'user', content }] });
+    const bad = (content: ChatRequest['messages'][number]['content']) => () => body({ messages: [{ role: 'user', content }] });
     expect(bad([{ type: 'image_url', image_url: { url: 'ftp://x/y.png' } }])).toThrow(AppError);
     expect(bad([{ type: 'input_audio', input_audio: { data: 'x', format: 'wav' } }])).toThrow(/input_audio/);
   });
@@ -220,7 +247,11 @@ describe('AnthropicAdapter.chatRequest', () => {
       tools: [weatherTool],
       messages: [
         { role: 'user', content: 'go' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'get_weather', arguments: '' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 't1', type: 'function', function: { name: 'get_weather', arguments: '' } }],
+        },
         { role: 'user', content: 'also this' },
         { role: 'tool', tool_call_id: 't1', content: '' },
       ],
@@ -228,7 +259,13 @@ describe('AnthropicAdapter.chatRequest', () => {
     expect(b.messages).toEqual([
       { role: 'user', content: [{ type: 'text', text: 'go' }] },
       { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'get_weather', input: {} }] },
-      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1' }, { type: 'text', text: 'also this' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: 't1' },
+          { type: 'text', text: 'also this' },
+        ],
+      },
     ]);
   });
 
@@ -278,10 +315,14 @@ describe('AnthropicAdapter.chatRequest', () => {
   });
 
   it('implements JSON mode as a system prompt instruction', () => {
-    const obj = body({ messages: [{ role: 'system', content: 'Be nice.' }, { role: 'user', content: 'hi' }], response_format: { type: 'json_object' } });
-    expect(obj.system).toBe(
-      'Be nice.\n\nRespond with only a JSON object: no code fences, no explanations, no text before or after it.',
-    );
+    const obj = body({
+      messages: [
+        { role: 'system', content: 'Be nice.' },
+        { role: 'user', content: 'hi' },
+      ],
+      response_format: { type: 'json_object' },
+    });
+    expect(obj.system).toBe('Be nice.\n\nRespond with only a JSON object: no code fences, no explanations, no text before or after it.');
     const schema = { type: 'object', properties: { ok: { type: 'boolean' } } };
     const withSchema = body({ response_format: { type: 'json_schema', json_schema: { name: 'r', schema } } });
     expect(withSchema.system).toBe(
@@ -340,9 +381,15 @@ describe('AnthropicAdapter.chatRequest', () => {
   it.each<[Partial<ChatRequest>, unknown]>([
     [{ reasoning_effort: 'high' }, { type: 'enabled', budget_tokens: 8000 }],
     [{ reasoning_effort: 'none' }, undefined],
-    [{ reasoning: { effort: 'low' }, reasoning_effort: 'high' }, { type: 'enabled', budget_tokens: 2000 }],
+    [
+      { reasoning: { effort: 'low' }, reasoning_effort: 'high' },
+      { type: 'enabled', budget_tokens: 2000 },
+    ],
     [{ include_reasoning: true }, { type: 'enabled', budget_tokens: 5000 }],
-    [{ include_reasoning: false, reasoning_effort: 'low' }, { type: 'enabled', budget_tokens: 2000 }],
+    [
+      { include_reasoning: false, reasoning_effort: 'low' },
+      { type: 'enabled', budget_tokens: 2000 },
+    ],
   ])('top-level reasoning fields %j -> thinking %j', (fields, thinking) => {
     expect(body({ ...fields, max_tokens: 10000 }).thinking).toEqual(thinking);
   });
@@ -407,15 +454,15 @@ describe('AnthropicAdapter.parseChatResponse', () => {
         { type: 'reasoning.text', text: 'User wants weather.', signature: 'sig', format: 'anthropic-claude-v1', index: 0 },
         { type: 'reasoning.encrypted', data: 'xxx', format: 'anthropic-claude-v1', index: 1 },
       ],
-      tool_calls: [
-        { id: 'toolu_01A', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris","unit":"c"}' } },
-      ],
+      tool_calls: [{ id: 'toolu_01A', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris","unit":"c"}' } }],
     });
     expect(r.finishReason).toBe('tool_calls');
   });
 
   it('gives null content for a tool-only answer', () => {
-    const r = adapter.parseChatResponse(message({ content: [{ type: 'tool_use', id: 't', name: 'f', input: {} }], stop_reason: 'tool_use' }));
+    const r = adapter.parseChatResponse(
+      message({ content: [{ type: 'tool_use', id: 't', name: 'f', input: {} }], stop_reason: 'tool_use' }),
+    );
     expect(r.message.content).toBeNull();
     expect(r.message.tool_calls?.[0].function.arguments).toBe('{}');
   });
@@ -561,7 +608,14 @@ describe('AnthropicAdapter.streamTranslator', () => {
     const { t, deltas } = feed([
       ev({
         type: 'message_start',
-        message: { id: 'msg_2', type: 'message', role: 'assistant', content: [], model: 'claude', usage: { input_tokens: 472, output_tokens: 2 } },
+        message: {
+          id: 'msg_2',
+          type: 'message',
+          role: 'assistant',
+          content: [],
+          model: 'claude',
+          usage: { input_tokens: 472, output_tokens: 2 },
+        },
       }),
       ev({ type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '' } }),
       ev({ type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'Two cities, ' } }),

@@ -55,9 +55,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     const system = systemBlocks(req);
     if (system.length) {
       // A plain string unless the client asked for prompt caching on a system part.
-      body.system = system.some((b) => b.cache_control)
-        ? system
-        : system.map((b) => b.text as string).join('\n\n');
+      body.system = system.some((b) => b.cache_control) ? system : system.map((b) => b.text as string).join('\n\n');
     }
     body.messages = toTurns(req.messages);
 
@@ -110,7 +108,13 @@ export class AnthropicAdapter implements ProviderAdapter {
         thinking.push(block.thinking);
         // The signature lets the client send the thinking back on its next turn (required with tool use).
         if (typeof block.signature === 'string' && block.signature) {
-          details.push({ type: 'reasoning.text', text: block.thinking, signature: block.signature, format: ANTHROPIC_REASONING_FORMAT, index: details.length });
+          details.push({
+            type: 'reasoning.text',
+            text: block.thinking,
+            signature: block.signature,
+            format: ANTHROPIC_REASONING_FORMAT,
+            index: details.length,
+          });
         }
       } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
         details.push({ type: 'reasoning.encrypted', data: block.data, format: ANTHROPIC_REASONING_FORMAT, index: details.length });
@@ -251,14 +255,16 @@ class AnthropicStreamTranslator implements StreamTranslator {
         } else if (block.type === 'thinking' && typeof block.thinking === 'string' && block.thinking) {
           this.emit(out, { reasoning: block.thinking });
         } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
-          this.emit(out, { reasoning_details: [{ type: 'reasoning.encrypted', data: block.data, format: ANTHROPIC_REASONING_FORMAT, index: this.nextDetail++ }] });
+          this.emit(out, {
+            reasoning_details: [
+              { type: 'reasoning.encrypted', data: block.data, format: ANTHROPIC_REASONING_FORMAT, index: this.nextDetail++ },
+            ],
+          });
         } else if (block.type === 'tool_use') {
           const index = this.nextToolIndex++;
           this.tools.set(blockIndex, { index, sentArgs: false });
           this.emit(out, {
-            tool_calls: [
-              { index, id: String(block.id), type: 'function', function: { name: String(block.name), arguments: '' } },
-            ],
+            tool_calls: [{ index, id: String(block.id), type: 'function', function: { name: String(block.name), arguments: '' } }],
           });
         }
         break;
@@ -276,7 +282,11 @@ class AnthropicStreamTranslator implements StreamTranslator {
             this.emit(out, { tool_calls: [{ index: tool.index, function: { arguments: delta.partial_json } }] });
           }
         } else if (delta.type === 'signature_delta' && typeof delta.signature === 'string' && delta.signature) {
-          this.emit(out, { reasoning_details: [{ type: 'reasoning.text', signature: delta.signature, format: ANTHROPIC_REASONING_FORMAT, index: this.nextDetail++ }] });
+          this.emit(out, {
+            reasoning_details: [
+              { type: 'reasoning.text', signature: delta.signature, format: ANTHROPIC_REASONING_FORMAT, index: this.nextDetail++ },
+            ],
+          });
         }
         // citations_delta: nothing to forward in Chat Completions.
         break;
@@ -367,8 +377,7 @@ function systemBlocks(req: ChatRequest): Block[] {
 export function jsonInstruction(req: ChatRequest): string | null {
   const rf = req.response_format;
   if (!rf || rf.type === 'text') return null;
-  const base =
-    'Respond with only a JSON object: no code fences, no explanations, no text before or after it.';
+  const base = 'Respond with only a JSON object: no code fences, no explanations, no text before or after it.';
   if (rf.type === 'json_schema' && rf.json_schema.schema) {
     return `${base} The JSON object must conform to this JSON Schema:\n${JSON.stringify(rf.json_schema.schema)}`;
   }

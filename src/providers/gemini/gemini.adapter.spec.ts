@@ -21,7 +21,9 @@ describe('GeminiAdapter.chatRequest', () => {
     expect(streamed.url).not.toContain('k-123');
     expect(streamed.headers['x-goog-api-key']).toBe('k-123');
     expect(adapter.chatRequest(req({}), { ...target, apiKey: null }, false).headers['x-goog-api-key']).toBeUndefined();
-    expect(adapter.chatRequest(req({}), { ...target, model: 'tunedModels/my-tune' }, false).url).toMatch(/\/tunedModels\/my-tune:generateContent$/);
+    expect(adapter.chatRequest(req({}), { ...target, model: 'tunedModels/my-tune' }, false).url).toMatch(
+      /\/tunedModels\/my-tune:generateContent$/,
+    );
   });
 
   const cases: [string, Partial<ChatRequest>, (b: Json) => void][] = [
@@ -160,15 +162,16 @@ describe('GeminiAdapter.chatRequest', () => {
         ['none', { mode: 'NONE' }],
         ['auto', { mode: 'AUTO' }],
         ['required', { mode: 'ANY' }],
-        [{ type: 'function', function: { name: 'f' } }, { mode: 'ANY', allowedFunctionNames: ['f'] }],
+        [
+          { type: 'function', function: { name: 'f' } },
+          { mode: 'ANY', allowedFunctionNames: ['f'] },
+        ],
       ] as const
-    ).map(
-      ([choice, config]): [string, Partial<ChatRequest>, (b: Json) => void] => [
-        `tool_choice ${JSON.stringify(choice)} → ${config.mode}`,
-        { tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: choice as ChatRequest['tool_choice'] },
-        (b) => expect(b.toolConfig).toEqual({ functionCallingConfig: config }),
-      ],
-    ),
+    ).map(([choice, config]): [string, Partial<ChatRequest>, (b: Json) => void] => [
+      `tool_choice ${JSON.stringify(choice)} → ${config.mode}`,
+      { tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: choice as ChatRequest['tool_choice'] },
+      (b) => expect(b.toolConfig).toEqual({ functionCallingConfig: config }),
+    ]),
     [
       'generation parameters mapped; OpenAI-only ones dropped',
       {
@@ -221,7 +224,10 @@ describe('GeminiAdapter.chatRequest', () => {
               type: 'object',
               additionalProperties: false,
               $defs: { Item: { type: 'object', additionalProperties: false, properties: { n: { type: 'integer', format: 'int64' } } } },
-              properties: { items: { type: 'array', items: { $ref: '#/$defs/Item' } }, note: { anyOf: [{ type: 'string' }, { type: 'null' }] } },
+              properties: {
+                items: { type: 'array', items: { $ref: '#/$defs/Item' } },
+                note: { anyOf: [{ type: 'string' }, { type: 'null' }] },
+              },
               required: ['items'],
             },
           },
@@ -290,7 +296,13 @@ describe('sanitizeSchema', () => {
 });
 
 describe('GeminiAdapter.parseChatResponse', () => {
-  const usageMetadata = { promptTokenCount: 10, candidatesTokenCount: 5, thoughtsTokenCount: 3, totalTokenCount: 18, cachedContentTokenCount: 4 };
+  const usageMetadata = {
+    promptTokenCount: 10,
+    candidatesTokenCount: 5,
+    thoughtsTokenCount: 3,
+    totalTokenCount: 18,
+    cachedContentTokenCount: 4,
+  };
 
   it('joins text parts, separates thoughts and maps usage', () => {
     const r = adapter.parseChatResponse({
@@ -320,14 +332,21 @@ describe('GeminiAdapter.parseChatResponse', () => {
     const r = adapter.parseChatResponse({
       candidates: [
         {
-          content: { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }, { functionCall: { name: 'now' } }] },
+          content: {
+            role: 'model',
+            parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }, { functionCall: { name: 'now' } }],
+          },
           finishReason: 'STOP',
         },
       ],
     });
     expect(r.message.content).toBeNull();
     expect(r.message.tool_calls).toEqual([
-      { id: expect.stringMatching(/^call_0_[0-9a-f]+$/), type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+      {
+        id: expect.stringMatching(/^call_0_[0-9a-f]+$/),
+        type: 'function',
+        function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+      },
       { id: expect.stringMatching(/^call_1_[0-9a-f]+$/), type: 'function', function: { name: 'now', arguments: '{}' } },
     ]);
     expect(r.finishReason).toBe('tool_calls');
@@ -359,7 +378,10 @@ describe('GeminiAdapter.parseChatResponse', () => {
   });
 
   it('a blocked prompt → content_filter with empty content', () => {
-    const r = adapter.parseChatResponse({ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 7, totalTokenCount: 7 } });
+    const r = adapter.parseChatResponse({
+      promptFeedback: { blockReason: 'SAFETY' },
+      usageMetadata: { promptTokenCount: 7, totalTokenCount: 7 },
+    });
     expect(r).toEqual({
       message: { role: 'assistant', content: '' },
       finishReason: 'content_filter',
@@ -385,7 +407,9 @@ describe('GeminiAdapter.streamTranslator', () => {
     }
     return { t, deltas, doneAfter };
   };
-  const text = (s: string, extra: Record<string, unknown> = {}) => ({ candidates: [{ content: { role: 'model', parts: [{ text: s }] }, ...extra }] });
+  const text = (s: string, extra: Record<string, unknown> = {}) => ({
+    candidates: [{ content: { role: 'model', parts: [{ text: s }] }, ...extra }],
+  });
 
   it('text in several chunks, usage on the last', () => {
     const { t, deltas, doneAfter } = feed([
@@ -414,7 +438,10 @@ describe('GeminiAdapter.streamTranslator', () => {
     expect(t.usageFinal?.()).toBe(false);
     t.push({
       event: null,
-      data: JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: '' }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 1, thoughtsTokenCount: 500, totalTokenCount: 505 } }),
+      data: JSON.stringify({
+        candidates: [{ content: { role: 'model', parts: [{ text: '' }] }, finishReason: 'STOP' }],
+        usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 1, thoughtsTokenCount: 500, totalTokenCount: 505 },
+      }),
     });
     expect(t.usageFinal?.()).toBe(true);
     expect(t.usage()?.completion_tokens).toBe(501);
@@ -437,7 +464,9 @@ describe('GeminiAdapter.streamTranslator', () => {
       {
         candidates: [
           {
-            content: { parts: [{ functionCall: { name: 'get_weather', args: { location: 'Paris' } } }, { functionCall: { name: 'now', args: {} } }] },
+            content: {
+              parts: [{ functionCall: { name: 'get_weather', args: { location: 'Paris' } } }, { functionCall: { name: 'now', args: {} } }],
+            },
             finishReason: 'STOP',
           },
         ],
@@ -449,7 +478,12 @@ describe('GeminiAdapter.streamTranslator', () => {
         delta: {
           role: 'assistant',
           tool_calls: [
-            { index: 0, id: expect.stringMatching(/^call_0_/), type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } },
+            {
+              index: 0,
+              id: expect.stringMatching(/^call_0_/),
+              type: 'function',
+              function: { name: 'get_weather', arguments: '{"location":"Paris"}' },
+            },
             { index: 1, id: expect.stringMatching(/^call_1_/), type: 'function', function: { name: 'now', arguments: '{}' } },
           ],
         },
@@ -461,7 +495,10 @@ describe('GeminiAdapter.streamTranslator', () => {
   });
 
   it('an error payload inside the stream', () => {
-    const { t, deltas, doneAfter } = feed([text('Hi'), { error: { code: 503, message: 'The model is overloaded.', status: 'UNAVAILABLE' } }]);
+    const { t, deltas, doneAfter } = feed([
+      text('Hi'),
+      { error: { code: 503, message: 'The model is overloaded.', status: 'UNAVAILABLE' } },
+    ]);
     expect(deltas).toEqual([{ delta: { role: 'assistant', content: 'Hi' } }]);
     expect(doneAfter).toEqual([false, false]);
     expect(t.error()).toEqual({ message: 'The model is overloaded.', code: 'UNAVAILABLE' });
@@ -528,8 +565,16 @@ describe('GeminiAdapter embeddings', () => {
 
 describe('GeminiAdapter.parseError', () => {
   it.each([
-    [400, '{"error":{"code":400,"message":"API key not valid.","status":"INVALID_ARGUMENT"}}', { message: 'API key not valid.', code: 'INVALID_ARGUMENT' }],
-    [429, '[{"error":{"code":429,"message":"Quota exceeded","status":"RESOURCE_EXHAUSTED"}}]', { message: 'Quota exceeded', code: 'RESOURCE_EXHAUSTED' }],
+    [
+      400,
+      '{"error":{"code":400,"message":"API key not valid.","status":"INVALID_ARGUMENT"}}',
+      { message: 'API key not valid.', code: 'INVALID_ARGUMENT' },
+    ],
+    [
+      429,
+      '[{"error":{"code":429,"message":"Quota exceeded","status":"RESOURCE_EXHAUSTED"}}]',
+      { message: 'Quota exceeded', code: 'RESOURCE_EXHAUSTED' },
+    ],
     [500, '{"error":{"code":500,"message":"boom"}}', { message: 'boom', code: '500' }],
     [502, '  <html>Bad gateway</html>\n', { message: '<html>Bad gateway</html>' }],
     [503, '', { message: 'HTTP 503' }],

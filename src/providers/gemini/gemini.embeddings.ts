@@ -20,7 +20,10 @@ function embeddingTexts(req: EmbeddingsRequest): string[] {
   if (typeof input === 'string') return [input];
   if (Array.isArray(input) && input.length && input.every((v) => typeof v === 'string')) return input as string[];
   if (Array.isArray(input) && !input.length) throw new AppError('invalid_request', 'input must not be empty');
-  throw new AppError('invalid_request', 'This embeddings provider accepts text input only (a string or an array of strings), not token ids');
+  throw new AppError(
+    'invalid_request',
+    'This embeddings provider accepts text input only (a string or an array of strings), not token ids',
+  );
 }
 
 /** Token-id input has no Gemini equivalent: rejected as the client's error (400), not the upstream's. */

@@ -173,7 +173,8 @@ function generationConfig(req: ChatRequest): Json {
   if (req.seed !== undefined) g.seed = req.seed;
   if (req.presence_penalty !== undefined) g.presencePenalty = req.presence_penalty;
   if (req.frequency_penalty !== undefined) g.frequencyPenalty = req.frequency_penalty;
-  const stop = typeof req.stop === 'string' ? [req.stop] : Array.isArray(req.stop) ? req.stop.filter((s) => typeof s === 'string' && s) : [];
+  const stop =
+    typeof req.stop === 'string' ? [req.stop] : Array.isArray(req.stop) ? req.stop.filter((s) => typeof s === 'string' && s) : [];
   if (stop.length) g.stopSequences = stop;
   const rf = req.response_format;
   if (rf?.type === 'json_object') g.responseMimeType = 'application/json';

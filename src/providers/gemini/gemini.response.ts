@@ -94,4 +94,3 @@ export function parseGeminiChatResponse(body: unknown): ChatResult {
     usage,
   };
 }
-

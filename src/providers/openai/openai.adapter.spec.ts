@@ -9,7 +9,11 @@ describe('OpenAiAdapter.chatRequest', () => {
         max_tokens: 10,
         messages: [
           { role: 'user', content: 'hi' },
-          { role: 'assistant', content: 'a', reasoning_details: [{ type: 'reasoning.text', text: 't', signature: 's', format: 'anthropic-claude-v1' }] },
+          {
+            role: 'assistant',
+            content: 'a',
+            reasoning_details: [{ type: 'reasoning.text', text: 't', signature: 's', format: 'anthropic-claude-v1' }],
+          },
           {
             role: 'assistant',
             content: 'b',

@@ -63,12 +63,12 @@ const FINISH: Record<string, FinishReason> = {
   max_tokens: 'length',
 };
 
-const finish = (raw: unknown): FinishReason | null =>
-  typeof raw === 'string' ? (FINISH[raw] ?? 'stop') : null;
+const finish = (raw: unknown): FinishReason | null => (typeof raw === 'string' ? (FINISH[raw] ?? 'stop') : null);
 
 const serviceTierOf = (raw: unknown): string | null => (typeof raw === 'string' ? raw : null);
 
-const logprobsOf = (raw: unknown): Logprobs | null => (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Logprobs) : null);
+const logprobsOf = (raw: unknown): Logprobs | null =>
+  typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Logprobs) : null;
 
 function usageFrom(raw: unknown): Usage | null {
   if (!raw || typeof raw !== 'object') return null;
@@ -132,7 +132,11 @@ export class OpenAiAdapter implements ProviderAdapter {
   }
 
   parseChatResponse(body: unknown): ChatResult {
-    const b = body as { choices?: { message?: Record<string, unknown>; finish_reason?: unknown; logprobs?: unknown }[]; usage?: unknown; service_tier?: unknown };
+    const b = body as {
+      choices?: { message?: Record<string, unknown>; finish_reason?: unknown; logprobs?: unknown }[];
+      usage?: unknown;
+      service_tier?: unknown;
+    };
     const choice = Array.isArray(b?.choices) ? b.choices[0] : undefined;
     if (!choice || typeof choice.message !== 'object' || choice.message === null) {
       throw new AdapterError('response has no choices[0].message');
@@ -176,7 +180,10 @@ export class OpenAiAdapter implements ProviderAdapter {
         }
         if (chunk.error) {
           const e = chunk.error as { message?: unknown; code?: unknown; type?: unknown };
-          error = { message: typeof e.message === 'string' ? e.message : 'upstream error', code: String(e.code ?? e.type ?? '') || undefined };
+          error = {
+            message: typeof e.message === 'string' ? e.message : 'upstream error',
+            code: String(e.code ?? e.type ?? '') || undefined,
+          };
           return [];
         }
         if (chunk.usage) usage = usageFrom(chunk.usage);
@@ -188,7 +195,8 @@ export class OpenAiAdapter implements ProviderAdapter {
         const delta: ChunkDelta['delta'] = {};
         if (d.role === 'assistant') delta.role = 'assistant';
         if (typeof d.content === 'string' && d.content !== '') delta.content = d.content;
-        const reasoning = typeof d.reasoning === 'string' ? d.reasoning : typeof d.reasoning_content === 'string' ? d.reasoning_content : '';
+        const reasoning =
+          typeof d.reasoning === 'string' ? d.reasoning : typeof d.reasoning_content === 'string' ? d.reasoning_content : '';
         if (reasoning) delta.reasoning = reasoning;
         if (typeof d.refusal === 'string' && d.refusal) delta.refusal = d.refusal;
         if (Array.isArray(d.tool_calls) && d.tool_calls.length) delta.tool_calls = d.tool_calls as ChunkDelta['delta']['tool_calls'];
@@ -231,7 +239,8 @@ export class OpenAiAdapter implements ProviderAdapter {
       const parsed = JSON.parse(body) as { error?: { message?: unknown; code?: unknown; type?: unknown } | string; message?: unknown };
       const e = parsed.error;
       if (typeof e === 'string') return { message: trimRaw(e) };
-      if (e && typeof e.message === 'string') return { message: trimRaw(e.message), code: e.code != null ? String(e.code) : e.type != null ? String(e.type) : undefined };
+      if (e && typeof e.message === 'string')
+        return { message: trimRaw(e.message), code: e.code != null ? String(e.code) : e.type != null ? String(e.type) : undefined };
       if (typeof parsed.message === 'string') return { message: trimRaw(parsed.message) };
     } catch {
       // not JSON: fall through to the raw text

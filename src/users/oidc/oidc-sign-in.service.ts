@@ -42,11 +42,7 @@ export class OidcSignInService {
   }
 
   /** Completes an attempt (each one at most once); answers the session cookie and where to go. */
-  async callback(
-    query: OidcCallbackParams,
-    cookieHeader: string | undefined,
-    userAgent: string | undefined,
-  ): Promise<OidcRedirect> {
+  async callback(query: OidcCallbackParams, cookieHeader: string | undefined, userAgent: string | undefined): Promise<OidcRedirect> {
     const issuer = this.client.issuer();
     if (!query.state) throw UsersErrors.oidcFailed('the callback carries no state');
     const attempt = await this.attempts.redeem(query.state, cookieHeader);

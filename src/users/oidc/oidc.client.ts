@@ -211,8 +211,7 @@ export class OidcClient {
 
   /** Logs the library's reason (no tokens or secrets in it) and returns the client-facing error. */
   private fail(stage: string, reason: string, err?: unknown): AppError {
-    const detail =
-      err instanceof Error ? { errName: err.name, errCode: (err as { code?: unknown }).code, errMessage: err.message } : {};
+    const detail = err instanceof Error ? { errName: err.name, errCode: (err as { code?: unknown }).code, errMessage: err.message } : {};
     this.log.warn({ stage, reason, ...detail }, 'openid connect sign-in failed');
     return UsersErrors.oidcFailed(reason);
   }

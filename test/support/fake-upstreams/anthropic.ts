@@ -71,7 +71,12 @@ const ERROR_TYPES: Record<number, string> = {
 /** The ttl of the request's first cache_control (`5m` when it names none), or null without one. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function cacheTtl(body: any): string | null {
-  const blocks = [body, ...(Array.isArray(body.system) ? body.system : []), ...(body.tools ?? []), ...(body.messages ?? []).flatMap((m: { content: unknown }) => (Array.isArray(m.content) ? m.content : []))];
+  const blocks = [
+    body,
+    ...(Array.isArray(body.system) ? body.system : []),
+    ...(body.tools ?? []),
+    ...(body.messages ?? []).flatMap((m: { content: unknown }) => (Array.isArray(m.content) ? m.content : [])),
+  ];
   const marked = blocks.find((b) => b && typeof b === 'object' && b.cache_control);
   return marked ? (marked.cache_control.ttl ?? '5m') : null;
 }
@@ -179,9 +184,11 @@ export async function startFakeAnthropic(): Promise<FakeThinkingUpstream> {
       const last = turns[turns.length - 1];
       let prefill = '';
       if (last?.role === 'assistant') {
-        const blocks = typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : (last.content as { type: string; text?: string }[]);
+        const blocks =
+          typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : (last.content as { type: string; text?: string }[]);
         prefill = blocks.map((b) => b.text ?? '').join('');
-        if (prefill !== prefill.trimEnd()) return sendError(400, 'invalid_request_error', 'messages: final assistant content cannot end with trailing whitespace');
+        if (prefill !== prefill.trimEnd())
+          return sendError(400, 'invalid_request_error', 'messages: final assistant content cannot end with trailing whitespace');
         if (!STORY.startsWith(prefill)) return sendError(400, 'invalid_request_error', 'prefill is not a prefix of the story');
       }
       textChunks = chunksAfter(prefill);
@@ -209,7 +216,9 @@ export async function startFakeAnthropic(): Promise<FakeThinkingUpstream> {
     const summarized = thinking.length > 0 && /^claude-(sonnet|opus)-4/.test(model);
     const hiddenKnob = /hidden-(\d+)/.exec(model);
     const budget = Number(body.thinking?.budget_tokens ?? Infinity);
-    const hidden = thinking.length ? Math.max(0, Math.min(hiddenKnob ? Number(hiddenKnob[1]) : summarized ? thinkingKnobs.hiddenTokens : 0, budget - thinking.length)) : 0;
+    const hidden = thinking.length
+      ? Math.max(0, Math.min(hiddenKnob ? Number(hiddenKnob[1]) : summarized ? thinkingKnobs.hiddenTokens : 0, budget - thinking.length))
+      : 0;
     const usageDelay = Number(/usage-delay-(\d+)/.exec(model)?.[1] ?? (summarized ? thinkingKnobs.usageDelayMs : 0));
     const outputTokens = thinking.length + hidden + (kind === 'tool' ? jsonFragments.filter(Boolean).length : textChunks.length);
     const ttl = cacheTtl(body);
@@ -217,7 +226,10 @@ export async function startFakeAnthropic(): Promise<FakeThinkingUpstream> {
       ? {
           input_tokens: 0,
           cache_creation_input_tokens: inputTokens,
-          cache_creation: { ephemeral_5m_input_tokens: ttl === '1h' ? 0 : inputTokens, ephemeral_1h_input_tokens: ttl === '1h' ? inputTokens : 0 },
+          cache_creation: {
+            ephemeral_5m_input_tokens: ttl === '1h' ? 0 : inputTokens,
+            ephemeral_1h_input_tokens: ttl === '1h' ? inputTokens : 0,
+          },
           cache_read_input_tokens: 0,
           output_tokens: 1,
         }
@@ -230,7 +242,9 @@ export async function startFakeAnthropic(): Promise<FakeThinkingUpstream> {
       }
       const content = [
         ...(thinking.length ? [{ type: 'thinking', thinking: thinking.join(''), signature: 'fake-signature' }] : []),
-        kind === 'tool' ? { type: 'tool_use', id: toolId, name: tool!.name, input: FAKE_ANTHROPIC_TOOL_INPUT } : { type: 'text', text: textChunks.join('') },
+        kind === 'tool'
+          ? { type: 'tool_use', id: toolId, name: tool!.name, input: FAKE_ANTHROPIC_TOOL_INPUT }
+          : { type: 'text', text: textChunks.join('') },
       ];
       const message = JSON.stringify({
         id,

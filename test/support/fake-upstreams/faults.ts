@@ -9,7 +9,8 @@ import { FakeUpstream, sleep, startJsonServer } from './common';
  * - `firstTokenAfterMs`: a stream's headers at once, the provider's answer (its first token) only
  *   after that long; a non-streaming answer after that long.
  */
-export type Fault = { status: number; retryAfter?: string; body?: unknown } | { reset: true } | { hang: true } | { firstTokenAfterMs: number };
+export type Fault =
+  { status: number; retryAfter?: string; body?: unknown } | { reset: true } | { hang: true } | { firstTokenAfterMs: number };
 
 export const FAULTS = {
   /** OpenAI's answer to a prompt longer than the model's context. */
@@ -17,7 +18,8 @@ export const FAULTS = {
     status: 400,
     body: {
       error: {
-        message: "This model's maximum context length is 2000 tokens. However, your messages resulted in 6000 tokens. Please reduce the length of the messages.",
+        message:
+          "This model's maximum context length is 2000 tokens. However, your messages resulted in 6000 tokens. Please reduce the length of the messages.",
         type: 'invalid_request_error',
         param: 'messages',
         code: 'context_length_exceeded',
@@ -29,7 +31,8 @@ export const FAULTS = {
     status: 400,
     body: {
       error: {
-        message: "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry.",
+        message:
+          "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry.",
         type: null,
         param: 'prompt',
         code: 'content_filter',
@@ -62,7 +65,11 @@ function writeError(res: http.ServerResponse, fault: { status: number; retryAfte
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
   res.writeHead(fault.status, headers);
-  res.end(JSON.stringify(fault.body ?? { error: { message: `injected failure ${fault.status}`, type: 'server_error', code: String(fault.status) } }));
+  res.end(
+    JSON.stringify(
+      fault.body ?? { error: { message: `injected failure ${fault.status}`, type: 'server_error', code: String(fault.status) } },
+    ),
+  );
 }
 
 /**

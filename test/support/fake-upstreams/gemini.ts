@@ -73,7 +73,11 @@ export async function startFakeGemini(): Promise<FakeThinkingUpstream> {
     if (req.method !== 'POST' || !m) return sendError(res, 404, `Method not found: ${req.method} ${url.pathname}`);
     const key = req.headers['x-goog-api-key'];
     if (typeof key !== 'string' || !key) {
-      return sendError(res, 403, 'Method doesn\'t allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.');
+      return sendError(
+        res,
+        403,
+        "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+      );
     }
     if (key.startsWith('bad')) return sendError(res, 401, 'API key not valid. Please pass a valid API key.');
     if (raw && typeof body !== 'object') return sendError(res, 400, 'Invalid JSON payload received.');
@@ -234,7 +238,9 @@ const STATUS: Record<number, string> = {
 
 function sendError(res: http.ServerResponse, code: number, message: string): void {
   res.writeHead(code, { 'content-type': 'application/json; charset=UTF-8' });
-  res.end(JSON.stringify({ error: { code, message, status: STATUS[code] ?? (code >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION') } }, null, 2));
+  res.end(
+    JSON.stringify({ error: { code, message, status: STATUS[code] ?? (code >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION') } }, null, 2),
+  );
 }
 
 /** Adjacent text parts of a non-streamed answer come back as one part, as Gemini does. */

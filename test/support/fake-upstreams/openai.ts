@@ -13,7 +13,9 @@ export const fakeLogprob = (token: string, top = 0) => ({
   token,
   logprob: -0.25,
   bytes: [...Buffer.from(token)],
-  top_logprobs: Array.from({ length: top }, (_, i) => (i === 0 ? { token, logprob: -0.25, bytes: [...Buffer.from(token)] } : { token: `${token}~${i}`, logprob: -1 - i, bytes: [] })),
+  top_logprobs: Array.from({ length: top }, (_, i) =>
+    i === 0 ? { token, logprob: -0.25, bytes: [...Buffer.from(token)] } : { token: `${token}~${i}`, logprob: -1 - i, bytes: [] },
+  ),
 });
 
 /** In JSON mode, a last message starting with this gets the rest of it back as the answer (malformed JSON for the healing tests). */
@@ -117,7 +119,11 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
         JSON.stringify({
           object: 'list',
           model,
-          data: inputs.map((t, index) => ({ object: 'embedding', index, embedding: Array.from({ length: 8 }, (_, i) => ((t.length + i) % 10) / 10) })),
+          data: inputs.map((t, index) => ({
+            object: 'embedding',
+            index,
+            embedding: Array.from({ length: 8 }, (_, i) => ((t.length + i) % 10) / 10),
+          })),
           usage: { prompt_tokens: promptTokensOf(inputs), total_tokens: promptTokensOf(inputs) },
         }),
       );
@@ -139,7 +145,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       : k.long
         ? Array.from({ length: 200 }, (_, i) => ` w${i}`)
         : verbatim !== undefined
-          ? verbatim.match(/[\s\S]{1,8}/g) ?? ['']
+          ? (verbatim.match(/[\s\S]{1,8}/g) ?? [''])
           : json
             ? ['{"ok":', 'true}']
             : WORDS;
@@ -152,14 +158,20 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       : null;
     const think = /think-(\d+)/.exec(model);
     const reasoning =
-      typeof body.reasoning_effort === 'string' && body.reasoning_effort !== 'none' ? (think ? Array.from({ length: Number(think[1]) }, (_, i) => ` thought ${i}.`) : FAKE_OPENAI_REASONING) : [];
+      typeof body.reasoning_effort === 'string' && body.reasoning_effort !== 'none'
+        ? think
+          ? Array.from({ length: Number(think[1]) }, (_, i) => ` thought ${i}.`)
+          : FAKE_OPENAI_REASONING
+        : [];
     // Reasoning the provider bills but never shows. OpenAI's o-series (o1, o3-mini, ...) always
     // reason this way over chat completions, and send the usage chunk a moment after the answer.
     const oSeries = /^o\d/.test(model);
     const hidden = Number(/hidden-(\d+)/.exec(model)?.[1] ?? (oSeries ? 512 : 0));
     const usageDelay = Number(/usage-delay-(\d+)/.exec(model)?.[1] ?? (oSeries ? 300 : 0));
     const reasoningTokens = reasoning.length + hidden;
-    const completionTokens = k.billMax ? Number(body.max_completion_tokens ?? body.max_tokens ?? 0) : reasoningTokens + (toolCall ? 8 : words.length);
+    const completionTokens = k.billMax
+      ? Number(body.max_completion_tokens ?? body.max_tokens ?? 0)
+      : reasoningTokens + (toolCall ? 8 : words.length);
     const usage = {
       prompt_tokens: prompt,
       completion_tokens: completionTokens,
@@ -181,7 +193,9 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
             {
               index: 0,
               message: {
-                ...(toolCall ? { role: 'assistant', content: null, tool_calls: [toolCall] } : { role: 'assistant', content: words.join('') }),
+                ...(toolCall
+                  ? { role: 'assistant', content: null, tool_calls: [toolCall] }
+                  : { role: 'assistant', content: words.join('') }),
                 ...(reasoning.length ? { reasoning: reasoning.join('') } : {}),
               },
               finish_reason: toolCall ? 'tool_calls' : 'stop',
@@ -198,7 +212,14 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
     const chunk = (delta: unknown, finish: string | null = null, logprobs: unknown = null) =>
-      send({ id, object: 'chat.completion.chunk', created, model, service_tier: serviceTier, choices: [{ index: 0, delta, finish_reason: finish, logprobs }] });
+      send({
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model,
+        service_tier: serviceTier,
+        choices: [{ index: 0, delta, finish_reason: finish, logprobs }],
+      });
     chunk({ role: 'assistant', content: '' });
     if (stall) await sleep(Number(stall[1]));
     for (const part of reasoning) {
@@ -217,7 +238,9 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
         if (seen.aborted || res.destroyed) return;
         if (sseError && i === Number(sseError[2])) {
           // With -done, [DONE] follows in the same write, as vLLM ends a stream it failed.
-          res.end(`data: ${JSON.stringify({ error: { message: `fake stream error ${sseError[1]}`, code: Number(sseError[1]) } })}\n\n${sseError[3] ? 'data: [DONE]\n\n' : ''}`);
+          res.end(
+            `data: ${JSON.stringify({ error: { message: `fake stream error ${sseError[1]}`, code: Number(sseError[1]) } })}\n\n${sseError[3] ? 'data: [DONE]\n\n' : ''}`,
+          );
           return;
         }
         if (sseEnd && i === Number(sseEnd[1])) {
@@ -245,7 +268,8 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       chunk({}, 'stop');
     }
     if (usageDelay) await sleep(usageDelay);
-    if (!k.noUsage && body.stream_options?.include_usage) send({ id, object: 'chat.completion.chunk', created, model, service_tier: serviceTier, choices: [], usage });
+    if (!k.noUsage && body.stream_options?.include_usage)
+      send({ id, object: 'chat.completion.chunk', created, model, service_tier: serviceTier, choices: [], usage });
     // Some providers close a complete stream without the [DONE] sentinel.
     res.end(model.includes('no-done') ? '' : 'data: [DONE]\n\n');
   });

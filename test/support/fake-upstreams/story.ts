@@ -56,11 +56,14 @@ export async function startFakeStory(): Promise<FakeUpstream> {
     const last = messages[messages.length - 1];
     let prefill = '';
     if (last?.role === 'assistant') {
-      if (model.includes('rejects-prefill')) return error(res, 400, 'The last message must have the user or tool role; assistant prefill is not supported');
+      if (model.includes('rejects-prefill'))
+        return error(res, 400, 'The last message must have the user or tool role; assistant prefill is not supported');
       if (model.includes('prefix')) {
-        if (last.prefix !== true) return error(res, 400, 'Expected last role User or Tool (or Assistant with prefix True) for serving but got assistant');
+        if (last.prefix !== true)
+          return error(res, 400, 'Expected last role User or Tool (or Assistant with prefix True) for serving but got assistant');
         prefill = typeof last.content === 'string' ? last.content : '';
-        if (!STORY.startsWith(prefill) || prefill !== prefill.trimEnd()) return error(res, 400, `prefill is not a trimmed prefix of the story: ${JSON.stringify(prefill.slice(-40))}`);
+        if (!STORY.startsWith(prefill) || prefill !== prefill.trimEnd())
+          return error(res, 400, `prefill is not a trimmed prefix of the story: ${JSON.stringify(prefill.slice(-40))}`);
       }
     }
     const chunks = chunksAfter(prefill);
@@ -73,12 +76,22 @@ export async function startFakeStory(): Promise<FakeUpstream> {
     const created = Math.floor(Date.now() / 1000);
     if (!body.stream) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: sent.join('') }, finish_reason: finish }], usage }));
+      res.end(
+        JSON.stringify({
+          id,
+          object: 'chat.completion',
+          created,
+          model,
+          choices: [{ index: 0, message: { role: 'assistant', content: sent.join('') }, finish_reason: finish }],
+          usage,
+        }),
+      );
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
-    const chunk = (delta: unknown, finishReason: string | null = null) => send({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] });
+    const chunk = (delta: unknown, finishReason: string | null = null) =>
+      send({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] });
     const sever = knob(/sever-at-(\d+)/);
     const stall = knob(/stall-at-(\d+)-(\d+)/);
     const malformed = knob(/malformed-at-(\d+)/);

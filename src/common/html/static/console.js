@@ -13,8 +13,13 @@ document.querySelectorAll('[data-copy]').forEach(function (button) {
   button.hidden = false;
   button.addEventListener('click', function () {
     navigator.clipboard.writeText(field.value).then(
-      function () { if (status) status.textContent = 'Copied to the clipboard.'; },
-      function () { field.select(); if (status) status.textContent = 'Select it and copy it.'; }
+      function () {
+        if (status) status.textContent = 'Copied to the clipboard.';
+      },
+      function () {
+        field.select();
+        if (status) status.textContent = 'Select it and copy it.';
+      },
     );
   });
 });

@@ -48,7 +48,13 @@ export class CheckoutFulfilment {
         const { receivable } = await this.ledger.balances(row.userId, em);
         const posted = await this.ledger.post(
           em,
-          topupJournal({ topupId: row.id, userId: row.userId, credit: centsToNanos(row.amountCents), fee: centsToNanos(row.feeCents), owed: owedFrom(receivable) }),
+          topupJournal({
+            topupId: row.id,
+            userId: row.userId,
+            credit: centsToNanos(row.amountCents),
+            fee: centsToNanos(row.feeCents),
+            owed: owedFrom(receivable),
+          }),
         );
         if (!posted) this.log.error({ topup: row.id }, 'top-up journal already existed for a pending top-up');
         this.log.info({ topup: row.id, user: row.userId, amount_cents: row.amountCents, fee_cents: row.feeCents }, 'top-up credited');

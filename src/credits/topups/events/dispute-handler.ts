@@ -7,7 +7,8 @@ import { ChargeEventHandler } from './charge-event-handler';
 import { withLedgerRetry } from './ledger-retry';
 import { creditRemaining, owedFrom } from './topup-amounts';
 
-export type DisputeOutcome = 'opened' | 'won' | 'lost' | 'opened_and_won' | 'opened_and_lost' | 'no_change' | 'not_ours' | 'currency_mismatch';
+export type DisputeOutcome =
+  'opened' | 'won' | 'lost' | 'opened_and_won' | 'opened_and_lost' | 'no_change' | 'not_ours' | 'currency_mismatch';
 
 /** Won in the user's favour: `won`; an inquiry closed or a dispute prevented cost nothing either. */
 export const WON_DISPUTE_STATUSES = new Set(['won', 'warning_closed', 'prevented']);
@@ -48,7 +49,14 @@ export class DisputeHandler extends ChargeEventHandler {
     const row = await this.repo.lock(em, topupId);
     const { available } = await this.ledger.balances(row.userId, em);
     const amount = centsToNanos(d.amount);
-    const o = disputeOpenJournal({ disputeId: d.id, topupId: row.id, userId: row.userId, amount, creditRemaining: creditRemaining(row), available });
+    const o = disputeOpenJournal({
+      disputeId: d.id,
+      topupId: row.id,
+      userId: row.userId,
+      amount,
+      creditRemaining: creditRemaining(row),
+      available,
+    });
     const inserted = await this.repo.insertDispute(em, {
       id: d.id,
       userId: row.userId,

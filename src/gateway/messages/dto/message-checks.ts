@@ -25,7 +25,8 @@ function checkSource(b: Record<string, unknown>, at: string, kinds: 'image' | 'd
   }
   if (s.type === 'base64') {
     if (typeof s.data !== 'string' || typeof s.media_type !== 'string') return `${at}.source needs media_type and data`;
-    if (kinds === 'image' && !IMAGE_TYPES.has(s.media_type)) return `${at}.source.media_type must be image/jpeg, image/png, image/gif or image/webp`;
+    if (kinds === 'image' && !IMAGE_TYPES.has(s.media_type))
+      return `${at}.source.media_type must be image/jpeg, image/png, image/gif or image/webp`;
     if (kinds === 'document' && s.media_type !== 'application/pdf') return `${at}.source.media_type must be application/pdf`;
     return null;
   }
@@ -58,7 +59,9 @@ function checkBlock(b: unknown, role: string, at: string): string | null {
     case 'tool_use':
       problem =
         onlyFor('assistant') ??
-        (typeof b.id === 'string' && b.id && typeof b.name === 'string' && isObject(b.input) ? null : `${at} needs an id, a name and an input object`);
+        (typeof b.id === 'string' && b.id && typeof b.name === 'string' && isObject(b.input)
+          ? null
+          : `${at} needs an id, a name and an input object`);
       break;
     case 'tool_result': {
       problem = onlyFor('user') ?? (typeof b.tool_use_id === 'string' && b.tool_use_id ? null : `${at}.tool_use_id is required`);
@@ -71,7 +74,9 @@ function checkBlock(b: unknown, role: string, at: string): string | null {
       break;
     }
     case 'thinking':
-      problem = onlyFor('assistant') ?? (typeof b.thinking === 'string' && typeof b.signature === 'string' ? null : `${at} needs thinking and signature strings`);
+      problem =
+        onlyFor('assistant') ??
+        (typeof b.thinking === 'string' && typeof b.signature === 'string' ? null : `${at} needs thinking and signature strings`);
       break;
     case 'redacted_thinking':
       problem = onlyFor('assistant') ?? (typeof b.data === 'string' ? null : `${at}.data must be a string`);
@@ -120,7 +125,8 @@ export function checkMessageTools(v: unknown): string | null {
   for (let i = 0; i < v.length; i++) {
     const t: unknown = v[i];
     if (!isObject(t)) return `[${i}] must be an object`;
-    if (t.type !== undefined && t.type !== null && t.type !== 'custom') return `[${i}]: tool type "${String(t.type)}" is not supported (only client tools with an input_schema)`;
+    if (t.type !== undefined && t.type !== null && t.type !== 'custom')
+      return `[${i}]: tool type "${String(t.type)}" is not supported (only client tools with an input_schema)`;
     if (typeof t.name !== 'string' || !TOOL_NAME.test(t.name)) return `[${i}].name must be 1-64 of A-Z a-z 0-9 _ . -`;
     if (!isObject(t.input_schema)) return `[${i}].input_schema must be an object`;
     if (t.description !== undefined && typeof t.description !== 'string') return `[${i}].description must be a string`;
@@ -132,7 +138,8 @@ export function checkMessageTools(v: unknown): string | null {
 
 export function checkMessageToolChoice(v: unknown): string | null {
   if (!isObject(v)) return 'must be an object';
-  if (v.disable_parallel_tool_use !== undefined && typeof v.disable_parallel_tool_use !== 'boolean') return 'disable_parallel_tool_use must be a boolean';
+  if (v.disable_parallel_tool_use !== undefined && typeof v.disable_parallel_tool_use !== 'boolean')
+    return 'disable_parallel_tool_use must be a boolean';
   if (v.type === 'auto' || v.type === 'any' || v.type === 'none') return null;
   if (v.type === 'tool') return typeof v.name === 'string' && v.name ? null : 'needs the name of the tool';
   return 'type must be auto, any, tool or none';
@@ -142,14 +149,17 @@ export function checkThinking(v: unknown): string | null {
   if (!isObject(v)) return 'must be an object';
   if (v.type === 'disabled' || v.type === 'adaptive') return null;
   if (v.type === 'enabled') {
-    return Number.isInteger(v.budget_tokens) && (v.budget_tokens as number) >= 1024 ? null : 'budget_tokens must be an integer of at least 1024';
+    return Number.isInteger(v.budget_tokens) && (v.budget_tokens as number) >= 1024
+      ? null
+      : 'budget_tokens must be an integer of at least 1024';
   }
   return 'type must be enabled, disabled or adaptive';
 }
 
 export function checkMessageMetadata(v: unknown): string | null {
   if (!isObject(v)) return 'must be an object';
-  if (v.user_id !== undefined && v.user_id !== null && (typeof v.user_id !== 'string' || v.user_id.length > 256)) return 'user_id must be a string of at most 256 characters';
+  if (v.user_id !== undefined && v.user_id !== null && (typeof v.user_id !== 'string' || v.user_id.length > 256))
+    return 'user_id must be a string of at most 256 characters';
   return null;
 }
 
