@@ -1,5 +1,5 @@
-import { Body, Controller, HttpCode, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
-import { LargeBodyAfterAuth } from '../common/http/pre-body-auth';
+import { Body, Controller, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { InferencePost, sendUnlessStreamed } from './inference-route';
 import { InFlightLimits } from './in-flight-limits';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InferenceKeyGuard } from '../keys/api-key.guard';
@@ -20,9 +20,7 @@ import { metaOf } from './request-meta';
 export class GatewayController {
   constructor(private readonly gateway: GatewayService) {}
 
-  @Post('chat/completions')
-  @LargeBodyAfterAuth()
-  @HttpCode(200)
+  @InferencePost('chat/completions')
   async chat(
     @CurrentPrincipal() principal: KeyPrincipal,
     @Body() body: ChatCompletionDto,
@@ -30,13 +28,11 @@ export class GatewayController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const result = await this.gateway.chat(principal, body, metaOf(req), reply);
-    if (result) await reply.send(result);
+    await sendUnlessStreamed(reply, result);
   }
 
   /** Legacy text completions, served as a chat request with the prompt as one user message. */
-  @Post('completions')
-  @LargeBodyAfterAuth()
-  @HttpCode(200)
+  @InferencePost('completions')
   async completions(
     @CurrentPrincipal() principal: KeyPrincipal,
     @Body() body: CompletionDto,
@@ -50,12 +46,10 @@ export class GatewayController {
       ...(logprobs !== undefined ? { logprobs: true, top_logprobs: logprobs } : {}),
     });
     const result = await this.gateway.chat(principal, chat, metaOf(req), reply, 'text');
-    if (result) await reply.send(result);
+    await sendUnlessStreamed(reply, result);
   }
 
-  @Post('embeddings')
-  @LargeBodyAfterAuth()
-  @HttpCode(200)
+  @InferencePost('embeddings')
   async embeddings(
     @CurrentPrincipal() principal: KeyPrincipal,
     @Body() body: EmbeddingsDto,

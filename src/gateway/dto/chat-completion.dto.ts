@@ -1,4 +1,3 @@
-import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsObject, IsString, Max, MaxLength, Min } from 'class-validator';
 import { AcceptsUnknownFields } from '../../common/http/validation.pipe';
 import type { ChatMessage, ResponseFormat, ToolChoice, ToolDef } from '../../providers/types';
@@ -14,7 +13,7 @@ import {
   checkTools,
 } from './checks';
 import { Optional } from './optional';
-import { SamplingFieldsDto } from './sampling-fields';
+import { KeyField, SamplingFieldsDto, ServiceTierField } from './sampling-fields';
 
 /**
  * `POST /api/v1/chat/completions`. Known fields are checked by type and range; fields we do not
@@ -96,20 +95,13 @@ export class ChatCompletionDto extends SamplingFieldsDto {
   @IsIn(['max', 'xhigh', 'high', 'medium', 'low', 'minimal', 'none'])
   reasoning_effort?: string;
 
-  @Optional()
-  @IsString()
-  @MaxLength(256)
+  @KeyField()
   session_id?: string;
 
-  @Optional()
-  @IsString()
-  @MaxLength(256)
+  @KeyField()
   prompt_cache_key?: string;
 
-  /** `fast` is OpenRouter's alias of `priority`, which is what upstreams understand. */
-  @Optional()
-  @Transform(({ value }: { value: unknown }) => (value === 'fast' ? 'priority' : value))
-  @IsIn(['auto', 'default', 'fast', 'flex', 'priority', 'scale'])
+  @ServiceTierField()
   service_tier?: string;
 
   /** Predicted output, `{type: "content", content}`. */

@@ -1,7 +1,8 @@
-import { Body, Controller, HttpCode, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { InferencePost, sendUnlessStreamed } from '../inference-route';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_SHAPE, ErrorShape } from '../../common/errors/error-shape';
-import { API_KEY_HEADER, LargeBodyAfterAuth } from '../../common/http/pre-body-auth';
+import { API_KEY_HEADER } from '../../common/http/pre-body-auth';
 import { InferenceKeyGuard } from '../../keys/api-key.guard';
 import { CurrentPrincipal, KeyPrincipal } from '../../keys/principal';
 import { ChatCompletionDto } from '../dto/chat-completion.dto';
@@ -24,9 +25,7 @@ import { MessagesShape } from './messages-shape';
 export class MessagesController {
   constructor(private readonly gateway: GatewayService) {}
 
-  @Post('messages')
-  @LargeBodyAfterAuth({ [API_KEY_HEADER]: 'x-api-key', [ERROR_SHAPE]: 'anthropic' satisfies ErrorShape })
-  @HttpCode(200)
+  @InferencePost('messages', { [API_KEY_HEADER]: 'x-api-key', [ERROR_SHAPE]: 'anthropic' satisfies ErrorShape })
   async create(
     @CurrentPrincipal() principal: KeyPrincipal,
     @Body() body: MessagesDto,
@@ -35,6 +34,6 @@ export class MessagesController {
   ): Promise<void> {
     const chat = Object.assign(new ChatCompletionDto(), toChatBody(body));
     const result = await this.gateway.chat(principal, chat, metaOf(req), reply, new MessagesShape());
-    if (result) await reply.send(result);
+    await sendUnlessStreamed(reply, result);
   }
 }

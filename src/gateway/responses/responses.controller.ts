@@ -1,6 +1,6 @@
-import { Body, Controller, HttpCode, Post, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { InferencePost, sendUnlessStreamed } from '../inference-route';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { LargeBodyAfterAuth } from '../../common/http/pre-body-auth';
 import { InferenceKeyGuard } from '../../keys/api-key.guard';
 import { CurrentPrincipal, KeyPrincipal } from '../../keys/principal';
 import { ChatCompletionDto } from '../dto/chat-completion.dto';
@@ -23,9 +23,7 @@ import { ResponsesDto } from './responses.dto';
 export class ResponsesController {
   constructor(private readonly gateway: GatewayService) {}
 
-  @Post('responses')
-  @LargeBodyAfterAuth()
-  @HttpCode(200)
+  @InferencePost('responses')
   async create(
     @CurrentPrincipal() principal: KeyPrincipal,
     @Body() body: ResponsesDto,
@@ -34,6 +32,6 @@ export class ResponsesController {
   ): Promise<void> {
     const chat = Object.assign(new ChatCompletionDto(), responsesToChat(body));
     const result = await this.gateway.chat(principal, chat, metaOf(req), reply, new ResponsesShape(echoOf(body)));
-    if (result) await reply.send(result);
+    await sendUnlessStreamed(reply, result);
   }
 }

@@ -1,9 +1,9 @@
-import { Transform } from 'class-transformer';
-import { Allow, IsBoolean, IsIn, IsInt, IsNumber, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Allow, IsBoolean, IsString, MaxLength } from 'class-validator';
 import { AcceptsUnknownFields } from '../../common/http/validation.pipe';
 import { Check, checkMetadata } from '../dto/checks';
 import { Optional } from '../dto/optional';
 import { RoutingFieldsDto } from '../dto/routing-fields';
+import { KeyField, ServiceTierField, StreamField, TemperatureField, TokenLimitField, TopPField } from '../dto/sampling-fields';
 import { checkInput, checkReasoning, checkResponsesToolChoice, checkResponsesTools, checkText } from './responses-checks';
 
 /** An input content part (see responses-checks for the kinds served). */
@@ -69,10 +69,7 @@ export class ResponsesDto extends RoutingFieldsDto {
   @IsBoolean()
   parallel_tool_calls?: boolean;
 
-  @Optional()
-  @IsInt()
-  @Min(1)
-  @Max(10_000_000)
+  @TokenLimitField()
   max_output_tokens?: number;
 
   @Optional()
@@ -83,40 +80,26 @@ export class ResponsesDto extends RoutingFieldsDto {
   @Check(checkText)
   text?: ResponsesText;
 
-  @Optional()
-  @IsNumber()
-  @Min(0)
-  @Max(2)
+  @TemperatureField(2)
   temperature?: number;
 
-  @Optional()
-  @IsNumber()
-  @Min(0)
-  @Max(1)
+  @TopPField()
   top_p?: number;
 
   @Optional()
   @Check(checkMetadata)
   metadata?: Record<string, string>;
 
-  @Optional()
-  @IsBoolean()
+  @StreamField()
   stream?: boolean;
 
-  @Optional()
-  @IsString()
-  @MaxLength(256)
+  @KeyField()
   session_id?: string;
 
-  @Optional()
-  @IsString()
-  @MaxLength(256)
+  @KeyField()
   prompt_cache_key?: string;
 
-  /** `fast` is OpenRouter's alias of `priority`, as in chat. */
-  @Optional()
-  @Transform(({ value }: { value: unknown }) => (value === 'fast' ? 'priority' : value))
-  @IsIn(['auto', 'default', 'fast', 'flex', 'priority', 'scale'])
+  @ServiceTierField()
   service_tier?: string;
 
   /** Stored state this endpoint does not keep: checked so that asking for it is a 400, never silently ignored. */

@@ -1,8 +1,9 @@
-import { IsBoolean, IsInt, IsNumber, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import { AcceptsUnknownFields } from '../../../common/http/validation.pipe';
 import { Check, checkCacheControl } from '../../dto/checks';
 import { Optional } from '../../dto/optional';
 import { RoutingFieldsDto } from '../../dto/routing-fields';
+import { StreamField, TemperatureField, TopPField } from '../../dto/sampling-fields';
 import type { MessageParam, MessagesToolChoice, MessagesTool, SystemBlock, ThinkingConfig } from '../messages.types';
 import {
   checkMessageList,
@@ -33,20 +34,13 @@ export class MessagesDto extends RoutingFieldsDto {
   @Check(checkSystem)
   system?: string | SystemBlock[];
 
-  @Optional()
-  @IsBoolean()
+  @StreamField()
   stream?: boolean;
 
-  @Optional()
-  @IsNumber()
-  @Min(0)
-  @Max(1)
+  @TemperatureField(1)
   temperature?: number;
 
-  @Optional()
-  @IsNumber()
-  @Min(0)
-  @Max(1)
+  @TopPField()
   top_p?: number;
 
   @Optional()
