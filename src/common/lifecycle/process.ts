@@ -108,3 +108,33 @@ export function exitOnListenFailure(err: unknown, where: { host: string; port: n
   process.stderr.write(`Port ${where.port} on ${where.host} ${reason}\n`);
   logger.pino.flush(() => process.exit(1));
 }
+
+/** A started process: its configuration, its root logger and what `create` made. */
+export interface Booted<T> {
+  config: AppConfig;
+  logger: AppLogger;
+  app: T;
+}
+
+/**
+ * The entrypoints' common start: configuration, logger, migrations, then `create`; from then on
+ * SIGTERM/SIGINT run `close`. Any failure on the way ends the process (undefined is returned).
+ */
+export async function bootOrExit<T>(
+  create: (config: AppConfig, logger: AppLogger) => Promise<T>,
+  close: (app: T) => Promise<void>,
+): Promise<Booted<T> | undefined> {
+  const config = loadConfigOrExit();
+  const logger = rootLogger(config);
+  logUnhandled(logger);
+  if (!(await prepareDatabaseOrExit(config, logger))) return undefined;
+  let app: T;
+  try {
+    app = await create(config, logger);
+  } catch (err) {
+    exitOnBootFailure(err, logger);
+    return undefined;
+  }
+  exitOnSignals(() => close(app), config.http.shutdownGraceMs, logger);
+  return { config, logger, app };
+}
