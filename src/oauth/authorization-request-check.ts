@@ -78,15 +78,8 @@ export class AuthorizationRequestCheck {
     if (!pkce.ok) return page(400, 'Invalid request', `${pkce.error}.`);
     const state = single(query, 'state') as string | undefined;
     if (!isAcceptableState(state)) return page(400, 'Invalid request', 'The state must be printable ASCII of at most 1024 characters.');
-    const keyLabel = parseKeyLabel(single(query, 'key_label') as string | undefined);
-    if (keyLabel === 'invalid')
-      return page(
-        400,
-        'Invalid request',
-        `The key_label must be at most ${KEY_LABEL_MAX_LENGTH} characters, without control or invisible formatting characters.`,
-      );
-    const limit = parseLimitUsd(single(query, 'limit') as string | undefined);
-    if (limit === 'invalid') return page(400, 'Invalid request', 'The limit must be a positive amount of USD.');
+    const key = this.checkKeyParams(query);
+    if ('kind' in key) return key;
     return {
       flow: 'openrouter',
       app: { origin: callbackOrigin(callback) },
@@ -94,8 +87,7 @@ export class AuthorizationRequestCheck {
       state,
       codeChallenge: pkce.challenge,
       scope: 'inference',
-      keyLabel,
-      requestedLimitNanos: limit,
+      ...key,
     };
   }
 
@@ -110,6 +102,22 @@ export class AuthorizationRequestCheck {
     const pkce = this.checkPkce(query);
     if (!pkce.ok)
       return page(400, 'Invalid request', `${pkce.error}. Without a callback_url (for command-line apps) the code challenge is required.`);
+    const key = this.checkKeyParams(query);
+    if ('kind' in key) return key;
+    return {
+      flow: 'openrouter',
+      app: 'headless',
+      redirectUri: HEADLESS_REDIRECT_URI,
+      state: undefined,
+      codeChallenge: pkce.challenge,
+      scope: 'inference',
+      ...key,
+    };
+  }
+
+  /** S256 only: `plain`, a missing method and a missing or misshapen challenge are all refused here. */
+  /** OpenRouter's `key_label` and `limit`: the new key's name and its spending limit. */
+  private checkKeyParams(query: unknown): Pick<ValidRequest, 'keyLabel' | 'requestedLimitNanos'> | AuthorizeOutcome {
     const keyLabel = parseKeyLabel(single(query, 'key_label') as string | undefined);
     if (keyLabel === 'invalid')
       return page(
@@ -119,19 +127,9 @@ export class AuthorizationRequestCheck {
       );
     const limit = parseLimitUsd(single(query, 'limit') as string | undefined);
     if (limit === 'invalid') return page(400, 'Invalid request', 'The limit must be a positive amount of USD.');
-    return {
-      flow: 'openrouter',
-      app: 'headless',
-      redirectUri: HEADLESS_REDIRECT_URI,
-      state: undefined,
-      codeChallenge: pkce.challenge,
-      scope: 'inference',
-      keyLabel,
-      requestedLimitNanos: limit,
-    };
+    return { keyLabel, requestedLimitNanos: limit };
   }
 
-  /** S256 only: `plain`, a missing method and a missing or misshapen challenge are all refused here. */
   private checkPkce(query: unknown): { ok: true; challenge: string } | { ok: false; error: string } {
     const method = single(query, 'code_challenge_method');
     const challenge = single(query, 'code_challenge');
