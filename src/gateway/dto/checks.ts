@@ -14,7 +14,7 @@ export function Check(fn: (value: unknown) => string | null): PropertyDecorator 
     });
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -40,8 +40,8 @@ function checkToolCalls(calls: unknown, where: string): string | null {
   return null;
 }
 
-/** Chat messages: roles, content shapes, tool calls and tool results. */
-export function checkMessages(v: unknown): string | null {
+/** A message list: an array of 1 to 10000 objects, each checked by `checkOne` (its problem, or null). */
+export function checkEachMessage(v: unknown, checkOne: (m: Record<string, unknown>, at: string) => string | null): string | null {
   if (!Array.isArray(v)) return 'must be an array of messages';
   if (v.length === 0) return 'must contain at least one message';
   if (v.length > 10_000) return 'must contain at most 10000 messages';
@@ -49,26 +49,35 @@ export function checkMessages(v: unknown): string | null {
     const m: unknown = v[i];
     const at = `[${i}]`;
     if (!isObject(m)) return `${at} must be an object`;
-    if (typeof m.role !== 'string' || !ROLES.has(m.role)) return `${at}.role must be one of system, developer, user, assistant, tool`;
-    const c = m.content;
-    if (typeof c !== 'string' && c !== null && c !== undefined) {
-      if (!Array.isArray(c)) return `${at}.content must be a string or an array of content parts`;
-      for (let j = 0; j < c.length; j++) {
-        const problem = checkPart(c[j], `${at}.content[${j}]`);
-        if (problem) return problem;
-      }
-    }
-    if ((c === null || c === undefined) && !(m.role === 'assistant' && m.tool_calls !== undefined)) {
-      return `${at}.content is required`;
-    }
-    if (m.name !== undefined && (typeof m.name !== 'string' || m.name.length > 256)) return `${at}.name must be a string`;
-    if (m.tool_calls !== undefined) {
-      if (m.role !== 'assistant') return `${at}.tool_calls is only for assistant messages`;
-      const problem = checkToolCalls(m.tool_calls, `${at}.tool_calls`);
+    const problem = checkOne(m, at);
+    if (problem) return problem;
+  }
+  return null;
+}
+
+/** Chat messages: roles, content shapes, tool calls and tool results. */
+export const checkMessages = (v: unknown): string | null => checkEachMessage(v, checkChatMessage);
+
+function checkChatMessage(m: Record<string, unknown>, at: string): string | null {
+  if (typeof m.role !== 'string' || !ROLES.has(m.role)) return `${at}.role must be one of system, developer, user, assistant, tool`;
+  const c = m.content;
+  if (typeof c !== 'string' && c !== null && c !== undefined) {
+    if (!Array.isArray(c)) return `${at}.content must be a string or an array of content parts`;
+    for (let j = 0; j < c.length; j++) {
+      const problem = checkPart(c[j], `${at}.content[${j}]`);
       if (problem) return problem;
     }
-    if (m.role === 'tool' && typeof m.tool_call_id !== 'string') return `${at}.tool_call_id is required for tool messages`;
   }
+  if ((c === null || c === undefined) && !(m.role === 'assistant' && m.tool_calls !== undefined)) {
+    return `${at}.content is required`;
+  }
+  if (m.name !== undefined && (typeof m.name !== 'string' || m.name.length > 256)) return `${at}.name must be a string`;
+  if (m.tool_calls !== undefined) {
+    if (m.role !== 'assistant') return `${at}.tool_calls is only for assistant messages`;
+    const problem = checkToolCalls(m.tool_calls, `${at}.tool_calls`);
+    if (problem) return problem;
+  }
+  if (m.role === 'tool' && typeof m.tool_call_id !== 'string') return `${at}.tool_call_id is required for tool messages`;
   return null;
 }
 

@@ -4,7 +4,8 @@
  * Block types the gateway cannot carry to every upstream (server tools, documents other than PDF
  * and text, ...) are refused by name rather than dropped.
  */
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { checkEachMessage, isObject } from '../../dto/checks';
+
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
 
@@ -87,21 +88,15 @@ function checkBlock(b: unknown, role: string, at: string): string | null {
   return problem ?? checkCache(b, at);
 }
 
-export function checkMessageList(v: unknown): string | null {
-  if (!Array.isArray(v)) return 'must be an array of messages';
-  if (v.length === 0) return 'must contain at least one message';
-  if (v.length > 10_000) return 'must contain at most 10000 messages';
-  for (let i = 0; i < v.length; i++) {
-    const m: unknown = v[i];
-    const at = `[${i}]`;
-    if (!isObject(m)) return `${at} must be an object`;
-    if (m.role !== 'user' && m.role !== 'assistant') return `${at}.role must be user or assistant`;
-    if (typeof m.content === 'string') continue;
-    if (!Array.isArray(m.content)) return `${at}.content must be a string or an array of content blocks`;
-    for (let j = 0; j < m.content.length; j++) {
-      const problem = checkBlock(m.content[j], m.role, `${at}.content[${j}]`);
-      if (problem) return problem;
-    }
+export const checkMessageList = (v: unknown): string | null => checkEachMessage(v, checkMessage);
+
+function checkMessage(m: Record<string, unknown>, at: string): string | null {
+  if (m.role !== 'user' && m.role !== 'assistant') return `${at}.role must be user or assistant`;
+  if (typeof m.content === 'string') return null;
+  if (!Array.isArray(m.content)) return `${at}.content must be a string or an array of content blocks`;
+  for (let j = 0; j < m.content.length; j++) {
+    const problem = checkBlock(m.content[j], m.role, `${at}.content[${j}]`);
+    if (problem) return problem;
   }
   return null;
 }
