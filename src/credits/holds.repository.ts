@@ -36,6 +36,16 @@ export interface OpenHold {
 
 export type HoldCursor = Pick<OpenHold, 'id' | 'createdAt'>;
 
+type OpenHoldRow = { id: string; amount: string; prompt_cost: string; completion_price: string; created_at: string };
+
+const openHoldOf = (r: OpenHoldRow): OpenHold => ({
+  id: r.id,
+  amount: BigInt(r.amount),
+  promptCost: BigInt(r.prompt_cost),
+  completionPrice: BigInt(r.completion_price),
+  createdAt: r.created_at,
+});
+
 const HOLD = prepared('sy_hold_async', 'SELECT sy_hold_async($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)');
 // One settlement: sy_settle in a procedure that unlocks its rows before the WAL flush and returns after it.
 const SETTLE = prepared('sy_settle_unlocked', 'CALL sy_settle_unlocked($1, $2, $3, $4, $5, $6, $7, NULL)');
@@ -120,18 +130,12 @@ export class HoldsRepository {
 
   /** Those of these holds that are still open. */
   async openByIds(em: Pick<EntityManager, 'query'>, ids: string[]): Promise<OpenHold[]> {
-    const rows = await queryRows<{ id: string; amount: string; prompt_cost: string; completion_price: string; created_at: string }>(
+    const rows = await queryRows<OpenHoldRow>(
       em,
       `SELECT id, amount::text, prompt_cost::text, completion_price::text, created_at::text FROM credit_holds WHERE status = 'open' AND id = ANY($1)`,
       [ids],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      amount: BigInt(r.amount),
-      promptCost: BigInt(r.prompt_cost),
-      completionPrice: BigInt(r.completion_price),
-      createdAt: r.created_at,
-    }));
+    return rows.map(openHoldOf);
   }
 
   /**
@@ -139,19 +143,13 @@ export class HoldsRepository {
    * previous page): live long requests at the head cannot hide the ones behind them.
    */
   async openOlderThan(em: Pick<EntityManager, 'query'>, before: Date, limit: number, after: HoldCursor | null = null): Promise<OpenHold[]> {
-    const rows = await queryRows<{ id: string; amount: string; prompt_cost: string; completion_price: string; created_at: string }>(
+    const rows = await queryRows<OpenHoldRow>(
       em,
       `SELECT id, amount::text, prompt_cost::text, completion_price::text, created_at::text FROM credit_holds
        WHERE status = 'open' AND created_at < $1 AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4))
        ORDER BY created_at, id LIMIT $2`,
       [before, limit, after?.createdAt ?? null, after?.id ?? ''],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      amount: BigInt(r.amount),
-      promptCost: BigInt(r.prompt_cost),
-      completionPrice: BigInt(r.completion_price),
-      createdAt: r.created_at,
-    }));
+    return rows.map(openHoldOf);
   }
 }

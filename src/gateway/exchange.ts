@@ -116,6 +116,21 @@ const segmentRecord = (b: Bill): AttemptRecord['billed'] => ({
   estimated: b.estimated,
 });
 
+/** The part of the outcome that belongs to one segment, as a segment starts. */
+const freshSegment = (): Pick<
+  Outcome,
+  'served' | 'calling' | 'usage' | 'usageFinal' | 'tally' | 'serviceTier' | 'finishReason' | 'nativeFinishReason'
+> => ({
+  served: null,
+  calling: null,
+  usage: null,
+  usageFinal: true,
+  tally: new OutputTally(),
+  serviceTier: null,
+  finishReason: null,
+  nativeFinishReason: null,
+});
+
 const newGenerationId = () => `gen-${randomIdBytes(15).replace(/[-_]/g, 'x')}`;
 
 /**
@@ -133,14 +148,7 @@ export class Exchange {
   /** Every upstream call made, in order, for the record. */
   readonly attempts: AttemptRecord[] = [];
   readonly outcome: Outcome = {
-    served: null,
-    calling: null,
-    usage: null,
-    usageFinal: true,
-    tally: new OutputTally(),
-    serviceTier: null,
-    finishReason: null,
-    nativeFinishReason: null,
+    ...freshSegment(),
     cancelled: false,
     error: null,
     firstTokenAt: null,
@@ -235,16 +243,7 @@ export class Exchange {
     if (record) record.billed = segmentRecord(closing);
     this.segments.push(closing);
     this.segmentPrompt = promptTokens;
-    Object.assign(this.outcome, {
-      served: null,
-      calling: null,
-      usage: null,
-      usageFinal: true,
-      tally: new OutputTally(),
-      serviceTier: null,
-      finishReason: null,
-      nativeFinishReason: null,
-    });
+    Object.assign(this.outcome, freshSegment());
   }
 
   /**
