@@ -1,8 +1,6 @@
-import { Body, Controller, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
-import { InferencePost, sendUnlessStreamed } from './inference-route';
-import { InFlightLimits } from './in-flight-limits';
+import { Body, Req, Res } from '@nestjs/common';
+import { InferenceController, InferencePost, sendUnlessStreamed } from './inference-route';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InferenceKeyGuard } from '../keys/api-key.guard';
 import { CurrentPrincipal, KeyPrincipal } from '../keys/principal';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { CompletionDto } from './dto/completion.dto';
@@ -14,9 +12,7 @@ import { metaOf } from './request-meta';
  * The OpenAI-compatible inference API. Streaming answers are written by the gateway itself, so
  * these handlers send non-streaming results explicitly rather than returning them.
  */
-@Controller('api/v1')
-@UseGuards(InferenceKeyGuard)
-@UseInterceptors(InFlightLimits)
+@InferenceController()
 export class GatewayController {
   constructor(private readonly gateway: GatewayService) {}
 

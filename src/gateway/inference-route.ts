@@ -1,6 +1,12 @@
-import { applyDecorators, HttpCode, Post } from '@nestjs/common';
+import { applyDecorators, Controller, HttpCode, Post, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { LargeBodyAfterAuth } from '../common/http/pre-body-auth';
+import { InferenceKeyGuard } from '../keys/api-key.guard';
+import { InFlightLimits } from './in-flight-limits';
+
+/** A controller of inference endpoints: under `api/v1`, behind an inference key and the in-flight limits. */
+export const InferenceController = (): ClassDecorator =>
+  applyDecorators(Controller('api/v1'), UseGuards(InferenceKeyGuard), UseInterceptors(InFlightLimits));
 
 /**
  * An inference endpoint: a POST whose large body is read only after the key check, answering 200

@@ -1,13 +1,11 @@
-import { Body, Controller, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
-import { InferencePost, sendUnlessStreamed } from '../inference-route';
+import { Body, Req, Res } from '@nestjs/common';
+import { InferenceController, InferencePost, sendUnlessStreamed } from '../inference-route';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_SHAPE, ErrorShape } from '../../common/errors/error-shape';
 import { API_KEY_HEADER } from '../../common/http/pre-body-auth';
-import { InferenceKeyGuard } from '../../keys/api-key.guard';
 import { CurrentPrincipal, KeyPrincipal } from '../../keys/principal';
 import { ChatCompletionDto } from '../dto/chat-completion.dto';
 import { GatewayService } from '../gateway.service';
-import { InFlightLimits } from '../in-flight-limits';
 import { metaOf } from '../request-meta';
 import { MessagesDto } from './dto/messages.dto';
 import { toChatBody } from './messages-request';
@@ -19,9 +17,7 @@ import { MessagesShape } from './messages-shape';
  * streamed as Messages. The key comes as `x-api-key` or a bearer token; every error, from the key
  * check on, is in Anthropic's envelope. `anthropic-version` / `anthropic-beta` are not needed.
  */
-@Controller('api/v1')
-@UseGuards(InferenceKeyGuard)
-@UseInterceptors(InFlightLimits)
+@InferenceController()
 export class MessagesController {
   constructor(private readonly gateway: GatewayService) {}
 

@@ -1,11 +1,9 @@
-import { Body, Controller, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
-import { InferencePost, sendUnlessStreamed } from '../inference-route';
+import { Body, Req, Res } from '@nestjs/common';
+import { InferenceController, InferencePost, sendUnlessStreamed } from '../inference-route';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InferenceKeyGuard } from '../../keys/api-key.guard';
 import { CurrentPrincipal, KeyPrincipal } from '../../keys/principal';
 import { ChatCompletionDto } from '../dto/chat-completion.dto';
 import { GatewayService } from '../gateway.service';
-import { InFlightLimits } from '../in-flight-limits';
 import { metaOf } from '../request-meta';
 import { responsesToChat } from './responses-request';
 import { echoOf } from './responses-response';
@@ -17,9 +15,7 @@ import { ResponsesDto } from './responses.dto';
  * fallbacks, holds, settlement, records), its answer written back as a Response object or the
  * Responses event stream. Errors use the same envelope as chat.
  */
-@Controller('api/v1')
-@UseGuards(InferenceKeyGuard)
-@UseInterceptors(InFlightLimits)
+@InferenceController()
 export class ResponsesController {
   constructor(private readonly gateway: GatewayService) {}
 
