@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, Repository } from 'typeorm';
+import { DataSource, EntityManager, FindOptionsWhere, In, Repository } from 'typeorm';
 import { queryRows } from '../common/database/sql';
 import { OAuthAuthorizationCodeEntity } from './entities/authorization-code.entity';
 import { OAuthAuthorizationRequestEntity } from './entities/authorization-request.entity';
@@ -79,47 +79,29 @@ export class OAuthRepository {
   }
 
   /** The app for an origin, created on first use; concurrent first uses get the same row. */
-  async findOrCreateOriginApp(origin: string, clientId: string): Promise<OAuthAppEntity> {
-    await this.apps
-      .createQueryBuilder()
-      .insert()
-      .values({
-        clientId,
-        kind: 'origin',
-        name: origin.slice(0, 100),
-        origin,
-        redirectUris: [],
-        confidential: false,
-        clientSecretHash: null,
-        ownerUserId: null,
-      })
-      .orIgnore()
-      .execute();
-    const app = await this.apps.findOneBy({ origin });
-    if (!app) throw new Error(`origin app vanished: ${origin}`);
-    return app;
+  findOrCreateOriginApp(origin: string, clientId: string): Promise<OAuthAppEntity> {
+    return this.findOrCreatePublicApp({ clientId, kind: 'origin', name: origin.slice(0, 100), origin }, { origin });
   }
 
   /** The one app of the command-line (headless) flow, created on first use; concurrent first uses get the same row. */
-  async findOrCreateHeadlessApp(clientId: string): Promise<OAuthAppEntity> {
+  findOrCreateHeadlessApp(clientId: string): Promise<OAuthAppEntity> {
+    return this.findOrCreatePublicApp({ clientId, kind: 'headless', name: HEADLESS_APP_NAME, origin: null }, { kind: 'headless' });
+  }
+
+  /** A public app (no secret, no owner, no registered redirect URIs): inserted unless `unique` finds it, then read. */
+  private async findOrCreatePublicApp(
+    app: Pick<OAuthAppEntity, 'clientId' | 'kind' | 'name' | 'origin'>,
+    unique: FindOptionsWhere<OAuthAppEntity>,
+  ): Promise<OAuthAppEntity> {
     await this.apps
       .createQueryBuilder()
       .insert()
-      .values({
-        clientId,
-        kind: 'headless',
-        name: HEADLESS_APP_NAME,
-        origin: null,
-        redirectUris: [],
-        confidential: false,
-        clientSecretHash: null,
-        ownerUserId: null,
-      })
+      .values({ ...app, redirectUris: [], confidential: false, clientSecretHash: null, ownerUserId: null })
       .orIgnore()
       .execute();
-    const app = await this.apps.findOneBy({ kind: 'headless' });
-    if (!app) throw new Error('headless app vanished');
-    return app;
+    const found = await this.apps.findOneBy(unique);
+    if (!found) throw new Error(`${app.kind} app vanished${app.origin ? `: ${app.origin}` : ''}`);
+    return found;
   }
 
   insertRequest(request: NewRequest): Promise<OAuthAuthorizationRequestEntity> {
