@@ -220,35 +220,30 @@ const feeEntries = (fee: Nanos) =>
       ]
     : [];
 
+/** The closing journal of a dispute: its key and memo name the outcome; Stripe's fee entries come last. */
+const disputeCloseJournal = (d: DisputeCloseInput, outcome: 'won' | 'lost', entries: JournalInput['entries']): JournalInput => ({
+  key: disputeKeys(d.disputeId)[outcome],
+  kind: 'dispute',
+  userId: d.userId,
+  memo: `Dispute ${d.disputeId} ${outcome}`,
+  entries: [...entries, ...feeEntries(d.fee)],
+});
+
 /** Won: what was set aside goes back where it came from. */
 export function disputeWonJournal(d: DisputeCloseInput & { owed: Nanos }): JournalInput {
-  return {
-    key: disputeKeys(d.disputeId).won,
-    kind: 'dispute',
-    userId: d.userId,
-    memo: `Dispute ${d.disputeId} won`,
-    entries: [
-      ...creditBack(d.userId, d.fromAvailable, d.fromReceivable, d.owed),
-      { account: { user: d.userId, kind: 'disputed' }, amount: -(d.fromAvailable + d.fromReceivable) },
-      ...feeEntries(d.fee),
-    ],
-  };
+  return disputeCloseJournal(d, 'won', [
+    ...creditBack(d.userId, d.fromAvailable, d.fromReceivable, d.owed),
+    { account: { user: d.userId, kind: 'disputed' }, amount: -(d.fromAvailable + d.fromReceivable) },
+  ]);
 }
 
 /** Lost: the money set aside leaves with the cash; any disputed fee part reverses fee revenue. */
 export function disputeLostJournal(d: DisputeCloseInput): JournalInput {
   const setAside = d.fromAvailable + d.fromReceivable;
   const fromFees = nonNeg(d.amount - setAside);
-  return {
-    key: disputeKeys(d.disputeId).lost,
-    kind: 'dispute',
-    userId: d.userId,
-    memo: `Dispute ${d.disputeId} lost`,
-    entries: [
-      { account: { user: d.userId, kind: 'disputed' }, amount: -setAside },
-      { account: { platform: 'stripe_clearing' }, amount: setAside + fromFees },
-      { account: { platform: 'fee_revenue' }, amount: -fromFees },
-      ...feeEntries(d.fee),
-    ],
-  };
+  return disputeCloseJournal(d, 'lost', [
+    { account: { user: d.userId, kind: 'disputed' }, amount: -setAside },
+    { account: { platform: 'stripe_clearing' }, amount: setAside + fromFees },
+    { account: { platform: 'fee_revenue' }, amount: -fromFees },
+  ]);
 }
