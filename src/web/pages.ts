@@ -9,15 +9,18 @@ export interface AccountFormView {
   error?: string;
 }
 
+/** What the sign-in and sign-up forms start with: the CSRF token, where to go after, the email. */
+const accountFields = (v: AccountFormView): Html => html`<input type="hidden" name="csrf_token" value="${v.csrfToken}">
+<input type="hidden" name="return_to" value="${v.returnTo}">
+<label>Email <input type="email" name="email" value="${v.email ?? ''}" autocomplete="email" required maxlength="254"></label>`;
+
 export function signInPage(v: AccountFormView): Html {
   const signUpHref = `/sign-up?return_to=${encodeURIComponent(v.returnTo)}`;
   return cardPage(
     'Sign in',
     html`${errorLine(v.error)}
 <form method="post" action="/sign-in">
-<input type="hidden" name="csrf_token" value="${v.csrfToken}">
-<input type="hidden" name="return_to" value="${v.returnTo}">
-<label>Email <input type="email" name="email" value="${v.email ?? ''}" autocomplete="email" required maxlength="254"></label>
+${accountFields(v)}
 <label>Password <input type="password" name="password" autocomplete="current-password" required maxlength="256"></label>
 <button type="submit">Sign in</button>
 </form>
@@ -32,9 +35,7 @@ export function signUpPage(v: AccountFormView): Html {
     'Create an account',
     html`${errorLine(v.error)}
 <form method="post" action="/sign-up">
-<input type="hidden" name="csrf_token" value="${v.csrfToken}">
-<input type="hidden" name="return_to" value="${v.returnTo}">
-<label>Email <input type="email" name="email" value="${v.email ?? ''}" autocomplete="email" required maxlength="254"></label>
+${accountFields(v)}
 <label>Name (optional) <input type="text" name="name" value="${v.name ?? ''}" autocomplete="name" maxlength="100"></label>
 <label>Password (at least 10 characters) <input type="password" name="password" autocomplete="new-password" required minlength="10" maxlength="256"></label>
 <button type="submit">Create account</button>
