@@ -2,14 +2,12 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { KeyPrincipal } from '../keys/principal';
 import { resolveReasoning } from '../providers/reasoning';
-import type { ChatRequest } from '../providers/types';
 import { RouterService } from '../routing/router.service';
 import { Admission } from './admission';
 import { pluginEnabled } from './dto/checks';
 import { ChatCompletionDto } from './dto/chat-completion.dto';
 import { EmbeddingsDto } from './dto/embeddings.dto';
 import { Exchange, RequestMeta, ResponseFormat } from './exchange';
-import { GatewayErrors } from './gateway.errors';
 import { completionJson, EmbeddingsJson, embeddingsJson } from './json-response';
 import { estimatePrompt } from './prompt-estimate';
 import { requestParams } from './request-params';
@@ -17,45 +15,13 @@ import { healingShape, healResult } from './response-healing';
 import { RequestFinisher } from './request-finisher';
 import { StreamRelay } from './stream-relay';
 import { UpstreamCaller } from './upstream-caller';
+import { embeddingTokens, modelsOf, upstreamChat } from './request-body';
 import { upstreamUser } from './upstream-user';
 
 export type { RequestMeta, ResponseFormat } from './exchange';
 
-/** The request's models: `model`, then the `models` fallbacks. */
-function modelsOf(body: { model?: unknown; models?: unknown[] }): string[] {
-  const models = [body.model, ...(body.models ?? [])].filter((m): m is string => typeof m === 'string' && m.length > 0);
-  if (models.length === 0) throw GatewayErrors.modelRequired();
-  return models;
-}
-
-/** The chat request upstreams get: the routing fields and our own options are not for them. */
-function upstreamChat(body: ChatCompletionDto, accountId: string): Omit<ChatRequest, 'max_tokens'> {
-  const {
-    model: _m,
-    models: _ms,
-    provider: _p,
-    stream: _s,
-    stream_options: _so,
-    max_tokens: _mt,
-    max_completion_tokens: _mct,
-    session_id: _sid,
-    n: _n,
-    plugins: _pl,
-    user,
-    ...rest
-  } = body as ChatCompletionDto & Record<string, unknown>;
-  return (user ? { ...rest, user: upstreamUser(accountId, user) } : rest) as Omit<ChatRequest, 'max_tokens'>;
-}
-
 /** Whether the client of this request has disconnected (it may have left before anything listened for it). */
 const clientGone = (reply: FastifyReply) => reply.raw.destroyed || reply.request.raw.socket?.destroyed === true;
-
-/** An embeddings input's tokens, estimated high: a string by its bytes, a token array by its length. */
-const embeddingTokens = (input: unknown): number =>
-  (typeof input === 'string' ? [input] : (input as unknown[])).reduce<number>(
-    (n, x) => n + (typeof x === 'string' ? Math.ceil(Buffer.byteLength(x) / 3) + 1 : Array.isArray(x) ? x.length : 1),
-    0,
-  );
 
 /**
  * The inference pipeline: admit -> plan -> call (fallbacks before the first output) -> relay (JSON
