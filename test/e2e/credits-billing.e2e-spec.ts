@@ -81,7 +81,10 @@ async function settledAll(f: GatewayFixture, userId: string): Promise<void> {
 
 describe('request billing from the user balance', () => {
   let f: GatewayFixture;
-  gatewayFixtureForSuite({ env: { DATABASE_POOL_MAX: '30' } }, (started) => (f = started));
+  // Bursts of 100-200 requests on a 300 ms upstream: on a busy 2-core machine some wait longer than
+  // the fixture's 1.5 s upstream timeouts. These tests are about caps and balances, not timeouts.
+  const patientUpstream = { UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '30000', UPSTREAM_NON_STREAMING_TIMEOUT_MS: '30000' };
+  gatewayFixtureForSuite({ env: { DATABASE_POOL_MAX: '30', ...patientUpstream } }, (started) => (f = started));
 
   it('$1.00 and 200 concurrent requests of up to $0.02: spend <= $1, no negative balance, the rest 402 without reaching the upstream', async () => {
     const { user, key } = await newUser(f, 1);
